@@ -1,0 +1,52 @@
+//! Exit codes and the error type every subcommand returns.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// Why a command stopped; each maps to one documented exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The thing checked is not valid (bad attestation, broken chain, mismatches).
+    CheckFailed = 1,
+    Usage = 2,
+    BadInput = 3,
+    Runtime = 4,
+}
+
+#[derive(Debug)]
+pub struct CliError {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(Kind::BadInput, message)
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self::new(Kind::Runtime, message)
+    }
+    pub fn check_failed(message: impl Into<String>) -> Self {
+        Self::new(Kind::CheckFailed, message)
+    }
+
+    /// Print the message on stderr and give the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("proctor: error: {}", self.message);
+        ExitCode::from(self.kind as u8)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type CliResult = Result<ExitCode, CliError>;

@@ -1,0 +1,52 @@
+//! `proctor`: the command-line face of the hall. Each subcommand lives in its own module
+//! under `commands/`; this file only wires them to clap and maps failures to exit codes.
+
+mod commands;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (for `route`: every decision was made, allowed or denied)
+  1  the check failed (invalid attestation, broken ledger chain, conformance mismatch, rules errors)
+  2  usage error (bad flags or arguments)
+  3  bad input file (unreadable, malformed JSON, invalid rules or registry)
+  4  runtime error (database, network or I/O failure)";
+
+#[derive(Parser)]
+#[command(name = "proctor", version, about = "A local governance hall for AI workers (WCP)", after_help = EXIT_CODES_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide which worker may serve a capability request.
+    Route(commands::route::Args),
+    /// Validate a rules file.
+    #[command(subcommand)]
+    Rules(commands::rules::Command),
+    /// Inspect worker registry records or the workers of a running hall.
+    #[command(subcommand)]
+    Workers(commands::workers::Command),
+    /// Check the router against WCP conformance scenarios.
+    #[command(subcommand)]
+    Conformance(commands::conformance::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Route(args) => commands::route::run(args),
+        Command::Rules(cmd) => commands::rules::run(cmd),
+        Command::Workers(cmd) => commands::workers::run(cmd),
+        Command::Conformance(cmd) => commands::conformance::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => err.report(),
+    }
+}
