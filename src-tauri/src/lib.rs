@@ -1,0 +1,2 @@
+//! Proctor desktop shell (placeholder while the hall lands).
+pub fn run() {}

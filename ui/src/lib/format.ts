@@ -1,0 +1,69 @@
+// Display formatting. Times are shown in the user's time zone (the Intl default), never raw UTC.
+
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** Parses an RFC 3339 / WCP timestamp; WCP may omit the fraction (SPEC.md §6 #14), Date accepts both. */
+export function parseTime(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function formatDateTime(iso: string | null | undefined, fmt: Intl.DateTimeFormat = dateTime): string {
+  const d = parseTime(iso);
+  return d ? fmt.format(d) : '—';
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  return formatDateTime(iso, timeOnly);
+}
+
+/** "12 s ago", "5 min ago", "3 h ago", "2 d ago"; future times (clock skew) read as "just now". */
+export function formatAgo(iso: string | null | undefined, now: number = Date.now()): string {
+  const d = parseTime(iso);
+  if (!d) return 'never';
+  const s = Math.floor((now - d.getTime()) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+export function formatPercent(ratio: number | null | undefined, digits = 1): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  return `${(ratio * 100).toFixed(digits)} %`;
+}
+
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return new Intl.NumberFormat().format(n);
+}
+
+/** First and last characters of a long hash, for tables; the full value stays in the title/detail. */
+export function shortHash(hash: string | null | undefined, keep = 8): string {
+  if (!hash) return '—';
+  return hash.length <= keep * 2 + 1 ? hash : `${hash.slice(0, keep)}…${hash.slice(-4)}`;
+}
+
+/** `datetime-local` input value (local time, minutes) <-> RFC 3339 UTC. */
+export function localInputToIso(value: string): string | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+export function isoToLocalInput(iso: string | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -1,0 +1,187 @@
+// App-wide live state of the hall: connection, workers, alerts, stats and the decision-rate series.
+// Loaded once, then kept current by pushed events (SSE or Tauri events); screens read it and may
+// register for live decisions. Nothing here polls.
+
+import { ApiError, HallApi, detectTransport, type StreamStatus } from './api';
+import { notifyAlert } from './notify';
+import { loadPrefs, type Prefs } from './prefs';
+import { RateSeries } from './series';
+import type { Alert, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
+
+export type Connection =
+  | { state: 'starting' }
+  | { state: 'ready' }
+  | { state: 'error'; error: ApiError };
+
+type DecisionListener = (event: DecisionEvent) => void;
+
+const ALERT_LIMIT = 200;
+const SEED_PAGES = 4;
+const SEED_PAGE_SIZE = 500;
+
+export class HallState {
+  api: HallApi | null = $state(null);
+  prefs: Prefs = $state(loadPrefs());
+  connection: Connection = $state({ state: 'starting' });
+  stream: StreamStatus = $state({ state: 'connecting' });
+  workers: Worker[] = $state([]);
+  alerts: Alert[] = $state([]);
+  stats: Stats | null = $state(null);
+  /** Bumped on every change of `rates`, so charts redraw. */
+  ratesVersion = $state(0);
+  readonly rates = new RateSeries(60, 30);
+
+  readonly unackedAlerts = $derived(this.alerts.filter((a) => !a.acked).length);
+  readonly healthCounts = $derived(countHealth(this.workers));
+
+  private readonly decisionListeners = new Set<DecisionListener>();
+  /** Live decisions that arrive while the charts are seeded from history wait here (see seedRates). */
+  private pendingRates: DecisionEvent[] | null = null;
+  private stopStream: (() => void) | null = null;
+
+  /** (Re)connects with the current prefs; used at start and after the Settings screen changes them. */
+  async connect(): Promise<void> {
+    this.stopStream?.();
+    this.connection = { state: 'starting' };
+    const transport = await detectTransport({ baseUrl: this.prefs.hallUrl, token: this.prefs.token });
+    this.api = new HallApi(transport);
+    // Subscribe before loading so nothing that happens during the load is missed.
+    this.stopStream = transport.subscribe({
+      onEvent: (e) => this.apply(e),
+      onStatus: (s) => {
+        const wasDown = this.stream.state === 'down';
+        this.stream = s;
+        if (s.state === 'open' && wasDown) void this.reload();
+      },
+    });
+    await this.reload();
+  }
+
+  async reload(): Promise<void> {
+    const api = this.api;
+    if (!api) return;
+    try {
+      const [workers, alerts, stats] = await Promise.all([
+        api.listWorkers(),
+        api.listAlerts({ limit: ALERT_LIMIT }),
+        api.getStats(),
+      ]);
+      this.workers = workers.workers;
+      this.alerts = alerts.alerts;
+      this.stats = stats;
+      this.connection = { state: 'ready' };
+      await this.seedRates(api);
+    } catch (err) {
+      this.connection = { state: 'error', error: asApiError(err) };
+    }
+  }
+
+  async refreshWorkers(): Promise<void> {
+    if (!this.api) return;
+    this.workers = (await this.api.listWorkers()).workers;
+  }
+
+  async ack(alert: Alert): Promise<void> {
+    if (!this.api) return;
+    const updated = await this.api.ackAlert(alert.id);
+    this.upsertAlert(updated);
+    if (this.stats) this.stats.alerts_open = Math.max(0, this.stats.alerts_open - (alert.acked ? 0 : 1));
+  }
+
+  onDecision(listener: DecisionListener): () => void {
+    this.decisionListeners.add(listener);
+    return () => this.decisionListeners.delete(listener);
+  }
+
+  private apply(event: HallEvent): void {
+    switch (event.kind) {
+      case 'decision':
+        this.countDecision(event.data);
+        for (const listener of this.decisionListeners) listener(event.data);
+        break;
+      case 'health': {
+        const worker = this.workers.find((w) => w.worker_id === event.data.worker_id);
+        if (worker) {
+          worker.health.state = event.data.to;
+          worker.health.reported_status = event.data.reported_status;
+        } else void this.refreshWorkers();
+        break;
+      }
+      case 'registry':
+        void this.refreshWorkers();
+        break;
+      case 'alert': {
+        const isNew = !this.alerts.some((a) => a.id === event.data.id);
+        this.upsertAlert(event.data);
+        if (isNew && this.stats && !event.data.acked) this.stats.alerts_open += 1;
+        if (isNew && this.prefs.notifications) void notifyAlert(event.data);
+        break;
+      }
+      case 'lagged':
+        // The transport reconnects; the reload on reconnect brings everything back in line.
+        break;
+    }
+  }
+
+  private countDecision(d: DecisionEvent): void {
+    if (this.pendingRates) this.pendingRates.push(d);
+    else {
+      this.rates.add(Date.parse(d.recorded_at) || Date.now(), d.denied);
+      this.ratesVersion += 1;
+    }
+    const s = this.stats;
+    if (!s) return;
+    s.decisions_total += 1;
+    if (d.denied) {
+      s.denied += 1;
+      if (d.deny_code) s.by_deny_code[d.deny_code] = (s.by_deny_code[d.deny_code] ?? 0) + 1;
+    } else s.allowed += 1;
+    s.deny_rate = s.decisions_total === 0 ? 0 : s.denied / s.decisions_total;
+  }
+
+  private upsertAlert(alert: Alert): void {
+    const i = this.alerts.findIndex((a) => a.id === alert.id);
+    if (i === -1) this.alerts = [alert, ...this.alerts].slice(0, ALERT_LIMIT);
+    else this.alerts[i] = alert;
+  }
+
+  /** Fills the rate charts with the last 30 minutes of history (bounded), so they are not empty at start. */
+  private async seedRates(api: HallApi): Promise<void> {
+    const since = new Date(Date.now() - this.rates.buckets * this.rates.bucketSeconds * 1000).toISOString();
+    this.pendingRates = [];
+    this.rates.clear();
+    let newestSeeded = 0;
+    try {
+      let cursor: string | null = null;
+      for (let page = 0; page < SEED_PAGES; page++) {
+        const result = await api.listDecisions({ since, cursor: cursor ?? undefined, limit: SEED_PAGE_SIZE });
+        for (const r of result.decisions) {
+          this.rates.add(Date.parse(r.recorded_at), r.decision.denied);
+          newestSeeded = Math.max(newestSeeded, r.seq);
+        }
+        cursor = result.next_cursor;
+        if (!cursor) break;
+      }
+    } finally {
+      // Events the history already contained are not counted twice.
+      for (const d of this.pendingRates ?? []) {
+        if (d.seq > newestSeeded) this.rates.add(Date.parse(d.recorded_at) || Date.now(), d.denied);
+      }
+      this.pendingRates = null;
+      this.ratesVersion += 1;
+    }
+  }
+}
+
+export function countHealth(workers: Worker[]): Record<HealthState, number> {
+  const counts: Record<HealthState, number> = { healthy: 0, degraded: 0, stale: 0, offline: 0 };
+  for (const w of workers) counts[w.health.state] = (counts[w.health.state] ?? 0) + 1;
+  return counts;
+}
+
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(0, 'INTERNAL', err instanceof Error ? err.message : String(err));
+}
+
+export const hall = new HallState();

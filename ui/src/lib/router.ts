@@ -1,0 +1,36 @@
+// Hash routing: `#/<screen>/<arg>?<params>`. Hash URLs work the same when the UI is served by
+// `proctor serve`, opened from disk, or loaded by the Tauri webview.
+
+export const SCREENS = ['overview', 'decisions', 'traces', 'workers', 'attest', 'alerts', 'ledger', 'settings'] as const;
+export type Screen = (typeof SCREENS)[number];
+
+export interface Location {
+  screen: Screen;
+  /** The path segment after the screen (a decision id, a correlation id), decoded. */
+  arg: string;
+  params: URLSearchParams;
+}
+
+export function parseHash(hash: string): Location {
+  const raw = hash.replace(/^#\/?/, '');
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
+  const slash = path.indexOf('/');
+  const head = slash === -1 ? path : path.slice(0, slash);
+  let arg = '';
+  if (slash !== -1) {
+    try {
+      arg = decodeURIComponent(path.slice(slash + 1));
+    } catch {
+      arg = '';
+    }
+  }
+  const screen = (SCREENS as readonly string[]).includes(head) ? (head as Screen) : 'overview';
+  return { screen, arg, params };
+}
+
+export function href(screen: Screen, arg = '', params?: URLSearchParams): string {
+  const qs = params?.toString();
+  return `#/${screen}${arg ? `/${encodeURIComponent(arg)}` : ''}${qs ? `?${qs}` : ''}`;
+}

@@ -1,0 +1,41 @@
+// Builds an incident timeline for one correlation id: its decisions (from the ledger trace), plus
+// what the hall knows about the workers involved around that time: heartbeats from their health
+// series and alerts about them. Entries are sorted oldest first.
+
+import type { Alert, LedgerRecord, Worker } from './types';
+
+export type TimelineEntry =
+  | { kind: 'decision'; at: string; record: LedgerRecord }
+  | { kind: 'heartbeat'; at: string; worker_id: string; latency_ms: number | null }
+  | { kind: 'alert'; at: string; alert: Alert };
+
+/** How far around the decisions heartbeats and alerts are considered part of the incident. */
+export const CONTEXT_MS = 5 * 60 * 1000;
+
+export function buildTimeline(decisions: LedgerRecord[], workers: Worker[], alerts: Alert[], correlationId: string): TimelineEntry[] {
+  const entries: TimelineEntry[] = decisions.map((record) => ({ kind: 'decision', at: record.recorded_at, record }));
+  if (decisions.length > 0) {
+    const times = decisions.map((r) => Date.parse(r.recorded_at)).filter(Number.isFinite);
+    const from = Math.min(...times) - CONTEXT_MS;
+    const to = Math.max(...times) + CONTEXT_MS;
+    const inWindow = (iso: string) => {
+      const t = Date.parse(iso);
+      return t >= from && t <= to;
+    };
+    const species = new Set(
+      decisions.flatMap((r) => r.decision.candidate_workers_ranked.map((c) => c.worker_species_id)),
+    );
+    const involved = workers.filter((w) => species.has(w.worker_species_id));
+    const ids = new Set(involved.map((w) => w.worker_id));
+    for (const w of involved) {
+      for (const p of w.health.series) {
+        if (inWindow(p.at)) entries.push({ kind: 'heartbeat', at: p.at, worker_id: w.worker_id, latency_ms: p.latency_ms });
+      }
+    }
+    for (const alert of alerts) {
+      const about = alert.subject !== null && (ids.has(alert.subject) || species.has(alert.subject) || alert.subject === correlationId);
+      if (about && inWindow(alert.created_at)) entries.push({ kind: 'alert', at: alert.created_at, alert });
+    }
+  }
+  return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}

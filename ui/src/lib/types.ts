@@ -1,0 +1,265 @@
+// Wire types of the hall API (docs/API.md). The authoritative shapes are the hall's OpenAPI
+// document (`GET /v1/openapi.json`); `tests/e2e/openapi-types.mjs` checks these names and fields
+// against the served document, so a drift fails the e2e suite instead of the UI at runtime.
+
+export type Env = 'dev' | 'stage' | 'prod' | 'edge';
+export type DataLabel = 'PUBLIC' | 'INTERNAL' | 'RESTRICTED';
+export type QosClass = 'P0' | 'P1' | 'P2' | 'P3';
+export type TenantRisk = 'low' | 'medium' | 'high';
+export type HealthState = 'healthy' | 'degraded' | 'stale' | 'offline';
+export type Severity = 'info' | 'warn' | 'critical';
+
+export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'degraded', 'stale', 'offline'];
+export const ENVS: readonly Env[] = ['dev', 'stage', 'prod', 'edge'];
+export const DATA_LABELS: readonly DataLabel[] = ['PUBLIC', 'INTERNAL', 'RESTRICTED'];
+export const SEVERITIES: readonly Severity[] = ['info', 'warn', 'critical'];
+
+export interface RouteInput {
+  capability_id: string;
+  env: Env;
+  data_label: DataLabel;
+  tenant_risk: TenantRisk;
+  qos_class: QosClass;
+  tenant_id: string;
+  correlation_id: string;
+  request?: Record<string, unknown>;
+  blast_score?: number | null;
+  dry_run?: boolean;
+}
+
+export interface DenyReason {
+  code: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+export interface CandidateWorker {
+  worker_species_id: string;
+  score_hint: number | null;
+  requires_controls_minimum: unknown[] | null;
+  skip_reason: string | null;
+}
+
+export interface TelemetryEnvelope {
+  event_id: string;
+  timestamp?: string;
+  [key: string]: unknown;
+}
+
+export interface RouteDecision {
+  decision_id: string;
+  timestamp: string;
+  correlation_id: string;
+  tenant_id: string;
+  capability_id: string;
+  matched_rule_id: string;
+  env: Env;
+  data_label: DataLabel;
+  tenant_risk: TenantRisk;
+  qos_class: QosClass;
+  denied: boolean;
+  deny_reason_if_denied: DenyReason | null;
+  selected_worker_species_id: string | null;
+  candidate_workers_ranked: CandidateWorker[];
+  required_controls_effective: string[];
+  recommended_profiles_effective: unknown[];
+  escalation_effective: Record<string, unknown>;
+  preconditions_checked: Record<string, unknown>;
+  artifact_hash: string | null;
+  worker_attestation_checked: boolean;
+  worker_attestation_valid: boolean | null;
+  dry_run: boolean;
+  telemetry_envelopes: TelemetryEnvelope[];
+}
+
+export interface EvidenceReceipt {
+  decision_id: string;
+  artifact_hash: string | null;
+  ledger_seq: number;
+  ledger_hash: string;
+  recorded_at: string;
+}
+
+export interface RoutedDecision extends RouteDecision {
+  evidence_receipt: EvidenceReceipt;
+}
+
+/** One ledger entry. */
+export interface LedgerRecord {
+  seq: number;
+  hash: string;
+  prev_hash: string;
+  recorded_at: string;
+  decision: RouteDecision;
+}
+
+export interface DecisionPage {
+  decisions: LedgerRecord[];
+  next_cursor: string | null;
+}
+
+export interface Trace {
+  correlation_id: string;
+  decisions: LedgerRecord[];
+}
+
+export interface HealthPoint {
+  at: string;
+  latency_ms: number | null;
+  decisions: number;
+}
+
+export interface Health {
+  state: HealthState;
+  reported_status: string | null;
+  last_heartbeat_at: string | null;
+  last_latency_ms: number | null;
+  decisions_routed: number;
+  series: HealthPoint[];
+}
+
+export interface Worker {
+  worker_id: string;
+  worker_species_id: string;
+  capabilities: string[];
+  risk_tier: string | null;
+  source_file: string | null;
+  record: Record<string, unknown>;
+  health: Health;
+}
+
+export interface WorkerList {
+  workers: Worker[];
+  count: number;
+}
+
+export interface EnrollResult {
+  enrolled: boolean;
+  updated: boolean;
+  worker_id: string;
+  enrolled_at: string;
+  artifact_hash_verified: boolean;
+}
+
+export interface WorkerVerdict {
+  worker_id: string;
+  verdict: 'valid' | 'tampered' | 'unsigned' | 'invalid';
+  code: string | null;
+  package_hash: string | null;
+  registered_hash: string | null;
+  checked_at: string;
+  detail: Record<string, unknown>;
+}
+
+export interface Stats {
+  decisions_total: number;
+  allowed: number;
+  denied: number;
+  deny_rate: number;
+  by_deny_code: Record<string, number>;
+  by_worker: Record<string, number>;
+  by_capability: Record<string, number>;
+  workers: Record<HealthState, number>;
+  alerts_open: number;
+  uptime_s: number;
+}
+
+export interface LedgerStatus {
+  ok: boolean;
+  records: number;
+  head_seq: number | null;
+  head_hash: string | null;
+  first_bad_seq: number | null;
+  message: string;
+}
+
+export interface Alert {
+  id: number;
+  created_at: string;
+  kind: string;
+  severity: Severity;
+  subject: string | null;
+  message: string;
+  acked: boolean;
+  acked_at: string | null;
+}
+
+export interface AlertList {
+  alerts: Alert[];
+  count: number;
+}
+
+export interface PackageHash {
+  path: string;
+  package_hash: string;
+  files: number;
+}
+
+export interface AttestVerdict {
+  ok: boolean;
+  code: string | null;
+  meta: Record<string, unknown>;
+}
+
+export interface SignResult {
+  manifest: Record<string, unknown>;
+}
+
+export interface Thresholds {
+  health: { stale_after_s: number; offline_after_s: number; degraded_latency_ms: number };
+  alerts: { deny_rate_threshold: number; deny_rate_window_s: number; deny_rate_min_decisions: number };
+}
+
+export interface HallSettings extends Thresholds {
+  listen: string;
+  data_dir: string;
+  ledger_path: string;
+  registry_dir: string;
+  rules_file: string;
+  ui_dir: string | null;
+  body_limit_bytes: number;
+  hall_config: Record<string, unknown> | null;
+}
+
+/** `decision` SSE event: the summary the hall pushes for every recorded decision. */
+export interface DecisionEvent {
+  seq: number;
+  hash: string;
+  recorded_at: string;
+  decision_id: string;
+  correlation_id: string;
+  tenant_id: string;
+  capability_id: string;
+  env: Env;
+  denied: boolean;
+  deny_code: string | null;
+  matched_rule_id: string;
+  selected_worker_species_id: string | null;
+  dry_run: boolean;
+}
+
+export interface HealthEvent {
+  worker_id: string;
+  from: HealthState;
+  to: HealthState;
+  at: string;
+  reported_status: string | null;
+}
+
+export interface RegistryEvent {
+  source: 'registry' | 'rules';
+  ok: boolean;
+  workers: number;
+  rules: number;
+  at: string;
+  message: string;
+}
+
+export type HallEvent =
+  | { kind: 'decision'; data: DecisionEvent }
+  | { kind: 'health'; data: HealthEvent }
+  | { kind: 'registry'; data: RegistryEvent }
+  | { kind: 'alert'; data: Alert }
+  | { kind: 'lagged'; data: { missed: number } };
+
+export const EVENT_KINDS = ['decision', 'health', 'registry', 'alert', 'lagged'] as const;
