@@ -1,1 +1,33 @@
-//! placeholder: built by its issue.
+//! Worker attestation for Proctor (WCP SPEC.md §3).
+//!
+//! - [`hash`]: the canonical package hash, byte-identical to the reference algorithm,
+//!   computed safely ([`walk`]) and in parallel.
+//! - [`manifest`]: the `awp.v1` manifest and the bytes a signature covers.
+//! - [`namespace`]: `org.<name>` / `x.<name>` signer namespaces.
+//! - [`keys`], [`trust`]: Ed25519 namespace keys on disk, trusted keys and revocations.
+//! - [`signature`]: Proctor's `manifest.sig` (Ed25519); [`hmac_sig`]: the reference's HMAC.
+//! - [`verdict`]: what verification concludes, with `ATTEST_*` codes.
+
+pub mod error;
+mod fsutil;
+pub mod hash;
+pub mod hmac_sig;
+pub mod keys;
+pub mod manifest;
+pub mod namespace;
+mod pyjson;
+pub mod signature;
+pub mod trust;
+pub mod verdict;
+pub mod walk;
+
+pub use error::{AttestError, Result};
+pub use hash::{
+    file_sha256, package_hash, package_hash_with, HashOptions, PackageDigest, Progress, ProgressFn,
+};
+pub use keys::{KeyStore, NamespaceKey, PublicKey};
+pub use manifest::{BuildSource, Manifest, NewManifest};
+pub use namespace::Namespace;
+pub use signature::ManifestSignature;
+pub use trust::TrustStore;
+pub use verdict::{Verdict, VerdictCode};

@@ -1,0 +1,239 @@
+//! The canonical package hash (SPEC.md §3.1) and plain file hashing.
+//!
+//! Files are streamed in fixed-size chunks (constant memory whatever their size) and hashed
+//! on several threads that pull from a shared work queue, biggest files first so one large
+//! file does not finish last on a single core. The per-file digests are then folded into
+//! the package digest in canonical order on the calling thread, so the result never
+//! depends on scheduling.
+
+use crate::error::{AttestError, Result};
+use crate::walk::{list_package, PackageFile, Stamp};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// Bytes read per `read` call: large enough to keep SHA-256 busy, small enough to stay
+/// cache-friendly and report progress often.
+const CHUNK: usize = 256 * 1024;
+
+/// How far a hashing run has got; handed to the progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_total: usize,
+}
+
+/// A progress callback. Called from the hashing threads, so it must be cheap and `Sync`.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
+/// Knobs for [`package_hash_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HashOptions {
+    /// Hashing threads; 0 means one per available core.
+    pub threads: usize,
+}
+
+/// The result of hashing a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDigest {
+    /// Lowercase hex SHA-256 of the concatenated records.
+    pub hash: String,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// The canonical hash of the package at `root` with default options and no progress.
+pub fn package_hash(root: &Path) -> Result<String> {
+    Ok(package_hash_with(root, HashOptions::default(), None)?.hash)
+}
+
+/// The canonical hash of the package at `root`.
+pub fn package_hash_with(
+    root: &Path,
+    options: HashOptions,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<PackageDigest> {
+    let files = list_package(root)?;
+    let bytes_total = files.iter().map(|f| f.stamp.size).sum();
+    let digests = hash_files(&files, options, progress, bytes_total)?;
+
+    let mut package = Sha256::new();
+    for (file, digest) in files.iter().zip(&digests) {
+        package.update(
+            format!(
+                "{}\n{}\n{}\n",
+                file.rel,
+                file.stamp.size,
+                hex::encode(digest)
+            )
+            .as_bytes(),
+        );
+    }
+    Ok(PackageDigest {
+        hash: hex::encode(package.finalize()),
+        files: files.len(),
+        bytes: bytes_total,
+    })
+}
+
+/// Plain lowercase hex SHA-256 of one file's bytes (the reference's `source_file` hash),
+/// streamed, with the same change detection as package hashing.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| AttestError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(AttestError::Unreadable {
+            path: path.to_path_buf(),
+            reason: "not a regular file".into(),
+        });
+    }
+    let mut buf = vec![0; CHUNK];
+    Ok(hex::encode(hash_one(
+        path,
+        Stamp::of(&meta),
+        &mut buf,
+        &|_| {},
+    )?))
+}
+
+type FileDigest = [u8; 32];
+
+fn hash_files(
+    files: &[PackageFile],
+    options: HashOptions,
+    progress: Option<ProgressFn<'_>>,
+    bytes_total: u64,
+) -> Result<Vec<FileDigest>> {
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(files.len())
+    .max(1);
+
+    // Biggest first: a long file started last would leave the other cores idle.
+    let mut queue: Vec<usize> = (0..files.len()).collect();
+    queue.sort_by_key(|&i| std::cmp::Reverse(files[i].stamp.size));
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let bytes_done = AtomicU64::new(0);
+    let report = |n: usize| {
+        let done = bytes_done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if let Some(progress) = progress {
+            progress(Progress {
+                bytes_done: done,
+                bytes_total,
+                files_total: files.len(),
+            });
+        }
+    };
+    let worker = || {
+        let mut buf = vec![0; CHUNK];
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&index) = queue.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let file = &files[index];
+            let result = hash_one(&file.source, file.stamp, &mut buf, &report);
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.push((index, result));
+        }
+        done
+    };
+
+    let results: Vec<(usize, Result<FileDigest>)> = if threads == 1 {
+        worker()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("hashing thread panicked"))
+                .collect()
+        })
+    };
+
+    let mut digests = vec![None; files.len()];
+    let mut first_error: Option<(usize, AttestError)> = None;
+    for (index, result) in results {
+        match result {
+            Ok(digest) => digests[index] = Some(digest),
+            // Report the error of the first file in canonical order, not whichever thread lost.
+            Err(err) if first_error.as_ref().is_none_or(|(i, _)| index < *i) => {
+                first_error = Some((index, err))
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some((_, err)) = first_error {
+        return Err(err);
+    }
+    Ok(digests
+        .into_iter()
+        .map(|d| d.expect("every file hashed when none failed"))
+        .collect())
+}
+
+/// Streams one file through SHA-256, failing if it is not the file that was listed.
+fn hash_one(
+    path: &Path,
+    listed: Stamp,
+    buf: &mut [u8],
+    report: &dyn Fn(usize),
+) -> Result<FileDigest> {
+    let mut file = File::open(path).map_err(|e| AttestError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let stamp = |file: &File| {
+        file.metadata()
+            .map(|m| Stamp::of(&m))
+            .map_err(|e| AttestError::io(path, e))
+    };
+    let changed = |detail: String| AttestError::FileChanged {
+        path: path.to_path_buf(),
+        detail,
+    };
+
+    if stamp(&file)? != listed {
+        return Err(changed(
+            "size or modification time differs from when the package was listed".into(),
+        ));
+    }
+    let mut hasher = Sha256::new();
+    let mut read_total = 0u64;
+    loop {
+        let n = match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(AttestError::Unreadable {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        hasher.update(&buf[..n]);
+        read_total += n as u64;
+        report(n);
+    }
+    if read_total != listed.size {
+        return Err(changed(format!(
+            "read {read_total} bytes, expected {}",
+            listed.size
+        )));
+    }
+    if stamp(&file)? != listed {
+        return Err(changed(
+            "size or modification time changed during the read".into(),
+        ));
+    }
+    Ok(hasher.finalize().into())
+}
