@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { record } from '../test/fixtures';
+import { appendPage, explainSkip, prependLive, rowFromEvent, rowFromRecord, type DecisionRow } from './rows';
+
+const row = (seq: number): DecisionRow => rowFromRecord(record(seq));
+
+describe('decision rows', () => {
+  it('builds the same row from a record and from its event', () => {
+    const r = record(5, { denied: true, deny_reason_if_denied: { code: 'DENY_X', message: 'm' }, selected_worker_species_id: null });
+    const fromEvent = rowFromEvent({
+      seq: 5, hash: r.hash, recorded_at: r.recorded_at, decision_id: r.decision.decision_id, correlation_id: r.decision.correlation_id,
+      tenant_id: r.decision.tenant_id, capability_id: r.decision.capability_id, env: r.decision.env, denied: true, deny_code: 'DENY_X',
+      matched_rule_id: r.decision.matched_rule_id, selected_worker_species_id: null, dry_run: false,
+    });
+    expect(fromEvent).toEqual(rowFromRecord(r));
+  });
+
+  it('puts live rows on top newest first, skipping ones already shown', () => {
+    const { rows, dropped } = prependLive([row(5), row(4)], [row(6), row(5), row(8), row(7), row(8)], 100);
+    expect(rows.map((r) => r.seq)).toEqual([8, 7, 6, 5, 4]);
+    expect(dropped).toBe(0);
+  });
+
+  it('caps the list and says how many rows fell off', () => {
+    const { rows, dropped } = prependLive([row(2), row(1)], [row(3), row(4)], 3);
+    expect(rows.map((r) => r.seq)).toEqual([4, 3, 2]);
+    expect(dropped).toBe(1);
+  });
+
+  it('appends older pages without duplicates', () => {
+    expect(appendPage([row(9), row(8)], [row(8), row(7)]).map((r) => r.seq)).toEqual([9, 8, 7]);
+  });
+
+  it('explains candidate skip reasons in words', () => {
+    expect(explainSkip(null)).toBe('selected');
+    expect(explainSkip('unavailable')).toMatch(/no enrolled worker/);
+    expect(explainSkip('something_new')).toBe('something_new');
+  });
+});

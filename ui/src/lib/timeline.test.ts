@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { record } from '../test/fixtures';
+import { buildTimeline } from './timeline';
+import type { Alert, Worker } from './types';
+
+const worker = (id: string, species: string, beats: string[]): Worker => ({
+  worker_id: id, worker_species_id: species, capabilities: [], risk_tier: 'low', source_file: null, record: {},
+  health: { state: 'healthy', reported_status: 'ok', last_heartbeat_at: beats.at(-1) ?? null, last_latency_ms: 1, decisions_routed: 0, series: beats.map((at) => ({ at, latency_ms: 5, decisions: 0 })) },
+});
+const alert = (id: number, subject: string, at: string): Alert => ({ id, created_at: at, kind: 'worker_stale', severity: 'warn', subject, message: 'm', acked: false, acked_at: null });
+
+describe('incident timeline', () => {
+  it('merges decisions with heartbeats and alerts of the workers involved, in time order', () => {
+    const decisions = [record(1, {}, '2026-01-01T12:00:00Z'), record(2, { denied: true }, '2026-01-01T12:01:00Z')];
+    const workers = [
+      worker('org.a.sum.1', 'wrk.doc.summarizer', ['2026-01-01T11:59:30Z', '2026-01-01T12:00:30Z', '2026-01-01T13:00:00Z']),
+      worker('org.a.other', 'wrk.other', ['2026-01-01T12:00:10Z']),
+    ];
+    const alerts = [alert(1, 'org.a.sum.1', '2026-01-01T12:00:45Z'), alert(2, 'org.a.other', '2026-01-01T12:00:50Z'), alert(3, 'org.a.sum.1', '2026-01-02T00:00:00Z')];
+    const t = buildTimeline(decisions, workers, alerts, 'corr-1');
+    expect(t.map((e) => e.kind)).toEqual(['heartbeat', 'decision', 'heartbeat', 'alert', 'decision']);
+  });
+
+  it('is empty for an unknown correlation id', () => {
+    expect(buildTimeline([], [], [alert(1, 'corr-1', '2026-01-01T00:00:00Z')], 'corr-1')).toEqual([]);
+  });
+});
