@@ -1,1 +1,47 @@
-//! placeholder: built by its issue.
+//! The decision ledger: a durable, tamper-evident log of every routing decision.
+//!
+//! - [`Ledger`] is what the hall holds: group-committed appends ([`Ledger::append`] /
+//!   [`Ledger::append_blocking`]) that return a [`Receipt`] (`seq`, `hash`) only once the
+//!   decision is durable, plus [`Ledger::backend`] for everything else.
+//! - [`LedgerBackend`] is the storage seam; [`SqliteBackend`] (one WAL-mode SQLite file per
+//!   hall) is the implementation.
+//! - Records form a hash chain, `hash = sha256(prev_hash ‖ json)`, from a random genesis
+//!   stored in the file; [`LedgerBackend::verify`] names the first bad record.
+//! - [`export()`] streams any query as CSV or JSONL in constant memory.
+//!
+//! Input is the RouteDecision wire JSON (SPEC.md §1.3), stored byte for byte; the filter
+//! columns are extracted from it ([`DecisionFields`]). See docs/ledger.md for the choices.
+
+mod backend;
+mod chain;
+mod error;
+mod export;
+mod hall_records;
+mod query;
+mod record;
+mod sqlite;
+mod writer;
+
+use std::path::PathBuf;
+
+pub use backend::{LedgerBackend, PruneReport, Receipt};
+pub use chain::{chain_hash, Checkpoint, Finding, Problem, Progress, VerifyReport};
+pub use error::{LedgerError, Result};
+pub use export::{export, Format, CSV_HEADER};
+pub use hall_records::{
+    Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent, Severity,
+};
+pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
+pub use record::{micros_to_time, DecisionFields, NewRecord, StoredDecision};
+pub use sqlite::schema::LATEST as SCHEMA_VERSION;
+pub use sqlite::{OpenOptions, SqliteBackend};
+pub use writer::{Ledger, DEFAULT_MAX_BATCH};
+
+/// The environment variable that overrides the default ledger path.
+pub const DB_ENV: &str = "PROCTOR_DB";
+
+/// Where a hall keeps its ledger by default: `<data dir>/proctor/ledger.db`
+/// (e.g. `~/.local/share/proctor/ledger.db` on Linux). `None` if the OS has no data dir.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("proctor").join("ledger.db"))
+}

@@ -1,0 +1,60 @@
+//! The storage seam. Callers (the group-commit writer, the hall, the CLI, export) only talk to
+//! [`LedgerBackend`], so a server backend (e.g. PostgreSQL for fleets of halls) can be added
+//! without touching them. [`crate::SqliteBackend`] is the one implementation today.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::chain::{Progress, VerifyReport};
+use crate::error::Result;
+use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::query::{Page, PageRequest, Stats, StatsRequest};
+use crate::record::{NewRecord, StoredDecision};
+
+/// Proof that a decision is durably recorded: its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub seq: i64,
+    /// Hex SHA-256 chain hash of the record.
+    pub hash: String,
+}
+
+/// What a retention run removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    pub pruned: u64,
+    /// The last pruned seq (the new checkpoint), if anything was pruned.
+    pub through_seq: Option<i64>,
+}
+
+pub trait LedgerBackend: Send + Sync {
+    /// Append records in order inside ONE durable transaction. The outer error means nothing
+    /// was written; an inner error rejects only that record (e.g. a duplicate decision id),
+    /// the others are committed and chained.
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
+
+    /// One page of history, newest first.
+    fn page(&self, request: &PageRequest) -> Result<Page>;
+
+    /// A decision by its `decision_id`.
+    fn get(&self, decision_id: &str) -> Result<Option<StoredDecision>>;
+
+    /// Every decision of one correlation id, in the order they were recorded.
+    fn trace(&self, correlation_id: &str) -> Result<Vec<StoredDecision>>;
+
+    fn stats(&self, request: &StatsRequest) -> Result<Stats>;
+
+    /// Walk the whole chain; `Ok` with a finding when it is broken.
+    fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport>;
+
+    /// Remove the decisions older than `cutoff` (a prefix of the chain) and keep a checkpoint.
+    fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport>;
+
+    fn insert_alert(&self, alert: &NewAlert) -> Result<i64>;
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
+    /// Acknowledge an alert; false if there is no such unacknowledged alert.
+    fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+
+    fn insert_event(&self, event: &NewHallEvent) -> Result<i64>;
+    fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>>;
+}

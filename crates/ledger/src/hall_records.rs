@@ -1,0 +1,97 @@
+//! Records the hall keeps beside decisions, in the same file: alerts a person should see and
+//! acknowledge, and hall events (heartbeats, health transitions, registry changes) so a trace
+//! can show what the hall saw around an incident. These are not hash-chained: they are
+//! operational context, not evidence.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LedgerError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "info" => Ok(Self::Info),
+            "warning" => Ok(Self::Warning),
+            "critical" => Ok(Self::Critical),
+            other => Err(LedgerError::BadQuery(format!(
+                "unknown severity {other:?} (expected info, warning or critical)"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAlert {
+    pub created_at: DateTime<Utc>,
+    pub severity: Severity,
+    /// A stable code, e.g. `WORKER_UNHEALTHY` or `LEDGER_WRITE_FAILED`.
+    pub code: String,
+    pub message: String,
+    pub worker_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    #[serde(flatten)]
+    pub alert: NewAlert,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Alerts at or above this severity.
+    pub min_severity: Option<Severity>,
+    pub unacknowledged_only: bool,
+    /// Newest first, at most this many (default 100).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewHallEvent {
+    pub at: DateTime<Utc>,
+    /// e.g. `heartbeat`, `health_transition`, `registry_change`.
+    pub kind: String,
+    pub worker_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HallEvent {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: NewHallEvent,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub worker_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub kind: Option<String>,
+    /// At or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Strictly before.
+    pub until: Option<DateTime<Utc>>,
+    /// Oldest first, at most this many (default 1000).
+    pub limit: Option<usize>,
+}

@@ -1,0 +1,211 @@
+//! A decision as the ledger sees it: the filter columns pulled out of the RouteDecision wire
+//! JSON (SPEC.md §1.3), plus the JSON bytes themselves, kept exactly as given.
+//!
+//! The ledger does not depend on the `wcp` types: it reads the stable wire keys, so any
+//! producer of SPEC-shaped decisions can be recorded and every stored record round-trips
+//! byte for byte.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LedgerError, Result};
+
+/// The columns people filter on, extracted from a decision's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionFields {
+    /// The decision's `timestamp`, as microseconds since the Unix epoch (UTC).
+    pub ts_micros: i64,
+    pub decision_id: String,
+    pub correlation_id: String,
+    pub tenant_id: String,
+    pub capability_id: String,
+    pub matched_rule_id: String,
+    /// `selected_worker_species_id` (null on every deny).
+    pub worker: Option<String>,
+    pub env: String,
+    pub data_label: String,
+    pub qos_class: String,
+    pub denied: bool,
+    /// `deny_reason_if_denied.code`.
+    pub deny_code: Option<String>,
+    /// `deny_reason_if_denied.message`: searchable, not a filter.
+    pub deny_message: Option<String>,
+    pub dry_run: bool,
+    pub artifact_hash: Option<String>,
+}
+
+/// A decision ready to append: validated fields plus the exact JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    pub fields: DecisionFields,
+    pub json: String,
+}
+
+/// The subset of the wire format the ledger needs; everything else is kept in the JSON only.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    decision_id: std::borrow::Cow<'a, str>,
+    timestamp: std::borrow::Cow<'a, str>,
+    correlation_id: String,
+    tenant_id: String,
+    capability_id: String,
+    matched_rule_id: String,
+    selected_worker_species_id: Option<String>,
+    env: String,
+    data_label: String,
+    qos_class: String,
+    denied: bool,
+    deny_reason_if_denied: Option<DenyReason>,
+    dry_run: bool,
+    artifact_hash: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DenyReason {
+    code: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl DecisionFields {
+    /// Extract and check the filter columns of one RouteDecision JSON text.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let wire: Wire<'_> = serde_json::from_str(json)
+            .map_err(|e| LedgerError::BadRecord(format!("not a RouteDecision: {e}")))?;
+        if wire.decision_id.trim().is_empty() {
+            return Err(LedgerError::BadRecord("decision_id is empty".into()));
+        }
+        if wire.denied != wire.deny_reason_if_denied.is_some() {
+            return Err(LedgerError::BadRecord(format!(
+                "decision {}: `denied` is {} but `deny_reason_if_denied` is {}",
+                wire.decision_id,
+                wire.denied,
+                if wire.deny_reason_if_denied.is_some() { "set" } else { "null" }
+            )));
+        }
+        let ts_micros = parse_timestamp(&wire.timestamp).map_err(|e| {
+            LedgerError::BadRecord(format!(
+                "decision {}: timestamp {:?}: {e}",
+                wire.decision_id, wire.timestamp
+            ))
+        })?;
+        let (deny_code, deny_message) = match wire.deny_reason_if_denied {
+            Some(r) => (Some(r.code), r.message),
+            None => (None, None),
+        };
+        Ok(Self {
+            ts_micros,
+            decision_id: wire.decision_id.into_owned(),
+            correlation_id: wire.correlation_id,
+            tenant_id: wire.tenant_id,
+            capability_id: wire.capability_id,
+            matched_rule_id: wire.matched_rule_id,
+            worker: wire.selected_worker_species_id,
+            env: wire.env,
+            data_label: wire.data_label,
+            qos_class: wire.qos_class,
+            denied: wire.denied,
+            deny_code,
+            deny_message,
+            dry_run: wire.dry_run,
+            artifact_hash: wire.artifact_hash,
+        })
+    }
+
+    /// The decision time as a UTC date-time.
+    pub fn time(&self) -> DateTime<Utc> {
+        micros_to_time(self.ts_micros)
+    }
+
+    /// The text the free-text index sees: ids, codes and the deny message.
+    pub(crate) fn search_text(&self) -> String {
+        let parts = [
+            Some(self.decision_id.as_str()),
+            Some(self.correlation_id.as_str()),
+            Some(self.tenant_id.as_str()),
+            Some(self.capability_id.as_str()),
+            Some(self.matched_rule_id.as_str()),
+            self.worker.as_deref(),
+            self.deny_code.as_deref(),
+            self.deny_message.as_deref(),
+        ];
+        parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl NewRecord {
+    /// Validate a decision's JSON text. The text is stored exactly as given, so it must be one
+    /// compact line (JSONL export writes it verbatim).
+    pub fn from_json(json: impl Into<String>) -> Result<Self> {
+        let json = json.into();
+        if json.contains(['\n', '\r']) {
+            return Err(LedgerError::BadRecord(
+                "decision JSON must be a single line (compact serialization)".into(),
+            ));
+        }
+        let fields = DecisionFields::from_json(&json)?;
+        Ok(Self { fields, json })
+    }
+}
+
+/// A record as stored: its place in the chain, its columns and its exact JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredDecision {
+    pub seq: i64,
+    /// Hex SHA-256 of the previous record's hash and this record's JSON.
+    pub hash: String,
+    #[serde(flatten)]
+    pub fields: DecisionFields,
+    /// The decision exactly as it was appended.
+    #[serde(skip)]
+    pub json: String,
+}
+
+fn parse_timestamp(s: &str) -> std::result::Result<i64, String> {
+    let t = DateTime::parse_from_rfc3339(s).map_err(|e| e.to_string())?;
+    Ok(t.with_timezone(&Utc).timestamp_micros())
+}
+
+/// Microseconds since the epoch to a date-time (saturating at chrono's range).
+pub fn micros_to_time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(denied: bool) -> String {
+        let reason = if denied {
+            r#"{"code":"DENY_NO_MATCHING_RULE","message":"no rule matched"}"#
+        } else {
+            "null"
+        };
+        format!(
+            r#"{{"decision_id":"d-1","timestamp":"2026-02-26T10:11:12.123456+00:00","correlation_id":"c-1","tenant_id":"t","capability_id":"cap.x","matched_rule_id":"NO_MATCH","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P1","denied":{denied},"deny_reason_if_denied":{reason},"selected_worker_species_id":null,"artifact_hash":null,"dry_run":false}}"#
+        )
+    }
+
+    #[test]
+    fn extracts_columns_and_keeps_bytes() {
+        let json = decision(true);
+        let rec = NewRecord::from_json(json.clone()).unwrap();
+        assert_eq!(rec.json, json);
+        assert_eq!(rec.fields.ts_micros, 1_772_100_672_123_456);
+        assert_eq!(rec.fields.deny_code.as_deref(), Some("DENY_NO_MATCHING_RULE"));
+        assert!(rec.fields.search_text().contains("no rule matched"));
+    }
+
+    #[test]
+    fn rejects_inconsistent_or_malformed_input() {
+        let bad = decision(false).replace(r#""denied":false"#, r#""denied":true"#);
+        assert!(matches!(NewRecord::from_json(bad), Err(LedgerError::BadRecord(m)) if m.contains("deny_reason_if_denied")));
+        let no_ts = decision(false).replace("2026-02-26T10:11:12.123456+00:00", "yesterday");
+        assert!(matches!(NewRecord::from_json(no_ts), Err(LedgerError::BadRecord(m)) if m.contains("timestamp")));
+        let missing = decision(false).replace(r#""tenant_id":"t","#, "");
+        assert!(matches!(NewRecord::from_json(missing), Err(LedgerError::BadRecord(m)) if m.contains("tenant_id")));
+        let pretty = decision(false).replace(',', ",\n");
+        assert!(NewRecord::from_json(pretty).is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! The SQLite backend: one file per hall, WAL mode, `synchronous = FULL` (see docs/ledger.md
+//! for why), one writer connection and one reader connection; long walks (verify, export)
+//! open their own reader so they never block the history screen.
+
+mod append;
+mod hall;
+mod read;
+mod retention;
+pub(crate) mod schema;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::backend::{LedgerBackend, PruneReport, Receipt};
+use crate::chain::{Progress, VerifyReport};
+use crate::error::{LedgerError, Result};
+use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::query::{Page, PageRequest, Stats, StatsRequest};
+use crate::record::{NewRecord, StoredDecision};
+
+/// How to open a ledger file.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Open for queries and verification only; appends fail with [`LedgerError::OpenedReadOnly`].
+    pub read_only: bool,
+    /// Create the file (and its directory) if it does not exist. Ignored when `read_only`.
+    pub create: bool,
+    /// How long to wait for another process's lock before failing with [`LedgerError::Locked`].
+    pub busy_timeout: Duration,
+    /// Refuse to grow the file past this many bytes (appends then fail as disk full).
+    pub max_size_bytes: Option<u64>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            read_only: false,
+            create: true,
+            busy_timeout: Duration::from_secs(5),
+            max_size_bytes: None,
+        }
+    }
+}
+
+impl OpenOptions {
+    pub fn read_only() -> Self {
+        Self {
+            read_only: true,
+            create: false,
+            ..Self::default()
+        }
+    }
+}
+
+pub struct SqliteBackend {
+    path: PathBuf,
+    options: OpenOptions,
+    /// `None` when opened read-only.
+    writer: Option<Mutex<Connection>>,
+    reader: Mutex<Connection>,
+}
+
+impl SqliteBackend {
+    /// Open (and, unless read-only, create and migrate) the ledger at `path`.
+    pub fn open(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() && (options.read_only || !options.create) {
+            return Err(LedgerError::NotFound { path });
+        }
+        let writer = if options.read_only {
+            None
+        } else {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| LedgerError::Database {
+                    path: path.clone(),
+                    detail: format!("cannot create directory {}: {e}", dir.display()),
+                })?;
+            }
+            let mut conn = connect(&path, &options, false)?;
+            schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
+            Some(Mutex::new(conn))
+        };
+        let reader = connect(&path, &options, true)?;
+        schema::check_readable(&reader, &path)?;
+        tracing::debug!(path = %path.display(), read_only = options.read_only, "ledger opened");
+        Ok(Self {
+            path,
+            options,
+            writer,
+            reader: Mutex::new(reader),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> LedgerError {
+        LedgerError::sqlite(&self.path, e)
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>> {
+        let writer = self.writer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
+        Ok(lock(writer))
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.reader)
+    }
+
+    /// A fresh read connection for long walks.
+    fn walk_connection(&self) -> Result<Connection> {
+        connect(&self.path, &self.options, true)
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-call; the connection itself is
+/// still consistent (SQLite rolls back unfinished transactions), so keep using it.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Connection> {
+    let err = |e| LedgerError::sqlite(path, e);
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    flags |= if options.read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    conn.busy_timeout(options.busy_timeout).map_err(err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    if !options.read_only && !for_reading {
+        // Reading the mode also proves the file is an SQLite database (else NotADatabase).
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError::Database {
+                path: path.to_path_buf(),
+                detail: format!("cannot switch the ledger to WAL mode (journal mode is {mode})"),
+            });
+        }
+        // FULL: every commit fsyncs the WAL, so an acknowledged batch survives power loss.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        if let Some(max) = options.max_size_bytes {
+            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).map_err(err)?;
+            let pages = (max as i64 / page).max(1);
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+                .map_err(err)?;
+        }
+    } else {
+        conn.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(err)?;
+    }
+    Ok(conn)
+}
+
+impl LedgerBackend for SqliteBackend {
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        let mut conn = self.writer()?;
+        append::append_batch(&mut conn, batch).map_err(|e| self.err(e))
+    }
+
+    fn page(&self, request: &PageRequest) -> Result<Page> {
+        read::page(&self.reader(), request).map_err(|e| self.read_err(e))
+    }
+
+    fn get(&self, decision_id: &str) -> Result<Option<StoredDecision>> {
+        read::get(&self.reader(), decision_id).map_err(|e| self.err(e))
+    }
+
+    fn trace(&self, correlation_id: &str) -> Result<Vec<StoredDecision>> {
+        read::trace(&self.reader(), correlation_id).map_err(|e| self.err(e))
+    }
+
+    fn stats(&self, request: &StatsRequest) -> Result<Stats> {
+        read::stats(&self.reader(), request).map_err(|e| self.read_err(e))
+    }
+
+    fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
+        let conn = self.walk_connection()?;
+        verify::verify(&conn, None, progress).map_err(|e| self.err(e))
+    }
+
+    fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
+        let mut conn = self.writer()?;
+        retention::prune_before(&mut conn, cutoff, Utc::now())
+            .map_err(|e| e.into_ledger(&self.path))
+    }
+
+    fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {
+        let conn = self.writer()?;
+        hall::insert_alert(&conn, alert).map_err(|e| self.err(e))
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        hall::alerts(&self.reader(), filter).map_err(|e| self.err(e))
+    }
+
+    fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let conn = self.writer()?;
+        hall::ack_alert(&conn, id, at).map_err(|e| self.err(e))
+    }
+
+    fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {
+        let conn = self.writer()?;
+        hall::insert_event(&conn, event).map_err(|e| self.err(e))
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>> {
+        hall::events(&self.reader(), filter).map_err(|e| self.err(e))
+    }
+}
+
+impl SqliteBackend {
+    /// Query errors: a bad FTS expression is the caller's mistake, not the database's.
+    fn read_err(&self, e: read::ReadError) -> LedgerError {
+        match e {
+            read::ReadError::Ledger(e) => e,
+            read::ReadError::Sqlite(e) if read::is_fts_syntax_error(&e) => {
+                LedgerError::BadQuery(format!("free-text search: {e}"))
+            }
+            read::ReadError::Sqlite(e) => self.err(e),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! History queries: filters compiled to one parameterised WHERE clause, keyset pages on `seq`
+//! (newest first, never OFFSET), the free-text index, traces and chart stats.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+
+use crate::error::LedgerError;
+use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
+use crate::record::{micros_to_time, DecisionFields, StoredDecision};
+
+pub enum ReadError {
+    Ledger(LedgerError),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl From<LedgerError> for ReadError {
+    fn from(e: LedgerError) -> Self {
+        Self::Ledger(e)
+    }
+}
+
+pub fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(_, Some(m)) if m.contains("fts5"))
+}
+
+/// The columns of a [`StoredDecision`], in [`stored`]'s order.
+pub const COLUMNS: &str = "d.seq, d.hash, d.ts, d.decision_id, d.correlation_id, d.tenant_id, \
+    d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, d.qos_class, d.denied, \
+    d.deny_code, d.deny_message, d.dry_run, d.artifact_hash, d.json";
+
+/// The filter columns from a row selected with [`COLUMNS`], starting at column `at`.
+pub fn fields(row: &Row<'_>, at: usize) -> rusqlite::Result<DecisionFields> {
+    Ok(DecisionFields {
+        ts_micros: row.get(at)?,
+        decision_id: row.get(at + 1)?,
+        correlation_id: row.get(at + 2)?,
+        tenant_id: row.get(at + 3)?,
+        capability_id: row.get(at + 4)?,
+        matched_rule_id: row.get(at + 5)?,
+        worker: row.get(at + 6)?,
+        env: row.get(at + 7)?,
+        data_label: row.get(at + 8)?,
+        qos_class: row.get(at + 9)?,
+        denied: row.get(at + 10)?,
+        deny_code: row.get(at + 11)?,
+        deny_message: row.get(at + 12)?,
+        dry_run: row.get(at + 13)?,
+        artifact_hash: row.get(at + 14)?,
+    })
+}
+
+fn stored(row: &Row<'_>) -> rusqlite::Result<StoredDecision> {
+    let hash: Vec<u8> = row.get(1)?;
+    Ok(StoredDecision {
+        seq: row.get(0)?,
+        hash: hex::encode(hash),
+        fields: fields(row, 2)?,
+        json: row.get(17)?,
+    })
+}
+
+/// `FROM … WHERE …` for a filter, with its parameters. With free text the FTS index drives
+/// the scan (it yields rowids newest first cheaply); otherwise the decisions table does.
+struct Selection {
+    from_where: String,
+    params: Vec<Value>,
+}
+
+impl Selection {
+    fn new(filter: &Filter, before_seq: Option<i64>) -> Self {
+        let mut s = Self {
+            from_where: String::new(),
+            params: Vec::new(),
+        };
+        let mut clauses: Vec<String> = Vec::new();
+        match filter.text.as_deref().and_then(fts_query) {
+            Some(q) => {
+                s.from_where.push_str(
+                    "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid",
+                );
+                clauses.push(s.bind("decisions_fts MATCH ?", Value::Text(q)));
+            }
+            None => s.from_where.push_str("FROM decisions d"),
+        }
+        let text = |v: &Option<String>| v.clone().map(Value::Text);
+        let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
+        let conditions = [
+            ("d.seq < ?", before_seq.map(Value::Integer)),
+            ("d.ts >= ?", filter.since.map(|t| Value::Integer(t.timestamp_micros()))),
+            ("d.ts < ?", filter.until.map(|t| Value::Integer(t.timestamp_micros()))),
+            ("d.tenant_id = ?", text(&filter.tenant_id)),
+            ("d.capability_id = ?", text(&filter.capability_id)),
+            ("d.worker = ?", text(&filter.worker)),
+            ("d.matched_rule_id = ?", text(&filter.rule_id)),
+            ("d.correlation_id = ?", text(&filter.correlation_id)),
+            ("d.denied = ?", flag(filter.denied)),
+            ("d.deny_code = ?", text(&filter.deny_code)),
+            ("d.env = ?", text(&filter.env)),
+            ("d.data_label = ?", text(&filter.data_label)),
+            ("d.dry_run = ?", flag(filter.dry_run)),
+        ];
+        for (sql, value) in conditions {
+            if let Some(v) = value {
+                clauses.push(s.bind(sql, v));
+            }
+        }
+        if !clauses.is_empty() {
+            s.from_where.push_str(" WHERE ");
+            s.from_where.push_str(&clauses.join(" AND "));
+        }
+        s
+    }
+
+    fn bind(&mut self, sql: &str, value: Value) -> String {
+        self.params.push(value);
+        sql.to_string()
+    }
+}
+
+/// Turn what a person typed into a safe FTS5 expression: every word must appear, each word
+/// is matched as a phrase of its tokens (so `cap.pay.invoice` or a UUID match as written),
+/// and a trailing `*` keeps prefix search. `None` if nothing searchable was typed.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|word| {
+            let (word, prefix) = match word.strip_suffix('*') {
+                Some(w) => (w, "*"),
+                None => (word, ""),
+            };
+            word.chars()
+                .any(char::is_alphanumeric)
+                .then(|| format!("\"{}\"{prefix}", word.replace('"', "\"\"")))
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+pub fn page(conn: &Connection, request: &PageRequest) -> Result<Page, ReadError> {
+    let (limit, before) = request.bounds()?;
+    let sel = Selection::new(&request.filter, before);
+    // One extra row tells whether an older page exists without a COUNT.
+    let sql = format!(
+        "SELECT {COLUMNS} {} ORDER BY d.seq DESC LIMIT {}",
+        sel.from_where,
+        limit + 1
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut records = stmt
+        .query_map(params_from_iter(sel.params.iter()), stored)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next_cursor = (records.len() > limit).then(|| {
+        records.truncate(limit);
+        encode_cursor(records[limit - 1].seq)
+    });
+    Ok(Page {
+        records,
+        next_cursor,
+    })
+}
+
+pub fn get(conn: &Connection, decision_id: &str) -> rusqlite::Result<Option<StoredDecision>> {
+    let sql = format!("SELECT {COLUMNS} FROM decisions d WHERE d.decision_id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([decision_id], stored)
+        .optional()
+}
+
+pub fn trace(conn: &Connection, correlation_id: &str) -> rusqlite::Result<Vec<StoredDecision>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM decisions d WHERE d.correlation_id = ?1 ORDER BY d.seq");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([correlation_id], stored)?;
+    rows.collect()
+}
+
+pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadError> {
+    if request.bucket_seconds < 1 {
+        return Err(LedgerError::BadQuery("bucket width must be at least 1 second".into()).into());
+    }
+    let sel = Selection::new(&request.filter, None);
+    let params = || params_from_iter(sel.params.iter());
+    let width = request.bucket_seconds.saturating_mul(1_000_000);
+    let (total, denied): (u64, u64) = conn.query_row(
+        &format!("SELECT count(*), coalesce(sum(d.denied), 0) {}", sel.from_where),
+        params(),
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.ts - (d.ts % {width}) AS b, count(*), sum(d.denied) {} GROUP BY b ORDER BY b",
+        sel.from_where
+    ))?;
+    let buckets = stmt
+        .query_map(params(), |r| {
+            Ok(Bucket {
+                start: micros_to_time(r.get(0)?),
+                decisions: r.get(1)?,
+                denied: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let top = |column: &str| -> rusqlite::Result<Vec<Count>> {
+        let glue = if sel.from_where.contains(" WHERE ") { "AND" } else { "WHERE" };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT d.{column}, count(*) AS n {} {glue} d.{column} IS NOT NULL \
+             GROUP BY d.{column} ORDER BY n DESC, d.{column} LIMIT {}",
+            sel.from_where, request.top
+        ))?;
+        let rows = stmt.query_map(params(), |r| {
+            Ok(Count {
+                key: r.get(0)?,
+                count: r.get(1)?,
+            })
+        })?;
+        rows.collect()
+    };
+    Ok(Stats {
+        total,
+        denied,
+        buckets,
+        top_deny_codes: top("deny_code")?,
+        workers: top("worker")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn free_text_is_quoted_and_safe() {
+        assert_eq!(fts_query("cap.pay DENY_X").unwrap(), r#""cap.pay" "DENY_X""#);
+        assert_eq!(fts_query(r#"a"b inv*"#).unwrap(), r#""a""b" "inv"*"#);
+        assert_eq!(fts_query("  - * "), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! Retention: drop the oldest records (a prefix of the chain) and keep a chained checkpoint of
+//! the last pruned record, so `verify` still proves everything that remains. The prefix is
+//! verified first: pruning must never hide tampering.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::schema::chain_state;
+use super::verify::walk;
+use crate::backend::PruneReport;
+use crate::chain::{checkpoint_hash, Hash};
+use crate::error::LedgerError;
+
+pub enum PruneError {
+    Sqlite(rusqlite::Error),
+    Broken(String),
+}
+
+impl From<rusqlite::Error> for PruneError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl PruneError {
+    pub fn into_ledger(self, path: &Path) -> LedgerError {
+        match self {
+            Self::Sqlite(e) => LedgerError::sqlite(path, e),
+            Self::Broken(finding) => LedgerError::ChainBroken(finding),
+        }
+    }
+}
+
+pub fn prune_before(
+    conn: &mut Connection,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<PruneReport, PruneError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let cutoff_ts = cutoff.timestamp_micros();
+    let (genesis, head_seq, _) = chain_state(&tx)?;
+    // The prefix ends just before the oldest record that must be kept.
+    let first_kept: Option<i64> = tx.query_row(
+        "SELECT min(seq) FROM decisions WHERE ts >= ?1",
+        [cutoff_ts],
+        |r| r.get(0),
+    )?;
+    let through = first_kept.map_or(head_seq, |s| s - 1);
+    let last_cp: Option<(i64, Vec<u8>, i64)> = tx
+        .query_row(
+            "SELECT through_seq, hash, pruned_total FROM checkpoints ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (already, prev_cp_hash, pruned_before) = last_cp.unwrap_or((0, genesis, 0));
+    if through <= already {
+        return Ok(PruneReport { pruned: 0, through_seq: None });
+    }
+    let report = walk(&tx, Some(through), &mut |_| {})?;
+    if let Some(finding) = report.finding {
+        return Err(PruneError::Broken(finding.to_string()));
+    }
+    let through_hash: Vec<u8> =
+        tx.query_row("SELECT hash FROM decisions WHERE seq = ?1", [through], |r| r.get(0))?;
+    let pruned = tx.execute("DELETE FROM decisions WHERE seq <= ?1", [through])? as u64;
+    tx.execute("DELETE FROM decisions_fts WHERE rowid <= ?1", [through])?;
+    let pruned_total = pruned_before + pruned as i64;
+    let prev = Hash::try_from(prev_cp_hash.as_slice()).unwrap_or([0; 32]);
+    let through_hash_arr = Hash::try_from(through_hash.as_slice()).unwrap_or([0; 32]);
+    let hash = checkpoint_hash(&prev, through, &through_hash_arr, pruned_total);
+    tx.execute(
+        "INSERT INTO checkpoints (created_at, cutoff_ts, through_seq, through_hash, pruned_total, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (now.timestamp_micros(), cutoff_ts, through, through_hash, pruned_total, hash.as_slice()),
+    )?;
+    tx.commit()?;
+    tracing::info!(pruned, through_seq = through, "ledger retention pruned old decisions");
+    Ok(PruneReport { pruned, through_seq: Some(through) })
+}

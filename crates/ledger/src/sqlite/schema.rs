@@ -1,0 +1,190 @@
+//! Numbered migrations, tracked in `PRAGMA user_version`. Migration N brings the schema from
+//! version N-1 to N; they run in order inside one transaction when a ledger is opened for
+//! writing. A file with a newer version than [`LATEST`] is refused, never downgraded.
+
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+use crate::error::{LedgerError, Result};
+
+/// Migration `i` (0-based) upgrades version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: decisions + chain state + free-text index + checkpoints + hall records.
+    r#"
+    -- One row: the chain's genesis and its head (last committed record), updated with every batch.
+    CREATE TABLE chain_state (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        genesis    BLOB    NOT NULL,
+        created_at INTEGER NOT NULL,
+        head_seq   INTEGER NOT NULL,
+        head_hash  BLOB    NOT NULL
+    );
+
+    -- seq is the rowid, so every index below ends in seq implicitly: "filter = ? ORDER BY seq
+    -- DESC" walks one index with no sort. Low-cardinality filters (env, data_label, qos_class,
+    -- denied, dry_run) have no index: newest-first scans find matches within a few rows.
+    CREATE TABLE decisions (
+        seq             INTEGER PRIMARY KEY,
+        ts              INTEGER NOT NULL,      -- decision timestamp, µs since the epoch (UTC)
+        decision_id     TEXT    NOT NULL,
+        correlation_id  TEXT    NOT NULL,
+        tenant_id       TEXT    NOT NULL,
+        capability_id   TEXT    NOT NULL,
+        matched_rule_id TEXT    NOT NULL,
+        worker          TEXT,                  -- selected_worker_species_id
+        env             TEXT    NOT NULL,
+        data_label      TEXT    NOT NULL,
+        qos_class       TEXT    NOT NULL,
+        denied          INTEGER NOT NULL,
+        deny_code       TEXT,
+        deny_message    TEXT,
+        dry_run         INTEGER NOT NULL,
+        artifact_hash   TEXT,
+        prev_hash       BLOB    NOT NULL,
+        hash            BLOB    NOT NULL,
+        json            TEXT    NOT NULL       -- the decision's exact bytes (the only copy)
+    );
+    CREATE UNIQUE INDEX decisions_decision_id ON decisions (decision_id);
+    CREATE INDEX decisions_correlation ON decisions (correlation_id);
+    CREATE INDEX decisions_tenant ON decisions (tenant_id);
+    CREATE INDEX decisions_capability ON decisions (capability_id);
+    CREATE INDEX decisions_worker ON decisions (worker) WHERE worker IS NOT NULL;
+    CREATE INDEX decisions_rule ON decisions (matched_rule_id);
+    CREATE INDEX decisions_deny_code ON decisions (deny_code) WHERE deny_code IS NOT NULL;
+    CREATE INDEX decisions_ts ON decisions (ts);
+
+    -- Contentless: the index only, no second copy of the text; rowid = seq.
+    CREATE VIRTUAL TABLE decisions_fts USING fts5 (body, content = '', contentless_delete = 1);
+
+    -- Retention checkpoints, chained from the genesis (see chain.rs).
+    CREATE TABLE checkpoints (
+        id           INTEGER PRIMARY KEY,
+        created_at   INTEGER NOT NULL,
+        cutoff_ts    INTEGER NOT NULL,
+        through_seq  INTEGER NOT NULL,
+        through_hash BLOB    NOT NULL,
+        pruned_total INTEGER NOT NULL,
+        hash         BLOB    NOT NULL
+    );
+
+    CREATE TABLE alerts (
+        id              INTEGER PRIMARY KEY,
+        created_at      INTEGER NOT NULL,
+        severity        INTEGER NOT NULL,      -- 0 info, 1 warning, 2 critical
+        code            TEXT    NOT NULL,
+        message         TEXT    NOT NULL,
+        worker_id       TEXT,
+        correlation_id  TEXT,
+        acknowledged_at INTEGER,
+        details         TEXT    NOT NULL
+    );
+    CREATE INDEX alerts_open ON alerts (id) WHERE acknowledged_at IS NULL;
+
+    CREATE TABLE hall_events (
+        id             INTEGER PRIMARY KEY,
+        ts             INTEGER NOT NULL,
+        kind           TEXT    NOT NULL,
+        worker_id      TEXT,
+        correlation_id TEXT,
+        details        TEXT    NOT NULL
+    );
+    CREATE INDEX hall_events_ts ON hall_events (ts);
+    CREATE INDEX hall_events_worker ON hall_events (worker_id, ts) WHERE worker_id IS NOT NULL;
+    CREATE INDEX hall_events_correlation ON hall_events (correlation_id, ts)
+        WHERE correlation_id IS NOT NULL;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// A version-0 file with tables in it belongs to someone else.
+fn has_foreign_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%')",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Bring a writable ledger to [`LATEST`], creating the chain state on a new file.
+pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()> {
+    let db = |e| LedgerError::sqlite(path, e);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let found = user_version(&tx).map_err(db)?;
+    check_version(path, found, &tx)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tracing::info!(path = %path.display(), version = i + 1, "applying ledger migration");
+        tx.execute_batch(sql).map_err(db)?;
+    }
+    if found == 0 {
+        let genesis = random_genesis();
+        tx.execute(
+            "INSERT INTO chain_state (id, genesis, created_at, head_seq, head_hash) VALUES (1, ?1, ?2, 0, ?1)",
+            (genesis.as_slice(), now_micros),
+        )
+        .map_err(db)?;
+    }
+    tx.pragma_update(None, "user_version", LATEST).map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+/// A read-only opener can't migrate: the file must already be at [`LATEST`].
+pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
+    let found = user_version(conn).map_err(|e| LedgerError::sqlite(path, e))?;
+    check_version(path, found, conn)?;
+    if found < LATEST {
+        return Err(LedgerError::Database {
+            path: path.to_path_buf(),
+            detail: format!(
+                "ledger schema version {found} is older than {LATEST}; open it for writing once to upgrade"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_version(path: &Path, found: i64, conn: &Connection) -> Result<()> {
+    if found > LATEST {
+        return Err(LedgerError::FutureSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: LATEST,
+        });
+    }
+    if found == 0 && has_foreign_tables(conn).map_err(|e| LedgerError::sqlite(path, e))? {
+        return Err(LedgerError::ForeignDatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    if found == 0 && conn.is_readonly("main").unwrap_or(false) {
+        // An empty file opened read-only: there is no ledger in it yet.
+        return Err(LedgerError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// 32 random bytes: two v4 UUIDs (OS randomness), so chains of different files never collide.
+fn random_genesis() -> [u8; 32] {
+    let mut g = [0u8; 32];
+    g[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    g[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    g
+}
+
+/// The chain's genesis and head `(genesis, head_seq, head_hash)`.
+pub fn chain_state(conn: &Connection) -> rusqlite::Result<(Vec<u8>, i64, Vec<u8>)> {
+    conn.query_row(
+        "SELECT genesis, head_seq, head_hash FROM chain_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}

@@ -1,0 +1,163 @@
+//! Streams the decisions table through the chain [`Walker`], after checking the retention
+//! checkpoints. One forward scan on the rowid, O(1) memory; the random-access lookups of
+//! [`ChainLookup`] run only once a bad link has been found.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::read::fields;
+use super::schema::chain_state;
+use crate::chain::{
+    checkpoint_hash, ChainLookup, ChainRow, Checkpoint, Finding, Hash, Problem, Progress,
+    VerifyReport, Walker,
+};
+
+const PROGRESS_EVERY: u64 = 10_000;
+
+/// Verify the chain, optionally only up to `through_seq` (used before pruning a prefix).
+pub fn verify(
+    conn: &Connection,
+    through_seq: Option<i64>,
+    progress: &mut dyn FnMut(Progress),
+) -> rusqlite::Result<VerifyReport> {
+    // One read transaction: a consistent snapshot even while the hall keeps appending.
+    let snapshot = conn.unchecked_transaction()?;
+    walk(&snapshot, through_seq, progress)
+}
+
+pub(super) fn walk(
+    conn: &Connection,
+    through_seq: Option<i64>,
+    progress: &mut dyn FnMut(Progress),
+) -> rusqlite::Result<VerifyReport> {
+    let (genesis, head_seq, head_hash) = chain_state(conn)?;
+    let genesis = to_hash(&genesis);
+    let (checkpoint, bad_checkpoint) = checkpoints(conn, &genesis)?;
+    let mut report = VerifyReport {
+        records_checked: 0,
+        last_seq: 0,
+        checkpoint: checkpoint.clone(),
+        finding: bad_checkpoint,
+    };
+    if report.finding.is_some() {
+        return Ok(report);
+    }
+    let (start_seq, start_hash) = checkpoint
+        .as_ref()
+        .map_or((0, genesis), |c| (c.through_seq, c.through_hash));
+    let end = through_seq.unwrap_or(head_seq);
+    let total = (end - start_seq).max(0) as u64;
+    let mut walker = Walker::new(start_seq, start_hash);
+    let mut lookup = SqlLookup { conn };
+    let mut stmt = conn.prepare(
+        "SELECT d.seq, d.prev_hash, d.hash, d.json, d.ts, d.decision_id, d.correlation_id, \
+         d.tenant_id, d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, \
+         d.qos_class, d.denied, d.deny_code, d.deny_message, d.dry_run, d.artifact_hash \
+         FROM decisions d WHERE d.seq > ?1 AND d.seq <= ?2 ORDER BY d.seq",
+    )?;
+    // Rows past the head are forged appends: scan them too so `finish` can say so.
+    let scan_end = if through_seq.is_some() { end } else { i64::MAX };
+    let mut rows = stmt.query((start_seq, scan_end))?;
+    loop {
+        let row = match rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                report.finding = Some(corrupt_at(walker.last_seq() + 1, &e));
+                break;
+            }
+        };
+        let finding = match read_row(row) {
+            Ok((seq, prev_hash, hash, json, fields)) => {
+                let row = ChainRow { seq, prev_hash: &prev_hash, hash: &hash, json: &json, fields };
+                walker.step(&row, &mut lookup)
+            }
+            Err(e) => Some(corrupt_at(walker.last_seq() + 1, &e)),
+        };
+        if finding.is_some() {
+            report.finding = finding;
+            break;
+        }
+        if walker.checked() % PROGRESS_EVERY == 0 {
+            progress(Progress { done: walker.checked(), total });
+        }
+    }
+    if report.finding.is_none() && through_seq.is_none() {
+        report.finding = walker.finish(head_seq, &to_hash(&head_hash));
+    }
+    progress(Progress { done: walker.checked(), total });
+    report.records_checked = walker.checked();
+    report.last_seq = walker.last_seq();
+    Ok(report)
+}
+
+type RowParts = (i64, Vec<u8>, Vec<u8>, Vec<u8>, crate::record::DecisionFields);
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
+    // `json` is read as raw bytes so that a byte flipped into invalid UTF-8 is reported as an
+    // edit of that record, not as a read error.
+    let json = match row.get_ref(3)? {
+        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t.to_vec(),
+        _ => Vec::new(),
+    };
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, json, fields(row, 4)?))
+}
+
+fn corrupt_at(seq: i64, e: &rusqlite::Error) -> Finding {
+    Finding {
+        seq,
+        problem: Problem::Corrupt { detail: e.to_string() },
+    }
+}
+
+fn to_hash(bytes: &[u8]) -> Hash {
+    // A wrong-length stored hash can never match a computed one: use a value that won't.
+    Hash::try_from(bytes).unwrap_or([0xff; 32])
+}
+
+/// The latest checkpoint, after checking the checkpoint chain from the genesis.
+fn checkpoints(
+    conn: &Connection,
+    genesis: &Hash,
+) -> rusqlite::Result<(Option<Checkpoint>, Option<Finding>)> {
+    let mut stmt = conn.prepare(
+        "SELECT through_seq, through_hash, pruned_total, hash FROM checkpoints ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut prev = *genesis;
+    let mut latest = None;
+    while let Some(row) = rows.next()? {
+        let cp = Checkpoint {
+            through_seq: row.get(0)?,
+            through_hash: to_hash(&row.get::<_, Vec<u8>>(1)?),
+            pruned_total: row.get(2)?,
+            hash: to_hash(&row.get::<_, Vec<u8>>(3)?),
+        };
+        if checkpoint_hash(&prev, cp.through_seq, &cp.through_hash, cp.pruned_total) != cp.hash {
+            let finding = Finding { seq: cp.through_seq, problem: Problem::BadCheckpoint };
+            return Ok((Some(cp), Some(finding)));
+        }
+        prev = cp.hash;
+        latest = Some(cp);
+    }
+    Ok((latest, None))
+}
+
+struct SqlLookup<'c> {
+    conn: &'c Connection,
+}
+
+impl ChainLookup for SqlLookup<'_> {
+    fn seq_with_hash(&mut self, hash: &[u8]) -> Result<Option<i64>, String> {
+        self.conn
+            .query_row("SELECT seq FROM decisions WHERE hash = ?1", [hash], |r| r.get(0))
+            .optional()
+            .map_err(|e| e.to_string())
+    }
+
+    fn prev_hash_of(&mut self, seq: i64) -> Result<Option<Vec<u8>>, String> {
+        self.conn
+            .query_row("SELECT prev_hash FROM decisions WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,149 @@
+//! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
+//! writer takes everything queued (up to a batch limit), writes it in one transaction and
+//! acknowledges each caller only after that transaction committed. Many decisions share one
+//! fsync, and each caller waits only for its own batch.
+//!
+//! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
+//! and sync callers block on them.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::backend::{LedgerBackend, Receipt};
+use crate::error::{LedgerError, Result};
+use crate::record::NewRecord;
+use crate::sqlite::{OpenOptions, SqliteBackend};
+
+/// The most records one transaction takes; bounds commit latency under heavy load.
+pub const DEFAULT_MAX_BATCH: usize = 4096;
+
+struct Job {
+    record: NewRecord,
+    ack: oneshot::Sender<Result<Receipt>>,
+}
+
+/// The ledger as the hall uses it: group-committed appends plus direct access to the
+/// backend for queries. Dropping it flushes queued appends and stops the writer.
+pub struct Ledger {
+    backend: Arc<dyn LedgerBackend>,
+    jobs: Mutex<Option<Sender<Job>>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Ledger {
+    /// Open (creating if needed) the SQLite ledger at `path` and start its writer.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
+        let backend = SqliteBackend::open(path, options)?;
+        Ok(Self::with_backend(Arc::new(backend), DEFAULT_MAX_BATCH))
+    }
+
+    /// Group-commit over any backend.
+    pub fn with_backend(backend: Arc<dyn LedgerBackend>, max_batch: usize) -> Self {
+        let (tx, rx) = mpsc::channel();
+        let writer_backend = Arc::clone(&backend);
+        let max_batch = max_batch.max(1);
+        let writer = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || run_writer(writer_backend.as_ref(), rx, max_batch))
+            .expect("spawn the ledger writer thread");
+        Self {
+            backend,
+            jobs: Mutex::new(Some(tx)),
+            writer: Some(writer),
+        }
+    }
+
+    /// Queries, verification, alerts and events go straight to the backend.
+    pub fn backend(&self) -> &dyn LedgerBackend {
+        self.backend.as_ref()
+    }
+
+    /// Queue a decision (its RouteDecision JSON text) and get the channel its receipt will
+    /// arrive on. Bad JSON is rejected here, on the caller's thread.
+    pub fn submit(&self, json: impl Into<String>) -> Result<oneshot::Receiver<Result<Receipt>>> {
+        let record = NewRecord::from_json(json)?;
+        let (ack, receipt) = oneshot::channel();
+        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
+        sender.send(Job { record, ack }).map_err(|_| LedgerError::Closed)?;
+        Ok(receipt)
+    }
+
+    /// Record a decision; resolves once it is durable.
+    pub async fn append(&self, json: impl Into<String>) -> Result<Receipt> {
+        let receipt = self.submit(json)?;
+        receipt.await.map_err(|_| LedgerError::Closed)?
+    }
+
+    /// Record a decision from synchronous code; returns once it is durable.
+    /// Must not be called from inside an async runtime (use [`Ledger::append`] there).
+    pub fn append_blocking(&self, json: impl Into<String>) -> Result<Receipt> {
+        let receipt = self.submit(json)?;
+        receipt.blocking_recv().map_err(|_| LedgerError::Closed)?
+    }
+
+    /// Stop accepting appends, let the writer finish everything queued, and wait for it.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = self.writer.take() {
+            if writer.join().is_err() {
+                tracing::error!("the ledger writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    while let Ok(first) = jobs.recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(backend, &mut batch);
+    }
+}
+
+/// Write one batch and answer every caller in it. A failed transaction fails the whole batch
+/// (nothing of it was written); the next batch tries again, so while the store cannot write
+/// every append fails, and appends succeed again once it can (e.g. disk space freed).
+fn commit(backend: &dyn LedgerBackend, batch: &mut Vec<Job>) {
+    let (records, acks): (Vec<NewRecord>, Vec<_>) =
+        batch.drain(..).map(|j| (j.record, j.ack)).unzip();
+    match backend.append_batch(&records) {
+        Ok(results) => {
+            for (ack, result) in acks.into_iter().zip(results) {
+                // A caller that stopped waiting is not an error: its record is durable anyway.
+                let _ = ack.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, records = records.len(), "ledger batch could not be committed");
+            let reason = e.to_string();
+            for ack in acks {
+                let _ = ack.send(Err(LedgerError::WriteFailed(reason.clone())));
+            }
+        }
+    }
+}

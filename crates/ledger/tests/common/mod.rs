@@ -1,0 +1,95 @@
+//! Realistic RouteDecision JSON for tests and benches, deterministic from an index.
+#![allow(dead_code)]
+
+use serde_json::json;
+
+pub const TENANTS: [&str; 20] = [
+    "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka", "tyrell", "cyberdyne",
+    "soylent", "oscorp", "aperture", "blackmesa", "vandelay", "dunder", "pied", "massive", "gringotts", "nakatomi",
+];
+pub const CAPS: [&str; 10] = [
+    "cap.pay.invoice", "cap.web.fetch", "cap.doc.summarize", "cap.code.deploy", "cap.mail.send",
+    "cap.db.query", "cap.img.render", "cap.kb.search", "cap.hr.onboard", "cap.ops.restart",
+];
+pub const ENVS: [&str; 4] = ["dev", "stage", "prod", "edge"];
+pub const LABELS: [&str; 3] = ["PUBLIC", "INTERNAL", "RESTRICTED"];
+pub const QOS: [&str; 4] = ["P0", "P1", "P2", "P3"];
+pub const DENY_CODES: [&str; 5] = [
+    "DENY_NO_MATCHING_RULE",
+    "DENY_MISSING_REQUIRED_CONTROLS",
+    "DENY_REQUIRES_HUMAN",
+    "DENY_NO_AVAILABLE_WORKER",
+    "DENY_WORKER_TAMPERED",
+];
+
+/// A cheap deterministic mix so fields vary independently.
+pub fn mix(i: u64, salt: u64) -> u64 {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 29)
+}
+
+/// Decision `i`: one second apart from 2026-01-01, about 1 in 5 denied, 1 in 10 dry runs.
+pub fn decision(i: u64) -> String {
+    decision_with(i, 1_767_225_600 + i as i64, &format!("corr-{:08x}", i / 3))
+}
+
+pub fn decision_with(i: u64, unix_seconds: i64, correlation_id: &str) -> String {
+    let pick = |salt: u64, n: usize| (mix(i, salt) % n as u64) as usize;
+    let tenant = TENANTS[pick(1, TENANTS.len())];
+    let cap = CAPS[pick(2, CAPS.len())];
+    let env = ENVS[pick(3, ENVS.len())];
+    let label = LABELS[pick(4, LABELS.len())];
+    let qos = QOS[pick(5, QOS.len())];
+    let denied = pick(6, 5) == 0;
+    let dry_run = pick(7, 10) == 0;
+    let worker = format!("wrk.{}.w{}", &cap[4..], pick(8, 3));
+    let rule = format!("rr_{}_{:03}", cap.replace('.', "_"), pick(9, 4));
+    let ts = chrono::DateTime::from_timestamp(unix_seconds, (mix(i, 10) % 1_000_000) as u32 * 1000)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string();
+    let decision_id = uuid::Uuid::from_u64_pair(mix(i, 11), mix(i, 12)).to_string();
+    let deny = denied.then(|| {
+        let code = DENY_CODES[pick(13, DENY_CODES.len())];
+        json!({"code": code, "message": format!("{code}: request for {cap} by {tenant} was refused")})
+    });
+    let telemetry: Vec<_> = ["evt.os.task.routed", "evt.os.worker.selected", "evt.gov.policy.checked"]
+        .iter()
+        .take(if denied { 1 } else { 3 })
+        .map(|event| {
+            json!({"event_id": event, "timestamp": ts, "correlation_id": correlation_id,
+                   "tenant_id": tenant, "capability_id": cap, "qos_class": qos,
+                   "policy_version": "policy.v1", "dry_run": dry_run})
+        })
+        .collect();
+    json!({
+        "decision_id": decision_id,
+        "timestamp": ts,
+        "correlation_id": correlation_id,
+        "tenant_id": tenant,
+        "capability_id": cap,
+        "matched_rule_id": if denied { "NO_MATCH".to_string() } else { rule },
+        "env": env,
+        "data_label": label,
+        "tenant_risk": "medium",
+        "qos_class": qos,
+        "denied": denied,
+        "deny_reason_if_denied": deny,
+        "selected_worker_species_id": if denied { None } else { Some(&worker) },
+        "candidate_workers_ranked": [
+            {"worker_species_id": worker, "score_hint": 1.0, "requires_controls_minimum": null, "skip_reason": if denied { Some("unavailable") } else { None }}
+        ],
+        "required_controls_effective": ["ctrl.obs.audit-log-append-only", "ctrl.supply-chain.sbom"],
+        "recommended_profiles_effective": if denied { json!([]) } else { json!([{"profile_id": "prof.default", "why": "baseline"}]) },
+        "escalation_effective": {"policy_gate": false, "msavx_step_up": false, "human_required_default": false, "human_required_if": [], "rationale": null},
+        "preconditions_checked": {"must_have_correlation_id": true, "must_attach_policy_version": true, "must_record_artifact_hash_if_executes": true, "deny_if_missing_required_controls": true, "deny_if_unsigned_artifact_in_prod": false, "deny_if_no_attestation_in_prod": false},
+        "artifact_hash": if denied { None } else { Some(format!("{:016x}{:016x}{:016x}{:016x}", mix(i, 14), mix(i, 15), mix(i, 16), mix(i, 17))) },
+        "worker_attestation_checked": false,
+        "worker_attestation_valid": null,
+        "dry_run": dry_run,
+        "telemetry_envelopes": telemetry,
+    })
+    .to_string()
+}
