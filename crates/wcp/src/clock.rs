@@ -1,0 +1,93 @@
+//! Time and decision ids enter the core only through these traits, so tests are
+//! deterministic (DESIGN.md). Defaults: the system clock and random UUID v4.
+
+use chrono::{DateTime, Timelike, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Source of decision and telemetry timestamps.
+pub trait Clock: Send + Sync {
+    /// Current time formatted like the reference (see [`format_timestamp`]).
+    fn now_iso(&self) -> String;
+}
+
+/// Source of decision ids.
+pub trait IdSource: Send + Sync {
+    fn new_id(&self) -> String;
+}
+
+/// `datetime.isoformat()` of an aware UTC time: `2026-02-26T10:11:12.123456+00:00`, and no
+/// fractional part at all when the microseconds are 0 (SPEC.md §6 #14).
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    if t.nanosecond() / 1_000 == 0 {
+        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+    }
+}
+
+/// The wall clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_iso(&self) -> String {
+        format_timestamp(Utc::now())
+    }
+}
+
+/// Always the same instant.
+#[derive(Clone, Debug)]
+pub struct FixedClock(pub String);
+
+impl Clock for FixedClock {
+    fn now_iso(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// Random UUID v4, lowercase hyphenated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UuidV4Ids;
+
+impl IdSource for UuidV4Ids {
+    fn new_id(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// `00000000-0000-4000-8000-000000000001`, `...002`, ...: UUID-shaped and predictable.
+#[derive(Debug, Default)]
+pub struct SequentialIds(AtomicU64);
+
+impl IdSource for SequentialIds {
+    fn new_id(&self) -> String {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamp_format_and_zero_microsecond_quirk() {
+        let t = Utc.with_ymd_and_hms(2026, 2, 26, 10, 11, 12).unwrap();
+        assert_eq!(format_timestamp(t), "2026-02-26T10:11:12+00:00");
+        let t = t + chrono::Duration::microseconds(123_456);
+        assert_eq!(format_timestamp(t), "2026-02-26T10:11:12.123456+00:00");
+        let t = t + chrono::Duration::nanoseconds(999);
+        assert_eq!(format_timestamp(t), "2026-02-26T10:11:12.123456+00:00");
+    }
+
+    #[test]
+    fn ids() {
+        let id = UuidV4Ids.new_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, UuidV4Ids.new_id());
+        let seq = SequentialIds::default();
+        assert_eq!(seq.new_id(), "00000000-0000-4000-8000-000000000001");
+    }
+}
