@@ -6,7 +6,7 @@
 //! - [`namespace`]: `org.<name>` / `x.<name>` signer namespaces.
 //! - [`keys`], [`trust`]: Ed25519 namespace keys on disk, trusted keys and revocations.
 //! - [`signature`]: Proctor's `manifest.sig` (Ed25519); [`hmac_sig`]: the reference's HMAC.
-//! - [`verdict`]: what verification concludes, with `ATTEST_*` codes.
+//! - [`verify`]: the ordered checks; [`verdict`]: what they conclude, with `ATTEST_*` codes.
 
 pub mod error;
 mod fsutil;
@@ -19,6 +19,7 @@ mod pyjson;
 pub mod signature;
 pub mod trust;
 pub mod verdict;
+pub mod verify;
 pub mod walk;
 
 pub use error::{AttestError, Result};
@@ -31,3 +32,4 @@ pub use namespace::Namespace;
 pub use signature::ManifestSignature;
 pub use trust::TrustStore;
 pub use verdict::{Verdict, VerdictCode};
+pub use verify::{verify_manifest, verify_package, VerifyOptions};
