@@ -56,9 +56,18 @@ pub fn package_hash_with(
     options: HashOptions,
     progress: Option<ProgressFn<'_>>,
 ) -> Result<PackageDigest> {
-    let files = list_package(root)?;
+    hash_listed(&list_package(root)?, options, progress)
+}
+
+/// Hashes files already listed by [`list_package`]. Each file is checked against its listed
+/// size and mtime, so the digest describes exactly that listing (the live-hash cache keys on it).
+pub(crate) fn hash_listed(
+    files: &[PackageFile],
+    options: HashOptions,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<PackageDigest> {
     let bytes_total = files.iter().map(|f| f.stamp.size).sum();
-    let digests = hash_files(&files, options, progress, bytes_total)?;
+    let digests = hash_files(files, options, progress, bytes_total)?;
 
     let mut package = Sha256::new();
     for (file, digest) in files.iter().zip(&digests) {
@@ -82,6 +91,11 @@ pub fn package_hash_with(
 /// Plain lowercase hex SHA-256 of one file's bytes (the reference's `source_file` hash),
 /// streamed, with the same change detection as package hashing.
 pub fn file_sha256(path: &Path) -> Result<String> {
+    file_sha256_listed(path, regular_file_stamp(path)?)
+}
+
+/// The stamp of a regular file (following symlinks); anything else is refused.
+pub(crate) fn regular_file_stamp(path: &Path) -> Result<Stamp> {
     let meta = std::fs::metadata(path).map_err(|e| AttestError::io(path, e))?;
     if !meta.is_file() {
         return Err(AttestError::Unreadable {
@@ -89,13 +103,13 @@ pub fn file_sha256(path: &Path) -> Result<String> {
             reason: "not a regular file".into(),
         });
     }
+    Ok(Stamp::of(&meta))
+}
+
+/// [`file_sha256`] for a file whose stamp was already taken; fails if it no longer matches.
+pub(crate) fn file_sha256_listed(path: &Path, stamp: Stamp) -> Result<String> {
     let mut buf = vec![0; CHUNK];
-    Ok(hex::encode(hash_one(
-        path,
-        Stamp::of(&meta),
-        &mut buf,
-        &|_| {},
-    )?))
+    Ok(hex::encode(hash_one(path, stamp, &mut buf, &|_| {})?))
 }
 
 type FileDigest = [u8; 32];

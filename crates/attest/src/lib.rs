@@ -6,6 +6,7 @@
 //! - [`namespace`]: `org.<name>` / `x.<name>` signer namespaces.
 //! - [`keys`], [`trust`]: Ed25519 namespace keys on disk, trusted keys and revocations.
 //! - [`signature`]: Proctor's `manifest.sig` (Ed25519); [`hmac_sig`]: the reference's HMAC.
+//! - [`live`]: cached registered/current hashes for the router (`wcp::WorkerHashes`).
 //! - [`verify`]: the ordered checks; [`verdict`]: what they conclude, with `ATTEST_*` codes.
 
 pub mod error;
@@ -13,6 +14,7 @@ mod fsutil;
 pub mod hash;
 pub mod hmac_sig;
 pub mod keys;
+pub mod live;
 pub mod manifest;
 pub mod namespace;
 mod pyjson;
@@ -27,6 +29,7 @@ pub use hash::{
     file_sha256, package_hash, package_hash_with, HashOptions, PackageDigest, Progress, ProgressFn,
 };
 pub use keys::{KeyStore, NamespaceKey, PublicKey};
+pub use live::{HashCache, LiveHashes, LiveSource};
 pub use manifest::{BuildSource, Manifest, NewManifest};
 pub use namespace::Namespace;
 pub use signature::ManifestSignature;

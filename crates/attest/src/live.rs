@@ -1,0 +1,190 @@
+//! Route-time attestation (SPEC.md §2 step 12, §3.6): the registered and current code hash
+//! of each worker species, for `wcp::Router::with_worker_hashes`.
+//!
+//! - Registered hash: the registry record's `attestation.code_hash` (hex64, as the wcp
+//!   registry validates it). With only a `source_file` and no `code_hash`, the reference
+//!   snapshots the file's hash at enrollment; so do we. A `package_dir` never gets a
+//!   snapshot: it needs an explicit `code_hash` (normally the signed manifest's
+//!   `package_hash`), otherwise the router denies with `DENY_WORKER_ATTESTATION_MISSING`.
+//! - Current hash: `attestation.package_dir` (Proctor extension: canonical package hash of
+//!   that directory) or the reference's `attestation.source_file` (plain SHA-256 of one
+//!   file); `package_dir` wins when both are given. Relative paths are resolved against the
+//!   registry directory.
+//! - Caching: a [`HashCache`] remembers each hash with a fingerprint of what it hashed: the
+//!   file's (size, mtime), or for a directory the (path, size, mtime) of every file, taken by
+//!   a stat-only walk. A route only re-reads file contents when the fingerprint changed. The
+//!   cache outlives registry reloads (share one `Arc<HashCache>`).
+
+use crate::error::{AttestError, Result};
+use crate::hash::{file_sha256_listed, hash_listed, regular_file_stamp, HashOptions};
+use crate::walk::{list_package, Stamp};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::UNIX_EPOCH;
+use wcp::{HashError, WorkerHashes};
+
+/// Where a species' code lives on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LiveSource {
+    /// A package directory, hashed canonically (SPEC.md §3.1).
+    PackageDir(PathBuf),
+    /// One file, hashed as plain SHA-256 (the reference's `source_file`).
+    SourceFile(PathBuf),
+}
+
+/// Hashes of package dirs and files, reused while their fingerprint is unchanged.
+#[derive(Debug, Default)]
+pub struct HashCache {
+    entries: Mutex<HashMap<LiveSource, (Fingerprint, String)>>,
+    options: HashOptions,
+}
+
+type Fingerprint = [u8; 32];
+
+impl HashCache {
+    pub fn new(options: HashOptions) -> Self {
+        Self {
+            entries: Mutex::default(),
+            options,
+        }
+    }
+
+    /// The current hash of `source`, from the cache when nothing changed on disk.
+    pub fn current_hash(&self, source: &LiveSource) -> Result<String> {
+        match source {
+            LiveSource::PackageDir(dir) => {
+                let files = list_package(dir)?;
+                let fingerprint = fingerprint(files.iter().map(|f| (f.rel.as_str(), f.stamp)));
+                self.cached_or(source, fingerprint, || {
+                    Ok(hash_listed(&files, self.options, None)?.hash)
+                })
+            }
+            LiveSource::SourceFile(path) => {
+                let stamp = regular_file_stamp(path)?;
+                let fingerprint = fingerprint([("", stamp)]);
+                self.cached_or(source, fingerprint, || file_sha256_listed(path, stamp))
+            }
+        }
+    }
+
+    fn cached_or(
+        &self,
+        source: &LiveSource,
+        fingerprint: Fingerprint,
+        compute: impl FnOnce() -> Result<String>,
+    ) -> Result<String> {
+        if let Some((seen, hash)) = self.lock().get(source) {
+            if *seen == fingerprint {
+                return Ok(hash.clone());
+            }
+        }
+        // Hash outside the lock: other species keep routing meanwhile.
+        let hash = compute()?;
+        tracing::debug!(?source, "re-hashed worker code after a change on disk");
+        self.lock()
+            .insert(source.clone(), (fingerprint, hash.clone()));
+        Ok(hash)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LiveSource, (Fingerprint, String)>> {
+        // A panic while holding the lock cannot leave a half-written entry: keep going.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn fingerprint<'a>(entries: impl IntoIterator<Item = (&'a str, Stamp)>) -> Fingerprint {
+    let mut digest = Sha256::new();
+    for (rel, stamp) in entries {
+        let mtime = stamp
+            .modified
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        digest.update(format!("{rel}\n{}\n{mtime}\n", stamp.size).as_bytes());
+    }
+    digest.finalize().into()
+}
+
+/// Registered and current hashes per species: implements [`wcp::WorkerHashes`].
+#[derive(Debug, Clone)]
+pub struct LiveHashes {
+    registered: HashMap<String, String>,
+    sources: HashMap<String, LiveSource>,
+    cache: Arc<HashCache>,
+}
+
+impl LiveHashes {
+    pub fn new(
+        registered: HashMap<String, String>,
+        sources: HashMap<String, LiveSource>,
+        cache: Arc<HashCache>,
+    ) -> Self {
+        Self {
+            registered,
+            sources,
+            cache,
+        }
+    }
+
+    /// Builds the sources from registry records; relative paths are taken from `base_dir`.
+    pub fn from_registry(registry: &wcp::Registry, base_dir: &Path, cache: Arc<HashCache>) -> Self {
+        let mut sources = HashMap::new();
+        for (_, record) in registry.records() {
+            let Some(species) = record.get("worker_species_id").and_then(|s| s.as_str()) else {
+                continue;
+            };
+            let package_dir = record
+                .pointer("/attestation/package_dir")
+                .and_then(|p| p.as_str());
+            let source = match (package_dir, registry.source_file(species)) {
+                (Some(dir), _) if !dir.is_empty() => LiveSource::PackageDir(base_dir.join(dir)),
+                (_, Some(file)) if !file.is_empty() => LiveSource::SourceFile(base_dir.join(file)),
+                _ => continue,
+            };
+            sources.insert(species.to_owned(), source);
+        }
+        let mut registered = registry.registered_hashes().clone();
+        for (species, source) in &sources {
+            if let (LiveSource::SourceFile(_), false) = (source, registered.contains_key(species)) {
+                match cache.current_hash(source) {
+                    Ok(hash) => drop(registered.insert(species.clone(), hash)),
+                    Err(e) => {
+                        tracing::warn!(%species, error = %e, "cannot snapshot source_file hash")
+                    }
+                }
+            }
+        }
+        Self {
+            registered,
+            sources,
+            cache,
+        }
+    }
+
+    /// The live source of a species, if it has one.
+    pub fn source(&self, species: &str) -> Option<&LiveSource> {
+        self.sources.get(species)
+    }
+}
+
+impl WorkerHashes for LiveHashes {
+    fn registered_hash(&self, species: &str) -> Result<Option<String>, HashError> {
+        Ok(self.registered.get(species).cloned())
+    }
+
+    fn current_hash(&self, species: &str) -> Result<Option<String>, HashError> {
+        let Some(source) = self.sources.get(species) else {
+            return Ok(None);
+        };
+        self.cache
+            .current_hash(source)
+            .map(Some)
+            .map_err(|e: AttestError| {
+                tracing::warn!(%species, error = %e, "live hash unavailable");
+                HashError(e.to_string())
+            })
+    }
+}
