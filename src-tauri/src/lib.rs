@@ -1,2 +1,88 @@
-//! Proctor desktop shell (placeholder while the hall lands).
-pub fn run() {}
+//! Proctor desktop: a thin Tauri v2 shell over the hall.
+//!
+//! - `embedded`: the hall, started in-process from its data dir, serving its HTTP API on loopback
+//!   and answering the webview's commands through the same API router.
+//! - `commands`: one Tauri command per API operation the UI uses (granted in capabilities/main.json).
+//! - `events`: every hall event forwarded to the webview as `hall:event` `{kind, data}`.
+//! - `tray`: health summary and quick actions.
+//!
+//! No business logic lives here: everything is `hall::Hall` behind its API.
+
+mod commands;
+mod embedded;
+mod error;
+mod events;
+mod tray;
+
+include!("command_names.rs");
+
+pub use embedded::EmbeddedHall;
+pub use error::{CommandError, StartError};
+
+use tauri::{Manager, RunEvent};
+
+/// The application builder with every plugin and command, shared by `run` and the tests.
+pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .invoke_handler(tauri::generate_handler![
+            commands::route,
+            commands::list_workers,
+            commands::enroll_worker,
+            commands::verify_worker,
+            commands::list_decisions,
+            commands::get_decision,
+            commands::get_trace,
+            commands::get_stats,
+            commands::verify_ledger,
+            commands::list_alerts,
+            commands::ack_alert,
+            commands::attest_hash,
+            commands::attest_verify,
+            commands::attest_sign,
+            commands::get_settings,
+            commands::put_thresholds,
+        ])
+}
+
+pub fn run() {
+    init_logs();
+    let app = builder::<tauri::Wry>()
+        // Must be the first plugin: a second launch focuses the running window and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let hall = tauri::async_runtime::block_on(EmbeddedHall::start()).map_err(|e| {
+                tracing::error!(error = %e, "the embedded hall did not start");
+                eprintln!("proctor-desktop: {e}");
+                Box::new(e) as Box<dyn std::error::Error>
+            })?;
+            // A machine-readable line so scripts (and the desktop smoke test) find the API.
+            println!("listening on http://{}", hall.addr);
+            let tray = tray::Tray::build(app.handle())?;
+            tray.refresh(&hall.hall);
+            events::forward(app.handle().clone(), hall.hall.clone(), tray);
+            app.manage(hall);
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .unwrap_or_else(|e| {
+            eprintln!("proctor-desktop: cannot start: {e}");
+            std::process::exit(1);
+        });
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // Drain the HTTP API and flush the ledger before the process ends.
+            if let Some(hall) = app.try_state::<EmbeddedHall>() {
+                tauri::async_runtime::block_on(hall.shutdown());
+            }
+        }
+    });
+}
+
+fn init_logs() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

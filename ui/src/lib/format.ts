@@ -67,3 +67,9 @@ export function isoToLocalInput(iso: string | undefined): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
+
+/** A JSON value that should be a list of strings, as "a, b"; anything else as compact JSON. */
+export function formatList(value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+  return value === null || value === undefined ? '' : JSON.stringify(value);
+}

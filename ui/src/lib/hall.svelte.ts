@@ -101,7 +101,7 @@ export class HallState {
         break;
       case 'health': {
         const worker = this.workers.find((w) => w.worker_id === event.data.worker_id);
-        if (worker) {
+        if (worker?.health) {
           worker.health.state = event.data.to;
           worker.health.reported_status = event.data.reported_status;
         } else void this.refreshWorkers();
@@ -175,8 +175,13 @@ export class HallState {
 
 export function countHealth(workers: Worker[]): Record<HealthState, number> {
   const counts: Record<HealthState, number> = { healthy: 0, degraded: 0, stale: 0, offline: 0 };
-  for (const w of workers) counts[w.health.state] = (counts[w.health.state] ?? 0) + 1;
+  for (const w of workers) counts[healthOf(w)] += 1;
   return counts;
+}
+
+/** A worker the hall has no health for yet counts as offline (docs/API.md: never sent a heartbeat). */
+export function healthOf(w: Worker): HealthState {
+  return w.health?.state ?? 'offline';
 }
 
 export function asApiError(err: unknown): ApiError {

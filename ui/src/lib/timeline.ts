@@ -28,7 +28,7 @@ export function buildTimeline(decisions: LedgerRecord[], workers: Worker[], aler
     const involved = workers.filter((w) => species.has(w.worker_species_id));
     const ids = new Set(involved.map((w) => w.worker_id));
     for (const w of involved) {
-      for (const p of w.health.series) {
+      for (const p of w.health?.series ?? []) {
         if (inWindow(p.at)) entries.push({ kind: 'heartbeat', at: p.at, worker_id: w.worker_id, latency_ms: p.latency_ms });
       }
     }

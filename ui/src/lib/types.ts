@@ -121,11 +121,13 @@ export interface Health {
 export interface Worker {
   worker_id: string;
   worker_species_id: string;
-  capabilities: string[];
-  risk_tier: string | null;
+  /** As enrolled: normally a list of capability ids, but the record is the user's file. */
+  capabilities: unknown;
+  risk_tier: unknown;
   source_file: string | null;
   record: Record<string, unknown>;
-  health: Health;
+  /** Null until the hall has seen the worker at all (shown as offline, "never"). */
+  health: Health | null;
 }
 
 export interface WorkerList {
