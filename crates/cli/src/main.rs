@@ -32,6 +32,12 @@ enum Command {
     /// Inspect worker registry records or the workers of a running hall.
     #[command(subcommand)]
     Workers(commands::workers::Command),
+    /// Run a hall: HTTP API, live registry and rules, ledger, web UI.
+    Serve(commands::serve::Args),
+    /// Enroll a worker registry record in a running hall.
+    Enroll(commands::enroll::Args),
+    /// Report a worker heartbeat to a running hall.
+    Heartbeat(commands::heartbeat::Args),
     /// Check the router against WCP conformance scenarios.
     #[command(subcommand)]
     Conformance(commands::conformance::Command),
@@ -44,6 +50,9 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Workers(cmd) => commands::workers::run(cmd),
         Command::Conformance(cmd) => commands::conformance::run(cmd),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Enroll(args) => commands::enroll::run(args),
+        Command::Heartbeat(args) => commands::heartbeat::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,1 +1,33 @@
-//! placeholder: built by its issue.
+//! The running Proctor hall: what `proctor serve` runs headless and the desktop app embeds.
+//!
+//! - [`config`]: the data dir (`config.toml`, API token, registry dir, rules file, ledger),
+//!   created on first start.
+//! - [`live`] + [`watch`]: the worker registry and rules, loaded from disk, hot-reloaded
+//!   (debounced) and swapped atomically; bad files are rejected and the last good version stays.
+//! - [`health`]: worker health from heartbeats (healthy / degraded / stale / offline).
+//! - [`Hall`]: the one entry point. [`Hall::route`] parses, decides (crate `wcp`), records
+//!   durably (crate `ledger`, group commit), publishes an event and returns the decision with
+//!   its [`EvidenceReceipt`]. If the ledger cannot record, it fails closed.
+//! - [`events`]: the bounded broadcast bus; [`alerts`]: alert kinds and the deny-rate detector.
+//! - [`api`] + [`server`]: the loopback HTTP API (docs/API.md) with SSE and the web UI.
+
+pub mod alerts;
+pub mod api;
+mod attest_ops;
+pub mod config;
+pub mod enroll_hash;
+pub mod error;
+pub mod events;
+mod hall;
+pub mod health;
+pub mod live;
+mod queries;
+mod receipt;
+mod record;
+pub mod server;
+mod watch;
+
+pub use config::Config;
+pub use error::HallError;
+pub use hall::{DecisionQuery, Enrolled, Hall, WorkerView};
+pub use receipt::{EvidenceReceipt, Routed};

@@ -1,6 +1,10 @@
 //! One module per top-level subcommand.
 
+pub mod client;
 pub mod conformance;
+pub mod enroll;
+pub mod heartbeat;
 pub mod route;
 pub mod rules;
+pub mod serve;
 pub mod workers;

@@ -1,0 +1,149 @@
+//! A small blocking HTTP client for the commands that talk to a running hall (`enroll`,
+//! `workers list`, `heartbeat`). The hall's address and token come from its data dir, so
+//! `proctor serve` and these commands agree without flags.
+
+use crate::exit::CliError;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the hall is and how to authenticate.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HallArgs {
+    /// The hall's data dir (default: the per-OS user data dir).
+    #[arg(long, env = "PROCTOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Base URL of the hall (default: from the data dir's config, e.g. http://127.0.0.1:8765).
+    #[arg(long, env = "PROCTOR_URL")]
+    pub url: Option<String>,
+    /// File holding the API token (default: the data dir's `api-token`).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+pub struct Client {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+/// A reply: status and JSON body.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Client {
+    pub fn from_args(args: &HallArgs) -> Result<Self, CliError> {
+        let data_dir = match &args.data_dir {
+            Some(d) => d.clone(),
+            None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
+        };
+        // Reading (not creating) the config: a client must not initialise a hall as a side effect.
+        let (listen, default_token) = if data_dir.join(hall::config::CONFIG_FILE).is_file() {
+            let (cfg, _) = hall::Config::load_or_init(&data_dir)
+                .map_err(|e| CliError::bad_input(e.to_string()))?;
+            (cfg.file.listen.to_string(), cfg.token_file)
+        } else {
+            (
+                hall::config::DEFAULT_LISTEN.to_string(),
+                data_dir.join("api-token"),
+            )
+        };
+        let base = args
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let token_file = args.token_file.clone().unwrap_or(default_token);
+        let token = hall::config::read_token_file(&token_file).map_err(|e| {
+            CliError::usage(format!(
+                "{e} (is a hall initialised there? run `proctor serve` or pass --token-file)"
+            ))
+        })?;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            agent,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Result<Reply, CliError> {
+        let req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", self.bearer());
+        self.finish(req.call())
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Result<Reply, CliError> {
+        let req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", self.bearer());
+        self.finish(req.send_json(body))
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    fn finish(
+        &self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Reply, CliError> {
+        let mut resp = result.map_err(|e| {
+            CliError::runtime(format!("cannot reach the hall at {}: {e}", self.base))
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_json::<Value>().map_err(|e| {
+            CliError::runtime(format!(
+                "hall at {} sent a non-JSON reply ({status}): {e}",
+                self.base
+            ))
+        })?;
+        Ok(Reply { status, body })
+    }
+}
+
+impl Reply {
+    /// The hall's error as a CLI error: 4xx are the caller's input, the rest are runtime.
+    pub fn into_error(self) -> CliError {
+        let code = self.body["error"]["code"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        let message = self.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let text = format!("hall answered {} {code}: {message}", self.status);
+        match self.status {
+            401 => CliError::usage(format!("{text} (wrong token? check --token-file)")),
+            400..=499 => CliError::bad_input(text),
+            _ => CliError::runtime(text),
+        }
+    }
+}
+
+/// Pretty JSON on stdout.
+pub fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON value serializes")
+    );
+}
+
+/// `proctor workers list`: the workers of a running hall with their health.
+pub fn list_workers(args: HallArgs) -> crate::exit::CliResult {
+    let reply = Client::from_args(&args)?.get("/v1/workers")?;
+    if reply.status != 200 {
+        return Err(reply.into_error());
+    }
+    print_json(&reply.body);
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,94 @@
+//! `proctor serve`: run a hall in the foreground with the HTTP API and the web UI.
+
+use crate::exit::{CliError, CliResult};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::ValueEnum, Clone, Copy, Default)]
+pub enum LogFormat {
+    /// Human-readable `key=value` lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where this hall keeps everything (default: the per-OS user data dir).
+    #[arg(long, env = "PROCTOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on (default: `listen` in config.toml, 127.0.0.1:8765).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+pub fn run(args: Args) -> CliResult {
+    init_logs(args.log_format);
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
+    };
+    let (mut config, created) =
+        hall::Config::load_or_init(&data_dir).map_err(|e| CliError::bad_input(e.to_string()))?;
+    if let Some(listen) = args.listen {
+        config.file.listen = listen;
+    }
+    if !listen_is_loopback(config.file.listen) {
+        tracing::warn!(listen = %config.file.listen, "listening beyond loopback: anyone who can reach this address and has the token controls the hall");
+    }
+    for path in &created.paths {
+        eprintln!("proctor: created {}", path.display());
+    }
+    eprintln!("proctor: data dir     {}", config.data_dir.display());
+    eprintln!("proctor: ledger       {}", config.ledger_path.display());
+    eprintln!("proctor: registry dir {}", config.registry_dir.display());
+    eprintln!("proctor: rules file   {}", config.rules_file.display());
+    eprintln!("proctor: api token    {}", config.token_file.display());
+    eprintln!(
+        "proctor: web UI       {}",
+        config
+            .ui_dir
+            .as_ref()
+            .map_or("(not configured)".to_string(), |d| d.display().to_string())
+    );
+
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::runtime(format!("cannot start runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = hall::server::bind(config.file.listen)
+            .await
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        let hall = hall::Hall::open(config)
+            .await
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        // A machine-readable line so scripts (and tests) can find an ephemeral port.
+        println!("listening on http://{addr}");
+        hall::server::serve(hall, listener, hall::server::shutdown_signal())
+            .await
+            .map_err(|e| CliError::runtime(e.to_string()))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn listen_is_loopback(addr: SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Bearer-token auth for `/v1`, plus single-use tickets for `EventSource` (which cannot send
+//! headers). The token is compared in constant time and is never accepted from a URL.
+
+use super::error::ApiError;
+use super::AppState;
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+
+/// How long an event-stream ticket stays valid.
+pub const TICKET_TTL: Duration = Duration::from_secs(30);
+/// Query parameters that look like credentials: refused outright so tokens never sit in URLs/logs.
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "token",
+    "access_token",
+    "api_token",
+    "auth",
+    "authorization",
+    "bearer",
+];
+/// Path (inside `/v1`) that accepts a ticket instead of the bearer header.
+pub const EVENTS_PATH: &str = "/v1/events";
+
+/// Constant-time token comparison (length leaks nothing useful: tokens have a fixed length).
+pub fn token_matches(expected: &str, presented: &str) -> bool {
+    expected.as_bytes().ct_eq(presented.as_bytes()).into()
+}
+
+/// Middleware for every `/v1` route.
+pub async fn require_auth(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    // Undecodable query strings carry no credentials we could honour; treat them as empty here
+    // (the handler's own query parsing reports them).
+    let params = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    if params
+        .iter()
+        .any(|(k, _)| CREDENTIAL_PARAMS.contains(&k.to_ascii_lowercase().as_str()))
+    {
+        return Err(ApiError::unauthorized(
+            "TOKEN_IN_QUERY",
+            "credentials in the query string are refused; send `Authorization: Bearer <token>`",
+        ));
+    }
+    if let Some(header) = req.headers().get(AUTHORIZATION) {
+        let presented = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        if token_matches(&state.token, presented) {
+            return Ok(next.run(req).await);
+        }
+        return Err(ApiError::unauthorized("UNAUTHORIZED", "wrong bearer token"));
+    }
+    if req.uri().path() == EVENTS_PATH {
+        if let Some((_, ticket)) = params.iter().find(|(k, _)| k == "ticket") {
+            return if state.tickets.redeem(ticket) {
+                Ok(next.run(req).await)
+            } else {
+                Err(ApiError::unauthorized(
+                    "INVALID_TICKET",
+                    "event ticket unknown, used or expired",
+                ))
+            };
+        }
+    }
+    Err(ApiError::unauthorized(
+        "UNAUTHORIZED",
+        "missing `Authorization: Bearer <token>` header",
+    ))
+}
+
+/// Single-use, short-lived tickets for the event stream.
+#[derive(Default)]
+pub struct Tickets {
+    live: Mutex<HashMap<String, Instant>>,
+}
+
+impl Tickets {
+    pub fn issue(&self) -> (String, DateTime<Utc>) {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let now = Instant::now();
+        let mut live = self.live.lock().expect("ticket lock");
+        live.retain(|_, issued| now.duration_since(*issued) < TICKET_TTL);
+        live.insert(ticket.clone(), now);
+        let expires = Utc::now() + chrono::Duration::from_std(TICKET_TTL).expect("small duration");
+        (ticket, expires)
+    }
+
+    /// True once per ticket, within its lifetime.
+    pub fn redeem(&self, ticket: &str) -> bool {
+        let issued = self.live.lock().expect("ticket lock").remove(ticket);
+        issued.is_some_and(|at| at.elapsed() < TICKET_TTL)
+    }
+}

@@ -1,0 +1,89 @@
+//! JSON error bodies `{"error": {"code", "message"}}` and the status of every error code.
+
+use crate::error::HallError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_JSON", message)
+    }
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY", message)
+    }
+    pub fn invalid_query(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_QUERY", message)
+    }
+    pub fn invalid_id(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_ID", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// The code used when a layer below us (axum, tower-http) produced a bare error status.
+    pub fn code_for_status(status: StatusCode) -> &'static str {
+        match status {
+            StatusCode::BAD_REQUEST => "BAD_REQUEST",
+            StatusCode::UNAUTHORIZED => "UNAUTHORIZED",
+            StatusCode::NOT_FOUND => "NOT_FOUND",
+            StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+            StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
+            StatusCode::PAYLOAD_TOO_LARGE => "BODY_TOO_LARGE",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+            StatusCode::UNPROCESSABLE_ENTITY => "INVALID_BODY",
+            StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+            s if s.is_server_error() => "INTERNAL",
+            _ => "HTTP_ERROR",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<HallError> for ApiError {
+    fn from(err: HallError) -> Self {
+        let status = match &err {
+            HallError::InvalidRouteInput(_)
+            | HallError::InvalidRecord(_)
+            | HallError::EnrollTampered
+            | HallError::InvalidPath(_)
+            | HallError::InvalidQuery(_)
+            | HallError::NoNamespaceKey(_) => StatusCode::BAD_REQUEST,
+            HallError::InvalidSettings(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HallError::NotFound(_) => StatusCode::NOT_FOUND,
+            HallError::LedgerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HallError::Config(_) | HallError::Io { .. } | HallError::Attest(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        if status.is_server_error() {
+            tracing::error!(code = err.code(), error = %err, "request failed");
+        }
+        ApiError::new(status, err.code(), err.to_string())
+    }
+}

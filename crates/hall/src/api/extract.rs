@@ -1,0 +1,127 @@
+//! Extractors that turn every malformed request into a precise JSON 4xx (never axum's plain-text
+//! rejections, never a 5xx).
+
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// Longest id accepted in a path segment (worker ids, decision ids, correlation ids).
+pub const MAX_ID_LEN: usize = 256;
+
+/// A JSON body. Syntax problems (including invalid UTF-8 and nesting deeper than serde_json's
+/// limit of 128) are `400 BAD_JSON`; well-formed JSON of the wrong shape is `422 INVALID_BODY`.
+pub struct JsonBody<T>(pub T);
+
+/// Like [`JsonBody`] but an empty body means `T::default()` (heartbeat, verify).
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json_bytes(req, state).await?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty_ok = !req.headers().contains_key(CONTENT_TYPE);
+        let bytes = if empty_ok {
+            Bytes::from_request(req, state).await.map_err(rejection)?
+        } else {
+            read_json_bytes(req, state).await?
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        parse(&bytes).map(OptionalJsonBody)
+    }
+}
+
+async fn read_json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !is_json {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "expected Content-Type: application/json",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(rejection)
+}
+
+/// Body read failures: the only realistic one is the size limit.
+fn rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
+    ApiError::new(
+        r.status(),
+        ApiError::code_for_status(r.status()),
+        r.body_text(),
+    )
+}
+
+/// Parse JSON with the 400/422 split described on [`JsonBody`].
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::invalid_body(e.to_string()),
+        _ => ApiError::bad_json(e.to_string()),
+    })
+}
+
+/// Query parameters with `400 INVALID_QUERY` naming the parameter on failure.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Q(q.0))
+            .map_err(|e| ApiError::invalid_query(e.body_text()))
+    }
+}
+
+/// One id from the path, checked for length and control characters.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::invalid_id(e.body_text()))?;
+        check_id(&id)?;
+        Ok(Id(id))
+    }
+}
+
+pub fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.trim().is_empty() {
+        return Err(ApiError::invalid_id("id is empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(ApiError::invalid_id(format!(
+            "id is {} bytes long; the limit is {MAX_ID_LEN}",
+            id.len()
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::invalid_id("id contains control characters"));
+    }
+    Ok(())
+}

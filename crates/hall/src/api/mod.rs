@@ -1,0 +1,282 @@
+//! The loopback HTTP API (docs/API.md). One table, [`endpoints`], builds both the router and the
+//! OpenAPI document, so the two cannot drift apart.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+mod routes;
+mod sse;
+mod ui;
+
+use crate::hall::Hall;
+use auth::Tickets;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put, MethodRouter};
+use axum::Router;
+use error::ApiError;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub hall: Hall,
+    pub token: Arc<str>,
+    pub tickets: Arc<Tickets>,
+    /// Flips to `true` on shutdown so long-lived streams end and graceful shutdown can finish.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// One API operation: its documentation and its handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Component schema of the JSON body, if it takes one.
+    pub body: Option<&'static str>,
+    pub auth: bool,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn ep(
+    method: Method,
+    path: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    handler: MethodRouter<AppState>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        body,
+        auth: path != "/health",
+        handler,
+    }
+}
+
+/// Every operation of the API.
+pub fn endpoints() -> Vec<Endpoint> {
+    use routes::*;
+    vec![
+        ep(
+            Method::GET,
+            "/health",
+            "Liveness (no auth; SPEC.md §4.1 shape)",
+            None,
+            get(health),
+        ),
+        ep(
+            Method::POST,
+            "/v1/route",
+            "Route a RouteInput; the decision is recorded before it is returned",
+            Some("RouteInput"),
+            post(route),
+        ),
+        ep(
+            Method::POST,
+            "/v1/workers",
+            "Enroll (or replace) a worker registry record",
+            Some("WorkerRecord"),
+            post(enroll),
+        ),
+        ep(
+            Method::GET,
+            "/v1/workers",
+            "List enrolled workers with their health",
+            None,
+            get(workers),
+        ),
+        ep(
+            Method::POST,
+            "/v1/workers/{worker_id}/heartbeat",
+            "Report a worker heartbeat",
+            Some("Heartbeat"),
+            post(heartbeat),
+        ),
+        ep(
+            Method::GET,
+            "/v1/decisions",
+            "Decision history, newest first, keyset-paginated",
+            None,
+            get(decisions),
+        ),
+        ep(
+            Method::GET,
+            "/v1/decisions/{decision_id}",
+            "One recorded decision",
+            None,
+            get(decision),
+        ),
+        ep(
+            Method::GET,
+            "/v1/traces/{correlation_id}",
+            "Every decision under one correlation id",
+            None,
+            get(trace),
+        ),
+        ep(
+            Method::GET,
+            "/v1/stats",
+            "Decision counters and worker health summary",
+            None,
+            get(stats),
+        ),
+        ep(
+            Method::GET,
+            "/v1/ledger/verify",
+            "Check the ledger's hash chain",
+            None,
+            get(ledger_verify),
+        ),
+        ep(
+            Method::GET,
+            "/v1/alerts",
+            "Alerts, newest first",
+            None,
+            get(alerts),
+        ),
+        ep(
+            Method::POST,
+            "/v1/alerts/{id}/ack",
+            "Acknowledge an alert",
+            None,
+            post(ack_alert),
+        ),
+        ep(
+            Method::POST,
+            "/v1/events/ticket",
+            "A single-use ticket for opening the event stream",
+            None,
+            post(ticket),
+        ),
+        ep(
+            Method::GET,
+            "/v1/events",
+            "Live events (Server-Sent Events)",
+            None,
+            get(sse::events),
+        ),
+        ep(
+            Method::POST,
+            "/v1/attest/hash",
+            "Canonical package hash of a directory",
+            Some("PathRequest"),
+            post(attest_hash),
+        ),
+        ep(
+            Method::GET,
+            "/v1/settings",
+            "Effective settings (never the token)",
+            None,
+            get(settings),
+        ),
+        ep(
+            Method::PUT,
+            "/v1/settings/thresholds",
+            "Change and persist health/alert thresholds",
+            Some("Thresholds"),
+            put(put_thresholds),
+        ),
+        ep(
+            Method::GET,
+            "/v1/openapi.json",
+            "This API's OpenAPI document",
+            None,
+            get(openapi),
+        ),
+    ]
+}
+
+/// Limits applied by [`router`].
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// The whole HTTP surface: `/health`, `/v1/...` (authenticated), and the UI at `/`.
+pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>) -> Router {
+    let mut public = Router::new();
+    let mut private = Router::new();
+    for e in endpoints() {
+        if e.auth {
+            private = private.route(e.path, e.handler);
+        } else {
+            public = public.route(e.path, e.handler);
+        }
+    }
+    // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
+    let private = private
+        .route(
+            "/v1/{*rest}",
+            any(|| async { ApiError::not_found("no route for this path under /v1") }),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_auth,
+        ));
+    Router::new()
+        .merge(public)
+        .merge(private)
+        .merge(ui::router(ui_dir))
+        .with_state(state)
+        .layer(middleware::from_fn(json_errors))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+/// Turn any bare error response produced below the handlers (axum's method router, path
+/// rejections, tower-http's limits and timeouts) into the JSON error body.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let mut message = String::from_utf8_lossy(&text).trim().to_string();
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("error").to_string();
+    }
+    let mut fixed =
+        ApiError::new(status, ApiError::code_for_status(status), message).into_response();
+    // Keep headers such as `Allow` on 405.
+    for (name, value) in parts.headers.iter() {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
+}

@@ -1,0 +1,157 @@
+//! Handlers: each one unpacks the request, calls one `Hall` method and shapes the answer.
+//! No business logic lives here (the desktop calls the same `Hall` methods directly).
+
+use super::error::ApiError;
+use super::extract::{check_id, Id, JsonBody, OptionalJsonBody, Q};
+use super::AppState;
+use crate::config::Thresholds;
+use crate::hall::{DecisionQuery, PathRequest};
+use crate::health::Heartbeat;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+type ApiResult<T = Response> = Result<T, ApiError>;
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok", "timestamp": Utc::now().to_rfc3339()}))
+}
+
+pub async fn route(State(s): State<AppState>, JsonBody(input): JsonBody<Value>) -> ApiResult {
+    let routed = s.hall.route(&input).await?;
+    // The decision JSON is already serialized (it is what the ledger stored): splice the receipt in
+    // rather than re-serializing the whole decision.
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        routed.response_json(),
+    )
+        .into_response())
+}
+
+pub async fn enroll(State(s): State<AppState>, JsonBody(record): JsonBody<Value>) -> ApiResult {
+    let enrolled = s.hall.enroll(record).await?;
+    let status = if enrolled.updated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(enrolled)).into_response())
+}
+
+pub async fn workers(State(s): State<AppState>) -> Json<Value> {
+    let workers = s.hall.workers();
+    Json(json!({"count": workers.len(), "workers": workers}))
+}
+
+pub async fn heartbeat(
+    State(s): State<AppState>,
+    Id(worker_id): Id,
+    OptionalJsonBody(hb): OptionalJsonBody<Heartbeat>,
+) -> ApiResult<Json<Value>> {
+    if hb.latency_ms.is_some_and(|l| !(l.is_finite() && l >= 0.0)) {
+        return Err(ApiError::invalid_body(
+            "latency_ms must be a non-negative number",
+        ));
+    }
+    let health = s.hall.heartbeat(&worker_id, &hb)?;
+    Ok(Json(json!({"worker_id": worker_id, "health": health})))
+}
+
+pub async fn decisions(
+    State(s): State<AppState>,
+    Q(q): Q<DecisionQuery>,
+) -> ApiResult<Json<Value>> {
+    for id in [
+        &q.capability_id,
+        &q.tenant_id,
+        &q.correlation_id,
+        &q.worker,
+        &q.deny_code,
+        &q.rule_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check_id(id).map_err(|e| ApiError::invalid_query(e.message))?;
+    }
+    Ok(Json(s.hall.decisions(q).await?))
+}
+
+pub async fn decision(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.decision(&id).await?))
+}
+
+pub async fn trace(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.trace(&id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    since: Option<DateTime<Utc>>,
+}
+
+pub async fn stats(State(s): State<AppState>, Q(q): Q<StatsQuery>) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.stats(q.since).await?))
+}
+
+pub async fn ledger_verify(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.verify_ledger().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    #[serde(default)]
+    open: bool,
+    limit: Option<u32>,
+}
+
+pub async fn alerts(State(s): State<AppState>, Q(q): Q<AlertsQuery>) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid_query("limit must be between 1 and 500"));
+    }
+    let alerts = s.hall.alerts(q.open, limit).await?;
+    Ok(Json(json!({"count": alerts.len(), "alerts": alerts})))
+}
+
+pub async fn ack_alert(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Value>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::invalid_id(format!("alert id {id:?} is not a number")))?;
+    Ok(Json(
+        serde_json::to_value(s.hall.ack_alert(id).await?).expect("alert serializes"),
+    ))
+}
+
+pub async fn ticket(State(s): State<AppState>) -> Json<Value> {
+    let (ticket, expires_at) = s.tickets.issue();
+    Json(json!({"ticket": ticket, "expires_at": expires_at.to_rfc3339()}))
+}
+
+pub async fn attest_hash(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<PathRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.attest_hash(req).await?))
+}
+
+pub async fn settings(State(s): State<AppState>) -> Json<Value> {
+    Json(s.hall.settings())
+}
+
+pub async fn put_thresholds(
+    State(s): State<AppState>,
+    JsonBody(t): JsonBody<Thresholds>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.set_thresholds(t)?))
+}
+
+pub async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}

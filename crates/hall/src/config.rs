@@ -1,0 +1,415 @@
+//! Hall configuration: one data directory holds everything of one hall (`config.toml`, the API token,
+//! the registry dir, the rules file, the ledger). First start creates whatever is missing.
+//!
+//! Relative paths in `config.toml` are resolved against the data directory, so a data dir can be
+//! moved or copied as a whole.
+
+use crate::error::HallError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "config.toml";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
+/// Environment variable that points at the built web UI (overrides `ui_dir`).
+pub const UI_DIR_ENV: &str = "PROCTOR_UI_DIR";
+
+/// Health thresholds (seconds since the last heartbeat; latency in ms).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthThresholds {
+    pub stale_after_s: u64,
+    pub offline_after_s: u64,
+    pub degraded_latency_ms: f64,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        Self {
+            stale_after_s: 30,
+            offline_after_s: 120,
+            degraded_latency_ms: 1000.0,
+        }
+    }
+}
+
+/// Deny-rate spike detection: alert when, over the last `deny_rate_window_s` seconds, at least
+/// `deny_rate_min_decisions` decisions were made and the share denied reaches the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertThresholds {
+    pub deny_rate_threshold: f64,
+    pub deny_rate_window_s: u64,
+    pub deny_rate_min_decisions: u64,
+}
+
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        Self {
+            deny_rate_threshold: 0.5,
+            deny_rate_window_s: 60,
+            deny_rate_min_decisions: 20,
+        }
+    }
+}
+
+/// Runtime-adjustable thresholds (`PUT /v1/settings/thresholds`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub health: HealthThresholds,
+    pub alerts: AlertThresholds,
+}
+
+impl Thresholds {
+    /// Reject nonsense before it is applied: a zero window or inverted stale/offline order would
+    /// silently disable alerting.
+    pub fn validate(&self) -> Result<(), String> {
+        let h = &self.health;
+        let a = &self.alerts;
+        if h.stale_after_s == 0 || h.offline_after_s <= h.stale_after_s {
+            return Err("health: need 0 < stale_after_s < offline_after_s".into());
+        }
+        if !(h.degraded_latency_ms.is_finite() && h.degraded_latency_ms > 0.0) {
+            return Err("health: degraded_latency_ms must be a positive number".into());
+        }
+        if !(a.deny_rate_threshold > 0.0 && a.deny_rate_threshold <= 1.0) {
+            return Err("alerts: deny_rate_threshold must be in (0, 1]".into());
+        }
+        if a.deny_rate_window_s == 0 || a.deny_rate_window_s > 3600 {
+            return Err("alerts: deny_rate_window_s must be in 1..=3600".into());
+        }
+        if a.deny_rate_min_decisions == 0 {
+            return Err("alerts: deny_rate_min_decisions must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// The contents of `config.toml`. Every field has a default, so an empty file is a valid config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    pub listen: SocketAddr,
+    pub ledger_path: PathBuf,
+    pub registry_dir: PathBuf,
+    pub rules_file: PathBuf,
+    pub token_file: PathBuf,
+    pub ui_dir: Option<PathBuf>,
+    pub body_limit_bytes: usize,
+    pub request_timeout_s: u64,
+    pub health: HealthThresholds,
+    pub alerts: AlertThresholds,
+    /// WCP HallConfig (SPEC.md §1.5) as JSON-compatible TOML; absent = "no HallConfig".
+    pub hall_config: Option<wcp::HallConfig>,
+    /// Per-env egress allowlist for the privilege-envelope policy (SPEC.md §1.8).
+    pub egress_allowlist: BTreeMap<wcp::Env, Vec<String>>,
+    /// Operator-set controls added to "controls present" (SPEC.md §1.7).
+    pub controls_present_extra: Vec<String>,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("constant address parses"),
+            // In its own dir so the data-dir file watcher never sees ledger writes.
+            ledger_path: "ledger/decisions.sqlite".into(),
+            registry_dir: "registry".into(),
+            rules_file: "rules.json".into(),
+            token_file: "api-token".into(),
+            ui_dir: None,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_s: 10,
+            health: HealthThresholds::default(),
+            alerts: AlertThresholds::default(),
+            hall_config: None,
+            egress_allowlist: BTreeMap::new(),
+            controls_present_extra: Vec::new(),
+        }
+    }
+}
+
+impl ConfigFile {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            health: self.health,
+            alerts: self.alerts,
+        }
+    }
+}
+
+/// A loaded configuration with every path made absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub file: ConfigFile,
+    pub ledger_path: PathBuf,
+    pub registry_dir: PathBuf,
+    pub rules_file: PathBuf,
+    pub token_file: PathBuf,
+    pub ui_dir: Option<PathBuf>,
+}
+
+/// What a first start created, to tell the user where everything is.
+#[derive(Debug, Default, Clone)]
+pub struct Created {
+    pub paths: Vec<PathBuf>,
+}
+
+/// Default data dir: `<per-OS user data dir>/proctor`.
+pub fn default_data_dir() -> Result<PathBuf, HallError> {
+    dirs::data_dir().map(|d| d.join("proctor")).ok_or_else(|| {
+        HallError::Config("no per-user data directory on this system; pass --data-dir".into())
+    })
+}
+
+const EXAMPLE_RULES: &str = r#"{
+  "rules": [
+    {
+      "rule_id": "example.doc.summarize",
+      "match": {"capability_id": "cap.doc.summarize", "env": {"in": ["dev", "stage"]}},
+      "decision": {
+        "candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer", "score_hint": 1.0}],
+        "required_controls_suggested": [],
+        "escalation": {"policy_gate": false, "rationale": "example rule created by proctor on first start"}
+      }
+    }
+  ]
+}
+"#;
+
+impl Config {
+    /// Load the config of `data_dir`, creating the dir, `config.toml`, the token, the registry dir
+    /// and an example rules file when they are missing.
+    pub fn load_or_init(data_dir: &Path) -> Result<(Config, Created), HallError> {
+        let mut created = Created::default();
+        if !data_dir.exists() {
+            create_private_dir(data_dir)?;
+            created.paths.push(data_dir.to_path_buf());
+        }
+        let data_dir = data_dir
+            .canonicalize()
+            .map_err(|e| HallError::io(data_dir, e))?;
+        let cfg_path = data_dir.join(CONFIG_FILE);
+        let file = if cfg_path.exists() {
+            let text = fs::read_to_string(&cfg_path).map_err(|e| HallError::io(&cfg_path, e))?;
+            toml::from_str::<ConfigFile>(&text)
+                .map_err(|e| HallError::Config(format!("{}: {e}", cfg_path.display())))?
+        } else {
+            let file = ConfigFile::default();
+            write_atomic(&cfg_path, render_toml(&file)?.as_bytes(), None)?;
+            created.paths.push(cfg_path.clone());
+            file
+        };
+        file.thresholds()
+            .validate()
+            .map_err(|e| HallError::Config(format!("{}: {e}", cfg_path.display())))?;
+        let config = Config::resolve(data_dir, file);
+
+        if !config.token_file.exists() {
+            write_atomic(&config.token_file, new_token().as_bytes(), Some(0o600))?;
+            created.paths.push(config.token_file.clone());
+        }
+        if !config.registry_dir.exists() {
+            fs::create_dir_all(&config.registry_dir)
+                .map_err(|e| HallError::io(&config.registry_dir, e))?;
+            created.paths.push(config.registry_dir.clone());
+        }
+        if !config.rules_file.exists() {
+            write_atomic(&config.rules_file, EXAMPLE_RULES.as_bytes(), None)?;
+            created.paths.push(config.rules_file.clone());
+        }
+        Ok((config, created))
+    }
+
+    fn resolve(data_dir: PathBuf, file: ConfigFile) -> Config {
+        let abs = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                data_dir.join(p)
+            }
+        };
+        let ui_dir = std::env::var_os(UI_DIR_ENV)
+            .map(PathBuf::from)
+            .or_else(|| file.ui_dir.as_deref().map(abs));
+        Config {
+            ledger_path: abs(&file.ledger_path),
+            registry_dir: abs(&file.registry_dir),
+            rules_file: abs(&file.rules_file),
+            token_file: abs(&file.token_file),
+            ui_dir,
+            data_dir,
+            file,
+        }
+    }
+
+    /// Read the API token; refuses a token file others can read (it grants full control).
+    pub fn read_token(&self) -> Result<String, HallError> {
+        read_token_file(&self.token_file)
+    }
+
+    /// Persist new thresholds into `config.toml` (keeps every other setting).
+    pub fn save_thresholds(&mut self, thresholds: Thresholds) -> Result<(), HallError> {
+        thresholds.validate().map_err(HallError::Config)?;
+        self.file.health = thresholds.health;
+        self.file.alerts = thresholds.alerts;
+        let path = self.data_dir.join(CONFIG_FILE);
+        write_atomic(&path, render_toml(&self.file)?.as_bytes(), None)
+    }
+}
+
+/// Read and check a token file (shared with the CLI client).
+pub fn read_token_file(path: &Path) -> Result<String, HallError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = fs::metadata(path).map_err(|e| HallError::io(path, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(HallError::Config(format!(
+                "{}: token file is readable by other users; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    let token = fs::read_to_string(path).map_err(|e| HallError::io(path, e))?;
+    let token = token.trim().to_string();
+    if token.len() < 32 || !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(HallError::Config(format!(
+            "{}: token must be at least 32 printable ASCII characters",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
+fn render_toml(file: &ConfigFile) -> Result<String, HallError> {
+    let body = toml::to_string_pretty(file)
+        .map_err(|e| HallError::Config(format!("cannot render config: {e}")))?;
+    Ok(format!(
+        "# Proctor hall configuration. Relative paths are relative to this directory.\n{body}"
+    ))
+}
+
+/// 32 random bytes, hex: 256 bits of secret.
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), HallError> {
+    fs::create_dir_all(dir).map_err(|e| HallError::io(dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| HallError::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Write via a temp file in the same directory + rename, so readers (and the file watcher) never
+/// see a half-written file. `mode` is applied before any content is written.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), HallError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A dot-prefixed temp name is ignored by the registry loader (only `*.json` counts).
+    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode.unwrap_or(0o644));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(HallError::io(path, e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_creates_everything_and_second_start_keeps_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("hall");
+        let (cfg, created) = Config::load_or_init(&dir).unwrap();
+        assert_eq!(created.paths.len(), 5, "{created:?}");
+        assert!(cfg.registry_dir.is_dir());
+        assert!(cfg.rules_file.is_file());
+        let token = cfg.read_token().unwrap();
+        assert_eq!(token.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&cfg.token_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (cfg2, created2) = Config::load_or_init(&dir).unwrap();
+        assert!(created2.paths.is_empty());
+        assert_eq!(
+            cfg2.read_token().unwrap(),
+            token,
+            "token must survive restarts"
+        );
+        assert_eq!(cfg2.file.listen.to_string(), DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn unknown_config_key_is_an_error_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join(CONFIG_FILE), "listne = \"127.0.0.1:1\"\n").unwrap();
+        let err = Config::load_or_init(tmp.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("listne"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn world_readable_token_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (cfg, _) = Config::load_or_init(tmp.path()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&cfg.token_file, fs::Permissions::from_mode(0o644)).unwrap();
+            let err = cfg.read_token().unwrap_err().to_string();
+            assert!(err.contains("chmod 600"), "{err}");
+        }
+    }
+
+    #[test]
+    fn thresholds_round_trip_and_validate() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut cfg, _) = Config::load_or_init(tmp.path()).unwrap();
+        let mut t = Thresholds::default();
+        t.health.stale_after_s = 5;
+        cfg.save_thresholds(t).unwrap();
+        let (cfg2, _) = Config::load_or_init(tmp.path()).unwrap();
+        assert_eq!(cfg2.file.health.stale_after_s, 5);
+        t.health.offline_after_s = 5;
+        assert!(cfg.save_thresholds(t).is_err());
+    }
+}

@@ -1,0 +1,406 @@
+//! [`Hall`]: the one handle every face (HTTP, CLI, desktop) uses. It owns the live registry and
+//! rules, the ledger, worker health, alerts and the event bus, and it is the only place where a
+//! decision is made, recorded and published.
+
+use crate::alerts::{AlertKind, DenyRateMonitor, NewAlert};
+use crate::config::{Config, Thresholds};
+use crate::error::HallError;
+use crate::events::{DecisionEvent, EventBus, HallEvent, Source};
+use crate::health::{Health, HealthBoard, Heartbeat};
+use crate::live::{Live, RegistryExtra, Reloaded, RouterSettings};
+use crate::receipt::{EvidenceReceipt, Routed};
+use crate::watch::FileWatcher;
+use arc_swap::ArcSwap;
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// How often worker health is re-evaluated against the clock.
+const HEALTH_TICK: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct Hall {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Mutex<Config>,
+    thresholds: ArcSwap<Thresholds>,
+    live: Live,
+    ledger: crate::record::Recorder,
+    bus: EventBus,
+    health: HealthBoard,
+    deny_rate: DenyRateMonitor,
+    started: Instant,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Reply to an enrollment (docs/API.md).
+#[derive(Debug, Serialize)]
+pub struct Enrolled {
+    pub enrolled: bool,
+    pub updated: bool,
+    pub worker_id: String,
+    pub enrolled_at: String,
+    pub artifact_hash_verified: bool,
+}
+
+/// A worker as listed by `GET /v1/workers`.
+#[derive(Debug, Serialize)]
+pub struct WorkerView {
+    pub worker_id: String,
+    pub worker_species_id: String,
+    pub capabilities: Value,
+    pub risk_tier: Value,
+    pub source_file: String,
+    pub record: Value,
+    pub health: Option<Health>,
+}
+
+/// `GET /v1/decisions` query parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionQuery {
+    pub capability_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub worker: Option<String>,
+    pub env: Option<wcp::Env>,
+    pub denied: Option<bool>,
+    pub deny_code: Option<String>,
+    pub rule_id: Option<String>,
+    pub since: Option<chrono::DateTime<Utc>>,
+    pub until: Option<chrono::DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRequest {
+    pub path: std::path::PathBuf,
+}
+
+impl Hall {
+    /// Open the ledger, load registry and rules, start watching and ticking. Must run inside a
+    /// tokio runtime.
+    pub async fn open(config: Config) -> Result<Hall, HallError> {
+        let ledger = crate::record::Recorder::open(&config.ledger_path).await?;
+        let extra = RegistryExtra {
+            controls_present_extra: config.file.controls_present_extra.clone(),
+            egress_allowlist: config.file.egress_allowlist.clone(),
+        };
+        let settings = RouterSettings {
+            hall_config: config.file.hall_config.clone(),
+            hashes: None,
+        };
+        let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
+        let hall = Hall {
+            inner: Arc::new(Inner {
+                thresholds: ArcSwap::from_pointee(config.file.thresholds()),
+                config: Mutex::new(config.clone()),
+                live,
+                ledger,
+                bus: EventBus::default(),
+                health: HealthBoard::default(),
+                deny_rate: DenyRateMonitor::default(),
+                started: Instant::now(),
+                tasks: Mutex::new(Vec::new()),
+            }),
+        };
+        for outcome in loaded {
+            hall.apply_reload(outcome).await;
+        }
+        hall.start_watching(&config)?;
+        hall.start_health_ticks();
+        Ok(hall)
+    }
+
+    pub fn config(&self) -> Config {
+        self.inner.config.lock().expect("config lock").clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<HallEvent> {
+        self.inner.bus.subscribe()
+    }
+
+    /// Parse, decide, record durably, publish. Returns only recorded decisions: if the ledger
+    /// cannot record, the caller gets `DENY_LEDGER_UNAVAILABLE` and nothing is allowed.
+    pub async fn route(&self, input: &Value) -> Result<Routed, HallError> {
+        let input =
+            wcp::parse_route_input(input).map_err(|e| HallError::InvalidRouteInput(e.message))?;
+        let snapshot = self.inner.live.snapshot();
+        let decision = snapshot.router.decide(&input);
+        let json = serde_json::to_string(&decision).expect("a RouteDecision always serializes");
+        let receipt = match self.inner.ledger.append(json.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, decision_id = %decision.decision_id, "ledger append failed; denying (fail closed)");
+                return Err(HallError::LedgerUnavailable(e));
+            }
+        };
+        let recorded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        self.after_record(&decision, &receipt, &recorded_at);
+        Ok(Routed {
+            decision_json: json,
+            receipt: EvidenceReceipt {
+                decision_id: decision.decision_id,
+                artifact_hash: decision.artifact_hash,
+                ledger_seq: receipt.seq,
+                ledger_hash: receipt.hash,
+                recorded_at,
+            },
+        })
+    }
+
+    /// Bookkeeping once a decision is durable: health counters, alert rules, the event.
+    fn after_record(&self, d: &wcp::RouteDecision, receipt: &ledger::Receipt, recorded_at: &str) {
+        if let Some(species) = &d.selected_worker_species_id {
+            self.inner.health.record_routed(species);
+        }
+        let thresholds = self.inner.thresholds.load();
+        if let Some(alert) = self
+            .inner
+            .deny_rate
+            .observe(Utc::now(), d.denied, &thresholds.alerts)
+        {
+            self.raise(alert);
+        }
+        let deny_code = d.deny_code().map(|c| c.as_str().to_string());
+        if deny_code.as_deref() == Some("DENY_WORKER_TAMPERED") {
+            let species = d
+                .candidate_workers_ranked
+                .iter()
+                .find(|c| c.skip_reason.is_none());
+            let subject = species.map_or("unknown".to_string(), |c| c.worker_species_id.clone());
+            self.raise(NewAlert::new(
+                AlertKind::Tamper,
+                subject.clone(),
+                format!("route-time attestation failed for {subject}: live code hash differs from the registered one (decision {})", d.decision_id),
+            ));
+        }
+        self.inner
+            .bus
+            .publish(HallEvent::Decision(Arc::new(DecisionEvent {
+                seq: receipt.seq as u64,
+                hash: receipt.hash.clone(),
+                recorded_at: recorded_at.to_string(),
+                decision_id: d.decision_id.clone(),
+                correlation_id: d.correlation_id.clone(),
+                tenant_id: d.tenant_id.clone(),
+                capability_id: d.capability_id.clone(),
+                env: d.env.as_str().to_string(),
+                denied: d.denied,
+                deny_code,
+                matched_rule_id: d.matched_rule_id.clone(),
+                selected_worker_species_id: d.selected_worker_species_id.clone(),
+                dry_run: d.dry_run,
+            })));
+    }
+
+    /// Enroll a record: validate, verify its `artifact_hash` if given, write it atomically into the
+    /// registry dir and reload the registry before answering.
+    pub async fn enroll(&self, record: Value) -> Result<Enrolled, HallError> {
+        let entry = crate::live::validate_record(&record).map_err(HallError::InvalidRecord)?;
+        let artifact_hash_verified = match record.get("artifact_hash") {
+            None | Some(Value::Null) => false,
+            Some(Value::String(given)) => {
+                if !crate::enroll_hash::matches(&record, given) {
+                    return Err(HallError::EnrollTampered);
+                }
+                true
+            }
+            Some(_) => {
+                return Err(HallError::InvalidRecord(
+                    "artifact_hash must be a string".into(),
+                ))
+            }
+        };
+        let dir = self.inner.live.registry_dir().to_path_buf();
+        let path = dir.join(format!("{}.json", entry.worker_id));
+        let updated = path.exists();
+        let bytes = serde_json::to_vec_pretty(&record).expect("JSON value serializes");
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|e| HallError::io(&dir, e))?;
+            crate::config::write_atomic(&path, &bytes, None)
+        })
+        .await
+        .map_err(|e| HallError::Config(format!("enroll task failed: {e}")))??;
+        let outcome = self.inner.live.reload_registry();
+        self.apply_reload(outcome).await;
+        tracing::info!(worker_id = %entry.worker_id, updated, "worker enrolled");
+        Ok(Enrolled {
+            enrolled: true,
+            updated,
+            worker_id: entry.worker_id,
+            enrolled_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            artifact_hash_verified,
+        })
+    }
+
+    pub fn heartbeat(&self, worker_id: &str, hb: &Heartbeat) -> Result<Health, HallError> {
+        let thresholds = self.inner.thresholds.load();
+        let (health, transition) = self
+            .inner
+            .health
+            .heartbeat(worker_id, hb, Utc::now(), &thresholds.health)
+            .ok_or_else(|| HallError::NotFound(format!("worker {worker_id} is not enrolled")))?;
+        if let Some(t) = transition {
+            self.on_transition(t);
+        }
+        Ok(health)
+    }
+
+    pub fn workers(&self) -> Vec<WorkerView> {
+        let snapshot = self.inner.live.snapshot();
+        let mut views: Vec<WorkerView> = snapshot
+            .workers
+            .iter()
+            .map(|w| WorkerView {
+                worker_id: w.worker_id.clone(),
+                worker_species_id: w.worker_species_id.clone(),
+                capabilities: w.record.get("capabilities").cloned().unwrap_or(Value::Null),
+                risk_tier: w.record.get("risk_tier").cloned().unwrap_or(Value::Null),
+                source_file: w.file.clone(),
+                record: w.record.clone(),
+                health: self.inner.health.get(&w.worker_id),
+            })
+            .collect();
+        views.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
+        views
+    }
+
+    pub fn settings(&self) -> Value {
+        let c = self.config();
+        let t = self.inner.thresholds.load();
+        json!({
+            "listen": c.file.listen.to_string(),
+            "data_dir": c.data_dir, "ledger_path": c.ledger_path, "registry_dir": c.registry_dir,
+            "rules_file": c.rules_file, "ui_dir": c.ui_dir, "body_limit_bytes": c.file.body_limit_bytes,
+            "health": t.health, "alerts": t.alerts, "hall_config": c.file.hall_config,
+        })
+    }
+
+    pub fn set_thresholds(&self, t: Thresholds) -> Result<Value, HallError> {
+        t.validate().map_err(HallError::InvalidSettings)?;
+        self.inner
+            .config
+            .lock()
+            .expect("config lock")
+            .save_thresholds(t)?;
+        self.inner.thresholds.store(Arc::new(t));
+        Ok(self.settings())
+    }
+
+    fn on_transition(&self, t: crate::health::Transition) {
+        if t.is_bad() {
+            let kind = if t.to == crate::health::HealthState::Offline {
+                AlertKind::WorkerOffline
+            } else {
+                AlertKind::WorkerStale
+            };
+            let message = format!(
+                "worker {} went {} (was {})",
+                t.worker_id,
+                t.to.as_str(),
+                t.from.as_str()
+            );
+            self.raise(NewAlert::new(kind, t.worker_id.clone(), message));
+        }
+        self.inner.bus.publish(HallEvent::Health(t));
+    }
+
+    /// Store an alert (in the background: callers are on hot or sync paths) and publish it.
+    pub fn raise(&self, alert: NewAlert) {
+        let hall = self.clone();
+        tokio::spawn(async move {
+            match hall.inner.ledger.insert_alert(&alert).await {
+                Ok(stored) => hall.inner.bus.publish(HallEvent::Alert(stored)),
+                Err(e) => {
+                    tracing::error!(error = %e, kind = alert.kind.as_str(), "could not store alert")
+                }
+            }
+        });
+    }
+
+    async fn apply_reload(&self, outcome: Reloaded) {
+        if outcome.event.source == Source::Registry {
+            let snapshot = self.inner.live.snapshot();
+            self.inner.health.sync_workers(
+                snapshot
+                    .workers
+                    .iter()
+                    .map(|w| (w.worker_id.as_str(), w.worker_species_id.as_str())),
+            );
+        }
+        for alert in outcome.alerts {
+            self.raise(alert);
+        }
+        self.inner.bus.publish(HallEvent::Registry(outcome.event));
+    }
+
+    fn start_watching(&self, config: &Config) -> Result<(), HallError> {
+        let (mut watcher, mut changes) =
+            FileWatcher::start(&config.rules_file, &config.registry_dir).map_err(|e| {
+                HallError::Config(format!("cannot watch {}: {e}", config.data_dir.display()))
+            })?;
+        let hall = self.clone();
+        let task = tokio::spawn(async move {
+            while let Some(sources) = changes.recv().await {
+                for source in sources {
+                    let outcome = match source {
+                        Source::Rules => hall.inner.live.reload_rules(),
+                        Source::Registry => {
+                            watcher.rewatch_registry();
+                            hall.inner.live.reload_registry()
+                        }
+                    };
+                    hall.apply_reload(outcome).await;
+                }
+            }
+        });
+        self.inner.tasks.lock().expect("tasks lock").push(task);
+        Ok(())
+    }
+
+    fn start_health_ticks(&self) {
+        let hall = self.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEALTH_TICK);
+            loop {
+                tick.tick().await;
+                let thresholds = hall.inner.thresholds.load();
+                for t in hall.inner.health.tick(Utc::now(), &thresholds.health) {
+                    hall.on_transition(t);
+                }
+            }
+        });
+        self.inner.tasks.lock().expect("tasks lock").push(task);
+    }
+
+    /// Stop background tasks and flush the ledger. Routes still in flight finish first (the HTTP
+    /// server drains them before calling this).
+    pub async fn close(&self) {
+        for task in self.inner.tasks.lock().expect("tasks lock").drain(..) {
+            task.abort();
+        }
+        self.inner.ledger.close().await;
+        tracing::info!("hall closed; ledger flushed");
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+
+    pub(crate) fn ledger(&self) -> &crate::record::Recorder {
+        &self.inner.ledger
+    }
+
+    pub(crate) fn health_board(&self) -> &HealthBoard {
+        &self.inner.health
+    }
+}

@@ -1,0 +1,153 @@
+//! Read side of the hall: history, traces, stats, alerts, chain verification. All of it is the
+//! ledger's; this module shapes it for callers (docs/API.md) and raises integrity alerts.
+
+use crate::alerts::{Alert, AlertKind, NewAlert};
+use crate::error::HallError;
+use crate::hall::{DecisionQuery, Hall};
+use crate::record::from_ledger_alert;
+use chrono::{DateTime, Utc};
+use ledger::{AlertFilter, Filter, PageRequest, StatsRequest, StoredDecision};
+use serde_json::{json, Value};
+
+/// Default and largest page for `GET /v1/decisions`.
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 500;
+
+/// A ledger record as shown to callers: chain position plus the decision as recorded.
+fn record_json(r: &StoredDecision) -> Value {
+    let decision: Value = serde_json::from_str(&r.json).unwrap_or(Value::Null);
+    json!({"seq": r.seq, "hash": r.hash, "decision": decision})
+}
+
+impl Hall {
+    pub async fn decisions(&self, q: DecisionQuery) -> Result<Value, HallError> {
+        let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(HallError::InvalidQuery(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let filter = Filter {
+            since: q.since,
+            until: q.until,
+            tenant_id: q.tenant_id,
+            capability_id: q.capability_id,
+            worker: q.worker,
+            rule_id: q.rule_id,
+            correlation_id: q.correlation_id,
+            denied: q.denied,
+            deny_code: q.deny_code,
+            env: q.env.map(|e| e.as_str().to_string()),
+            ..Filter::default()
+        };
+        let request = PageRequest {
+            filter,
+            limit,
+            cursor: q.cursor,
+        };
+        let page = self.ledger().query(move |b| b.page(&request)).await?;
+        let records: Vec<Value> = page.records.iter().map(record_json).collect();
+        Ok(json!({"decisions": records, "next_cursor": page.next_cursor}))
+    }
+
+    pub async fn decision(&self, decision_id: &str) -> Result<Value, HallError> {
+        let id = decision_id.to_string();
+        match self.ledger().query(move |b| b.get(&id)).await? {
+            Some(r) => Ok(record_json(&r)),
+            None => Err(HallError::NotFound(format!("decision {decision_id}"))),
+        }
+    }
+
+    pub async fn trace(&self, correlation_id: &str) -> Result<Value, HallError> {
+        let id = correlation_id.to_string();
+        let records = self.ledger().query(move |b| b.trace(&id)).await?;
+        let decisions: Vec<Value> = records.iter().map(record_json).collect();
+        Ok(json!({"correlation_id": correlation_id, "decisions": decisions}))
+    }
+
+    pub async fn stats(&self, since: Option<DateTime<Utc>>) -> Result<Value, HallError> {
+        let request = StatsRequest {
+            filter: Filter {
+                since,
+                ..Filter::default()
+            },
+            bucket_seconds: 60,
+            top: 10,
+        };
+        let stats = self.ledger().query(move |b| b.stats(&request)).await?;
+        let open = self.alerts(true, 10_000).await?.len();
+        let allowed = stats.total - stats.denied;
+        let deny_rate = if stats.total == 0 {
+            0.0
+        } else {
+            stats.denied as f64 / stats.total as f64
+        };
+        let counts = |items: &[ledger::Count]| -> Value {
+            Value::Object(
+                items
+                    .iter()
+                    .map(|c| (c.key.clone(), json!(c.count)))
+                    .collect(),
+            )
+        };
+        let workers: serde_json::Map<String, Value> = self
+            .health_board()
+            .counts()
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+            .collect();
+        Ok(json!({
+            "decisions_total": stats.total, "allowed": allowed, "denied": stats.denied, "deny_rate": deny_rate,
+            "by_deny_code": counts(&stats.top_deny_codes), "by_worker": counts(&stats.workers),
+            "buckets": stats.buckets, "workers": workers, "alerts_open": open,
+            "uptime_s": self.uptime().as_secs(),
+        }))
+    }
+
+    pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, HallError> {
+        let filter = AlertFilter {
+            min_severity: None,
+            unacknowledged_only: open_only,
+            limit: Some(limit as usize),
+        };
+        let alerts = self.ledger().query(move |b| b.alerts(&filter)).await?;
+        Ok(alerts.into_iter().map(from_ledger_alert).collect())
+    }
+
+    /// Acknowledge an alert. Acknowledging twice returns the alert unchanged.
+    pub async fn ack_alert(&self, id: i64) -> Result<Alert, HallError> {
+        let now = Utc::now();
+        self.ledger().query(move |b| b.ack_alert(id, now)).await?;
+        // The ledger has no lookup by id: find it among all alerts (alerts are few).
+        let filter = AlertFilter {
+            min_severity: None,
+            unacknowledged_only: false,
+            limit: Some(100_000),
+        };
+        let all = self.ledger().query(move |b| b.alerts(&filter)).await?;
+        all.into_iter()
+            .find(|a| a.id == id)
+            .map(from_ledger_alert)
+            .ok_or_else(|| HallError::NotFound(format!("alert {id}")))
+    }
+
+    /// Walk the whole hash chain; a broken chain raises a critical alert.
+    pub async fn verify_ledger(&self) -> Result<Value, HallError> {
+        let report = self.ledger().query(|b| b.verify(&mut |_| {})).await?;
+        let message = match &report.finding {
+            None => "chain intact".to_string(),
+            Some(f) => f.to_string(),
+        };
+        if let Some(f) = &report.finding {
+            self.raise(NewAlert::new(
+                AlertKind::LedgerIntegrity,
+                "ledger",
+                format!("ledger verification failed: {f}"),
+            ));
+        }
+        Ok(json!({
+            "ok": report.is_intact(), "records": report.records_checked, "head_seq": report.last_seq,
+            "first_bad_seq": report.finding.as_ref().map(|f| f.seq), "message": message,
+        }))
+    }
+}

@@ -1,0 +1,76 @@
+//! Running the HTTP API until a shutdown signal: in-flight requests are drained by axum's graceful
+//! shutdown, event streams are told to end, then the hall flushes and closes the ledger.
+
+use crate::api::{self, auth::Tickets, AppState, Limits};
+use crate::error::HallError;
+use crate::hall::Hall;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Bind `addr` (port 0 picks a free port; the bound address is in the returned listener).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, HallError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| HallError::Config(format!("cannot listen on {addr}: {e}")))
+}
+
+/// Serve `hall` on `listener` until `shutdown` resolves, then close the hall.
+pub async fn serve(
+    hall: Hall,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HallError> {
+    let config = hall.config();
+    let token = config.read_token()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState {
+        hall: hall.clone(),
+        token: token.into(),
+        tickets: Arc::new(Tickets::default()),
+        shutdown: stop_rx,
+    };
+    let limits = Limits {
+        body_bytes: config.file.body_limit_bytes,
+        timeout: Duration::from_secs(config.file.request_timeout_s),
+    };
+    let app = api::router(state, &limits, config.ui_dir.as_deref());
+    let addr = listener
+        .local_addr()
+        .map_err(|e| HallError::Config(e.to_string()))?;
+    tracing::info!(%addr, "hall listening");
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = stop_tx.send(true);
+        })
+        .await;
+    hall.close().await;
+    result.map_err(|e| HallError::Config(format!("server error: {e}")))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

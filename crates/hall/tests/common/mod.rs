@@ -1,0 +1,261 @@
+//! A real hall on 127.0.0.1 (ephemeral port) over a temp data dir, driven with a blocking HTTP
+//! client from the test thread.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub struct TestHall {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub token: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    agent: ureq::Agent,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+pub const RULES: &str = r#"{"rules": [
+  {"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
+   "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer", "score_hint": 1.0}]}}
+]}"#;
+
+pub fn worker_record(worker_id: &str) -> Value {
+    json!({"worker_id": worker_id, "worker_species_id": "wrk.doc.summarizer",
+           "capabilities": ["cap.doc.summarize"], "risk_tier": "low"})
+}
+
+pub fn route_input(correlation_id: &str) -> Value {
+    json!({"capability_id": "cap.doc.summarize", "env": "dev", "data_label": "PUBLIC",
+           "tenant_risk": "low", "qos_class": "P2", "tenant_id": "agent.test",
+           "correlation_id": correlation_id, "request": {}})
+}
+
+impl TestHall {
+    pub fn start() -> TestHall {
+        Self::start_with(|_| {})
+    }
+
+    /// `prepare` may write files into the data dir before the hall starts.
+    pub fn start_with(prepare: impl FnOnce(&Path)) -> TestHall {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
+        prepare(dir.path());
+        let (mut config, _) = hall::Config::load_or_init(dir.path()).unwrap();
+        config.file.listen = "127.0.0.1:0".parse().unwrap();
+        let token = config.read_token().unwrap();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = hall::server::bind(config.file.listen).await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let hall = hall::Hall::open(config).await.unwrap();
+                hall::server::serve(hall, listener, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        let hall = TestHall {
+            dir,
+            addr,
+            token,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            agent,
+        };
+        hall.wait_until_ready();
+        hall
+    }
+
+    fn wait_until_ready(&self) {
+        for _ in 0..200 {
+            if self.get_noauth("/health").status == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("hall did not become ready");
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        reply(
+            self.agent
+                .get(self.url(path))
+                .header("Authorization", self.bearer())
+                .call(),
+        )
+    }
+
+    pub fn get_noauth(&self, path: &str) -> Reply {
+        reply(self.agent.get(self.url(path)).call())
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        reply(
+            self.agent
+                .post(self.url(path))
+                .header("Authorization", self.bearer())
+                .send_json(body),
+        )
+    }
+
+    /// POST raw bytes with the given content type (malformed-input tests).
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        reply(
+            self.agent
+                .post(self.url(path))
+                .header("Authorization", self.bearer())
+                .header("Content-Type", content_type)
+                .send(body),
+        )
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
+        if let Some(a) = auth {
+            builder = builder.header("Authorization", a);
+        }
+        if body.is_some() {
+            builder = builder.header("Content-Type", "application/json");
+        }
+        let req = builder
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .unwrap();
+        reply(self.agent.run(req))
+    }
+
+    /// Open the event stream with a bearer header; returns a line reader.
+    pub fn events(&self) -> SseReader {
+        let resp = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(None)
+            .build()
+            .new_agent()
+            .get(self.url("/v1/events"))
+            .header("Authorization", self.bearer())
+            .call()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        SseReader {
+            lines: BufReader::new(Box::new(resp.into_body().into_reader())),
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for TestHall {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut resp = result.expect("request reaches the hall");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        body,
+        content_type,
+    }
+}
+
+pub struct SseReader {
+    lines: BufReader<Box<dyn Read + Send>>,
+}
+
+impl SseReader {
+    /// Next `(event, data)` pair, skipping keep-alive comments.
+    pub fn next_event(&mut self) -> Option<(String, Value)> {
+        let mut name = String::new();
+        let mut data = String::new();
+        loop {
+            let mut line = String::new();
+            if self.lines.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                if !name.is_empty() || !data.is_empty() {
+                    return Some((
+                        name,
+                        serde_json::from_str(&data).unwrap_or(Value::String(data)),
+                    ));
+                }
+                continue;
+            }
+            if let Some(v) = line.strip_prefix("event:") {
+                name = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            }
+        }
+    }
+
+    /// Skip events until one named `name` arrives.
+    pub fn wait_for(&mut self, name: &str) -> Value {
+        loop {
+            let (n, data) = self.next_event().expect("event stream ended");
+            if n == name {
+                return data;
+            }
+        }
+    }
+}

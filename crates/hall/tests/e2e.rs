@@ -1,0 +1,152 @@
+//! End to end over real HTTP: enroll → heartbeat → route → ledger → trace → SSE.
+
+mod common;
+
+use common::{route_input, worker_record, TestHall};
+use serde_json::json;
+use std::time::Duration;
+
+#[test]
+fn enroll_heartbeat_route_record_trace_and_push() {
+    let mut hall = TestHall::start();
+
+    // Subscribe first, in the background, so the decision event cannot be missed.
+    let mut sse = hall.events();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let decision = sse.wait_for("decision");
+        let _ = tx.send(decision);
+    });
+
+    let enrolled = hall.post("/v1/workers", &worker_record("org.acme.summarizer.i-1"));
+    assert_eq!(enrolled.status, 201, "{:?}", enrolled.body);
+    assert_eq!(enrolled.body["updated"], false);
+    assert!(hall
+        .data()
+        .join("registry/org.acme.summarizer.i-1.json")
+        .is_file());
+    let again = hall.post("/v1/workers", &worker_record("org.acme.summarizer.i-1"));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["updated"], true);
+
+    let hb = hall.post(
+        "/v1/workers/org.acme.summarizer.i-1/heartbeat",
+        &json!({"status": "ok", "latency_ms": 4.5}),
+    );
+    assert_eq!(hb.status, 200, "{:?}", hb.body);
+    assert_eq!(hb.body["health"]["state"], "healthy");
+    assert_eq!(
+        hall.post("/v1/workers/org.nobody/heartbeat", &json!({}))
+            .status,
+        404
+    );
+
+    let routed = hall.post("/v1/route", &route_input("corr-e2e-1"));
+    assert_eq!(routed.status, 200, "{:?}", routed.body);
+    let d = &routed.body;
+    assert_eq!(d["denied"], false, "{d}");
+    assert_eq!(d["selected_worker_species_id"], "wrk.doc.summarizer");
+    let receipt = &d["evidence_receipt"];
+    assert_eq!(receipt["decision_id"], d["decision_id"]);
+    assert_eq!(receipt["artifact_hash"], d["artifact_hash"]);
+    assert_eq!(receipt["ledger_seq"], 1);
+    assert_eq!(receipt["ledger_hash"].as_str().unwrap().len(), 64);
+
+    // The record in the ledger is the decision as returned (minus the receipt).
+    let id = d["decision_id"].as_str().unwrap();
+    let stored = hall.get(&format!("/v1/decisions/{id}"));
+    assert_eq!(stored.status, 200);
+    assert_eq!(stored.body["hash"], receipt["ledger_hash"]);
+    let mut without_receipt = d.clone();
+    without_receipt
+        .as_object_mut()
+        .unwrap()
+        .remove("evidence_receipt");
+    assert_eq!(stored.body["decision"], without_receipt);
+
+    let trace = hall.get("/v1/traces/corr-e2e-1");
+    assert_eq!(trace.body["decisions"].as_array().unwrap().len(), 1);
+    assert_eq!(trace.body["decisions"][0]["decision"]["decision_id"], id);
+
+    let pushed = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("SSE subscriber got the decision");
+    assert_eq!(pushed["decision_id"], id);
+    assert_eq!(pushed["seq"], 1);
+
+    // A deny is recorded too.
+    let mut unknown = route_input("corr-e2e-2");
+    unknown["capability_id"] = json!("cap.nothing.here");
+    let denied = hall.post("/v1/route", &unknown);
+    assert_eq!(denied.status, 200);
+    assert_eq!(
+        denied.body["deny_reason_if_denied"]["code"],
+        "DENY_NO_MATCHING_RULE"
+    );
+    assert!(denied.body["evidence_receipt"]["artifact_hash"].is_null());
+    let page = hall.get("/v1/decisions?denied=true");
+    assert_eq!(page.body["decisions"].as_array().unwrap().len(), 1);
+
+    let workers = hall.get("/v1/workers");
+    assert_eq!(workers.body["count"], 1);
+    assert_eq!(workers.body["workers"][0]["health"]["decisions_routed"], 1);
+    let stats = hall.get("/v1/stats");
+    assert_eq!(stats.body["decisions_total"], 2);
+    assert_eq!(stats.body["denied"], 1);
+
+    let verify = hall.get("/v1/ledger/verify");
+    assert_eq!(verify.body["ok"], true, "{:?}", verify.body);
+    assert_eq!(verify.body["records"], 2);
+
+    // After shutdown the ledger file on disk holds both decisions and verifies.
+    let ledger_path = hall.data().join("ledger/decisions.sqlite");
+    hall.stop();
+    let ledger = ledger::Ledger::open(&ledger_path).unwrap();
+    let report = ledger.backend().verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact());
+    assert_eq!(report.records_checked, 2);
+}
+
+#[test]
+fn enrollment_artifact_hash_is_checked() {
+    let hall = TestHall::start();
+    let mut record = worker_record("org.acme.w2");
+    record["artifact_hash"] = json!(hall::enroll_hash::enrollment_hash(&record));
+    let ok = hall.post("/v1/workers", &record);
+    assert_eq!(ok.status, 201, "{:?}", ok.body);
+    assert_eq!(ok.body["artifact_hash_verified"], true);
+
+    record["capabilities"] = json!(["cap.doc.summarize", "cap.sneaky"]);
+    let tampered = hall.post("/v1/workers", &record);
+    assert_eq!(tampered.status, 400);
+    assert_eq!(tampered.body["error"]["code"], "DENY_WORKER_TAMPERED");
+
+    for (bad, field) in [
+        (
+            json!({"worker_species_id": "s", "capabilities": ["c"]}),
+            "worker_id",
+        ),
+        (
+            json!({"worker_id": "x.a.b", "capabilities": ["c"]}),
+            "worker_species_id",
+        ),
+        (
+            json!({"worker_id": "x.a.b", "worker_species_id": "s", "capabilities": []}),
+            "capabilities",
+        ),
+        (
+            json!({"worker_id": "../etc/passwd", "worker_species_id": "s", "capabilities": ["c"]}),
+            "worker_id",
+        ),
+    ] {
+        let r = hall.post("/v1/workers", &bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.body["error"]["code"], "INVALID_RECORD");
+        assert!(
+            r.body["error"]["message"].as_str().unwrap().contains(field),
+            "{:?}",
+            r.body
+        );
+    }
+    assert!(!hall.data().join("etc").exists());
+}
