@@ -1,12 +1,94 @@
-//! placeholder: built by its issue.
-use crate::exit::CliResult;
+//! `proctor conformance decide|run`: check the router against WCP scenarios in the
+//! `tests/vectors/route.jsonl` format (see tests/vectors/README.md).
+
+use crate::exit::{CliError, CliResult};
+use serde_json::json;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wcp::scenario::{compare, Scenario};
+
+const CONFORMANCE_HELP: &str = "\
+`decide` writes exactly one line per input line: the RouteDecision, or
+{\"input_valid\": false, \"invalid_fields\": [...], \"error\": \"...\"} when the parser rejects the input,
+or {\"scenario_valid\": false, \"error\": \"...\"} when the scenario itself cannot be set up.
+
+Exit codes:
+  0  decide: every line was answered; run: every scenario matched its expected outcome
+  1  run: some scenario did not match (each mismatch is printed)
+  3  run: the file cannot be read
+  4  I/O error";
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Not built yet.
-    Todo,
+    /// Read scenarios on stdin, write one decision JSON per line (the `expected` key is ignored).
+    #[command(after_help = CONFORMANCE_HELP)]
+    Decide,
+    /// Run scenarios from a file and compare with their `expected` outcome.
+    #[command(after_help = CONFORMANCE_HELP)]
+    Run {
+        /// A JSONL file of scenarios, e.g. tests/vectors/route.jsonl.
+        file: PathBuf,
+    },
 }
 
-pub fn run(_cmd: Command) -> CliResult {
-    Err(crate::exit::CliError::runtime("not implemented yet"))
+pub fn run(cmd: Command) -> CliResult {
+    match cmd {
+        Command::Decide => decide(),
+        Command::Run { file } => run_file(&file),
+    }
+}
+
+fn io_error(e: io::Error) -> CliError {
+    CliError::runtime(format!("I/O error: {e}"))
+}
+
+fn decide() -> CliResult {
+    let stdin = io::stdin().lock();
+    let mut out = BufWriter::new(io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line.map_err(io_error)?;
+        let answer = match Scenario::from_line(&line) {
+            Ok(s) => s.run().to_json(),
+            Err(e) => json!({"scenario_valid": false, "error": e.to_string()}),
+        };
+        serde_json::to_writer(&mut out, &answer).map_err(|e| CliError::runtime(e.to_string()))?;
+        out.write_all(b"\n").map_err(io_error)?;
+    }
+    out.flush().map_err(io_error)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_file(file: &PathBuf) -> CliResult {
+    let f = std::fs::File::open(file).map_err(|e| CliError::bad_input(format!("{}: {e}", file.display())))?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(io_error)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let problems = match Scenario::from_line(&line) {
+            Err(e) => vec![e.to_string()],
+            Ok(s) => match &s.expected {
+                None => vec!["no \"expected\" outcome".to_string()],
+                Some(expected) => compare(expected, &s.run().observed()),
+            },
+        };
+        if problems.is_empty() {
+            passed += 1;
+            continue;
+        }
+        failed += 1;
+        let id = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .and_then(|v| v.get("id").and_then(|x| x.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| format!("line {}", i + 1));
+        for p in problems {
+            writeln!(out, "FAIL {id}: {p}").map_err(io_error)?;
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed").map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

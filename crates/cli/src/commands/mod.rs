@@ -8,3 +8,4 @@ pub mod route;
 pub mod rules;
 pub mod serve;
 pub mod workers;
+pub mod workers_check;

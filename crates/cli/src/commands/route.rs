@@ -1,9 +1,285 @@
-//! placeholder: built by the WCP core issue.
-use crate::exit::CliResult;
+//! `proctor route`: decide capability requests offline, from files, with the WCP core.
+//!
+//! Input is one RouteInput JSON document or JSONL (one request per line); output is one
+//! RouteDecision JSON per request, in order, streamed through a buffered stdout. A request
+//! that cannot be parsed yields an error object on its own output line and the run goes on.
+
+use crate::exit::{CliError, CliResult};
+use serde_json::{json, Value};
+use std::fs;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use wcp::{parse_route_input, DeclarativeGate, HallConfig, IdSource, Registry, RouteDecision, RouteInput, Router, RuleSet, UuidV4Ids};
+
+const ROUTE_HELP: &str = "\
+Examples:
+  proctor route --rules examples/rules.json --registry examples/registry --input examples/input.json
+  proctor route --rules examples/rules.json --registry examples/registry --cap cap.doc.summarize --env dev --data-label INTERNAL --tenant acme
+  cat requests.jsonl | proctor route --rules rules.json --registry workers/ --input -
+
+Short form defaults: --env dev, --data-label PUBLIC, --tenant-risk low, --qos P2, --tenant local,
+a fresh UUID v4 correlation id, an empty request.
+
+Exit codes:
+  0  every request was decided (allowed or denied)
+  2  usage error (bad flags, or a short-form value the request parser rejects)
+  3  bad input file: unreadable or invalid rules, registry directory, hall config or policy gate
+     file; or at least one input line could not be parsed (its output line is an error object,
+     every other line is still decided)
+  4  I/O error while reading input or writing output";
 
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(after_help = ROUTE_HELP)]
+pub struct Args {
+    /// Rules file (SPEC.md §1.6).
+    #[arg(long, env = "PROCTOR_RULES", value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Directory of worker registry records (`*.json`, loaded in sorted order).
+    #[arg(long, env = "PROCTOR_REGISTRY", value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// Hall-wide floor (a HallConfig JSON object); without it the "no config" floors apply.
+    #[arg(long, value_name = "FILE")]
+    pub hall_config: Option<PathBuf>,
+    /// Declarative policy gate (`{"rules": [...], "default": [decision, version, reason]}`).
+    #[arg(long, value_name = "FILE")]
+    pub policy_gate: Option<PathBuf>,
+    /// Requests: a RouteInput JSON file or JSONL, `-` for stdin.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "cap", required_unless_present = "cap")]
+    pub input: Option<String>,
+    #[command(flatten)]
+    pub short: ShortForm,
+}
 
-pub fn run(_args: Args) -> CliResult {
-    Err(crate::exit::CliError::runtime("not implemented yet"))
+/// A single request given by flags.
+#[derive(clap::Args)]
+pub struct ShortForm {
+    /// Capability id of a single request given by flags.
+    #[arg(long, value_name = "CAPABILITY_ID")]
+    pub cap: Option<String>,
+    #[arg(long, default_value = "dev", requires = "cap")]
+    pub env: String,
+    #[arg(long, default_value = "PUBLIC", requires = "cap")]
+    pub data_label: String,
+    #[arg(long, default_value = "low", requires = "cap")]
+    pub tenant_risk: String,
+    #[arg(long, default_value = "P2", requires = "cap")]
+    pub qos: String,
+    #[arg(long, default_value = "local", requires = "cap")]
+    pub tenant: String,
+    /// Default: a fresh UUID v4.
+    #[arg(long, requires = "cap")]
+    pub correlation_id: Option<String>,
+    /// The request payload as a JSON object.
+    #[arg(long, value_name = "JSON", requires = "cap")]
+    pub request: Option<String>,
+    #[arg(long, requires = "cap")]
+    pub blast_score: Option<i64>,
+    /// Decide without dispatching (marks the decision and its telemetry).
+    #[arg(long, requires = "cap")]
+    pub dry_run: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let router = build_router(&args)?;
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let bad_lines = match (&args.input, &args.short.cap) {
+        (Some(input), _) => route_stream(&router, open_input(input)?, &mut out)?,
+        (None, Some(_)) => {
+            let input = short_form_input(&args.short)?;
+            write_line(&mut out, &decide(&router, &input))?;
+            0
+        }
+        (None, None) => return Err(CliError::usage("give --input FILE|- or --cap CAPABILITY_ID")),
+    };
+    out.flush().map_err(io_error)?;
+    if bad_lines > 0 {
+        return Err(CliError::bad_input(format!("{bad_lines} input line(s) could not be parsed (see their error objects)")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The one place a decision is made, so a ledger (or the hall) can be wired in here.
+pub fn decide(router: &Router, input: &RouteInput) -> RouteDecision {
+    router.decide(input)
+}
+
+fn build_router(args: &Args) -> Result<Router, CliError> {
+    let rules = load_rules(&args.rules)?;
+    for w in rules.shadow_warnings() {
+        eprintln!("proctor: warning: rule {:?} shadows {:?}: prod/edge requests will be denied ({})", w.shadower, w.shadowed, w.reason);
+    }
+    let registry = Arc::new(match &args.registry {
+        Some(dir) => load_registry(dir)?,
+        None => Registry::new(),
+    });
+    let hall = args.hall_config.as_deref().map(load_hall_config).transpose()?;
+    let mut router = Router::new(Arc::new(rules), registry.clone()).with_hall_config(hall).with_privilege_policy(registry);
+    if let Some(path) = &args.policy_gate {
+        let gate = DeclarativeGate::from_json(&read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+        router = router.with_policy_gate(Arc::new(gate));
+    }
+    Ok(router)
+}
+
+/// Reads and validates a rules file.
+pub(crate) fn load_rules(path: &Path) -> Result<RuleSet, CliError> {
+    RuleSet::from_json(&read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
+}
+
+/// Enrolls every `*.json` record of a directory in sorted filename order. Unreadable or
+/// invalid records are skipped with a warning, as the reference's loader does.
+pub(crate) fn load_registry(dir: &Path) -> Result<Registry, CliError> {
+    let mut registry = Registry::new();
+    for (path, record) in read_record_dir(dir)? {
+        match record {
+            Ok(v) => {
+                if let Err(e) = registry.enroll(&v) {
+                    eprintln!("proctor: warning: skipping {}: {e}", path.display());
+                }
+            }
+            Err(e) => eprintln!("proctor: warning: skipping {}: {e}", path.display()),
+        }
+    }
+    for w in registry.warnings() {
+        eprintln!("proctor: warning: {w}");
+    }
+    Ok(registry)
+}
+
+/// The `*.json` files of a directory (sorted) with their parsed contents or the read error.
+pub(crate) fn read_record_dir(dir: &Path) -> Result<Vec<(PathBuf, Result<Value, String>)>, CliError> {
+    let entries = fs::read_dir(dir).map_err(|e| CliError::bad_input(format!("registry directory {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+        .collect();
+    paths.sort();
+    Ok(paths
+        .into_iter()
+        .map(|p| {
+            let parsed = fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| format!("not valid JSON: {e}")));
+            (p, parsed)
+        })
+        .collect())
+}
+
+fn load_hall_config(path: &Path) -> Result<HallConfig, CliError> {
+    serde_json::from_value(read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: not a valid hall config: {e}", path.display())))
+}
+
+/// Reads a JSON file; unreadable or malformed files are bad input (exit 3).
+pub(crate) fn read_json(path: &Path) -> Result<Value, CliError> {
+    let text = fs::read_to_string(path).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| CliError::bad_input(format!("{}: not valid JSON: {e}", path.display())))
+}
+
+fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
+    if input == "-" {
+        return Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())));
+    }
+    let file = fs::File::open(input).map_err(|e| CliError::bad_input(format!("{input}: {e}")))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Decides every request of a JSON document or a JSONL stream; returns the number of lines
+/// that could not be parsed.
+fn route_stream(router: &Router, mut reader: Box<dyn BufRead>, out: &mut impl Write) -> Result<usize, CliError> {
+    let mut line = String::new();
+    let mut number = 0;
+    // Skip leading blank lines to find the first request.
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io_error)? == 0 {
+            return Ok(0);
+        }
+        number += 1;
+        if !line.trim().is_empty() {
+            break;
+        }
+    }
+    // One line that is not a JSON value on its own: the input is a single (multi-line) document.
+    if serde_json::from_str::<Value>(&line).is_err() {
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).map_err(io_error)?;
+        let whole = format!("{line}{rest}");
+        if let Ok(v) = serde_json::from_str::<Value>(&whole) {
+            return decide_value(router, &v, number, out);
+        }
+        // Not one document either: treat it as JSONL whose first line is bad.
+        let mut bad = decide_line(router, &line, number, out)?;
+        for text in rest.lines() {
+            number += 1;
+            bad += decide_line(router, text, number, out)?;
+        }
+        return Ok(bad);
+    }
+    let mut bad = decide_line(router, &line, number, out)?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io_error)? == 0 {
+            return Ok(bad);
+        }
+        number += 1;
+        bad += decide_line(router, &line, number, out)?;
+    }
+}
+
+/// Blank lines are skipped; anything else produces exactly one output line.
+fn decide_line(router: &Router, text: &str, number: usize, out: &mut impl Write) -> Result<usize, CliError> {
+    if text.trim().is_empty() {
+        return Ok(0);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => decide_value(router, &v, number, out),
+        Err(e) => {
+            write_line(out, &json!({"error": {"code": "invalid_json", "line": number, "message": format!("not valid JSON: {e}")}}))?;
+            Ok(1)
+        }
+    }
+}
+
+fn decide_value(router: &Router, v: &Value, number: usize, out: &mut impl Write) -> Result<usize, CliError> {
+    match parse_route_input(v) {
+        Ok(input) => {
+            write_line(out, &decide(router, &input))?;
+            Ok(0)
+        }
+        Err(e) => {
+            let error = json!({"code": "invalid_input", "line": number, "message": e.message, "invalid_fields": e.invalid_fields});
+            write_line(out, &json!({ "error": error }))?;
+            Ok(1)
+        }
+    }
+}
+
+fn write_line(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+    out.write_all(b"\n").map_err(io_error)
+}
+
+fn io_error(e: io::Error) -> CliError {
+    CliError::runtime(format!("I/O error: {e}"))
+}
+
+fn short_form_input(s: &ShortForm) -> Result<RouteInput, CliError> {
+    let request: Value = match &s.request {
+        Some(text) => serde_json::from_str(text).map_err(|e| CliError::usage(format!("--request: not valid JSON: {e}")))?,
+        None => json!({}),
+    };
+    let v = json!({
+        "capability_id": s.cap,
+        "env": s.env,
+        "data_label": s.data_label,
+        "tenant_risk": s.tenant_risk,
+        "qos_class": s.qos,
+        "tenant_id": s.tenant,
+        "correlation_id": s.correlation_id.clone().unwrap_or_else(|| UuidV4Ids.new_id()),
+        "request": request,
+        "blast_score": s.blast_score,
+        "dry_run": s.dry_run,
+    });
+    parse_route_input(&v).map_err(|e| CliError::usage(e.message))
 }

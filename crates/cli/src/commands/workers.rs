@@ -1,12 +1,16 @@
-//! placeholder: built by its issue.
+//! `proctor workers ...`: inspect worker registry records (offline) or a running hall.
+
 use crate::exit::CliResult;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Not built yet.
-    Todo,
+    /// Score each registry record of a directory (WCP-Basic/Standard/Full) and say what is
+    /// missing for the next level.
+    Check(crate::commands::workers_check::Args),
 }
 
-pub fn run(_cmd: Command) -> CliResult {
-    Err(crate::exit::CliError::runtime("not implemented yet"))
+pub fn run(cmd: Command) -> CliResult {
+    match cmd {
+        Command::Check(args) => crate::commands::workers_check::run(args),
+    }
 }
