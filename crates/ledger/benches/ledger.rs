@@ -1,2 +1,186 @@
-//! Ledger benches (filled in below).
-fn main() {}
+//! Ledger benches: durable group-commit appends from 8 producers vs one transaction per
+//! decision; history page, free-text search and verify on a 1,000,000-record ledger.
+//!
+//! `cargo bench -p ledger --bench ledger`. The 1M-record file is generated once into
+//! `$PROCTOR_BENCH_DIR` (default /tmp/proctor-ledger-bench) and reused; its size is printed.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ledger::{
+    Filter, Ledger, LedgerBackend, NewRecord, OpenOptions, PageRequest, SqliteBackend,
+};
+
+const PRODUCERS: u64 = 8;
+const PER_PRODUCER: u64 = 5_000;
+const BIG: u64 = 1_000_000;
+
+fn bench_dir() -> PathBuf {
+    let dir = std::env::var_os("PROCTOR_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("proctor-ledger-bench"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let path = bench_dir().join(name);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+fn appends(c: &mut Criterion) {
+    let mut group = c.benchmark_group("append");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+
+    let ledger = Arc::new(Ledger::open(fresh("group.db")).unwrap());
+    let mut next = 0u64;
+    group.throughput(Throughput::Elements(PRODUCERS * PER_PRODUCER));
+    group.bench_function(BenchmarkId::new("group_commit_8_producers", PER_PRODUCER * PRODUCERS), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                // Decisions are serialized before the clock starts: the hall has the JSON already.
+                let work: Vec<Vec<String>> = (0..PRODUCERS)
+                    .map(|_| (0..PER_PRODUCER).map(|_| { next += 1; common::decision(next) }).collect())
+                    .collect();
+                let start = Instant::now();
+                let threads: Vec<_> = work
+                    .into_iter()
+                    .map(|batch| {
+                        let ledger = Arc::clone(&ledger);
+                        std::thread::spawn(move || {
+                            // Each producer keeps many decisions in flight, as concurrent
+                            // route calls do, and waits for every receipt.
+                            let pending: Vec<_> = batch.into_iter().map(|j| ledger.submit(j).unwrap()).collect();
+                            for p in pending {
+                                p.blocking_recv().unwrap().unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for t in threads {
+                    t.join().unwrap();
+                }
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+
+    const NAIVE: u64 = 200;
+    let naive = SqliteBackend::open(fresh("naive.db"), OpenOptions::default()).unwrap();
+    let mut next = 10_000_000u64;
+    group.throughput(Throughput::Elements(NAIVE));
+    group.bench_function(BenchmarkId::new("one_transaction_per_decision", NAIVE), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let records: Vec<NewRecord> = (0..NAIVE)
+                    .map(|_| { next += 1; NewRecord::from_json(common::decision(next)).unwrap() })
+                    .collect();
+                let start = Instant::now();
+                for r in records {
+                    naive.append_batch(std::slice::from_ref(&r)).unwrap().pop().unwrap().unwrap();
+                }
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+/// The shared 1M-record ledger, generated on first use.
+fn big_ledger() -> SqliteBackend {
+    let path = bench_dir().join("ledger-1m.db");
+    let ready = bench_dir().join("ledger-1m.ready");
+    if !ready.exists() {
+        let path = fresh("ledger-1m.db");
+        let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+        let start = Instant::now();
+        for chunk in 0..BIG / 10_000 {
+            let batch: Vec<NewRecord> = (chunk * 10_000..(chunk + 1) * 10_000)
+                .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
+                .collect();
+            backend.append_batch(&batch).unwrap();
+        }
+        eprintln!("generated {BIG} decisions in {:?}", start.elapsed());
+        drop(backend);
+        std::fs::write(&ready, b"").unwrap();
+    }
+    let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    let size: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    eprintln!("ledger file with {BIG} decisions: {size} bytes ({:.1} MiB)", size as f64 / 1048576.0);
+    backend
+}
+
+fn queries(c: &mut Criterion) {
+    let backend = big_ledger();
+    let mut group = c.benchmark_group("history_1m");
+    let mut i = 0usize;
+    let mut next = || {
+        i += 1;
+        i
+    };
+    group.bench_function("page50_tenant_and_denied", |b| {
+        b.iter(|| {
+            let f = Filter {
+                tenant_id: Some(common::TENANTS[next() % 20].into()),
+                denied: Some(true),
+                ..Filter::default()
+            };
+            let page = backend.page(&PageRequest::first(f, 50)).unwrap();
+            assert_eq!(page.records.len(), 50);
+        })
+    });
+    group.bench_function("page50_capability_and_env_second_page", |b| {
+        b.iter(|| {
+            let f = Filter {
+                capability_id: Some(common::CAPS[next() % 10].into()),
+                env: Some("prod".into()),
+                ..Filter::default()
+            };
+            let first = backend.page(&PageRequest::first(f.clone(), 50)).unwrap();
+            let second = PageRequest { filter: f, limit: 50, cursor: first.next_cursor };
+            assert_eq!(backend.page(&second).unwrap().records.len(), 50);
+        })
+    });
+    group.bench_function("fts_deny_code_and_tenant_page50", |b| {
+        b.iter(|| {
+            let text = format!("DENY_REQUIRES_HUMAN {}", common::TENANTS[next() % 20]);
+            let f = Filter { text: Some(text), ..Filter::default() };
+            assert_eq!(backend.page(&PageRequest::first(f, 50)).unwrap().records.len(), 50);
+        })
+    });
+    group.bench_function("fts_decision_id", |b| {
+        b.iter(|| {
+            let i = (next() as u64 * 7919) % BIG;
+            let id = uuid::Uuid::from_u64_pair(common::mix(i, 11), common::mix(i, 12)).to_string();
+            let f = Filter { text: Some(id), ..Filter::default() };
+            assert_eq!(backend.page(&PageRequest::first(f, 50)).unwrap().records.len(), 1);
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("verify_1m");
+    group.sample_size(10).throughput(Throughput::Elements(BIG));
+    group.bench_function("verify", |b| {
+        b.iter(|| assert!(backend.verify(&mut |_| {}).unwrap().is_intact()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, appends, queries);
+criterion_main!(benches);

@@ -28,6 +28,12 @@ pub struct PruneReport {
 }
 
 pub trait LedgerBackend: Send + Sync {
+    /// Work that can run on the caller's thread before a record reaches the single writer
+    /// (the SQLite backend compresses the JSON here). The default does nothing.
+    fn prepare(&self, _record: &mut NewRecord) -> Result<()> {
+        Ok(())
+    }
+
     /// Append records in order inside ONE durable transaction. The outer error means nothing
     /// was written; an inner error rejects only that record (e.g. a duplicate decision id),
     /// the others are committed and chained.

@@ -39,6 +39,9 @@ pub struct DecisionFields {
 pub struct NewRecord {
     pub fields: DecisionFields,
     pub json: String,
+    /// The backend's stored form of `json` (e.g. compressed), computed by
+    /// [`crate::LedgerBackend::prepare`] on the caller's thread; `None` = not yet.
+    pub(crate) encoded: Option<Vec<u8>>,
 }
 
 /// The subset of the wire format the ledger needs; everything else is kept in the JSON only.
@@ -145,7 +148,11 @@ impl NewRecord {
             ));
         }
         let fields = DecisionFields::from_json(&json)?;
-        Ok(Self { fields, json })
+        Ok(Self {
+            fields,
+            json,
+            encoded: None,
+        })
     }
 }
 

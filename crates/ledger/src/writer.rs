@@ -69,7 +69,8 @@ impl Ledger {
     /// Queue a decision (its RouteDecision JSON text) and get the channel its receipt will
     /// arrive on. Bad JSON is rejected here, on the caller's thread.
     pub fn submit(&self, json: impl Into<String>) -> Result<oneshot::Receiver<Result<Receipt>>> {
-        let record = NewRecord::from_json(json)?;
+        let mut record = NewRecord::from_json(json)?;
+        self.backend.prepare(&mut record)?;
         let (ack, receipt) = oneshot::channel();
         let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;

@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+use super::codec::Codec;
 use crate::backend::Receipt;
 use crate::chain::{chain_hash, Hash};
 use crate::error::{LedgerError, Result};
@@ -11,13 +12,14 @@ use crate::record::NewRecord;
 
 const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, \
     capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-    deny_message, dry_run, artifact_hash, prev_hash, hash, json) \
+    deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 const INDEX_TEXT: &str = "INSERT INTO decisions_fts (rowid, body) VALUES (?1, ?2)";
 
 pub fn append_batch(
     conn: &mut Connection,
+    codec: &Codec,
     batch: &[NewRecord],
 ) -> rusqlite::Result<Vec<Result<Receipt>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -30,6 +32,14 @@ pub fn append_batch(
             let f = &record.fields;
             let next = seq + 1;
             let hash = chain_hash(&prev, record.json.as_bytes());
+            let encoded;
+            let body = match &record.encoded {
+                Some(body) => body,
+                None => {
+                    encoded = codec.encode(record.json.as_bytes()).map_err(codec_error)?;
+                    &encoded
+                }
+            };
             let inserted = insert.execute(rusqlite::params![
                 next,
                 f.ts_micros,
@@ -49,7 +59,7 @@ pub fn append_batch(
                 f.artifact_hash,
                 prev.as_slice(),
                 hash.as_slice(),
-                record.json,
+                body,
             ]);
             match inserted {
                 Ok(_) => {}
@@ -90,4 +100,8 @@ fn head(conn: &Connection) -> rusqlite::Result<(i64, Hash)> {
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+fn codec_error(detail: String) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(detail.into())
 }

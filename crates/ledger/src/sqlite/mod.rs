@@ -3,6 +3,7 @@
 //! open their own reader so they never block the history screen.
 
 mod append;
+mod codec;
 mod hall;
 mod read;
 mod retention;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+use self::codec::Codec;
 use crate::backend::{LedgerBackend, PruneReport, Receipt};
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
@@ -63,6 +65,7 @@ pub struct SqliteBackend {
     /// `None` when opened read-only.
     writer: Option<Mutex<Connection>>,
     reader: Mutex<Connection>,
+    codec: Codec,
 }
 
 impl SqliteBackend {
@@ -81,18 +84,22 @@ impl SqliteBackend {
                     detail: format!("cannot create directory {}: {e}", dir.display()),
                 })?;
             }
-            let mut conn = connect(&path, &options, false)?;
-            schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
-            Some(Mutex::new(conn))
+            let conn = connect(&path, &options, false).and_then(|mut conn| {
+                schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
+                Ok(conn)
+            });
+            Some(Mutex::new(conn.map_err(|e| explain_open_failure(&path, e))?))
         };
         let reader = connect(&path, &options, true)?;
         schema::check_readable(&reader, &path)?;
+        let codec = schema::load_codec(&reader, &path)?;
         tracing::debug!(path = %path.display(), read_only = options.read_only, "ledger opened");
         Ok(Self {
             path,
             options,
             writer,
             reader: Mutex::new(reader),
+            codec,
         })
     }
 
@@ -117,6 +124,17 @@ impl SqliteBackend {
     fn walk_connection(&self) -> Result<Connection> {
         connect(&self.path, &self.options, true)
     }
+}
+
+/// SQLite says only "unable to open database file" when it may not create its WAL files on
+/// a read-only file or filesystem; name that cause when it is the one.
+fn explain_open_failure(path: &Path, e: LedgerError) -> LedgerError {
+    let vague = matches!(e, LedgerError::Database { .. } | LedgerError::NotFound { .. });
+    let writable = std::fs::OpenOptions::new().append(true).open(path).is_ok();
+    if vague && path.exists() && !writable {
+        return LedgerError::ReadOnly { path: path.to_path_buf() };
+    }
+    e
 }
 
 /// A poisoned lock only means another thread panicked mid-call; the connection itself is
@@ -149,6 +167,8 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         }
         // FULL: every commit fsyncs the WAL, so an acknowledged batch survives power loss.
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        // Index pages of random keys (decision ids) stay cached: 64 MiB for the one writer.
+        conn.pragma_update(None, "cache_size", -65_536).map_err(err)?;
         if let Some(max) = options.max_size_bytes {
             let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).map_err(err)?;
             let pages = (max as i64 / page).max(1);
@@ -162,21 +182,29 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
 }
 
 impl LedgerBackend for SqliteBackend {
+    fn prepare(&self, record: &mut NewRecord) -> Result<()> {
+        let body = self.codec.encode(record.json.as_bytes()).map_err(|detail| {
+            LedgerError::Database { path: self.path.clone(), detail }
+        })?;
+        record.encoded = Some(body);
+        Ok(())
+    }
+
     fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
         let mut conn = self.writer()?;
-        append::append_batch(&mut conn, batch).map_err(|e| self.err(e))
+        append::append_batch(&mut conn, &self.codec, batch).map_err(|e| self.err(e))
     }
 
     fn page(&self, request: &PageRequest) -> Result<Page> {
-        read::page(&self.reader(), request).map_err(|e| self.read_err(e))
+        read::page(&self.reader(), &self.codec, request).map_err(|e| self.read_err(e))
     }
 
     fn get(&self, decision_id: &str) -> Result<Option<StoredDecision>> {
-        read::get(&self.reader(), decision_id).map_err(|e| self.err(e))
+        read::get(&self.reader(), &self.codec, decision_id).map_err(|e| self.err(e))
     }
 
     fn trace(&self, correlation_id: &str) -> Result<Vec<StoredDecision>> {
-        read::trace(&self.reader(), correlation_id).map_err(|e| self.err(e))
+        read::trace(&self.reader(), &self.codec, correlation_id).map_err(|e| self.err(e))
     }
 
     fn stats(&self, request: &StatsRequest) -> Result<Stats> {
@@ -185,12 +213,12 @@ impl LedgerBackend for SqliteBackend {
 
     fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
         let conn = self.walk_connection()?;
-        verify::verify(&conn, None, progress).map_err(|e| self.err(e))
+        verify::verify(&conn, &self.codec, None, progress).map_err(|e| self.err(e))
     }
 
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
         let mut conn = self.writer()?;
-        retention::prune_before(&mut conn, cutoff, Utc::now())
+        retention::prune_before(&mut conn, &self.codec, cutoff, Utc::now())
             .map_err(|e| e.into_ledger(&self.path))
     }
 

@@ -1,9 +1,10 @@
 //! History queries: filters compiled to one parameterised WHERE clause, keyset pages on `seq`
 //! (newest first, never OFFSET), the free-text index, traces and chart stats.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
+use super::codec::Codec;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{micros_to_time, DecisionFields, StoredDecision};
@@ -32,7 +33,7 @@ pub fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
 /// The columns of a [`StoredDecision`], in [`stored`]'s order.
 pub const COLUMNS: &str = "d.seq, d.hash, d.ts, d.decision_id, d.correlation_id, d.tenant_id, \
     d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, d.qos_class, d.denied, \
-    d.deny_code, d.deny_message, d.dry_run, d.artifact_hash, d.json";
+    d.deny_code, d.deny_message, d.dry_run, d.artifact_hash, d.body";
 
 /// The filter columns from a row selected with [`COLUMNS`], starting at column `at`.
 pub fn fields(row: &Row<'_>, at: usize) -> rusqlite::Result<DecisionFields> {
@@ -55,13 +56,19 @@ pub fn fields(row: &Row<'_>, at: usize) -> rusqlite::Result<DecisionFields> {
     })
 }
 
-fn stored(row: &Row<'_>) -> rusqlite::Result<StoredDecision> {
+fn stored(row: &Row<'_>, codec: &Codec) -> rusqlite::Result<StoredDecision> {
+    let seq: i64 = row.get(0)?;
     let hash: Vec<u8> = row.get(1)?;
+    let body = row.get_ref(17)?.as_blob()?;
+    let json = codec.decode(body).map_err(|detail| {
+        let detail = format!("record {seq}: {detail}");
+        rusqlite::Error::FromSqlConversionFailure(17, Type::Blob, detail.into())
+    })?;
     Ok(StoredDecision {
-        seq: row.get(0)?,
+        seq,
         hash: hex::encode(hash),
         fields: fields(row, 2)?,
-        json: row.get(17)?,
+        json,
     })
 }
 
@@ -142,7 +149,7 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub fn page(conn: &Connection, request: &PageRequest) -> Result<Page, ReadError> {
+pub fn page(conn: &Connection, codec: &Codec, request: &PageRequest) -> Result<Page, ReadError> {
     let (limit, before) = request.bounds()?;
     let sel = Selection::new(&request.filter, before);
     // One extra row tells whether an older page exists without a COUNT.
@@ -153,7 +160,7 @@ pub fn page(conn: &Connection, request: &PageRequest) -> Result<Page, ReadError>
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut records = stmt
-        .query_map(params_from_iter(sel.params.iter()), stored)?
+        .query_map(params_from_iter(sel.params.iter()), |r| stored(r, codec))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let next_cursor = (records.len() > limit).then(|| {
         records.truncate(limit);
@@ -165,18 +172,26 @@ pub fn page(conn: &Connection, request: &PageRequest) -> Result<Page, ReadError>
     })
 }
 
-pub fn get(conn: &Connection, decision_id: &str) -> rusqlite::Result<Option<StoredDecision>> {
+pub fn get(
+    conn: &Connection,
+    codec: &Codec,
+    decision_id: &str,
+) -> rusqlite::Result<Option<StoredDecision>> {
     let sql = format!("SELECT {COLUMNS} FROM decisions d WHERE d.decision_id = ?1");
     conn.prepare_cached(&sql)?
-        .query_row([decision_id], stored)
+        .query_row([decision_id], |r| stored(r, codec))
         .optional()
 }
 
-pub fn trace(conn: &Connection, correlation_id: &str) -> rusqlite::Result<Vec<StoredDecision>> {
+pub fn trace(
+    conn: &Connection,
+    codec: &Codec,
+    correlation_id: &str,
+) -> rusqlite::Result<Vec<StoredDecision>> {
     let sql =
         format!("SELECT {COLUMNS} FROM decisions d WHERE d.correlation_id = ?1 ORDER BY d.seq");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([correlation_id], stored)?;
+    let rows = stmt.query_map([correlation_id], |r| stored(r, codec))?;
     rows.collect()
 }
 

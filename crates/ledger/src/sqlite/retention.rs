@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use super::codec::Codec;
 use super::schema::chain_state;
 use super::verify::walk;
 use crate::backend::PruneReport;
@@ -35,6 +36,7 @@ impl PruneError {
 
 pub fn prune_before(
     conn: &mut Connection,
+    codec: &Codec,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<PruneReport, PruneError> {
@@ -59,7 +61,7 @@ pub fn prune_before(
     if through <= already {
         return Ok(PruneReport { pruned: 0, through_seq: None });
     }
-    let report = walk(&tx, Some(through), &mut |_| {})?;
+    let report = walk(&tx, codec, Some(through), &mut |_| {})?;
     if let Some(finding) = report.finding {
         return Err(PruneError::Broken(finding.to_string()));
     }

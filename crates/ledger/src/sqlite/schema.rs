@@ -5,6 +5,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
+use super::codec::{self, Codec};
 use crate::error::{LedgerError, Result};
 
 /// Migration `i` (0-based) upgrades version `i` to `i + 1`.
@@ -18,6 +19,13 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         head_seq   INTEGER NOT NULL,
         head_hash  BLOB    NOT NULL
+    );
+
+    -- How `decisions.body` is encoded, with the dictionary it needs.
+    CREATE TABLE codec (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        name       TEXT    NOT NULL,
+        dictionary BLOB    NOT NULL
     );
 
     -- seq is the rowid, so every index below ends in seq implicitly: "filter = ? ORDER BY seq
@@ -42,7 +50,7 @@ const MIGRATIONS: &[&str] = &[
         artifact_hash   TEXT,
         prev_hash       BLOB    NOT NULL,
         hash            BLOB    NOT NULL,
-        json            TEXT    NOT NULL       -- the decision's exact bytes (the only copy)
+        body            BLOB    NOT NULL       -- the decision's exact JSON, compressed (codec.rs); the only copy
     );
     CREATE UNIQUE INDEX decisions_decision_id ON decisions (decision_id);
     CREATE INDEX decisions_correlation ON decisions (correlation_id);
@@ -130,6 +138,11 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
             (genesis.as_slice(), now_micros),
         )
         .map_err(db)?;
+        tx.execute(
+            "INSERT INTO codec (id, name, dictionary) VALUES (1, ?1, ?2)",
+            (codec::CODEC_NAME, codec::DICTIONARY_V1),
+        )
+        .map_err(db)?;
     }
     tx.pragma_update(None, "user_version", LATEST).map_err(db)?;
     tx.commit().map_err(db)
@@ -187,4 +200,20 @@ pub fn chain_state(conn: &Connection) -> rusqlite::Result<(Vec<u8>, i64, Vec<u8>
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
+}
+
+/// The file's codec; refuses encodings this build does not know.
+pub fn load_codec(conn: &Connection, path: &Path) -> Result<Codec> {
+    let (name, dictionary): (String, Vec<u8>) = conn
+        .query_row("SELECT name, dictionary FROM codec WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|e| LedgerError::sqlite(path, e))?;
+    if name != codec::CODEC_NAME {
+        return Err(LedgerError::Database {
+            path: path.to_path_buf(),
+            detail: format!("decisions are stored with codec {name:?}, which this build cannot read"),
+        });
+    }
+    Ok(Codec::new(dictionary))
 }

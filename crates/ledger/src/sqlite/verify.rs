@@ -2,7 +2,10 @@
 //! checkpoints. One forward scan on the rowid, O(1) memory; the random-access lookups of
 //! [`ChainLookup`] run only once a bad link has been found.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
+
+use super::codec::Codec;
 
 use super::read::fields;
 use super::schema::chain_state;
@@ -16,16 +19,18 @@ const PROGRESS_EVERY: u64 = 10_000;
 /// Verify the chain, optionally only up to `through_seq` (used before pruning a prefix).
 pub fn verify(
     conn: &Connection,
+    codec: &Codec,
     through_seq: Option<i64>,
     progress: &mut dyn FnMut(Progress),
 ) -> rusqlite::Result<VerifyReport> {
     // One read transaction: a consistent snapshot even while the hall keeps appending.
     let snapshot = conn.unchecked_transaction()?;
-    walk(&snapshot, through_seq, progress)
+    walk(&snapshot, codec, through_seq, progress)
 }
 
 pub(super) fn walk(
     conn: &Connection,
+    codec: &Codec,
     through_seq: Option<i64>,
     progress: &mut dyn FnMut(Progress),
 ) -> rusqlite::Result<VerifyReport> {
@@ -49,7 +54,7 @@ pub(super) fn walk(
     let mut walker = Walker::new(start_seq, start_hash);
     let mut lookup = SqlLookup { conn };
     let mut stmt = conn.prepare(
-        "SELECT d.seq, d.prev_hash, d.hash, d.json, d.ts, d.decision_id, d.correlation_id, \
+        "SELECT d.seq, d.prev_hash, d.hash, d.body, d.ts, d.decision_id, d.correlation_id, \
          d.tenant_id, d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, \
          d.qos_class, d.denied, d.deny_code, d.deny_message, d.dry_run, d.artifact_hash \
          FROM decisions d WHERE d.seq > ?1 AND d.seq <= ?2 ORDER BY d.seq",
@@ -66,7 +71,7 @@ pub(super) fn walk(
                 break;
             }
         };
-        let finding = match read_row(row) {
+        let finding = match read_row(row, codec) {
             Ok((seq, prev_hash, hash, json, fields)) => {
                 let row = ChainRow { seq, prev_hash: &prev_hash, hash: &hash, json: &json, fields };
                 walker.step(&row, &mut lookup)
@@ -92,11 +97,11 @@ pub(super) fn walk(
 
 type RowParts = (i64, Vec<u8>, Vec<u8>, Vec<u8>, crate::record::DecisionFields);
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
-    // `json` is read as raw bytes so that a byte flipped into invalid UTF-8 is reported as an
-    // edit of that record, not as a read error.
+fn read_row(row: &rusqlite::Row<'_>, codec: &Codec) -> rusqlite::Result<RowParts> {
+    // A body that no longer decodes is an edit of that record: hash its raw bytes instead,
+    // which can never match, so the walker names it (after checking for gaps first).
     let json = match row.get_ref(3)? {
-        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t.to_vec(),
+        ValueRef::Text(b) | ValueRef::Blob(b) => codec.decode(b).map_or_else(|_| b.to_vec(), String::into_bytes),
         _ => Vec::new(),
     };
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, json, fields(row, 4)?))

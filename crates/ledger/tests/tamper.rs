@@ -1,0 +1,236 @@
+//! Tampering with a real ledger file, the way an attacker with SQL or a hex editor would:
+//! every change is detected and `verify` names the first bad record.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use ledger::{chain_hash, Finding, Ledger, LedgerBackend, LedgerError, OpenOptions, Problem, SqliteBackend};
+use rusqlite::Connection;
+
+const N: u64 = 20;
+
+fn ledger_with_records(dir: &tempfile::TempDir) -> PathBuf {
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).unwrap();
+    for i in 0..N {
+        ledger.append_blocking(common::decision(i)).unwrap();
+    }
+    ledger.close();
+    path
+}
+
+fn verify(path: &Path) -> Result<Option<Finding>, LedgerError> {
+    let backend = SqliteBackend::open(path, OpenOptions::read_only())?;
+    Ok(backend.verify(&mut |_| {})?.finding)
+}
+
+fn tampered(sql: &str) -> Finding {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    assert_eq!(verify(&path).unwrap(), None, "intact before tampering");
+    Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+    verify(&path).unwrap().expect("tampering must be detected")
+}
+
+/// What an attacker who read the file format would do: compress with the file's dictionary.
+fn encode(conn: &Connection, json: &str) -> Vec<u8> {
+    let dict: Vec<u8> = conn.query_row("SELECT dictionary FROM codec", [], |r| r.get(0)).unwrap();
+    zstd::bulk::Compressor::with_dictionary(3, &dict).unwrap().compress(json.as_bytes()).unwrap()
+}
+
+fn decode(conn: &Connection, seq: i64) -> String {
+    let dict: Vec<u8> = conn.query_row("SELECT dictionary FROM codec", [], |r| r.get(0)).unwrap();
+    let body: Vec<u8> = conn.query_row("SELECT body FROM decisions WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
+    let json = zstd::bulk::Decompressor::with_dictionary(&dict).unwrap().decompress(&body, 1 << 20).unwrap();
+    String::from_utf8(json).unwrap()
+}
+
+fn hash_of(conn: &Connection, seq: i64) -> [u8; 32] {
+    let h: Vec<u8> = conn.query_row("SELECT hash FROM decisions WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
+    h.try_into().unwrap()
+}
+
+#[test]
+fn editing_a_decision_is_detected() {
+    let f = tampered("UPDATE decisions SET body = (SELECT body FROM decisions WHERE seq = 8) WHERE seq = 7");
+    assert_eq!(f, Finding { seq: 7, problem: Problem::Edited });
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    let forged = decode(&conn, 7).replace("\"dry_run\":", "\"dry_run\": ");
+    conn.execute("UPDATE decisions SET body = ?1 WHERE seq = 7", [encode(&conn, &forged)]).unwrap();
+    drop(conn);
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 7, problem: Problem::Edited });
+}
+
+#[test]
+fn editing_a_filter_column_is_detected() {
+    let f = tampered("UPDATE decisions SET tenant_id = 'someone-else' WHERE seq = 9");
+    assert_eq!(f, Finding { seq: 9, problem: Problem::ColumnEdited { column: "tenant_id" } });
+    let f = tampered("UPDATE decisions SET denied = 1 - denied WHERE seq = 3");
+    assert_eq!(f, Finding { seq: 3, problem: Problem::ColumnEdited { column: "denied" } });
+}
+
+#[test]
+fn deleting_a_record_is_detected() {
+    assert_eq!(tampered("DELETE FROM decisions WHERE seq = 5"), Finding { seq: 5, problem: Problem::Deleted { last: 5 } });
+    assert_eq!(
+        tampered("DELETE FROM decisions WHERE seq BETWEEN 4 AND 6"),
+        Finding { seq: 4, problem: Problem::Deleted { last: 6 } }
+    );
+}
+
+#[test]
+fn deleting_the_newest_records_is_detected() {
+    let f = tampered("DELETE FROM decisions WHERE seq >= 18");
+    assert_eq!(f, Finding { seq: 18, problem: Problem::HeadMismatch { head_seq: 20, last_seq: 17 } });
+}
+
+#[test]
+fn swapping_two_records_is_detected() {
+    let f = tampered(
+        "UPDATE decisions SET seq = -1 WHERE seq = 10;
+         UPDATE decisions SET seq = 10 WHERE seq = 11;
+         UPDATE decisions SET seq = 11 WHERE seq = -1;",
+    );
+    assert_eq!(f, Finding { seq: 10, problem: Problem::Reordered { links_to: 11 } });
+}
+
+/// Shift records `from..` up by one to open a gap, then fill it with a well-formed forgery
+/// whose `prev_hash` is `link`.
+fn forge_at(conn: &Connection, at: i64, link: [u8; 32]) {
+    conn.execute_batch(&format!(
+        "UPDATE decisions SET seq = -seq WHERE seq >= {at};
+         UPDATE decisions SET seq = 1 - seq WHERE seq < 0;"
+    ))
+    .unwrap();
+    let json = common::decision(999);
+    let f = ledger::DecisionFields::from_json(&json).unwrap();
+    conn.execute(
+        "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, capability_id, matched_rule_id,
+           worker, env, data_label, qos_class, denied, deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        rusqlite::params![at, f.ts_micros, f.decision_id, f.correlation_id, f.tenant_id, f.capability_id,
+            f.matched_rule_id, f.worker, f.env, f.data_label, f.qos_class, f.denied, f.deny_code,
+            f.deny_message, f.dry_run, f.artifact_hash, link.as_slice(),
+            chain_hash(&link, json.as_bytes()).as_slice(), encode(conn, &json)],
+    )
+    .unwrap();
+}
+
+#[test]
+fn inserting_a_forged_record_is_detected() {
+    // A careful forgery: linked to its predecessor, correctly hashed, later records renumbered.
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    forge_at(&conn, 6, hash_of(&conn, 5));
+    drop(conn);
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 6, problem: Problem::Inserted });
+
+    // A clumsy one whose link points nowhere.
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    forge_at(&conn, 12, [7; 32]);
+    drop(conn);
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 12, problem: Problem::Inserted });
+}
+
+#[test]
+fn appending_behind_the_writers_back_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    forge_at(&conn, N as i64 + 1, hash_of(&conn, N as i64));
+    drop(conn);
+    let f = verify(&path).unwrap().unwrap();
+    assert_eq!(f, Finding { seq: 21, problem: Problem::HeadMismatch { head_seq: 20, last_seq: 21 } });
+}
+
+#[test]
+fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    let prev = hash_of(&conn, 4);
+    let forged = decode(&conn, 5).replace("\"dry_run\":", "\"dry_run\": ");
+    conn.execute(
+        "UPDATE decisions SET body = ?1, hash = ?2 WHERE seq = 5",
+        rusqlite::params![encode(&conn, &forged), chain_hash(&prev, forged.as_bytes()).as_slice()],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 6, problem: Problem::BrokenLink });
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn flipping_a_byte_of_a_record_on_disk_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let body: Vec<u8> = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT body FROM decisions WHERE seq = 13", [], |r| r.get(0))
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Record 13's stored bytes, as they sit in their page.
+    let at = find(&bytes, &body).expect("record bytes are in the main file after close");
+    bytes[at + body.len() / 2] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 13, problem: Problem::Edited });
+}
+
+#[test]
+fn a_damaged_file_header_is_reported_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in &mut bytes[0..16] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(verify(&path), Err(LedgerError::NotADatabase { .. })));
+}
+
+#[test]
+fn a_truncated_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let ledger = Ledger::open(&path).unwrap();
+    for i in 0..2000 {
+        ledger.append_blocking(common::decision(i)).unwrap();
+    }
+    ledger.close();
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+    match verify(&path) {
+        Ok(finding) => {
+            let finding = finding.expect("a truncated ledger must not verify");
+            assert!(finding.seq <= 2000, "{finding}");
+        }
+        Err(e) => assert!(matches!(e, LedgerError::Corrupt { .. } | LedgerError::NotADatabase { .. }), "{e}"),
+    }
+}
+
+#[test]
+fn editing_a_retention_checkpoint_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+    // decision(i) is at 2026-01-01 + i seconds: prune the first 8.
+    let cutoff = chrono::DateTime::from_timestamp(1_767_225_600 + 8, 0).unwrap();
+    let pruned = backend.prune_before(cutoff).unwrap();
+    assert_eq!((pruned.pruned, pruned.through_seq), (8, Some(8)));
+    let report = backend.verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.finding);
+    assert_eq!(report.records_checked, 12);
+    drop(backend);
+    Connection::open(&path).unwrap().execute_batch("UPDATE checkpoints SET through_seq = 7").unwrap();
+    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 7, problem: Problem::BadCheckpoint });
+}
