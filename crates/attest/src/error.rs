@@ -15,6 +15,8 @@ pub enum AttestError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: cannot open the package root ({reason})")]
+    RootUnreadable { path: PathBuf, reason: String },
     #[error("{0}: the package root is not a directory")]
     NotADirectory(PathBuf),
     #[error("{path}: symlink points outside the package root (to {target}); refusing the package")]
@@ -49,6 +51,8 @@ pub enum AttestError {
     KeyPermissions { path: PathBuf, mode: u32 },
     #[error("{path}: not a valid key file: {reason}")]
     KeyFormat { path: PathBuf, reason: String },
+    #[error("{path}: cannot read the trust store ({reason})")]
+    TrustStoreUnreadable { path: PathBuf, reason: String },
     #[error("{path}: invalid trust store: {reason}")]
     TrustStoreFormat { path: PathBuf, reason: String },
     #[error("invalid public key record: {0}")]

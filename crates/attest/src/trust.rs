@@ -55,7 +55,11 @@ impl Default for TrustStore {
 impl TrustStore {
     /// Loads a trust store; a missing file is an error.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| AttestError::io(path, e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| AttestError::TrustStoreUnreadable {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         Self::parse(&text).map_err(|reason| AttestError::TrustStoreFormat {
             path: path.to_path_buf(),
             reason,

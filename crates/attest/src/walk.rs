@@ -66,7 +66,10 @@ struct PendingDir {
 
 /// Lists the files of the package at `root` in canonical hash order.
 pub fn list_package(root: &Path) -> Result<Vec<PackageFile>> {
-    let canonical_root = fs::canonicalize(root).map_err(|e| AttestError::io(root, e))?;
+    let canonical_root = fs::canonicalize(root).map_err(|e| AttestError::RootUnreadable {
+        path: root.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     if !canonical_root.is_dir() {
         return Err(AttestError::NotADirectory(root.to_path_buf()));
     }

@@ -41,6 +41,12 @@ enum Command {
     /// Check the router against WCP conformance scenarios.
     #[command(subcommand)]
     Conformance(commands::conformance::Command),
+    /// Hash, sign and verify worker packages (attestation).
+    #[command(subcommand)]
+    Attest(commands::attest::Command),
+    /// Manage namespace signing keys, trusted keys and revocations.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +56,8 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Workers(cmd) => commands::workers::run(cmd),
         Command::Conformance(cmd) => commands::conformance::run(cmd),
+        Command::Attest(cmd) => commands::attest::run(cmd),
+        Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Serve(args) => commands::serve::run(args),
         Command::Enroll(args) => commands::enroll::run(args),
         Command::Heartbeat(args) => commands::heartbeat::run(args),

@@ -1,9 +1,11 @@
 //! One module per top-level subcommand.
 
+pub mod attest;
 pub mod client;
 pub mod conformance;
 pub mod enroll;
 pub mod heartbeat;
+pub mod keys;
 pub mod route;
 pub mod rules;
 pub mod serve;

@@ -1,0 +1,376 @@
+//! `proctor attest` and `proctor keys` through the real binary: exit codes, outputs, files.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+const BASIC_HASH: &str = "58ce8955ddf9eff5888e71b89f1d0e55486c36c24908191d611a4488fc686221";
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+/// A temp config dir and a copy of the `basic` vector package, isolated from the user's files.
+struct Env {
+    root: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let pkg = root.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        let src = vectors().join("packages/basic");
+        copy_tree(&src, &pkg);
+        Self { root }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.root.path().join("config")
+    }
+
+    fn pkg(&self) -> PathBuf {
+        self.root.path().join("pkg")
+    }
+
+    fn proctor(&self) -> Command {
+        let mut cmd = Command::cargo_bin("proctor").unwrap();
+        cmd.env("PROCTOR_CONFIG_DIR", self.config())
+            .env_remove("WCP_ATTEST_HMAC_KEY");
+        cmd
+    }
+
+    fn new_key(&self, namespace: &str) {
+        self.proctor()
+            .args(["keys", "new", "--namespace", namespace])
+            .assert()
+            .success();
+    }
+
+    fn sign(&self, namespace: &str, worker_id: &str) -> assert_cmd::assert::Assert {
+        self.proctor()
+            .args(["attest", "sign"])
+            .arg(self.pkg())
+            .args(["--key", namespace, "--worker-id", worker_id])
+            .args(["--species", "wrk.doc.summarizer", "--version", "1.2.3"])
+            .assert()
+    }
+
+    fn verify(&self, extra: &[&str]) -> assert_cmd::assert::Assert {
+        self.proctor()
+            .args(["attest", "verify"])
+            .arg(self.pkg())
+            .args(extra)
+            .assert()
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn hash_prints_the_canonical_hash_of_every_vector() {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors().join("package_hash.json")).unwrap(),
+    )
+    .unwrap();
+    for (name, case) in doc["cases"].as_object().unwrap() {
+        let expected = format!("{}\n", case["hash"].as_str().unwrap());
+        Command::cargo_bin("proctor")
+            .unwrap()
+            .args(["attest", "hash"])
+            .arg(vectors().join("packages").join(name))
+            .assert()
+            .success()
+            .stdout(expected);
+    }
+}
+
+#[test]
+fn hash_of_a_bad_tree_is_a_bad_input_naming_the_path() {
+    let env = Env::new();
+    env.proctor()
+        .args(["attest", "hash", "/nonexistent/pkg"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("/nonexistent/pkg"));
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/passwd", env.pkg().join("escape")).unwrap();
+        env.proctor()
+            .args(["attest", "hash"])
+            .arg(env.pkg())
+            .assert()
+            .code(3)
+            .stderr(
+                predicate::str::contains("escape")
+                    .and(predicate::str::contains("outside the package root")),
+            );
+    }
+}
+
+#[test]
+fn sign_then_verify_round_trip_and_tamper_detection() {
+    let env = Env::new();
+    env.new_key("org.example");
+    env.sign("org.example", "org.example.summarizer.i-1")
+        .success()
+        .stdout(predicate::str::contains(BASIC_HASH));
+    assert!(env.pkg().join("manifest.json").exists() && env.pkg().join("manifest.sig").exists());
+    // Signing adds files that are excluded from the hash.
+    env.proctor()
+        .args(["attest", "hash"])
+        .arg(env.pkg())
+        .assert()
+        .stdout(format!("{BASIC_HASH}\n"));
+
+    env.verify(&[])
+        .success()
+        .stdout(predicate::str::starts_with("VALID"));
+    let out = env
+        .verify(&["--json"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let verdict: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(verdict["valid"], true);
+    assert_eq!(verdict["details"]["scheme"], "ed25519");
+
+    env.verify(&["--worker-id", "org.example.other"])
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_MANIFEST_ID_MISMATCH"));
+
+    std::fs::write(env.pkg().join("requirements.lock"), b"evil==1.0\n").unwrap();
+    let out = env.verify(&["--json"]).code(1).get_output().stdout.clone();
+    let verdict: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(verdict["code"], "ATTEST_HASH_MISMATCH");
+    assert_eq!(verdict["details"]["expected_hash"], BASIC_HASH);
+}
+
+#[test]
+fn a_worker_outside_the_key_namespace_cannot_be_signed() {
+    let env = Env::new();
+    env.new_key("org.example");
+    env.sign("org.example", "org.evil.worker.i-1")
+        .code(2)
+        .stderr(predicate::str::contains("org.evil"));
+    env.sign("org.example", "wrk.doc.summarizer").code(2);
+    assert!(
+        !env.pkg().join("manifest.sig").exists(),
+        "nothing written on refusal"
+    );
+}
+
+#[test]
+fn verify_against_a_separate_trust_store_then_revocation() {
+    let publisher = Env::new();
+    publisher.new_key("org.example");
+    publisher
+        .sign("org.example", "org.example.summarizer.i-1")
+        .success();
+    let exported = publisher
+        .proctor()
+        .args(["keys", "export", "--public", "--namespace", "org.example"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+
+    // A verifier with its own (empty) config.
+    let verifier = tempfile::tempdir().unwrap();
+    let trust = verifier.path().join("trust.json");
+    let key_file = verifier.path().join("org.example.pub.json");
+    std::fs::write(&key_file, &exported).unwrap();
+    let verify = |extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("proctor").unwrap();
+        cmd.env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"))
+            .args(["attest", "verify"])
+            .arg(publisher.pkg())
+            .args(extra)
+            .assert()
+    };
+    verify(&[])
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_NAMESPACE_UNTRUSTED"));
+    verify(&["--trust", trust.to_str().unwrap()])
+        .code(3)
+        .stderr(predicate::str::contains("trust.json"));
+
+    let mut import = Command::cargo_bin("proctor").unwrap();
+    import.env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"));
+    import
+        .args(["keys", "import"])
+        .arg(&key_file)
+        .args(["--trust", trust.to_str().unwrap()]);
+    import
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("now trusted"));
+    verify(&["--trust", trust.to_str().unwrap()]).success();
+
+    let key_id = serde_json::from_slice::<serde_json::Value>(&exported).unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut revoke = Command::cargo_bin("proctor").unwrap();
+    revoke.args([
+        "keys",
+        "revoke",
+        "--key-id",
+        &key_id,
+        "--trust",
+        trust.to_str().unwrap(),
+    ]);
+    revoke
+        .env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"))
+        .assert()
+        .success();
+    verify(&["--trust", trust.to_str().unwrap()])
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_KEY_REVOKED"));
+}
+
+#[test]
+fn package_revocation_is_enforced() {
+    let env = Env::new();
+    env.new_key("x.me");
+    env.sign("x.me", "x.me.tool").success();
+    env.proctor()
+        .args(["keys", "revoke", "--package-hash", BASIC_HASH])
+        .assert()
+        .success();
+    env.verify(&[])
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_PACKAGE_REVOKED"));
+    env.proctor()
+        .args(["keys", "revoke", "--package-hash", "nothex"])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn keys_are_private_never_overwritten_never_printed() {
+    let env = Env::new();
+    env.new_key("org.example");
+    let pem_path = env.config().join("keys/org.example.pem");
+    let pem = std::fs::read_to_string(&pem_path).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+
+    env.proctor()
+        .args(["keys", "new", "--namespace", "org.example"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("refusing to overwrite"));
+    assert_eq!(std::fs::read_to_string(&pem_path).unwrap(), pem);
+
+    env.proctor()
+        .args(["keys", "export", "--namespace", "org.example"])
+        .assert()
+        .code(2);
+    for args in [
+        vec!["keys", "list"],
+        vec!["keys", "list", "--json"],
+        vec!["keys", "export", "--public", "--namespace", "org.example"],
+    ] {
+        let out = env
+            .proctor()
+            .args(&args)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !all.contains(&body) && !all.contains("PRIVATE KEY"),
+            "{args:?} leaked the key"
+        );
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&pem_path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        std::fs::set_permissions(&pem_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        env.sign("org.example", "org.example.summarizer.i-1")
+            .code(3)
+            .stderr(predicate::str::contains("chmod 600"));
+    }
+}
+
+#[test]
+fn bad_namespaces_are_usage_errors() {
+    let env = Env::new();
+    for ns in ["example", "org.", "org.a/../b", "com.example"] {
+        env.proctor()
+            .args(["keys", "new", "--namespace", ns])
+            .assert()
+            .code(2);
+    }
+}
+
+#[test]
+fn reference_hmac_manifests_verify_with_the_secret_from_an_env_var() {
+    let env = Env::new();
+    env.new_key("org.example");
+    env.proctor()
+        .env("MY_SECRET", "shared-secret")
+        .args(["attest", "sign"])
+        .arg(env.pkg())
+        .args([
+            "--key",
+            "org.example",
+            "--worker-id",
+            "org.example.summarizer.i-1",
+        ])
+        .args([
+            "--species",
+            "wrk.doc.summarizer",
+            "--version",
+            "1.2.3",
+            "--hmac-secret-env",
+            "MY_SECRET",
+        ])
+        .assert()
+        .success();
+    // Without manifest.sig, the reference HMAC is what is checked.
+    std::fs::remove_file(env.pkg().join("manifest.sig")).unwrap();
+    env.verify(&[])
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_SIGNATURE_MISSING"));
+    env.proctor()
+        .env("MY_SECRET", "shared-secret")
+        .args(["attest", "verify"])
+        .arg(env.pkg())
+        .args(["--hmac-secret-env", "MY_SECRET", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("hmac-sha256"));
+    env.proctor()
+        .env("WCP_ATTEST_HMAC_KEY", "wrong")
+        .args(["attest", "verify"])
+        .arg(env.pkg())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("ATTEST_SIG_INVALID"));
+    env.verify(&["--hmac-secret-env", "UNSET_VAR_FOR_TEST"])
+        .code(2);
+}
