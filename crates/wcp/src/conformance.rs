@@ -47,7 +47,11 @@ pub struct LevelReport {
 impl LevelReport {
     /// Labels of the failed checks.
     pub fn missing(&self) -> Vec<&'static str> {
-        self.checks.iter().filter(|c| !c.passed).map(|c| c.label).collect()
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.label)
+            .collect()
     }
 }
 
@@ -65,18 +69,22 @@ pub struct ConformanceReport {
 impl ConformanceReport {
     /// The first level not achieved, with what it lacks (`None` once Full is reached).
     pub fn next_level(&self) -> Option<(Level, Vec<&'static str>)> {
-        [(Level::Basic, &self.basic), (Level::Standard, &self.standard), (Level::Full, &self.full)]
-            .into_iter()
-            .find(|(_, r)| !r.achieved)
-            .map(|(level, _)| {
-                // A level needs the ones below it, so list everything missing up to it.
-                let missing = [&self.basic, &self.standard, &self.full]
-                    .into_iter()
-                    .take(level as usize)
-                    .flat_map(LevelReport::missing)
-                    .collect();
-                (level, missing)
-            })
+        [
+            (Level::Basic, &self.basic),
+            (Level::Standard, &self.standard),
+            (Level::Full, &self.full),
+        ]
+        .into_iter()
+        .find(|(_, r)| !r.achieved)
+        .map(|(level, _)| {
+            // A level needs the ones below it, so list everything missing up to it.
+            let missing = [&self.basic, &self.standard, &self.full]
+                .into_iter()
+                .take(level as usize)
+                .flat_map(LevelReport::missing)
+                .collect();
+            (level, missing)
+        })
     }
 }
 
@@ -85,19 +93,43 @@ pub fn check_worker(record: &Value) -> ConformanceReport {
     let get = |k: &str| record.get(k);
     let t = |k: &str| get(k).is_some_and(truthy);
     let controls = normalized_controls(record);
-    let has = |frags: &[&str]| frags.iter().any(|f| controls.iter().any(|c| c.contains(&normalize(f))));
+    let has = |frags: &[&str]| {
+        frags
+            .iter()
+            .any(|f| controls.iter().any(|c| c.contains(&normalize(f))))
+    };
     let check = |key, label, passed| Check { key, label, passed };
 
     let basic = vec![
         check("worker_id_present", "worker_id declared", t("worker_id")),
-        check("capabilities_non_empty", "capabilities[] non-empty", t("capabilities")),
-        check("worker_species_id_present", "worker_species_id declared", t("worker_species_id")),
+        check(
+            "capabilities_non_empty",
+            "capabilities[] non-empty",
+            t("capabilities"),
+        ),
+        check(
+            "worker_species_id_present",
+            "worker_species_id declared",
+            t("worker_species_id"),
+        ),
         check("risk_tier_present", "risk_tier declared", t("risk_tier")),
     ];
     let standard = vec![
-        check("required_controls_declared", "required_controls[] declared", t("required_controls")),
-        check("currently_implements_declared", "currently_implements[] declared", t("currently_implements")),
-        check("allowed_environments_declared", "allowed_environments[] declared", t("allowed_environments")),
+        check(
+            "required_controls_declared",
+            "required_controls[] declared",
+            t("required_controls"),
+        ),
+        check(
+            "currently_implements_declared",
+            "currently_implements[] declared",
+            t("currently_implements"),
+        ),
+        check(
+            "allowed_environments_declared",
+            "allowed_environments[] declared",
+            t("allowed_environments"),
+        ),
         check(
             "ctrl_audit_log_declared",
             "ctrl.obs.audit_log_append_only (or equivalent) declared",
@@ -106,7 +138,12 @@ pub fn check_worker(record: &Value) -> ConformanceReport {
         check(
             "ctrl_default_deny_declared",
             "ctrl.pol.default_deny (or equivalent) declared",
-            has(&["default_deny", "ctrl_pol_default_deny", "deny_default", "ctrl.pol.default_deny"]),
+            has(&[
+                "default_deny",
+                "ctrl_pol_default_deny",
+                "deny_default",
+                "ctrl.pol.default_deny",
+            ]),
         ),
     ];
     const DIMS: [&str; 5] = ["data", "network", "financial", "time", "reversibility"];
@@ -115,13 +152,21 @@ pub fn check_worker(record: &Value) -> ConformanceReport {
         _ => false,
     };
     let full = vec![
-        check("blast_radius_declared", "blast_radius declared (data,network,financial,time,reversibility)", blast_ok),
+        check(
+            "blast_radius_declared",
+            "blast_radius declared (data,network,financial,time,reversibility)",
+            blast_ok,
+        ),
         check(
             "privilege_envelope_declared",
             "privilege_envelope declared",
             matches!(get("privilege_envelope"), Some(Value::Object(o)) if !o.is_empty()),
         ),
-        check("idempotency_declared", "idempotency declared", t("idempotency")),
+        check(
+            "idempotency_declared",
+            "idempotency declared",
+            t("idempotency"),
+        ),
         check(
             "artifact_hash_declared",
             "artifact_hash or evidence_receipt control declared",
@@ -150,9 +195,18 @@ pub fn check_worker(record: &Value) -> ConformanceReport {
         worker_id: text("worker_id"),
         worker_species_id: text("worker_species_id"),
         achieved_level,
-        basic: LevelReport { achieved: basic_ok, checks: basic },
-        standard: LevelReport { achieved: standard_ok, checks: standard },
-        full: LevelReport { achieved: full_ok, checks: full },
+        basic: LevelReport {
+            achieved: basic_ok,
+            checks: basic,
+        },
+        standard: LevelReport {
+            achieved: standard_ok,
+            checks: standard,
+        },
+        full: LevelReport {
+            achieved: full_ok,
+            checks: full,
+        },
     }
 }
 
@@ -194,9 +248,18 @@ impl Default for ConformanceSpec {
                 "telemetry_envelopes",
             ]),
             required_events: vec![
-                ("evt.os.task.routed".into(), s(&["correlation_id", "tenant_id", "capability_id", "qos_class"])),
-                ("evt.os.worker.selected".into(), s(&["correlation_id", "capability_id"])),
-                ("evt.os.policy.gated".into(), s(&["correlation_id", "decision"])),
+                (
+                    "evt.os.task.routed".into(),
+                    s(&["correlation_id", "tenant_id", "capability_id", "qos_class"]),
+                ),
+                (
+                    "evt.os.worker.selected".into(),
+                    s(&["correlation_id", "capability_id"]),
+                ),
+                (
+                    "evt.os.policy.gated".into(),
+                    s(&["correlation_id", "decision"]),
+                ),
             ],
         }
     }
@@ -217,12 +280,21 @@ impl ConformanceSpec {
             return Ok(());
         }
         let as_json = serde_json::to_value(decision).unwrap_or(Value::Null);
-        let missing_fields: Vec<String> = self.required_fields.iter().filter(|f| as_json.get(f.as_str()).is_none()).cloned().collect();
-        let telemetry_errors = telemetry_errors(&decision.telemetry_envelopes, &self.required_events);
+        let missing_fields: Vec<String> = self
+            .required_fields
+            .iter()
+            .filter(|f| as_json.get(f.as_str()).is_none())
+            .cloned()
+            .collect();
+        let telemetry_errors =
+            telemetry_errors(&decision.telemetry_envelopes, &self.required_events);
         if missing_fields.is_empty() && telemetry_errors.is_empty() {
             Ok(())
         } else {
-            Err(ConformanceFailure { missing_fields, telemetry_errors })
+            Err(ConformanceFailure {
+                missing_fields,
+                telemetry_errors,
+            })
         }
     }
 }
@@ -230,10 +302,16 @@ impl ConformanceSpec {
 fn telemetry_errors(events: &[TelemetryEvent], required: &[(String, Vec<String>)]) -> Vec<String> {
     let mut errors = Vec::new();
     for (event_id, dims) in required {
-        let instances: Vec<&TelemetryEvent> = events.iter().filter(|e| e.get("event_id").and_then(Value::as_str) == Some(event_id)).collect();
+        let instances: Vec<&TelemetryEvent> = events
+            .iter()
+            .filter(|e| e.get("event_id").and_then(Value::as_str) == Some(event_id))
+            .collect();
         if instances.is_empty() {
             errors.push(format!("missing_required_event:{event_id}"));
-        } else if !instances.iter().any(|e| dims.iter().all(|d| e.get(d).is_some_and(|v| !v.is_null()))) {
+        } else if !instances
+            .iter()
+            .any(|e| dims.iter().all(|d| e.get(d).is_some_and(|v| !v.is_null())))
+        {
             errors.push(format!("event_missing_dimensions:{event_id}"));
         }
     }
@@ -263,7 +341,13 @@ mod tests {
         r["idempotency"] = json!("full");
         let report = check_worker(&r);
         assert_eq!(report.achieved_level, Level::Standard);
-        assert_eq!(report.next_level().unwrap(), (Level::Full, vec!["artifact_hash or evidence_receipt control declared"]));
+        assert_eq!(
+            report.next_level().unwrap(),
+            (
+                Level::Full,
+                vec!["artifact_hash or evidence_receipt control declared"]
+            )
+        );
         r["currently_implements"] = json!(["ctrl.pol.default-deny", "ctrl.evidence-receipts"]);
         assert_eq!(check_worker(&r).achieved_level, Level::Full);
         assert_eq!(check_worker(&r).next_level(), None);
@@ -271,7 +355,10 @@ mod tests {
         r["risk_tier"] = json!("");
         let report = check_worker(&r);
         assert_eq!(report.achieved_level, Level::None);
-        assert_eq!(report.next_level().unwrap(), (Level::Basic, vec!["risk_tier declared"]));
+        assert_eq!(
+            report.next_level().unwrap(),
+            (Level::Basic, vec!["risk_tier declared"])
+        );
     }
 
     #[test]

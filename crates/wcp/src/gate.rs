@@ -45,7 +45,11 @@ pub struct GateVerdict {
 
 impl GateVerdict {
     pub fn new(decision: &str, policy_version: &str, reason: &str) -> Self {
-        Self { decision: decision.into(), policy_version: policy_version.into(), reason: reason.into() }
+        Self {
+            decision: decision.into(),
+            policy_version: policy_version.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -65,7 +69,11 @@ pub struct StubGate;
 
 impl PolicyGate for StubGate {
     fn evaluate(&self, ctx: &GateContext<'_>) -> Result<GateVerdict, GateError> {
-        let version = if ctx.policy_version.is_empty() { DEFAULT_POLICY_VERSION } else { ctx.policy_version };
+        let version = if ctx.policy_version.is_empty() {
+            DEFAULT_POLICY_VERSION
+        } else {
+            ctx.policy_version
+        };
         Ok(GateVerdict::new("ALLOW", version, "stub_allow"))
     }
 }
@@ -83,17 +91,25 @@ pub struct GateConfigError {
 /// `default`. A decision of `__RAISE__` makes the gate fail (for testing fail-closed paths).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeclarativeGate {
-    rules: Vec<(Vec<(String, Vec<String>)>, GateVerdict)>,
+    rules: Vec<(Conditions, GateVerdict)>,
     default: GateVerdict,
 }
+
+/// `when` of a gate rule: each field must hold one of its listed values.
+type Conditions = Vec<(String, Vec<String>)>;
 
 /// The decision string that makes a [`DeclarativeGate`] fail instead of answering.
 pub const RAISE: &str = "__RAISE__";
 
 impl DeclarativeGate {
     pub fn from_json(config: &Value) -> Result<Self, GateConfigError> {
-        let err = |path: &str, problem: &str| GateConfigError { path: path.into(), problem: problem.into() };
-        let obj = config.as_object().ok_or_else(|| err("$", "must be an object"))?;
+        let err = |path: &str, problem: &str| GateConfigError {
+            path: path.into(),
+            problem: problem.into(),
+        };
+        let obj = config
+            .as_object()
+            .ok_or_else(|| err("$", "must be an object"))?;
         let default = verdict(obj.get("default"), "default")?;
         let rules = match obj.get("rules") {
             None | Some(Value::Null) => Vec::new(),
@@ -102,8 +118,13 @@ impl DeclarativeGate {
                 .enumerate()
                 .map(|(i, r)| {
                     let path = format!("rules[{i}]");
-                    let r = r.as_object().ok_or_else(|| err(&path, "must be an object"))?;
-                    Ok((when(r.get("when"), &path)?, verdict(r.get("result"), &format!("{path}.result"))?))
+                    let r = r
+                        .as_object()
+                        .ok_or_else(|| err(&path, "must be an object"))?;
+                    Ok((
+                        when(r.get("when"), &path)?,
+                        verdict(r.get("result"), &format!("{path}.result"))?,
+                    ))
                 })
                 .collect::<Result<_, GateConfigError>>()?,
             Some(_) => return Err(err("rules", "must be an array")),
@@ -113,27 +134,42 @@ impl DeclarativeGate {
 }
 
 fn verdict(v: Option<&Value>, path: &str) -> Result<GateVerdict, GateConfigError> {
-    let strings: Option<Vec<&str>> = v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
+    let strings: Option<Vec<&str>> = v
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect());
     match (strings, v.and_then(Value::as_array).map(Vec::len)) {
         (Some(s), Some(3)) if s.len() == 3 => Ok(GateVerdict::new(s[0], s[1], s[2])),
-        _ => Err(GateConfigError { path: path.into(), problem: "must be [decision, policy_version, reason] strings".into() }),
+        _ => Err(GateConfigError {
+            path: path.into(),
+            problem: "must be [decision, policy_version, reason] strings".into(),
+        }),
     }
 }
 
-fn when(v: Option<&Value>, path: &str) -> Result<Vec<(String, Vec<String>)>, GateConfigError> {
+fn when(v: Option<&Value>, path: &str) -> Result<Conditions, GateConfigError> {
     let empty = Map::new();
     let obj = match v {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(o)) => o,
-        Some(_) => return Err(GateConfigError { path: format!("{path}.when"), problem: "must be an object".into() }),
+        Some(_) => {
+            return Err(GateConfigError {
+                path: format!("{path}.when"),
+                problem: "must be an object".into(),
+            })
+        }
     };
     obj.iter()
         .map(|(field, values)| {
-            let list = values.as_array().and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>());
-            list.map(|l| (field.clone(), l)).ok_or_else(|| GateConfigError {
-                path: format!("{path}.when.{field}"),
-                problem: "must be an array of strings".into(),
-            })
+            let list = values.as_array().and_then(|a| {
+                a.iter()
+                    .map(|x| x.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            });
+            list.map(|l| (field.clone(), l))
+                .ok_or_else(|| GateConfigError {
+                    path: format!("{path}.when.{field}"),
+                    problem: "must be an array of strings".into(),
+                })
         })
         .collect()
 }
@@ -141,9 +177,16 @@ fn when(v: Option<&Value>, path: &str) -> Result<Vec<(String, Vec<String>)>, Gat
 impl PolicyGate for DeclarativeGate {
     fn evaluate(&self, ctx: &GateContext<'_>) -> Result<GateVerdict, GateError> {
         let fires = |conds: &[(String, Vec<String>)]| {
-            conds.iter().all(|(field, values)| ctx.field(field).is_some_and(|v| values.iter().any(|x| x == v)))
+            conds.iter().all(|(field, values)| {
+                ctx.field(field)
+                    .is_some_and(|v| values.iter().any(|x| x == v))
+            })
         };
-        let verdict = self.rules.iter().find(|(conds, _)| fires(conds)).map_or(&self.default, |(_, v)| v);
+        let verdict = self
+            .rules
+            .iter()
+            .find(|(conds, _)| fires(conds))
+            .map_or(&self.default, |(_, v)| v);
         if verdict.decision == RAISE {
             return Err(GateError("configured to raise".into()));
         }
@@ -170,7 +213,10 @@ mod tests {
 
     #[test]
     fn stub_allows() {
-        assert_eq!(StubGate.evaluate(&ctx("t")).unwrap(), GateVerdict::new("ALLOW", "policy.v0", "stub_allow"));
+        assert_eq!(
+            StubGate.evaluate(&ctx("t")).unwrap(),
+            GateVerdict::new("ALLOW", "policy.v0", "stub_allow")
+        );
     }
 
     #[test]
@@ -185,7 +231,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(gate.evaluate(&ctx("evil")).unwrap().decision, "DENY");
-        assert_eq!(gate.evaluate(&ctx("good")).unwrap(), GateVerdict::new("ALLOW", "policy.v1", "default_allow"));
+        assert_eq!(
+            gate.evaluate(&ctx("good")).unwrap(),
+            GateVerdict::new("ALLOW", "policy.v1", "default_allow")
+        );
         assert!(gate.evaluate(&ctx("boom")).is_err());
     }
 

@@ -46,7 +46,12 @@ struct HashWriter<'a> {
 
 impl<'a> HashWriter<'a> {
     fn new() -> Self {
-        Self { hasher: Sha256::new(), buf: [0; 256], len: 0, tee: None }
+        Self {
+            hasher: Sha256::new(),
+            buf: [0; 256],
+            len: 0,
+            tee: None,
+        }
     }
 
     fn bytes(&mut self, data: &[u8]) {
@@ -252,8 +257,13 @@ mod tests {
     fn python_float_repr_and_ascii_escapes() {
         // SPEC.md §6 #10.
         let p = preimage(json!({"request": {"x": "é", "f": 1e-05}}));
-        assert!(p.contains(r#""request": {"f": 1e-05, "x": "\u00e9"}"#), "{p}");
-        let p = preimage(json!({"request": {"emoji": "😀", "ctl": "a\u{1}\u{7f}\"\\\n", "one": 1.0, "nested": {"b": [true, null], "a": -3}}}));
+        assert!(
+            p.contains(r#""request": {"f": 1e-05, "x": "\u00e9"}"#),
+            "{p}"
+        );
+        let p = preimage(
+            json!({"request": {"emoji": "😀", "ctl": "a\u{1}\u{7f}\"\\\n", "one": 1.0, "nested": {"b": [true, null], "a": -3}}}),
+        );
         assert!(
             p.contains(r#""request": {"ctl": "a\u0001\u007f\"\\\n", "emoji": "\ud83d\ude00", "nested": {"a": -3, "b": [true, null]}, "one": 1.0}"#),
             "{p}"
@@ -264,9 +274,14 @@ mod tests {
     fn hash_is_sha256_of_preimage() {
         let inp = input(json!({"blast_score": "7", "dry_run": "yes"}));
         let pre = artifact_preimage(&inp);
-        let want: String = Sha256::digest(&pre).iter().map(|b| format!("{b:02x}")).collect();
+        let want: String = Sha256::digest(&pre)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(artifact_hash(&inp), want);
-        assert!(String::from_utf8(pre).unwrap().contains(r#""blast_score": 7, "capability_id""#));
+        assert!(String::from_utf8(pre)
+            .unwrap()
+            .contains(r#""blast_score": 7, "capability_id""#));
     }
 
     #[test]
@@ -274,6 +289,9 @@ mod tests {
         let long = "x".repeat(1000);
         let inp = input(json!({"request": {"k": long}}));
         let pre = artifact_preimage(&inp);
-        assert_eq!(pre.len(), preimage(json!({})).len() + r#""k": """#.len() + 1000);
+        assert_eq!(
+            pre.len(),
+            preimage(json!({})).len() + r#""k": """#.len() + 1000
+        );
     }
 }

@@ -67,18 +67,36 @@ pub fn parse_route_input(value: &Value) -> Result<RouteInput, InputError> {
     };
     let mut errors = Errors::default();
     let capability_id = errors.take("capability_id", required_string(obj, "capability_id"));
-    let tenant_id = errors.take("tenant_id", required_string(obj, "tenant_id").and_then(not_blank));
+    let tenant_id = errors.take(
+        "tenant_id",
+        required_string(obj, "tenant_id").and_then(not_blank),
+    );
     let correlation_id = errors.take("correlation_id", required_string(obj, "correlation_id"));
     let env = errors.take("env", required_enum(obj, "env", Env::parse, Env::ALL));
-    let data_label = errors.take("data_label", required_enum(obj, "data_label", DataLabel::parse, DataLabel::ALL));
-    let tenant_risk = errors.take("tenant_risk", required_enum(obj, "tenant_risk", TenantRisk::parse, TenantRisk::ALL));
-    let qos_class = errors.take("qos_class", required_enum(obj, "qos_class", QosClass::parse, QosClass::ALL));
+    let data_label = errors.take(
+        "data_label",
+        required_enum(obj, "data_label", DataLabel::parse, DataLabel::ALL),
+    );
+    let tenant_risk = errors.take(
+        "tenant_risk",
+        required_enum(obj, "tenant_risk", TenantRisk::parse, TenantRisk::ALL),
+    );
+    let qos_class = errors.take(
+        "qos_class",
+        required_enum(obj, "qos_class", QosClass::parse, QosClass::ALL),
+    );
     let request = errors.take("request", request(obj.get("request")));
     let blast_radius = errors.take("blast_radius", optional_object(obj.get("blast_radius")));
-    let privilege_context = errors.take("privilege_context", optional_object(obj.get("privilege_context")));
+    let privilege_context = errors.take(
+        "privilege_context",
+        optional_object(obj.get("privilege_context")),
+    );
     let blast_score = errors.take("blast_score", blast_score(obj.get("blast_score")));
     let dry_run = errors.take("dry_run", dry_run(obj.get("dry_run")));
-    let tenant_credential = errors.take("tenant_credential", optional_string(obj.get("tenant_credential")));
+    let tenant_credential = errors.take(
+        "tenant_credential",
+        optional_string(obj.get("tenant_credential")),
+    );
     errors.finish()?;
     // Every `take` above succeeded, so each `Option` is `Some`.
     match (
@@ -125,7 +143,10 @@ pub fn parse_route_input(value: &Value) -> Result<RouteInput, InputError> {
             dry_run,
             tenant_credential,
         }),
-        _ => Err(InputError { invalid_fields: Vec::new(), message: "internal parser error".into() }),
+        _ => Err(InputError {
+            invalid_fields: Vec::new(),
+            message: "internal parser error".into(),
+        }),
     }
 }
 
@@ -154,7 +175,10 @@ impl Errors {
         let message = format!("invalid RouteInput: {}", self.problems.join("; "));
         self.fields.sort();
         self.fields.dedup();
-        Err(InputError { invalid_fields: self.fields, message })
+        Err(InputError {
+            invalid_fields: self.fields,
+            message,
+        })
     }
 }
 
@@ -198,9 +222,16 @@ fn required_enum<T: Copy + std::fmt::Display>(
     parse: fn(&str) -> Option<T>,
     all: &[T],
 ) -> Result<T, String> {
-    let allowed = || all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let allowed = || {
+        all.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match required(obj, key)? {
-        Value::String(s) => parse(s).ok_or_else(|| format!("must be one of {} (got {s:?})", allowed())),
+        Value::String(s) => {
+            parse(s).ok_or_else(|| format!("must be one of {} (got {s:?})", allowed()))
+        }
         other => Err(format!("must be one of {}, got {}", allowed(), kind(other))),
     }
 }
@@ -275,8 +306,8 @@ fn dry_run(v: Option<&Value>) -> Result<bool, String> {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f == 0.0 => Ok(false),
-            Some(f) if f == 1.0 => Ok(true),
+            Some(0.0) => Ok(false),
+            Some(1.0) => Ok(true),
             _ => Err(format!("{WHAT}, got the number {n}")),
         },
         Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
@@ -305,7 +336,9 @@ mod tests {
     }
 
     fn invalid(v: Value) -> Vec<String> {
-        parse_route_input(&v).expect_err("should be rejected").invalid_fields
+        parse_route_input(&v)
+            .expect_err("should be rejected")
+            .invalid_fields
     }
 
     #[test]
@@ -326,12 +359,35 @@ mod tests {
             (json!("-1"), -1),
             (json!(101), 101),
         ] {
-            assert_eq!(parse_route_input(&with("blast_score", raw.clone())).unwrap().blast_score, Some(want), "{raw}");
+            assert_eq!(
+                parse_route_input(&with("blast_score", raw.clone()))
+                    .unwrap()
+                    .blast_score,
+                Some(want),
+                "{raw}"
+            );
         }
-        for raw in [json!(true), json!(false), json!(4.5), json!(""), json!("4e1"), json!("high"), json!([1])] {
-            assert_eq!(invalid(with("blast_score", raw.clone())), ["blast_score"], "{raw}");
+        for raw in [
+            json!(true),
+            json!(false),
+            json!(4.5),
+            json!(""),
+            json!("4e1"),
+            json!("high"),
+            json!([1]),
+        ] {
+            assert_eq!(
+                invalid(with("blast_score", raw.clone())),
+                ["blast_score"],
+                "{raw}"
+            );
         }
-        assert_eq!(parse_route_input(&with("blast_score", json!(null))).unwrap().blast_score, None);
+        assert_eq!(
+            parse_route_input(&with("blast_score", json!(null)))
+                .unwrap()
+                .blast_score,
+            None
+        );
     }
 
     #[test]
@@ -341,7 +397,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parse_route_input(&v).unwrap().blast_score, Some(i64::MAX));
-        assert_eq!(parse_route_input(&with("blast_score", json!("-99999999999999999999"))).unwrap().blast_score, Some(-i64::MAX));
+        assert_eq!(
+            parse_route_input(&with("blast_score", json!("-99999999999999999999")))
+                .unwrap()
+                .blast_score,
+            Some(-i64::MAX)
+        );
     }
 
     #[test]
@@ -355,7 +416,13 @@ mod tests {
             (json!("t"), true),
             (json!("0"), false),
         ] {
-            assert_eq!(parse_route_input(&with("dry_run", raw.clone())).unwrap().dry_run, want, "{raw}");
+            assert_eq!(
+                parse_route_input(&with("dry_run", raw.clone()))
+                    .unwrap()
+                    .dry_run,
+                want,
+                "{raw}"
+            );
         }
         for raw in [json!(null), json!(2), json!(""), json!("maybe"), json!([])] {
             assert_eq!(invalid(with("dry_run", raw.clone())), ["dry_run"], "{raw}");
@@ -368,11 +435,20 @@ mod tests {
         assert_eq!(invalid(with("env", json!("dev "))), ["env"]);
         assert_eq!(invalid(with("qos_class", json!("p0"))), ["qos_class"]);
         assert_eq!(invalid(with("tenant_id", json!(["acme"]))), ["tenant_id"]);
-        assert_eq!(invalid(with("tenant_id", json!(" \u{1f}\u{85}"))), ["tenant_id"]);
+        assert_eq!(
+            invalid(with("tenant_id", json!(" \u{1f}\u{85}"))),
+            ["tenant_id"]
+        );
         assert_eq!(invalid(with("capability_id", json!(5))), ["capability_id"]);
-        assert_eq!(invalid(with("tenant_credential", json!(1))), ["tenant_credential"]);
+        assert_eq!(
+            invalid(with("tenant_credential", json!(1))),
+            ["tenant_credential"]
+        );
         assert!(parse_route_input(&with("correlation_id", json!(""))).is_ok());
-        assert_eq!(invalid(with("correlation_id", json!(null))), ["correlation_id"]);
+        assert_eq!(
+            invalid(with("correlation_id", json!(null))),
+            ["correlation_id"]
+        );
     }
 
     #[test]
@@ -391,7 +467,14 @@ mod tests {
         v["unknown_key"] = json!(1);
         let err = parse_route_input(&v).unwrap_err();
         assert_eq!(err.invalid_fields, ["capability_id", "env", "qos_class"]);
-        assert!(err.message.contains("env") && err.message.contains("production"), "{}", err.message);
-        assert!(parse_route_input(&json!([1])).unwrap_err().invalid_fields.is_empty());
+        assert!(
+            err.message.contains("env") && err.message.contains("production"),
+            "{}",
+            err.message
+        );
+        assert!(parse_route_input(&json!([1]))
+            .unwrap_err()
+            .invalid_fields
+            .is_empty());
     }
 }

@@ -9,9 +9,9 @@
 //! use std::sync::Arc;
 //! use wcp::{parse_route_input, Registry, Router, RuleSet};
 //!
-//! let rules = RuleSet::from_str(r#"{"rules": [{"rule_id": "r1",
+//! let rules: RuleSet = r#"{"rules": [{"rule_id": "r1",
 //!     "match": {"capability_id": "cap.doc.summarize"},
-//!     "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#).unwrap();
+//!     "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#.parse().unwrap();
 //! let mut registry = Registry::new();
 //! registry.enroll(&serde_json::json!({"worker_id": "org.acme.sum", "worker_species_id": "wrk.doc.summarizer"})).unwrap();
 //! let router = Router::new(Arc::new(rules), Arc::new(registry));
@@ -54,14 +54,20 @@ pub mod shadow;
 pub mod telemetry;
 
 pub use attestation::{HashError, MapHashes, WorkerHashes};
-pub use clock::{format_timestamp, Clock, FixedClock, IdSource, SequentialIds, SystemClock, UuidV4Ids};
-pub use conformance::{check_worker, ConformanceFailure, ConformanceReport, ConformanceSpec, Level};
-pub use gate::{DeclarativeGate, GateConfigError, GateContext, GateError, GateVerdict, PolicyGate, StubGate};
+pub use clock::{
+    format_timestamp, Clock, FixedClock, IdSource, SequentialIds, SystemClock, UuidV4Ids,
+};
+pub use conformance::{
+    check_worker, ConformanceFailure, ConformanceReport, ConformanceSpec, Level,
+};
+pub use gate::{
+    DeclarativeGate, GateConfigError, GateContext, GateError, GateVerdict, PolicyGate, StubGate,
+};
 pub use hash::artifact_hash;
 pub use input::{parse_route_input, parse_route_input_str, InputError, RouteInput};
 pub use model::{
-    CandidateWorker, DataLabel, DenyCode, DenyReason, Env, Escalation, HallConfig, PreconditionsChecked, QosClass,
-    RouteDecision, TelemetryEvent, TenantRisk,
+    CandidateWorker, DataLabel, DenyCode, DenyReason, Env, Escalation, HallConfig,
+    PreconditionsChecked, QosClass, RouteDecision, TelemetryEvent, TenantRisk,
 };
 pub use privilege::{PrivilegeError, PrivilegePolicy, PrivilegeVerdict};
 pub use registry::{Registry, RegistryError};

@@ -229,8 +229,14 @@ mod tests {
     #[test]
     fn enums_use_exact_wire_spelling() {
         assert_eq!(serde_json::to_string(&Env::Prod).unwrap(), "\"prod\"");
-        assert_eq!(serde_json::to_string(&DataLabel::Restricted).unwrap(), "\"RESTRICTED\"");
-        assert_eq!(DenyCode::parse("DENY_WORKER_TAMPERED"), Some(DenyCode::WorkerTampered));
+        assert_eq!(
+            serde_json::to_string(&DataLabel::Restricted).unwrap(),
+            "\"RESTRICTED\""
+        );
+        assert_eq!(
+            DenyCode::parse("DENY_WORKER_TAMPERED"),
+            Some(DenyCode::WorkerTampered)
+        );
         assert_eq!(Env::parse("DEV"), None);
         assert!(Env::Edge.is_prod_like() && !Env::Stage.is_prod_like());
     }
@@ -239,9 +245,16 @@ mod tests {
     fn deny_reason_flattens_extra_keys() {
         let mut extra = Map::new();
         extra.insert("missing".into(), serde_json::json!(["ctrl.a"]));
-        let r = DenyReason { code: DenyCode::MissingRequiredControls, message: "m".into(), extra };
+        let r = DenyReason {
+            code: DenyCode::MissingRequiredControls,
+            message: "m".into(),
+            extra,
+        };
         let v = serde_json::to_value(&r).unwrap();
-        assert_eq!(v, serde_json::json!({"code": "DENY_MISSING_REQUIRED_CONTROLS", "message": "m", "missing": ["ctrl.a"]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"code": "DENY_MISSING_REQUIRED_CONTROLS", "message": "m", "missing": ["ctrl.a"]})
+        );
         let back: DenyReason = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
     }

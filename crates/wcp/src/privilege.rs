@@ -23,5 +23,10 @@ impl PrivilegeError {
 
 /// Looks up the selected species' envelope and judges it for the request's env and label.
 pub trait PrivilegePolicy: Send + Sync {
-    fn check(&self, species: &str, env: Env, data_label: DataLabel) -> Result<PrivilegeVerdict, PrivilegeError>;
+    fn check(
+        &self,
+        species: &str,
+        env: Env,
+        data_label: DataLabel,
+    ) -> Result<PrivilegeVerdict, PrivilegeError>;
 }

@@ -199,7 +199,11 @@ fn write_repr(out: &mut String, v: &Value) {
 
 /// Python `str.__repr__`: single quotes unless the text holds `'` and no `"`.
 pub fn write_str_repr(out: &mut String, s: &str) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -249,10 +253,25 @@ mod tests {
 
     #[test]
     fn truthiness_follows_python() {
-        for falsy in [json!(null), json!(false), json!(0), json!(0.0), json!(""), json!([]), json!({})] {
+        for falsy in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
             assert!(!truthy(&falsy), "{falsy}");
         }
-        for t in [json!(true), json!(-1), json!(0.5), json!("0"), json!([0]), json!({"a": null})] {
+        for t in [
+            json!(true),
+            json!(-1),
+            json!(0.5),
+            json!("0"),
+            json!([0]),
+            json!({"a": null}),
+        ] {
             assert!(truthy(&t), "{t}");
         }
     }
@@ -277,7 +296,10 @@ mod tests {
     fn repr_like_python() {
         assert_eq!(repr(&json!("allow")), "'allow'");
         assert_eq!(repr(&json!("it's")), "\"it's\"");
-        assert_eq!(repr(&json!({"any": true, "n": null, "x": [1, 2.0]})), "{'any': True, 'n': None, 'x': [1, 2.0]}");
+        assert_eq!(
+            repr(&json!({"any": true, "n": null, "x": [1, 2.0]})),
+            "{'any': True, 'n': None, 'x': [1, 2.0]}"
+        );
         assert_eq!(to_str(&json!("api.x")), "api.x");
     }
 }

@@ -24,15 +24,20 @@ pub struct RegistryError {
 
 /// Whether `s` is a control id the registry accepts: `^ctrl\.[a-z0-9][a-z0-9._\-]*$`.
 pub fn is_valid_control_id(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("ctrl.") else { return false };
+    let Some(rest) = s.strip_prefix("ctrl.") else {
+        return false;
+    };
     let mut chars = rest.chars();
     let lower_alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    chars.next().is_some_and(lower_alnum) && chars.all(|c| lower_alnum(c) || matches!(c, '.' | '_' | '-'))
+    chars.next().is_some_and(lower_alnum)
+        && chars.all(|c| lower_alnum(c) || matches!(c, '.' | '_' | '-'))
 }
 
 /// Exactly 64 lowercase hex characters.
 pub fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Enrolled workers and what the router derives from them.
@@ -61,11 +66,19 @@ impl Registry {
     /// warning (see [`Registry::warnings`]); wrong field types reject the whole record.
     pub fn enroll(&mut self, record: &Value) -> Result<(), RegistryError> {
         let parsed = ParsedRecord::parse(record, self.records.len())?;
-        let ParsedRecord { worker_id, species, capabilities, controls, envelope, attestation } = parsed;
+        let ParsedRecord {
+            worker_id,
+            species,
+            capabilities,
+            controls,
+            envelope,
+            attestation,
+        } = parsed;
         match self.record_index.get(&worker_id) {
             Some(&i) => self.records[i].1 = record.clone(),
             None => {
-                self.record_index.insert(worker_id.clone(), self.records.len());
+                self.record_index
+                    .insert(worker_id.clone(), self.records.len());
                 self.records.push((worker_id.clone(), record.clone()));
             }
         }
@@ -84,10 +97,14 @@ impl Registry {
             if is_valid_control_id(&ctrl) {
                 self.controls.insert(ctrl);
             } else {
-                self.warn(format!("invalid control ID rejected at enrollment for worker '{worker_id}': {ctrl:?}"));
+                self.warn(format!(
+                    "invalid control ID rejected at enrollment for worker '{worker_id}': {ctrl:?}"
+                ));
             }
         }
-        let Some(species) = species else { return Ok(()) };
+        let Some(species) = species else {
+            return Ok(());
+        };
         if let Some(envelope) = envelope {
             self.envelopes.insert(species.clone(), envelope);
         }
@@ -117,7 +134,9 @@ impl Registry {
             if is_valid_control_id(&ctrl) {
                 self.controls.insert(ctrl);
             } else {
-                self.warn(format!("invalid control ID rejected in add_controls_present(): {ctrl:?}"));
+                self.warn(format!(
+                    "invalid control ID rejected in add_controls_present(): {ctrl:?}"
+                ));
             }
         }
     }
@@ -174,7 +193,10 @@ impl Registry {
 
     /// Species serving a capability, in enrollment order.
     pub fn workers_for_capability(&self, capability_id: &str) -> &[String] {
-        self.capabilities.get(capability_id).map(Vec::as_slice).unwrap_or(&[])
+        self.capabilities
+            .get(capability_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Enrolled records with their worker ids.
@@ -203,7 +225,12 @@ impl Registry {
 /// object (or whose truthy `egress` is not an object when it is read) is an error, which the
 /// router turns into `DENY_INTERNAL_ERROR`.
 impl PrivilegePolicy for Registry {
-    fn check(&self, species: &str, env: Env, data_label: DataLabel) -> Result<PrivilegeVerdict, PrivilegeError> {
+    fn check(
+        &self,
+        species: &str,
+        env: Env,
+        data_label: DataLabel,
+    ) -> Result<PrivilegeVerdict, PrivilegeError> {
         let envelope = self.privilege_envelope(species).filter(|e| truthy(e));
         let empty = Map::new();
         let envelope = match envelope {
@@ -211,22 +238,36 @@ impl PrivilegePolicy for Registry {
             Some(Value::Object(o)) => o,
             Some(_) => return Err(PrivilegeError::new("privilege envelope is not an object")),
         };
-        let allow = Ok(PrivilegeVerdict { allowed: true, reason: "stub_allow".into() });
+        let allow = Ok(PrivilegeVerdict {
+            allowed: true,
+            reason: "stub_allow".into(),
+        });
         if !(env.is_prod_like() && data_label == DataLabel::Restricted) {
             return allow;
         }
         let egress = match envelope.get("egress").filter(|e| truthy(e)) {
             None => return allow,
             Some(Value::Object(o)) => o,
-            Some(_) => return Err(PrivilegeError::new("privilege envelope egress is not an object")),
+            Some(_) => {
+                return Err(PrivilegeError::new(
+                    "privilege envelope egress is not an object",
+                ))
+            }
         };
         let dests = egress.get("allowlist");
         if !truthy_opt(dests) {
             return allow;
         }
-        let allowed = self.egress_allowlist.get(&env).map(Vec::as_slice).unwrap_or(&[]);
+        let allowed = self
+            .egress_allowlist
+            .get(&env)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         if allowed.is_empty() {
-            return Ok(PrivilegeVerdict { allowed: false, reason: "egress_denied_no_allowlist_configured".into() });
+            return Ok(PrivilegeVerdict {
+                allowed: false,
+                reason: "egress_denied_no_allowlist_configured".into(),
+            });
         }
         let listed = |d: &Value| allowed.iter().any(|a| py_eq(d, &Value::String(a.clone())));
         // Python iterates a string by character and an object by key.
@@ -234,11 +275,21 @@ impl PrivilegePolicy for Registry {
             Some(Value::Array(items)) => items.clone(),
             Some(Value::String(s)) => s.chars().map(|c| Value::String(c.into())).collect(),
             Some(Value::Object(o)) => o.keys().map(|k| Value::String(k.clone())).collect(),
-            _ => return Err(PrivilegeError::new("privilege envelope egress.allowlist is not iterable")),
+            _ => {
+                return Err(PrivilegeError::new(
+                    "privilege envelope egress.allowlist is not iterable",
+                ))
+            }
         };
         Ok(match dests.iter().find(|d| !listed(d)) {
-            Some(d) => PrivilegeVerdict { allowed: false, reason: format!("egress_not_allowlisted:{}", to_str(d)) },
-            None => PrivilegeVerdict { allowed: true, reason: "stub_allow".into() },
+            Some(d) => PrivilegeVerdict {
+                allowed: false,
+                reason: format!("egress_not_allowlisted:{}", to_str(d)),
+            },
+            None => PrivilegeVerdict {
+                allowed: true,
+                reason: "stub_allow".into(),
+            },
         })
     }
 }
@@ -256,14 +307,22 @@ struct ParsedRecord {
 impl ParsedRecord {
     fn parse(record: &Value, enrolled_so_far: usize) -> Result<Self, RegistryError> {
         let Some(obj) = record.as_object() else {
-            return Err(RegistryError { worker: "(not an object)".into(), field: "record".into(), problem: "must be a JSON object".into() });
+            return Err(RegistryError {
+                worker: "(not an object)".into(),
+                field: "record".into(),
+                problem: "must be a JSON object".into(),
+            });
         };
         let worker_id = match obj.get("worker_id") {
             None => format!("unknown-{enrolled_so_far}"),
             Some(Value::String(s)) => s.clone(),
             Some(other) => to_str(other),
         };
-        let err = |field: &str, problem: &str| RegistryError { worker: worker_id.clone(), field: field.into(), problem: problem.into() };
+        let err = |field: &str, problem: &str| RegistryError {
+            worker: worker_id.clone(),
+            field: field.into(),
+            problem: problem.into(),
+        };
         let species = match obj.get("worker_species_id") {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(v) if truthy(v) => return Err(err("worker_species_id", "must be a string")),
@@ -274,7 +333,11 @@ impl ParsedRecord {
                 None => Ok(Vec::new()),
                 Some(Value::Array(items)) => items
                     .iter()
-                    .map(|x| x.as_str().map(str::to_owned).ok_or_else(|| err(field, "must be an array of strings")))
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| err(field, "must be an array of strings"))
+                    })
                     .collect(),
                 Some(_) => Err(err(field, "must be an array of strings")),
             }
@@ -287,7 +350,9 @@ impl ParsedRecord {
                 let code_hash = a.get("code_hash").filter(|h| truthy(h)).map(to_str);
                 let source_file = match a.get("source_file") {
                     Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                    Some(v) if truthy(v) => return Err(err("attestation.source_file", "must be a string")),
+                    Some(v) if truthy(v) => {
+                        return Err(err("attestation.source_file", "must be a string"))
+                    }
                     _ => None,
                 };
                 Some((code_hash, source_file))
@@ -295,7 +360,14 @@ impl ParsedRecord {
             Some(v) if truthy(v) => return Err(err("attestation", "must be an object")),
             _ => None,
         };
-        Ok(Self { worker_id, species, capabilities, controls, envelope, attestation })
+        Ok(Self {
+            worker_id,
+            species,
+            capabilities,
+            controls,
+            envelope,
+            attestation,
+        })
     }
 }
 
@@ -308,10 +380,22 @@ mod tests {
 
     #[test]
     fn control_id_format() {
-        for ok in ["ctrl.a", "ctrl.blast_radius_scoring", "ctrl.obs.audit-log-append-only", "ctrl.0x"] {
+        for ok in [
+            "ctrl.a",
+            "ctrl.blast_radius_scoring",
+            "ctrl.obs.audit-log-append-only",
+            "ctrl.0x",
+        ] {
             assert!(is_valid_control_id(ok), "{ok}");
         }
-        for bad in ["ctrl.", "ctrl._x", "ctrl.A", "control.a", "ctrl.a b", "ctrl.a/b"] {
+        for bad in [
+            "ctrl.",
+            "ctrl._x",
+            "ctrl.A",
+            "control.a",
+            "ctrl.a b",
+            "ctrl.a/b",
+        ] {
             assert!(!is_valid_control_id(bad), "{bad}");
         }
     }
@@ -319,18 +403,34 @@ mod tests {
     #[test]
     fn enrollment_derives_router_view() {
         let mut r = Registry::new();
-        r.enroll(&json!({"worker_id": "org.a.w", "worker_species_id": "wrk.a", "capabilities": ["cap.a"],
+        r.enroll(
+            &json!({"worker_id": "org.a.w", "worker_species_id": "wrk.a", "capabilities": ["cap.a"],
             "currently_implements": ["ctrl.ok", "BAD"], "privilege_envelope": {"tools": []},
-            "attestation": {"code_hash": H}}))
+            "attestation": {"code_hash": H}}),
+        )
         .unwrap();
         r.enroll(&json!({"worker_species_id": "wrk.b", "privilege_envelope": {}, "attestation": {"code_hash": "ABC"}})).unwrap();
-        assert!(r.worker_available("wrk.a") && r.worker_available("wrk.b") && !r.worker_available("wrk.c"));
-        assert_eq!(r.controls_present().into_iter().collect::<Vec<_>>(), ["ctrl.ok"]);
+        assert!(
+            r.worker_available("wrk.a")
+                && r.worker_available("wrk.b")
+                && !r.worker_available("wrk.c")
+        );
+        assert_eq!(
+            r.controls_present().into_iter().collect::<Vec<_>>(),
+            ["ctrl.ok"]
+        );
         assert_eq!(r.registered_hash("wrk.a"), Some(H));
         assert_eq!(r.registered_hash("wrk.b"), None);
         assert_eq!(r.privilege_envelope("wrk.a"), Some(&json!({"tools": []})));
-        assert_eq!(r.privilege_envelope("wrk.b"), None, "an empty envelope is not stored");
-        assert_eq!(r.records().map(|(id, _)| id).collect::<Vec<_>>(), ["org.a.w", "unknown-1"]);
+        assert_eq!(
+            r.privilege_envelope("wrk.b"),
+            None,
+            "an empty envelope is not stored"
+        );
+        assert_eq!(
+            r.records().map(|(id, _)| id).collect::<Vec<_>>(),
+            ["org.a.w", "unknown-1"]
+        );
         assert_eq!(r.warnings().len(), 2);
         assert_eq!(r.workers_for_capability("cap.a"), ["wrk.a"]);
     }
@@ -338,37 +438,73 @@ mod tests {
     #[test]
     fn malformed_records_are_rejected_whole() {
         let mut r = Registry::new();
-        let err = r.enroll(&json!({"worker_id": "w", "worker_species_id": "wrk.x", "capabilities": "cap.a"})).unwrap_err();
-        assert_eq!(err.to_string(), "registry record w: capabilities: must be an array of strings");
+        let err = r
+            .enroll(
+                &json!({"worker_id": "w", "worker_species_id": "wrk.x", "capabilities": "cap.a"}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "registry record w: capabilities: must be an array of strings"
+        );
         assert!(!r.worker_available("wrk.x"));
         assert!(r.enroll(&json!(["not", "a", "record"])).is_err());
-        assert!(r.enroll(&json!({"worker_species_id": "wrk.x", "currently_implements": [1]})).is_err());
-        assert!(r.enroll(&json!({"worker_species_id": "wrk.x", "attestation": "h"})).is_err());
+        assert!(r
+            .enroll(&json!({"worker_species_id": "wrk.x", "currently_implements": [1]}))
+            .is_err());
+        assert!(r
+            .enroll(&json!({"worker_species_id": "wrk.x", "attestation": "h"}))
+            .is_err());
         assert!(r.is_empty());
     }
 
     fn policy(envelope: Value, allow: &[&str]) -> Result<PrivilegeVerdict, PrivilegeError> {
         let mut r = Registry::new();
-        r.enroll(&json!({"worker_species_id": "wrk.a", "privilege_envelope": envelope})).unwrap();
+        r.enroll(&json!({"worker_species_id": "wrk.a", "privilege_envelope": envelope}))
+            .unwrap();
         r.set_egress_allowlist(Env::Prod, allow.iter().map(|s| s.to_string()).collect());
         r.check("wrk.a", Env::Prod, DataLabel::Restricted)
     }
 
     #[test]
     fn privilege_policy_follows_reference_stub() {
-        let v = |allowed, reason: &str| PrivilegeVerdict { allowed, reason: reason.into() };
-        assert_eq!(policy(json!({"tools": []}), &[]).unwrap(), v(true, "stub_allow"));
-        assert_eq!(policy(json!({"egress": {"allowlist": ["api.x"]}}), &[]).unwrap(), v(false, "egress_denied_no_allowlist_configured"));
-        assert_eq!(policy(json!({"egress": {"allowlist": ["api.x", "b"]}}), &["api.x"]).unwrap(), v(false, "egress_not_allowlisted:b"));
-        assert_eq!(policy(json!({"egress": {"allowlist": ["api.x"]}}), &["api.x"]).unwrap(), v(true, "stub_allow"));
+        let v = |allowed, reason: &str| PrivilegeVerdict {
+            allowed,
+            reason: reason.into(),
+        };
+        assert_eq!(
+            policy(json!({"tools": []}), &[]).unwrap(),
+            v(true, "stub_allow")
+        );
+        assert_eq!(
+            policy(json!({"egress": {"allowlist": ["api.x"]}}), &[]).unwrap(),
+            v(false, "egress_denied_no_allowlist_configured")
+        );
+        assert_eq!(
+            policy(json!({"egress": {"allowlist": ["api.x", "b"]}}), &["api.x"]).unwrap(),
+            v(false, "egress_not_allowlisted:b")
+        );
+        assert_eq!(
+            policy(json!({"egress": {"allowlist": ["api.x"]}}), &["api.x"]).unwrap(),
+            v(true, "stub_allow")
+        );
         assert!(policy(json!("envelope"), &[]).is_err());
         assert!(policy(json!(["egress"]), &[]).is_err());
         assert!(policy(json!({"egress": "all"}), &[]).is_err());
         assert!(policy(json!({"egress": {"allowlist": 5}}), &["x"]).is_err());
         // Not prod-like or not RESTRICTED: always allowed, even with a malformed egress.
         let mut r = Registry::new();
-        r.enroll(&json!({"worker_species_id": "wrk.a", "privilege_envelope": {"egress": "all"}})).unwrap();
-        assert!(r.check("wrk.a", Env::Dev, DataLabel::Restricted).unwrap().allowed);
-        assert!(r.check("wrk.unknown", Env::Prod, DataLabel::Restricted).unwrap().allowed);
+        r.enroll(&json!({"worker_species_id": "wrk.a", "privilege_envelope": {"egress": "all"}}))
+            .unwrap();
+        assert!(
+            r.check("wrk.a", Env::Dev, DataLabel::Restricted)
+                .unwrap()
+                .allowed
+        );
+        assert!(
+            r.check("wrk.unknown", Env::Prod, DataLabel::Restricted)
+                .unwrap()
+                .allowed
+        );
     }
 }

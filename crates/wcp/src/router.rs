@@ -126,7 +126,8 @@ impl Router {
         if let Some(hall) = self.hall.as_ref().filter(|h| h.require_signatory) {
             if !hall.allowed_tenants.contains(&inp.tenant_id) {
                 let message = "Tenant is not registered as a signatory. Register via the Hall configuration before dispatching workers.";
-                return Err(Deny::pre_routing(DenyCode::UnknownTenant, message).extra("tenant_id", inp.tenant_id.clone().into()));
+                return Err(Deny::pre_routing(DenyCode::UnknownTenant, message)
+                    .extra("tenant_id", inp.tenant_id.clone().into()));
             }
         }
         // 2. Credentials are declared but not enforced in WCP 0.1.
@@ -135,16 +136,26 @@ impl Router {
         }
         // 3. Tenant presence.
         if is_blank(&inp.tenant_id) {
-            return Err(Deny::pre_routing(DenyCode::MissingTenantId, "tenant_id is required and must not be empty or whitespace."));
+            return Err(Deny::pre_routing(
+                DenyCode::MissingTenantId,
+                "tenant_id is required and must not be empty or whitespace.",
+            ));
         }
         // 4. Caller-supplied blast score range.
         if let Some(score) = inp.blast_score.filter(|s| !(0..=100).contains(s)) {
-            return Err(Deny::pre_routing(DenyCode::InvalidInput, "blast_score must be in [0, 100]").extra("blast_score", score.into()));
+            return Err(Deny::pre_routing(
+                DenyCode::InvalidInput,
+                "blast_score must be in [0, 100]",
+            )
+            .extra("blast_score", score.into()));
         }
         // 5. Shadowed rules fail closed in prod/edge.
         let shadows = self.rules.shadow_warnings();
         if inp.env.is_prod_like() && !shadows.is_empty() {
-            let ids: Vec<Value> = shadows.iter().map(|w| Value::String(w.shadowed.clone())).collect();
+            let ids: Vec<Value> = shadows
+                .iter()
+                .map(|w| Value::String(w.shadowed.clone()))
+                .collect();
             let message = "Rule set contains shadow rules in prod/edge environment. Fix rule ordering before deploying to production.";
             return Err(Deny::new(NO_MATCH, DenyCode::ShadowRulesDetected, message)
                 .extra("shadowed_rule_ids", Value::Array(ids))
@@ -159,35 +170,62 @@ impl Router {
             qos_class: inp.qos_class,
         };
         let Some(rule) = self.rules.first_match(&key) else {
-            return Err(Deny::new(NO_MATCH, DenyCode::NoMatchingRule, "No routing rule matched. Fail-closed per WCP spec section 5.1."));
+            return Err(Deny::new(
+                NO_MATCH,
+                DenyCode::NoMatchingRule,
+                "No routing rule matched. Fail-closed per WCP spec section 5.1.",
+            ));
         };
         let in_rule = |code, message: &str| Deny::in_rule(rule, code, message);
         // 7. Correlation id (hall floor can only be relaxed by an explicit config).
         let pre = &rule.preconditions;
-        if (pre.must_have_correlation_id || self.floor(|h| h.enforce_correlation_id, true)) && is_blank(&inp.correlation_id) {
-            return Err(in_rule(DenyCode::MissingCorrelationId, "correlation_id is required but absent or empty."));
+        if (pre.must_have_correlation_id || self.floor(|h| h.enforce_correlation_id, true))
+            && is_blank(&inp.correlation_id)
+        {
+            return Err(in_rule(
+                DenyCode::MissingCorrelationId,
+                "correlation_id is required but absent or empty.",
+            ));
         }
         // 8. Required controls.
-        let missing: Vec<Value> =
-            rule.required_controls.iter().filter(|c| !self.registry.has_control(c)).map(|c| Value::String(c.clone())).collect();
-        if (pre.deny_if_missing_required_controls || self.floor(|h| h.enforce_required_controls, true)) && !missing.is_empty() {
-            return Err(in_rule(DenyCode::MissingRequiredControls, "Required controls not present in registry.")
-                .extra("missing", Value::Array(missing)));
+        let missing: Vec<Value> = rule
+            .required_controls
+            .iter()
+            .filter(|c| !self.registry.has_control(c))
+            .map(|c| Value::String(c.clone()))
+            .collect();
+        if (pre.deny_if_missing_required_controls
+            || self.floor(|h| h.enforce_required_controls, true))
+            && !missing.is_empty()
+        {
+            return Err(in_rule(
+                DenyCode::MissingRequiredControls,
+                "Required controls not present in registry.",
+            )
+            .extra("missing", Value::Array(missing)));
         }
         // 9. Blast radius gate.
-        let blast_in_prod = inp.env.is_prod_like() && self.floor(|h| h.enforce_blast_scoring_in_prod, true);
-        let blast_score = (rule.requires_blast_scoring || blast_in_prod).then(|| effective_blast_score(inp));
-        if let Some(score) = blast_score.filter(|&s| inp.env.is_prod_like() && s >= BLAST_HUMAN_THRESHOLD) {
+        let blast_in_prod =
+            inp.env.is_prod_like() && self.floor(|h| h.enforce_blast_scoring_in_prod, true);
+        let blast_score =
+            (rule.requires_blast_scoring || blast_in_prod).then(|| effective_blast_score(inp));
+        if let Some(score) =
+            blast_score.filter(|&s| inp.env.is_prod_like() && s >= BLAST_HUMAN_THRESHOLD)
+        {
             let mut escalation = rule.escalation.clone();
             escalation.human_required_default = true;
             escalation.rationale = Some(REQUIRE_HUMAN_HIGH_BLAST.into());
-            return Err(in_rule(DenyCode::RequiresHuman, "Blast radius too high for autonomous execution.")
-                .extra("blast_score", score.into())
-                .extra("reason", REQUIRE_HUMAN_HIGH_BLAST.into())
-                .escalation(escalation));
+            return Err(in_rule(
+                DenyCode::RequiresHuman,
+                "Blast radius too high for autonomous execution.",
+            )
+            .extra("blast_score", score.into())
+            .extra("reason", REQUIRE_HUMAN_HIGH_BLAST.into())
+            .escalation(escalation));
         }
         // 10. Policy gate.
-        let with_rule_escalation = |code, message: &str| in_rule(code, message).escalation(rule.escalation.clone());
+        let with_rule_escalation =
+            |code, message: &str| in_rule(code, message).escalation(rule.escalation.clone());
         let mut policy_version = DEFAULT_POLICY_VERSION.to_string();
         if rule.escalation.policy_gate {
             policy_version = self.policy_gate(inp, rule)?;
@@ -195,7 +233,10 @@ impl Router {
         // 11. Candidate selection.
         let (candidates, selected) = self.select_candidate(rule);
         let Some(selected) = selected else {
-            let mut deny = with_rule_escalation(DenyCode::NoAvailableWorker, "No available worker candidates. Route to review queue.");
+            let mut deny = with_rule_escalation(
+                DenyCode::NoAvailableWorker,
+                "No available worker candidates. Route to review queue.",
+            );
             deny.candidates = candidates;
             return Err(deny);
         };
@@ -208,7 +249,8 @@ impl Router {
             None
         };
         // 13. Privilege envelope.
-        let privilege_applies = rule.requires_privilege_envelope || self.floor(|h| h.enforce_privilege_envelopes, false);
+        let privilege_applies = rule.requires_privilege_envelope
+            || self.floor(|h| h.enforce_privilege_envelopes, false);
         if privilege_applies {
             self.check_privilege(inp, rule, &selected)?;
         }
@@ -217,10 +259,24 @@ impl Router {
         let ids = Ids::new(&inp.correlation_id, &inp.tenant_id, &inp.capability_id);
         let mut events = Vec::with_capacity(6);
         if let Some(score) = blast_score {
-            events.push(telemetry::blast_scored(&ts, &ids, inp.env, inp.data_label, &policy_version, score));
+            events.push(telemetry::blast_scored(
+                &ts,
+                &ids,
+                inp.env,
+                inp.data_label,
+                &policy_version,
+                score,
+            ));
         }
         if privilege_applies {
-            events.push(telemetry::privilege_checked(&ts, &ids, inp.env, inp.data_label, &policy_version, &selected));
+            events.push(telemetry::privilege_checked(
+                &ts,
+                &ids,
+                inp.env,
+                inp.data_label,
+                &policy_version,
+                &selected,
+            ));
         }
         if !attestation_attempted && inp.env.is_prod_like() {
             events.push(telemetry::attestation_skipped(&ids, &selected, inp.env));
@@ -268,7 +324,9 @@ impl Router {
 
     /// Step 10: returns the gate's policy version when it allows.
     fn policy_gate(&self, inp: &RouteInput, rule: &Rule) -> Result<String, Box<Deny>> {
-        let with_escalation = |code, message: &str, escalation: Escalation| Deny::in_rule(rule, code, message).escalation(escalation);
+        let with_escalation = |code, message: &str, escalation: Escalation| {
+            Deny::in_rule(rule, code, message).escalation(escalation)
+        };
         let Some(gate) = &self.gate else {
             return Err(with_escalation(
                 DenyCode::PolicyGateUnconfigured,
@@ -296,22 +354,44 @@ impl Router {
                 ));
             }
         };
-        let rationale = |text: &str| Escalation { rationale: Some(text.into()), ..rule.escalation.clone() };
-        let reason_keys = |d: Box<Deny>| d.extra("reason", verdict.reason.clone().into()).extra("policy_version", verdict.policy_version.clone().into());
+        let rationale = |text: &str| Escalation {
+            rationale: Some(text.into()),
+            ..rule.escalation.clone()
+        };
+        let reason_keys = |d: Box<Deny>| {
+            d.extra("reason", verdict.reason.clone().into())
+                .extra("policy_version", verdict.policy_version.clone().into())
+        };
         match verdict.decision.as_str() {
             "ALLOW" => Ok(verdict.policy_version),
-            "DENY" => Err(reason_keys(with_escalation(DenyCode::PolicyGate, "Policy gate denied.", rationale(&verdict.reason)))),
+            "DENY" => Err(reason_keys(with_escalation(
+                DenyCode::PolicyGate,
+                "Policy gate denied.",
+                rationale(&verdict.reason),
+            ))),
             "REQUIRE_HUMAN" => {
-                let escalation = Escalation { human_required_default: true, ..rationale(&verdict.reason) };
+                let escalation = Escalation {
+                    human_required_default: true,
+                    ..rationale(&verdict.reason)
+                };
                 let message = "Policy gate requires human approval before this worker can be dispatched. Submit the pending approval via wcp.approval.resolve.";
-                Err(reason_keys(with_escalation(DenyCode::RequiresHumanApproval, message, escalation)).extra("supervisor_required", true.into()))
+                Err(reason_keys(with_escalation(
+                    DenyCode::RequiresHumanApproval,
+                    message,
+                    escalation,
+                ))
+                .extra("supervisor_required", true.into()))
             }
             other => {
                 let message = format!(
                     "policy_gate_eval returned unrecognized decision: {}. Expected 'ALLOW', 'DENY', or 'REQUIRE_HUMAN'. Failing closed.",
                     repr(&Value::String(other.into()))
                 );
-                Err(with_escalation(DenyCode::PolicyGateInvalidResponse, &message, rationale("invalid_gate_response")))
+                Err(with_escalation(
+                    DenyCode::PolicyGateInvalidResponse,
+                    &message,
+                    rationale("invalid_gate_response"),
+                ))
             }
         }
     }
@@ -323,7 +403,10 @@ impl Router {
             .candidates
             .iter()
             .map(|c| {
-                let available = c.worker_species_id.as_deref().is_some_and(|w| self.registry.worker_available(w));
+                let available = c
+                    .worker_species_id
+                    .as_deref()
+                    .is_some_and(|w| self.registry.worker_available(w));
                 let skip_reason = match (available, selected.is_some()) {
                     (false, _) => Some("unavailable"),
                     (true, true) => Some("already_selected"),
@@ -333,7 +416,10 @@ impl Router {
                     }
                 };
                 CandidateWorker {
-                    worker_species_id: c.worker_species_id.clone().unwrap_or_else(|| MISSING_SPECIES.into()),
+                    worker_species_id: c
+                        .worker_species_id
+                        .clone()
+                        .unwrap_or_else(|| MISSING_SPECIES.into()),
                     score_hint: c.score_hint,
                     requires_controls_minimum: None,
                     skip_reason: skip_reason.map(str::to_owned),
@@ -345,7 +431,9 @@ impl Router {
 
     /// Step 12: compares the registered and current code hash of the selected species.
     fn attest(&self, rule: &Rule, species: &str) -> Result<(), Box<Deny>> {
-        let deny = |code, message: String| Deny::in_rule(rule, code, &message).escalation(rule.escalation.clone());
+        let deny = |code, message: String| {
+            Deny::in_rule(rule, code, &message).escalation(rule.escalation.clone())
+        };
         let Some(hashes) = &self.hashes else {
             return Err(deny(
                 DenyCode::AttestationUnconfigured,
@@ -394,8 +482,15 @@ impl Router {
     }
 
     /// Step 13.
-    fn check_privilege(&self, inp: &RouteInput, rule: &Rule, species: &str) -> Result<(), Box<Deny>> {
-        let deny = |code, message: &str| Deny::in_rule(rule, code, message).escalation(rule.escalation.clone());
+    fn check_privilege(
+        &self,
+        inp: &RouteInput,
+        rule: &Rule,
+        species: &str,
+    ) -> Result<(), Box<Deny>> {
+        let deny = |code, message: &str| {
+            Deny::in_rule(rule, code, message).escalation(rule.escalation.clone())
+        };
         let Some(policy) = &self.privilege else {
             return Err(deny(
                 DenyCode::PrivilegeEnvelopeUnconfigured,
@@ -405,10 +500,16 @@ impl Router {
         match policy.check(species, inp.env, inp.data_label) {
             Err(e) => {
                 tracing::warn!(target: "wcp::router", error = %e, species, "privilege check failed");
-                Err(deny(DenyCode::InternalError, "Privilege envelope check raised an exception."))
+                Err(deny(
+                    DenyCode::InternalError,
+                    "Privilege envelope check raised an exception.",
+                ))
             }
             Ok(v) if !v.allowed => {
-                let message = format!("Worker privilege envelope denied for {}/{}: {}", inp.env, inp.data_label, v.reason);
+                let message = format!(
+                    "Worker privilege envelope denied for {}/{}: {}",
+                    inp.env, inp.data_label, v.reason
+                );
                 Err(deny(DenyCode::PrivilegeEnvelopeViolated, &message)
                     .extra("reason", v.reason.into())
                     .extra("worker_species_id", species.into()))
@@ -420,7 +521,8 @@ impl Router {
     fn deny(&self, inp: &RouteInput, d: Deny) -> RouteDecision {
         let ts = self.clock.now_iso();
         let ids = Ids::new(&inp.correlation_id, &inp.tenant_id, &inp.capability_id);
-        let mut event = telemetry::task_denied(&ts, &ids, d.code.as_str(), &d.message, &d.matched_rule_id);
+        let mut event =
+            telemetry::task_denied(&ts, &ids, d.code.as_str(), &d.message, &d.matched_rule_id);
         if inp.dry_run {
             telemetry::mark_dry_run(std::slice::from_mut(&mut event));
         }
@@ -436,7 +538,11 @@ impl Router {
             tenant_risk: inp.tenant_risk,
             qos_class: inp.qos_class,
             denied: true,
-            deny_reason_if_denied: Some(DenyReason { code: d.code, message: d.message, extra: d.extra }),
+            deny_reason_if_denied: Some(DenyReason {
+                code: d.code,
+                message: d.message,
+                extra: d.extra,
+            }),
             selected_worker_species_id: None,
             candidate_workers_ranked: d.candidates,
             required_controls_effective: d.required_controls,
@@ -455,7 +561,8 @@ impl Router {
 /// Computed score (§1.9) raised, never lowered, by the caller's score.
 pub fn effective_blast_score(inp: &RouteInput) -> i64 {
     let computed = compute_blast_score(inp);
-    inp.blast_score.map_or(computed, |given| computed.max(given))
+    inp.blast_score
+        .map_or(computed, |given| computed.max(given))
 }
 
 /// The reference's heuristic blast score, clamped to 100.

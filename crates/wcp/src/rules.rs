@@ -22,7 +22,12 @@ pub enum RulesError {
     #[error("rules file must be a JSON object with a \"rules\" array{0}")]
     Document(String),
     #[error("rule #{index}{id}: {path}: {problem}", id = rule_id.as_ref().map(|i| format!(" ({i:?})")).unwrap_or_default())]
-    Rule { index: usize, rule_id: Option<String>, path: String, problem: String },
+    Rule {
+        index: usize,
+        rule_id: Option<String>,
+        path: String,
+        problem: String,
+    },
 }
 
 /// One candidate entry of a rule, in preference order.
@@ -87,18 +92,26 @@ pub struct RuleSet {
     shadow_warnings: Vec<ShadowWarning>,
 }
 
-impl RuleSet {
+impl std::str::FromStr for RuleSet {
+    type Err = RulesError;
+
     /// Parses and validates a rules file's text. A missing `rules` key is an error.
-    pub fn from_str(text: &str) -> Result<Self, RulesError> {
+    fn from_str(text: &str) -> Result<Self, RulesError> {
         let doc: Value = serde_json::from_str(text).map_err(|e| RulesError::Json(e.to_string()))?;
         Self::from_json(&doc)
     }
+}
 
+impl RuleSet {
     /// Validates a rules document. A missing `rules` key is an error (the file loader's rule).
     pub fn from_json(doc: &Value) -> Result<Self, RulesError> {
-        let obj = doc.as_object().ok_or_else(|| RulesError::Document(String::new()))?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| RulesError::Document(String::new()))?;
         if !obj.contains_key("rules") {
-            return Err(RulesError::Document(" (the \"rules\" key is missing)".into()));
+            return Err(RulesError::Document(
+                " (the \"rules\" key is missing)".into(),
+            ));
         }
         Self::from_dict(doc)
     }
@@ -106,13 +119,19 @@ impl RuleSet {
     /// Validates a rules document the way the reference's dict loader does: a missing
     /// `rules` key means no rules (every request is then denied with no match).
     pub fn from_dict(doc: &Value) -> Result<Self, RulesError> {
-        let obj = doc.as_object().ok_or_else(|| RulesError::Document(String::new()))?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| RulesError::Document(String::new()))?;
         let list = match obj.get("rules") {
             None => &[][..],
             Some(Value::Array(list)) => list.as_slice(),
             Some(_) => return Err(RulesError::Document(" (\"rules\" is not an array)".into())),
         };
-        let rules = list.iter().enumerate().map(|(i, r)| parse_rule(i, r)).collect::<Result<Vec<_>, _>>()?;
+        let rules = list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| parse_rule(i, r))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::compile(rules))
     }
 
@@ -144,7 +163,13 @@ impl RuleSet {
             });
         }
         let shadow_warnings = detect_shadow_rules(&rules);
-        Self { rules, masks, by_capability, capability_wildcards, shadow_warnings }
+        Self {
+            rules,
+            masks,
+            by_capability,
+            capability_wildcards,
+            shadow_warnings,
+        }
     }
 
     /// Rules in file order.
@@ -159,7 +184,11 @@ impl RuleSet {
 
     /// The first rule (file order) whose every condition passes.
     pub fn first_match(&self, key: &MatchKey<'_>) -> Option<&Rule> {
-        let literal = self.by_capability.get(key.capability_id).map(Vec::as_slice).unwrap_or(&[]);
+        let literal = self
+            .by_capability
+            .get(key.capability_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let wild = self.capability_wildcards.as_slice();
         // Merge the two ascending index lists, stopping at the first full match.
         let (mut a, mut b) = (0, 0);
@@ -208,9 +237,12 @@ fn condition(cond: Option<&Value>) -> Condition<'_> {
         None | Some(Value::Null) => Condition::Any,
         Some(Value::Object(o)) if o.get("any") == Some(&Value::Bool(true)) => Condition::Any,
         // Validation guarantees `in` holds an array.
-        Some(Value::Object(o)) if o.contains_key("in") => {
-            Condition::OneOf(o.get("in").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]))
-        }
+        Some(Value::Object(o)) if o.contains_key("in") => Condition::OneOf(
+            o.get("in")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        ),
         Some(other) => Condition::Equals(other),
     }
 }
@@ -218,9 +250,13 @@ fn condition(cond: Option<&Value>) -> Condition<'_> {
 fn cap_condition(cond: Option<&Value>) -> CapCondition {
     match condition(cond) {
         Condition::Any => CapCondition::Any,
-        Condition::OneOf(items) => {
-            CapCondition::OneOf(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        }
+        Condition::OneOf(items) => CapCondition::OneOf(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
         Condition::Equals(Value::String(s)) => CapCondition::OneOf(vec![s.clone()]),
         Condition::Equals(_) => CapCondition::Never,
     }
@@ -257,8 +293,13 @@ impl RuleCtx<'_> {
 }
 
 fn parse_rule(index: usize, raw: &Value) -> Result<Rule, RulesError> {
-    let mut ctx = RuleCtx { index, rule_id: None };
-    let obj = raw.as_object().ok_or_else(|| ctx.err(format!("rules[{index}]"), "a rule must be an object"))?;
+    let mut ctx = RuleCtx {
+        index,
+        rule_id: None,
+    };
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| ctx.err(format!("rules[{index}]"), "a rule must be an object"))?;
     let rule_id = match obj.get("rule_id") {
         Some(Value::String(s)) => s.as_str(),
         None => return Err(ctx.err("rule_id", "is required")),
@@ -279,13 +320,22 @@ fn parse_rule(index: usize, raw: &Value) -> Result<Rule, RulesError> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(ctx.err("decision.candidate_workers_ranked", "must be an array")),
     };
-    let mut required_controls = string_list(&ctx, decision.get("required_controls_suggested"), "decision.required_controls_suggested")?;
+    let mut required_controls = string_list(
+        &ctx,
+        decision.get("required_controls_suggested"),
+        "decision.required_controls_suggested",
+    )?;
     required_controls.sort();
     required_controls.dedup();
     let recommended_profiles = match decision.get("recommended_profiles") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) if items.iter().all(Value::is_object) => items.clone(),
-        Some(_) => return Err(ctx.err("decision.recommended_profiles", "must be an array of objects")),
+        Some(_) => {
+            return Err(ctx.err(
+                "decision.recommended_profiles",
+                "must be an array of objects",
+            ))
+        }
     };
     let escalation = parse_escalation(&ctx, decision.get("escalation"))?;
     let preconditions = parse_preconditions(&ctx, decision.get("preconditions"))?;
@@ -304,7 +354,11 @@ fn parse_rule(index: usize, raw: &Value) -> Result<Rule, RulesError> {
 }
 
 /// `null` stands for an absent object (the reference's `x or {}`).
-fn optional_object(ctx: &RuleCtx<'_>, v: Option<&Value>, path: &str) -> Result<Map<String, Value>, RulesError> {
+fn optional_object(
+    ctx: &RuleCtx<'_>,
+    v: Option<&Value>,
+    path: &str,
+) -> Result<Map<String, Value>, RulesError> {
     match v {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(o)) => Ok(o.clone()),
@@ -315,20 +369,32 @@ fn optional_object(ctx: &RuleCtx<'_>, v: Option<&Value>, path: &str) -> Result<M
 /// Conditions the reference could not evaluate (or would evaluate by accident, like the
 /// substring test of `{"in": "abc"}`, SPEC.md §6 #12) are rejected here.
 fn validate_condition(ctx: &RuleCtx<'_>, path: &str, cond: &Value) -> Result<(), RulesError> {
-    let Value::Object(o) = cond else { return Ok(()) };
-    let Some(list) = o.get("in") else { return Ok(()) };
+    let Value::Object(o) = cond else {
+        return Ok(());
+    };
+    let Some(list) = o.get("in") else {
+        return Ok(());
+    };
     let Value::Array(items) = list else {
-        return Err(ctx.err(format!("{path}.in"), "must be an array of values (a string is not a list)"));
+        return Err(ctx.err(
+            format!("{path}.in"),
+            "must be an array of values (a string is not a list)",
+        ));
     };
     match items.iter().position(|x| x.is_array() || x.is_object()) {
-        Some(pos) => Err(ctx.err(format!("{path}.in[{pos}]"), "must be a string or another scalar")),
+        Some(pos) => Err(ctx.err(
+            format!("{path}.in[{pos}]"),
+            "must be a string or another scalar",
+        )),
         None => Ok(()),
     }
 }
 
 fn parse_candidate(ctx: &RuleCtx<'_>, i: usize, c: &Value) -> Result<RuleCandidate, RulesError> {
     let path = format!("decision.candidate_workers_ranked[{i}]");
-    let o = c.as_object().ok_or_else(|| ctx.err(&path, "must be an object"))?;
+    let o = c
+        .as_object()
+        .ok_or_else(|| ctx.err(&path, "must be an object"))?;
     let worker_species_id = match o.get("worker_species_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -340,22 +406,39 @@ fn parse_candidate(ctx: &RuleCtx<'_>, i: usize, c: &Value) -> Result<RuleCandida
         Some(Value::Number(n)) => n.as_f64(),
         Some(_) => return Err(ctx.err(format!("{path}.score_hint"), "must be a number or null")),
     };
-    Ok(RuleCandidate { worker_species_id, score_hint })
+    Ok(RuleCandidate {
+        worker_species_id,
+        score_hint,
+    })
 }
 
-fn string_list(ctx: &RuleCtx<'_>, v: Option<&Value>, path: &str) -> Result<Vec<String>, RulesError> {
+fn string_list(
+    ctx: &RuleCtx<'_>,
+    v: Option<&Value>,
+    path: &str,
+) -> Result<Vec<String>, RulesError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, x)| x.as_str().map(str::to_owned).ok_or_else(|| ctx.err(format!("{path}[{i}]"), "must be a string")))
+            .map(|(i, x)| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| ctx.err(format!("{path}[{i}]"), "must be a string"))
+            })
             .collect(),
         Some(_) => Err(ctx.err(path, "must be an array of strings")),
     }
 }
 
-fn bool_field(ctx: &RuleCtx<'_>, o: &Map<String, Value>, key: &str, path: &str, default: bool) -> Result<bool, RulesError> {
+fn bool_field(
+    ctx: &RuleCtx<'_>,
+    o: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    default: bool,
+) -> Result<bool, RulesError> {
     match o.get(key) {
         None => Ok(default),
         Some(Value::Bool(b)) => Ok(*b),
@@ -371,9 +454,18 @@ fn parse_escalation(ctx: &RuleCtx<'_>, v: Option<&Value>) -> Result<Escalation, 
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, x)| x.as_object().cloned().ok_or_else(|| ctx.err(format!("{P}.human_required_if[{i}]"), "must be an object")))
+            .map(|(i, x)| {
+                x.as_object().cloned().ok_or_else(|| {
+                    ctx.err(format!("{P}.human_required_if[{i}]"), "must be an object")
+                })
+            })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(ctx.err(format!("{P}.human_required_if"), "must be an array of objects")),
+        Some(_) => {
+            return Err(ctx.err(
+                format!("{P}.human_required_if"),
+                "must be an array of objects",
+            ))
+        }
     };
     let rationale = match o.get("rationale") {
         None | Some(Value::Null) => None,
@@ -389,13 +481,28 @@ fn parse_escalation(ctx: &RuleCtx<'_>, v: Option<&Value>) -> Result<Escalation, 
     })
 }
 
-fn parse_preconditions(ctx: &RuleCtx<'_>, v: Option<&Value>) -> Result<PreconditionsChecked, RulesError> {
+fn parse_preconditions(
+    ctx: &RuleCtx<'_>,
+    v: Option<&Value>,
+) -> Result<PreconditionsChecked, RulesError> {
     const P: &str = "decision.preconditions";
     let o = optional_object(ctx, v, P)?;
     let d = PreconditionsChecked::default();
     Ok(PreconditionsChecked {
-        must_have_correlation_id: bool_field(ctx, &o, "must_have_correlation_id", P, d.must_have_correlation_id)?,
-        must_attach_policy_version: bool_field(ctx, &o, "must_attach_policy_version", P, d.must_attach_policy_version)?,
+        must_have_correlation_id: bool_field(
+            ctx,
+            &o,
+            "must_have_correlation_id",
+            P,
+            d.must_have_correlation_id,
+        )?,
+        must_attach_policy_version: bool_field(
+            ctx,
+            &o,
+            "must_attach_policy_version",
+            P,
+            d.must_attach_policy_version,
+        )?,
         must_record_artifact_hash_if_executes: bool_field(
             ctx,
             &o,
@@ -417,7 +524,13 @@ fn parse_preconditions(ctx: &RuleCtx<'_>, v: Option<&Value>) -> Result<Precondit
             P,
             d.deny_if_unsigned_artifact_in_prod,
         )?,
-        deny_if_no_attestation_in_prod: bool_field(ctx, &o, "deny_if_no_attestation_in_prod", P, d.deny_if_no_attestation_in_prod)?,
+        deny_if_no_attestation_in_prod: bool_field(
+            ctx,
+            &o,
+            "deny_if_no_attestation_in_prod",
+            P,
+            d.deny_if_no_attestation_in_prod,
+        )?,
     })
 }
 
@@ -427,7 +540,13 @@ mod tests {
     use serde_json::json;
 
     fn key(cap: &str, env: Env) -> MatchKey<'_> {
-        MatchKey { capability_id: cap, env, data_label: DataLabel::Public, tenant_risk: TenantRisk::Low, qos_class: QosClass::P2 }
+        MatchKey {
+            capability_id: cap,
+            env,
+            data_label: DataLabel::Public,
+            tenant_risk: TenantRisk::Low,
+            qos_class: QosClass::P2,
+        }
     }
 
     fn ids(set: &RuleSet, cap: &str, env: Env) -> Option<String> {
@@ -461,9 +580,16 @@ mod tests {
         ]}))
         .unwrap();
         assert_eq!(ids(&set, "cap.x", Env::Dev).as_deref(), Some("in-mixed"));
-        assert_eq!(ids(&set, "cap.*", Env::Prod).as_deref(), Some("glob"), "literal, not a pattern");
+        assert_eq!(
+            ids(&set, "cap.*", Env::Prod).as_deref(),
+            Some("glob"),
+            "literal, not a pattern"
+        );
         assert_eq!(ids(&set, "cap.q", Env::Prod), None);
-        assert_eq!(ids(&set, "cap.q", Env::Stage).as_deref(), Some("null-is-wildcard"));
+        assert_eq!(
+            ids(&set, "cap.q", Env::Stage).as_deref(),
+            Some("null-is-wildcard")
+        );
         assert_eq!(ids(&set, "cap.x", Env::Prod), None);
     }
 
@@ -471,22 +597,52 @@ mod tests {
     fn empty_and_missing_rules() {
         assert!(RuleSet::from_dict(&json!({})).unwrap().rules().is_empty());
         let err = RuleSet::from_json(&json!({})).unwrap_err();
-        assert!(err.to_string().contains("\"rules\" key is missing"), "{err}");
-        assert!(matches!(RuleSet::from_str("{"), Err(RulesError::Json(_))));
+        assert!(
+            err.to_string().contains("\"rules\" key is missing"),
+            "{err}"
+        );
+        assert!(matches!("{".parse::<RuleSet>(), Err(RulesError::Json(_))));
     }
 
     #[test]
     fn bad_types_name_rule_and_path() {
         let cases = [
-            (json!({"rules": [{"match": {}}]}), "rule #0: rule_id: is required"),
-            (json!({"rules": [{"rule_id": "r", "match": []}]}), "rule #0 (\"r\"): match: must be an object"),
-            (json!({"rules": [{"rule_id": "r", "match": {"env": {"in": "dev"}}}]}), "match.env.in: must be an array"),
-            (json!({"rules": [{"rule_id": "r", "match": {"env": {"in": [["dev"]]}}}]}), "match.env.in[0]"),
-            (json!({"rules": [{"rule_id": "ok"}, {"rule_id": "r", "decision": {"escalation": {"policy_gate": "yes"}}}]}), "rule #1 (\"r\"): decision.escalation.policy_gate"),
-            (json!({"rules": [{"rule_id": "r", "decision": {"preconditions": {"must_have_correlation_id": null}}}]}), "decision.preconditions.must_have_correlation_id"),
-            (json!({"rules": [{"rule_id": "r", "decision": {"candidate_workers_ranked": [{"worker_species_id": 3}]}}]}), "candidate_workers_ranked[0].worker_species_id"),
-            (json!({"rules": [{"rule_id": "r", "decision": {"required_controls_suggested": "ctrl.a"}}]}), "required_controls_suggested: must be an array"),
-            (json!({"rules": {"rule_id": "r"}}), "\"rules\" is not an array"),
+            (
+                json!({"rules": [{"match": {}}]}),
+                "rule #0: rule_id: is required",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "match": []}]}),
+                "rule #0 (\"r\"): match: must be an object",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "match": {"env": {"in": "dev"}}}]}),
+                "match.env.in: must be an array",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "match": {"env": {"in": [["dev"]]}}}]}),
+                "match.env.in[0]",
+            ),
+            (
+                json!({"rules": [{"rule_id": "ok"}, {"rule_id": "r", "decision": {"escalation": {"policy_gate": "yes"}}}]}),
+                "rule #1 (\"r\"): decision.escalation.policy_gate",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"preconditions": {"must_have_correlation_id": null}}}]}),
+                "decision.preconditions.must_have_correlation_id",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"candidate_workers_ranked": [{"worker_species_id": 3}]}}]}),
+                "candidate_workers_ranked[0].worker_species_id",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"required_controls_suggested": "ctrl.a"}}]}),
+                "required_controls_suggested: must be an array",
+            ),
+            (
+                json!({"rules": {"rule_id": "r"}}),
+                "\"rules\" is not an array",
+            ),
         ];
         for (doc, want) in cases {
             let err = RuleSet::from_json(&doc).unwrap_err().to_string();
@@ -508,7 +664,10 @@ mod tests {
         assert_eq!(r.candidates[0].score_hint, Some(1.0));
         assert_eq!(r.candidates[1].worker_species_id, None);
         assert_eq!(r.candidates[2].worker_species_id, None);
-        assert!(!r.preconditions.must_have_correlation_id && r.preconditions.deny_if_missing_required_controls);
+        assert!(
+            !r.preconditions.must_have_correlation_id
+                && r.preconditions.deny_if_missing_required_controls
+        );
         assert_eq!(r.escalation, Escalation::default());
     }
 }

@@ -46,48 +46,75 @@ pub enum Outcome {
 impl Scenario {
     /// Parses one JSONL line.
     pub fn from_line(line: &str) -> Result<Self, ScenarioError> {
-        let v: Value = serde_json::from_str(line)
-            .map_err(|e| ScenarioError { id: "?".into(), problem: format!("not valid JSON: {e}") })?;
+        let v: Value = serde_json::from_str(line).map_err(|e| ScenarioError {
+            id: "?".into(),
+            problem: format!("not valid JSON: {e}"),
+        })?;
         Self::from_json(&v)
     }
 
     /// Builds the router and parses the input of a scenario object.
     pub fn from_json(v: &Value) -> Result<Self, ScenarioError> {
-        let id = v.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
-        let fail = |problem: String| ScenarioError { id: id.clone(), problem };
-        let obj = v.as_object().ok_or_else(|| fail("a scenario must be a JSON object".into()))?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let fail = |problem: String| ScenarioError {
+            id: id.clone(),
+            problem,
+        };
+        let obj = v
+            .as_object()
+            .ok_or_else(|| fail("a scenario must be a JSON object".into()))?;
         let empty = Value::Object(Map::new());
         let section = |k: &str| obj.get(k).filter(|s| !s.is_null()).unwrap_or(&empty);
 
-        let rules = RuleSet::from_dict(section("rules")).map_err(|e| fail(format!("rules: {e}")))?;
+        let rules =
+            RuleSet::from_dict(section("rules")).map_err(|e| fail(format!("rules: {e}")))?;
         let registry = build_registry(section("registry")).map_err(fail)?;
         let hall = section("hall");
         let hall_config = match hall.get("hall_config") {
             None | Some(Value::Null) => None,
-            Some(c) => Some(serde_json::from_value::<HallConfig>(c.clone()).map_err(|e| fail(format!("hall.hall_config: {e}")))?),
+            Some(c) => Some(
+                serde_json::from_value::<HallConfig>(c.clone())
+                    .map_err(|e| fail(format!("hall.hall_config: {e}")))?,
+            ),
         };
         let registered = match hall.get("registered_hashes_override") {
             None | Some(Value::Null) => registry.registered_hashes().clone(),
-            Some(m) => string_map(m).map_err(|p| fail(format!("hall.registered_hashes_override: {p}")))?,
+            Some(m) => {
+                string_map(m).map_err(|p| fail(format!("hall.registered_hashes_override: {p}")))?
+            }
         };
         let current = match hall.get("current_hashes") {
             None | Some(Value::Null) => HashMap::new(),
             Some(m) => string_map(m).map_err(|p| fail(format!("hall.current_hashes: {p}")))?,
         };
         let registry = Arc::new(registry);
-        let mut router = Router::new(Arc::new(rules), registry.clone()).with_hall_config(hall_config);
+        let mut router =
+            Router::new(Arc::new(rules), registry.clone()).with_hall_config(hall_config);
         if let Some(gate) = hall.get("policy_gate").filter(|g| !g.is_null()) {
-            let gate = DeclarativeGate::from_json(gate).map_err(|e| fail(format!("hall.policy_gate: {e}")))?;
+            let gate = DeclarativeGate::from_json(gate)
+                .map_err(|e| fail(format!("hall.policy_gate: {e}")))?;
             router = router.with_policy_gate(Arc::new(gate));
         }
         if flag(hall, "privilege_callables") {
             router = router.with_privilege_policy(registry);
         }
         if flag(hall, "attestation_callables") {
-            router = router.with_worker_hashes(Arc::new(MapHashes { registered, current }));
+            router = router.with_worker_hashes(Arc::new(MapHashes {
+                registered,
+                current,
+            }));
         }
         let input = parse_route_input(obj.get("input").unwrap_or(&Value::Null));
-        Ok(Self { id, router, input, expected: obj.get("expected").cloned() })
+        Ok(Self {
+            id,
+            router,
+            input,
+            expected: obj.get("expected").cloned(),
+        })
     }
 
     /// Decides the input (or reports why it was rejected).
@@ -107,7 +134,11 @@ fn string_map(m: &Value) -> Result<HashMap<String, String>, String> {
     let obj = m.as_object().ok_or("must be an object")?;
     obj.iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())).ok_or_else(|| format!("{k}: must be a string")))
+        .map(|(k, v)| {
+            v.as_str()
+                .map(|s| (k.clone(), s.to_owned()))
+                .ok_or_else(|| format!("{k}: must be a string"))
+        })
         .collect()
 }
 
@@ -124,24 +155,44 @@ fn build_registry(section: &Value) -> Result<Registry, String> {
         }
         Some(_) => return Err("registry.workers: must be an array".into()),
     }
-    if let Some(extra) = section.get("controls_present_extra").filter(|v| !v.is_null()) {
-        registry.add_controls_present(strings(extra).ok_or("registry.controls_present_extra: must be an array of strings")?);
+    if let Some(extra) = section
+        .get("controls_present_extra")
+        .filter(|v| !v.is_null())
+    {
+        registry.add_controls_present(
+            strings(extra).ok_or("registry.controls_present_extra: must be an array of strings")?,
+        );
     }
-    if let Some(list) = section.get("workers_available_override").filter(|v| !v.is_null()) {
-        registry.set_workers_available(strings(list).ok_or("registry.workers_available_override: must be an array of strings")?);
+    if let Some(list) = section
+        .get("workers_available_override")
+        .filter(|v| !v.is_null())
+    {
+        registry.set_workers_available(
+            strings(list)
+                .ok_or("registry.workers_available_override: must be an array of strings")?,
+        );
     }
     if let Some(allow) = section.get("egress_allowlist").filter(|v| !v.is_null()) {
-        let allow = allow.as_object().ok_or("registry.egress_allowlist: must be an object")?;
+        let allow = allow
+            .as_object()
+            .ok_or("registry.egress_allowlist: must be an object")?;
         for (env, list) in allow {
-            let env = Env::parse(env).ok_or_else(|| format!("registry.egress_allowlist: unknown env {env:?}"))?;
-            registry.set_egress_allowlist(env, strings(list).ok_or("registry.egress_allowlist: lists of strings expected")?);
+            let env = Env::parse(env)
+                .ok_or_else(|| format!("registry.egress_allowlist: unknown env {env:?}"))?;
+            registry.set_egress_allowlist(
+                env,
+                strings(list).ok_or("registry.egress_allowlist: lists of strings expected")?,
+            );
         }
     }
     Ok(registry)
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
-    v.as_array()?.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+    v.as_array()?
+        .iter()
+        .map(|x| x.as_str().map(str::to_owned))
+        .collect()
 }
 
 impl Outcome {
@@ -150,14 +201,18 @@ impl Outcome {
     pub fn to_json(&self) -> Value {
         match self {
             Outcome::Decision(d) => serde_json::to_value(d).unwrap_or(Value::Null),
-            Outcome::Invalid(e) => json!({"input_valid": false, "invalid_fields": e.invalid_fields, "error": e.message}),
+            Outcome::Invalid(e) => {
+                json!({"input_valid": false, "invalid_fields": e.invalid_fields, "error": e.message})
+            }
         }
     }
 
     /// The outcome in the vectors' `expected` format (random fields left out).
     pub fn observed(&self) -> Value {
         let d = match self {
-            Outcome::Invalid(e) => return json!({"input_valid": false, "invalid_fields": e.invalid_fields}),
+            Outcome::Invalid(e) => {
+                return json!({"input_valid": false, "invalid_fields": e.invalid_fields})
+            }
             Outcome::Decision(d) => d,
         };
         let telemetry: Vec<Value> = d

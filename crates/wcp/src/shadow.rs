@@ -24,7 +24,11 @@ pub fn detect_shadow_rules(rules: &[Rule]) -> Vec<ShadowWarning> {
     for (i, early) in rules.iter().enumerate() {
         for late in &rules[i + 1..] {
             if let Some(reason) = shadow_reason(early, late) {
-                warnings.push(ShadowWarning { shadower: early.rule_id.clone(), shadowed: late.rule_id.clone(), reason });
+                warnings.push(ShadowWarning {
+                    shadower: early.rule_id.clone(),
+                    shadowed: late.rule_id.clone(),
+                    reason,
+                });
             }
         }
     }
@@ -36,7 +40,9 @@ fn shadow_reason(early: &Rule, late: &Rule) -> Option<String> {
     let (eid, lid) = (&early.rule_id, &late.rule_id);
     let equal = maps_eq(e, l);
     if equal && eid != lid {
-        return Some(format!("identical match conditions — rule '{lid}' will never be reached"));
+        return Some(format!(
+            "identical match conditions — rule '{lid}' will never be reached"
+        ));
     }
     if !equal && semantically_shadows(e, l) {
         return Some(format!(
@@ -45,8 +51,17 @@ fn shadow_reason(early: &Rule, late: &Rule) -> Option<String> {
             map_repr(l)
         ));
     }
-    let structural = !e.is_empty() && !equal && e.iter().all(|(k, v)| py_eq(l.get(k).unwrap_or(&Value::Null), v));
-    structural.then(|| format!("rule '{eid}' match={} subsumes '{lid}' match={}", map_repr(e), map_repr(l)))
+    let structural = !e.is_empty()
+        && !equal
+        && e.iter()
+            .all(|(k, v)| py_eq(l.get(k).unwrap_or(&Value::Null), v));
+    structural.then(|| {
+        format!(
+            "rule '{eid}' match={} subsumes '{lid}' match={}",
+            map_repr(e),
+            map_repr(l)
+        )
+    })
 }
 
 fn maps_eq(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
@@ -83,13 +98,17 @@ fn covers(early: Option<&Value>, late: &Value) -> bool {
     if is_any(early) || py_eq(early, late) {
         return true;
     }
-    let Some(early_in) = early.get("in").filter(|_| early.is_object()) else { return false };
+    let Some(early_in) = early.get("in").filter(|_| early.is_object()) else {
+        return false;
+    };
     let early_set = as_items(early_in);
     if let Value::String(_) = late {
         return early_set.iter().any(|x| py_eq(x, late));
     }
     match late.get("in").filter(|_| late.is_object()) {
-        Some(late_in) => as_items(late_in).iter().all(|x| early_set.iter().any(|y| py_eq(x, y))),
+        Some(late_in) => as_items(late_in)
+            .iter()
+            .all(|x| early_set.iter().any(|y| py_eq(x, y))),
         None => false,
     }
 }
@@ -107,7 +126,10 @@ mod tests {
 
     fn pairs(rules: Value) -> Vec<(String, String)> {
         let set = RuleSet::from_json(&json!({ "rules": rules })).unwrap();
-        set.shadow_warnings().iter().map(|w| (w.shadower.clone(), w.shadowed.clone())).collect()
+        set.shadow_warnings()
+            .iter()
+            .map(|w| (w.shadower.clone(), w.shadowed.clone()))
+            .collect()
     }
 
     fn p(a: &str, b: &str) -> (String, String) {
@@ -135,7 +157,12 @@ mod tests {
 
     #[test]
     fn duplicates_and_same_ids() {
-        assert_eq!(pairs(json!([{"rule_id": "a", "match": {"env": "dev"}}, {"rule_id": "b", "match": {"env": "dev"}}])), [p("a", "b")]);
+        assert_eq!(
+            pairs(
+                json!([{"rule_id": "a", "match": {"env": "dev"}}, {"rule_id": "b", "match": {"env": "dev"}}])
+            ),
+            [p("a", "b")]
+        );
         assert!(pairs(json!([{"rule_id": "a", "match": {"env": "dev"}}, {"rule_id": "a", "match": {"env": "dev"}}])).is_empty());
     }
 
@@ -159,19 +186,25 @@ mod tests {
         ]))
         .is_empty());
         // A non-routing key still takes part: structurally {"team": "t"} is a subset.
-        assert_eq!(pairs(json!([
-            {"rule_id": "a", "match": {"team": "t"}},
-            {"rule_id": "b", "match": {"team": "t", "capability_id": "cap.x"}}
-        ])), [p("a", "b")]);
+        assert_eq!(
+            pairs(json!([
+                {"rule_id": "a", "match": {"team": "t"}},
+                {"rule_id": "b", "match": {"team": "t", "capability_id": "cap.x"}}
+            ])),
+            [p("a", "b")]
+        );
     }
 
     #[test]
     fn eq_operator_is_compared_structurally() {
         // {"eq": x} is no operator: only equal objects cover each other.
-        assert_eq!(pairs(json!([
-            {"rule_id": "a", "match": {"capability_id": {"eq": "cap.x"}}},
-            {"rule_id": "b", "match": {"capability_id": {"eq": "cap.x"}, "env": "dev"}}
-        ])), [p("a", "b")]);
+        assert_eq!(
+            pairs(json!([
+                {"rule_id": "a", "match": {"capability_id": {"eq": "cap.x"}}},
+                {"rule_id": "b", "match": {"capability_id": {"eq": "cap.x"}, "env": "dev"}}
+            ])),
+            [p("a", "b")]
+        );
         assert!(pairs(json!([
             {"rule_id": "a", "match": {"capability_id": {"in": ["cap.x"]}}},
             {"rule_id": "b", "match": {"capability_id": {"eq": "cap.x"}}}

@@ -59,7 +59,13 @@ impl Event {
 }
 
 /// `evt.os.task.denied`: the sole event of every deny.
-pub fn task_denied(ts: &str, ids: &Ids, code: &str, message: &str, matched_rule_id: &str) -> TelemetryEvent {
+pub fn task_denied(
+    ts: &str,
+    ids: &Ids,
+    code: &str,
+    message: &str,
+    matched_rule_id: &str,
+) -> TelemetryEvent {
     Event::new("evt.os.task.denied", Some(ts))
         .s("correlation_id", &ids.correlation_id)
         .s("tenant_id", &ids.tenant_id)
@@ -71,7 +77,14 @@ pub fn task_denied(ts: &str, ids: &Ids, code: &str, message: &str, matched_rule_
 }
 
 /// `evt.gov.blast_scored` with the effective score.
-pub fn blast_scored(ts: &str, ids: &Ids, env: Env, label: DataLabel, policy_version: &str, score: i64) -> TelemetryEvent {
+pub fn blast_scored(
+    ts: &str,
+    ids: &Ids,
+    env: Env,
+    label: DataLabel,
+    policy_version: &str,
+    score: i64,
+) -> TelemetryEvent {
     Event::new("evt.gov.blast_scored", Some(ts))
         .s("correlation_id", &ids.correlation_id)
         .s("tenant_id", &ids.tenant_id)
@@ -84,7 +97,14 @@ pub fn blast_scored(ts: &str, ids: &Ids, env: Env, label: DataLabel, policy_vers
 }
 
 /// `evt.gov.privilege_envelope.checked`.
-pub fn privilege_checked(ts: &str, ids: &Ids, env: Env, label: DataLabel, policy_version: &str, species: &str) -> TelemetryEvent {
+pub fn privilege_checked(
+    ts: &str,
+    ids: &Ids,
+    env: Env,
+    label: DataLabel,
+    policy_version: &str,
+    species: &str,
+) -> TelemetryEvent {
     Event::new("evt.gov.privilege_envelope.checked", Some(ts))
         .s("correlation_id", &ids.correlation_id)
         .s("tenant_id", &ids.tenant_id)
@@ -102,7 +122,10 @@ pub fn attestation_skipped(ids: &Ids, species: &str, env: Env) -> TelemetryEvent
         .s("correlation_id", &ids.correlation_id)
         .s("worker_species_id", species)
         .s("env", env.as_str())
-        .s("reason", "require_worker_attestation=False or hall_config=None")
+        .s(
+            "reason",
+            "require_worker_attestation=False or hall_config=None",
+        )
         .s("severity", "warn")
         .0
 }
@@ -146,7 +169,14 @@ pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
             .s("capability_id", &ids.capability_id)
             .s("decision", "ALLOW")
             .s("policy_version", r.policy_version)
-            .s("reason", if r.gated { "policy_gate_allow" } else { "no_gate_required" })
+            .s(
+                "reason",
+                if r.gated {
+                    "policy_gate_allow"
+                } else {
+                    "no_gate_required"
+                },
+            )
             .0,
     ]
 }

@@ -39,11 +39,17 @@ fn simple_rule(id: &str, decision: Value) -> Value {
 }
 
 fn router_with(rule_decision: Value, records: Value) -> Router {
-    Router::new(rules(json!([simple_rule("r1", rule_decision)])), registry(records))
+    Router::new(
+        rules(json!([simple_rule("r1", rule_decision)])),
+        registry(records),
+    )
 }
 
 fn basic_router() -> Router {
-    router_with(json!({"candidate_workers_ranked": [{"worker_species_id": "wrk.a"}]}), json!([worker("wrk.a", &[])]))
+    router_with(
+        json!({"candidate_workers_ranked": [{"worker_species_id": "wrk.a"}]}),
+        json!([worker("wrk.a", &[])]),
+    )
 }
 
 fn code(d: &RouteDecision) -> Option<&'static str> {
@@ -55,7 +61,10 @@ fn extra(d: &RouteDecision) -> &serde_json::Map<String, Value> {
 }
 
 fn event_ids(d: &RouteDecision) -> Vec<&str> {
-    d.telemetry_envelopes.iter().map(|e| e["event_id"].as_str().unwrap()).collect()
+    d.telemetry_envelopes
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -64,14 +73,32 @@ fn allowed_decision_shape() {
     assert!(!d.denied);
     assert_eq!(d.selected_worker_species_id.as_deref(), Some("wrk.a"));
     assert_eq!(d.matched_rule_id, "r1");
-    assert_eq!(d.artifact_hash.as_deref(), Some(artifact_hash(&input(json!({}))).as_str()));
-    assert_eq!(event_ids(&d), ["evt.os.task.routed", "evt.os.worker.selected", "evt.os.policy.gated"]);
+    assert_eq!(
+        d.artifact_hash.as_deref(),
+        Some(artifact_hash(&input(json!({}))).as_str())
+    );
+    assert_eq!(
+        event_ids(&d),
+        [
+            "evt.os.task.routed",
+            "evt.os.worker.selected",
+            "evt.os.policy.gated"
+        ]
+    );
     assert_eq!(d.telemetry_envelopes[2]["reason"], "no_gate_required");
     assert_eq!(d.telemetry_envelopes[0]["task_id"], "task_default");
     assert_eq!(d.decision_id.len(), 36);
     let v = serde_json::to_value(&d).unwrap();
-    assert_eq!(v.as_object().unwrap().len(), 23, "all fields are always serialized");
-    assert_eq!(serde_json::from_value::<RouteDecision>(v).unwrap(), d, "round-trips");
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        23,
+        "all fields are always serialized"
+    );
+    assert_eq!(
+        serde_json::from_value::<RouteDecision>(v).unwrap(),
+        d,
+        "round-trips"
+    );
 }
 
 #[test]
@@ -95,13 +122,18 @@ fn edge_1_catch_all_first_denies_prod_but_routes_dev() {
 
 #[test]
 fn edge_2_caller_cannot_lower_the_blast_score() {
-    let d = basic_router().decide(&input(json!({"env": "prod", "data_label": "RESTRICTED", "qos_class": "P0",
-        "request": {"egress": true}, "blast_score": 0})));
+    let d = basic_router().decide(&input(
+        json!({"env": "prod", "data_label": "RESTRICTED", "qos_class": "P0",
+        "request": {"egress": true}, "blast_score": 0}),
+    ));
     assert_eq!(code(&d), Some("DENY_REQUIRES_HUMAN"));
     assert_eq!(extra(&d)["blast_score"], 90);
     assert_eq!(extra(&d)["reason"], "REQUIRE_HUMAN_HIGH_BLAST");
     assert!(d.escalation_effective.human_required_default);
-    assert_eq!(d.escalation_effective.rationale.as_deref(), Some("REQUIRE_HUMAN_HIGH_BLAST"));
+    assert_eq!(
+        d.escalation_effective.rationale.as_deref(),
+        Some("REQUIRE_HUMAN_HIGH_BLAST")
+    );
     // The caller can raise it.
     let d = basic_router().decide(&input(json!({"env": "edge", "blast_score": 85})));
     assert_eq!(code(&d), Some("DENY_REQUIRES_HUMAN"));
@@ -118,7 +150,10 @@ fn edge_3_blast_score_range_and_type() {
     }
     let mut v = serde_json::to_value(input(json!({}))).unwrap();
     v["blast_score"] = json!(true);
-    assert_eq!(parse_route_input(&v).unwrap_err().invalid_fields, ["blast_score"]);
+    assert_eq!(
+        parse_route_input(&v).unwrap_err().invalid_fields,
+        ["blast_score"]
+    );
 }
 
 #[test]
@@ -145,33 +180,46 @@ fn gated(gate_result: [&str; 3]) -> RouteDecision {
 fn edge_5_gate_answers_are_exact() {
     let d = gated(["allow", "p.v1", "lower"]);
     assert_eq!(code(&d), Some("DENY_POLICY_GATE_INVALID_RESPONSE"));
-    assert_eq!(d.escalation_effective.rationale.as_deref(), Some("invalid_gate_response"));
+    assert_eq!(
+        d.escalation_effective.rationale.as_deref(),
+        Some("invalid_gate_response")
+    );
     assert!(d.deny_reason_if_denied.unwrap().message.contains("'allow'"));
     let d = gated(["REQUIRE_HUMAN", "p.v1", "needs review"]);
     assert_eq!(code(&d), Some("DENY_REQUIRES_HUMAN_APPROVAL"));
     assert_eq!(extra(&d)["supervisor_required"], true);
     assert_eq!(extra(&d)["policy_version"], "p.v1");
-    assert_eq!(d.escalation_effective.rationale.as_deref(), Some("needs review"));
+    assert_eq!(
+        d.escalation_effective.rationale.as_deref(),
+        Some("needs review")
+    );
     assert!(d.escalation_effective.human_required_default);
     let d = gated(["DENY", "p.v1", "no"]);
     assert_eq!(code(&d), Some("DENY_POLICY_GATE"));
     assert_eq!(extra(&d)["reason"], "no");
     let d = gated(["__RAISE__", "p", "r"]);
     assert_eq!(code(&d), Some("DENY_INTERNAL_ERROR"));
-    assert_eq!(d.escalation_effective.rationale.as_deref(), Some("r"), "rule escalation unmodified");
+    assert_eq!(
+        d.escalation_effective.rationale.as_deref(),
+        Some("r"),
+        "rule escalation unmodified"
+    );
     let d = gated(["ALLOW", "p.v7", "fine"]);
     assert!(!d.denied);
     assert_eq!(d.telemetry_envelopes[2]["reason"], "policy_gate_allow");
     assert_eq!(d.telemetry_envelopes[2]["policy_version"], "p.v7");
     assert_eq!(d.telemetry_envelopes[0]["policy_version"], "p.v7");
     // No gate configured at all.
-    let d = router_with(json!({"escalation": {"policy_gate": true}}), json!([])).decide(&input(json!({})));
+    let d = router_with(json!({"escalation": {"policy_gate": true}}), json!([]))
+        .decide(&input(json!({})));
     assert_eq!(code(&d), Some("DENY_POLICY_GATE_UNCONFIGURED"));
 }
 
 #[test]
 fn edge_6_matching_precedes_the_correlation_check() {
-    let d = basic_router().decide(&input(json!({"correlation_id": "  ", "capability_id": "cap.none"})));
+    let d = basic_router().decide(&input(
+        json!({"correlation_id": "  ", "capability_id": "cap.none"}),
+    ));
     assert_eq!(code(&d), Some("DENY_NO_MATCHING_RULE"));
     let d = basic_router().decide(&input(json!({"correlation_id": "  "})));
     assert_eq!(code(&d), Some("DENY_MISSING_CORRELATION_ID"));
@@ -186,12 +234,27 @@ fn edge_7_candidate_walk() {
     );
     let d = r.decide(&input(json!({})));
     assert_eq!(d.selected_worker_species_id.as_deref(), Some("B"));
-    let got: Vec<(&str, Option<&str>)> =
-        d.candidate_workers_ranked.iter().map(|c| (c.worker_species_id.as_str(), c.skip_reason.as_deref())).collect();
-    assert_eq!(got, [("A", Some("unavailable")), ("__missing__", Some("unavailable")), ("B", None), ("C", Some("already_selected"))]);
+    let got: Vec<(&str, Option<&str>)> = d
+        .candidate_workers_ranked
+        .iter()
+        .map(|c| (c.worker_species_id.as_str(), c.skip_reason.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("A", Some("unavailable")),
+            ("__missing__", Some("unavailable")),
+            ("B", None),
+            ("C", Some("already_selected"))
+        ]
+    );
     assert_eq!(d.candidate_workers_ranked[0].score_hint, Some(0.9));
     // None available: the deny carries the list.
-    let d = router_with(json!({"candidate_workers_ranked": [{"worker_species_id": "A"}]}), json!([])).decide(&input(json!({})));
+    let d = router_with(
+        json!({"candidate_workers_ranked": [{"worker_species_id": "A"}]}),
+        json!([]),
+    )
+    .decide(&input(json!({})));
     assert_eq!(code(&d), Some("DENY_NO_AVAILABLE_WORKER"));
     assert_eq!(d.candidate_workers_ranked.len(), 1);
 }
@@ -205,7 +268,10 @@ fn attested(registered: Option<&str>, current: Option<&str>) -> RouteDecision {
         hashes.current.insert("wrk.a".into(), h.into());
     }
     basic_router()
-        .with_hall_config(Some(HallConfig { require_worker_attestation: true, ..HallConfig::default() }))
+        .with_hall_config(Some(HallConfig {
+            require_worker_attestation: true,
+            ..HallConfig::default()
+        }))
         .with_worker_hashes(Arc::new(hashes))
         .decide(&input(json!({"env": "prod"})))
 }
@@ -223,7 +289,10 @@ fn edge_8_attestation() {
     assert!(d.worker_attestation_checked);
     assert_eq!(d.worker_attestation_valid, Some(false));
     let text = serde_json::to_string(&d).unwrap();
-    assert!(!text.contains(H1) && !text.contains(H2), "hashes are never revealed");
+    assert!(
+        !text.contains(H1) && !text.contains(H2),
+        "hashes are never revealed"
+    );
     let d = attested(Some(H1), Some(H1));
     assert!(!d.denied);
     assert!(d.worker_attestation_checked);
@@ -231,14 +300,20 @@ fn edge_8_attestation() {
     assert!(!event_ids(&d).contains(&"evt.os.worker.attestation_skipped"));
     // Required but no hash sources.
     let d = basic_router()
-        .with_hall_config(Some(HallConfig { require_worker_attestation: true, ..HallConfig::default() }))
+        .with_hall_config(Some(HallConfig {
+            require_worker_attestation: true,
+            ..HallConfig::default()
+        }))
         .decide(&input(json!({})));
     assert_eq!(code(&d), Some("DENY_ATTESTATION_UNCONFIGURED"));
     assert!(!d.worker_attestation_checked);
     // Not required in prod: allowed with a warning event.
     let d = basic_router().decide(&input(json!({"env": "prod"})));
     assert_eq!(event_ids(&d)[1], "evt.os.worker.attestation_skipped");
-    assert!(d.telemetry_envelopes[1].get("timestamp").is_none() && d.telemetry_envelopes[1].get("tenant_id").is_none());
+    assert!(
+        d.telemetry_envelopes[1].get("timestamp").is_none()
+            && d.telemetry_envelopes[1].get("tenant_id").is_none()
+    );
 }
 
 #[test]
@@ -247,7 +322,9 @@ fn edge_9_telemetry_ids_are_sanitized_decision_ids_are_not() {
     let d = basic_router().decide(&inp);
     assert_eq!(d.correlation_id, "a\nb");
     assert_eq!(d.telemetry_envelopes[0]["correlation_id"], "ab");
-    assert!(String::from_utf8(artifact_preimage(&inp)).unwrap().contains(r#""correlation_id": "a\nb""#));
+    assert!(String::from_utf8(artifact_preimage(&inp))
+        .unwrap()
+        .contains(r#""correlation_id": "a\nb""#));
     let d = basic_router().decide(&input(json!({"capability_id": "cap.\u{7f}y"})));
     assert_eq!(d.capability_id, "cap.\u{7f}y");
     assert_eq!(d.telemetry_envelopes[0]["capability_id"], "cap.y");
@@ -257,18 +334,26 @@ fn edge_9_telemetry_ids_are_sanitized_decision_ids_are_not() {
 fn edge_10_artifact_hash_uses_python_float_and_ascii_forms() {
     let inp = input(json!({"request": {"x": "é", "f": 1e-05}}));
     let pre = String::from_utf8(artifact_preimage(&inp)).unwrap();
-    assert!(pre.contains(r#""request": {"f": 1e-05, "x": "\u00e9"}"#), "{pre}");
+    assert!(
+        pre.contains(r#""request": {"f": 1e-05, "x": "\u00e9"}"#),
+        "{pre}"
+    );
 }
 
 #[test]
 fn edge_12_non_list_in_is_rejected_at_load() {
-    let err = RuleSet::from_json(&json!({"rules": [{"rule_id": "r", "match": {"capability_id": {"in": "abc"}}}]})).unwrap_err();
+    let err = RuleSet::from_json(
+        &json!({"rules": [{"rule_id": "r", "match": {"capability_id": {"in": "abc"}}}]}),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("match.capability_id.in"), "{err}");
 }
 
 #[test]
 fn edge_13_dry_run_marks_decision_and_every_event() {
-    let d = basic_router().decide(&input(json!({"dry_run": true, "capability_id": "cap.none"})));
+    let d = basic_router().decide(&input(
+        json!({"dry_run": true, "capability_id": "cap.none"}),
+    ));
     assert!(d.denied && d.dry_run);
     assert_eq!(d.telemetry_envelopes.len(), 1);
     assert_eq!(d.telemetry_envelopes[0]["dry_run"], true);
@@ -276,7 +361,12 @@ fn edge_13_dry_run_marks_decision_and_every_event() {
     assert!(!d.denied && d.dry_run && d.artifact_hash.is_some());
     assert!(d.telemetry_envelopes.iter().all(|e| e["dry_run"] == true));
     let d = basic_router().decide(&input(json!({})));
-    assert!(d.telemetry_envelopes.iter().all(|e| e.get("dry_run").is_none()), "no key without dry-run");
+    assert!(
+        d.telemetry_envelopes
+            .iter()
+            .all(|e| e.get("dry_run").is_none()),
+        "no key without dry-run"
+    );
 }
 
 #[test]
@@ -286,19 +376,33 @@ fn edge_14_injected_clock_and_ids() {
         .with_id_source(Arc::new(SequentialIds::default()))
         .decide(&input(json!({})));
     assert_eq!(d.timestamp, "2026-02-26T10:11:12+00:00");
-    assert_eq!(d.telemetry_envelopes[0]["timestamp"], "2026-02-26T10:11:12+00:00");
+    assert_eq!(
+        d.telemetry_envelopes[0]["timestamp"],
+        "2026-02-26T10:11:12+00:00"
+    );
     assert_eq!(d.decision_id, "00000000-0000-4000-8000-000000000001");
 }
 
 #[test]
 fn pre_routing_checks() {
-    let hall = HallConfig { require_signatory: true, allowed_tenants: vec!["acme".into()], ..HallConfig::default() };
-    let d = basic_router().with_hall_config(Some(hall.clone())).decide(&input(json!({"tenant_id": "evil"})));
+    let hall = HallConfig {
+        require_signatory: true,
+        allowed_tenants: vec!["acme".into()],
+        ..HallConfig::default()
+    };
+    let d = basic_router()
+        .with_hall_config(Some(hall.clone()))
+        .decide(&input(json!({"tenant_id": "evil"})));
     assert_eq!(code(&d), Some("DENY_UNKNOWN_TENANT"));
     assert_eq!(extra(&d)["tenant_id"], "evil");
     assert_eq!(d.matched_rule_id, "PRE_ROUTING");
     assert_eq!(d.telemetry_envelopes[0]["deny_code"], "DENY_UNKNOWN_TENANT");
-    assert!(!basic_router().with_hall_config(Some(hall)).decide(&input(json!({}))).denied);
+    assert!(
+        !basic_router()
+            .with_hall_config(Some(hall))
+            .decide(&input(json!({})))
+            .denied
+    );
 }
 
 #[test]
@@ -307,13 +411,30 @@ fn required_controls_and_floors() {
         "required_controls_suggested": ["ctrl.b", "ctrl.a", "ctrl.c"], "preconditions": {"deny_if_missing_required_controls": false, "must_have_correlation_id": false}});
     let r = router_with(decision, json!([worker("wrk.a", &["ctrl.b"])]));
     let d = r.decide(&input(json!({})));
-    assert_eq!(code(&d), Some("DENY_MISSING_REQUIRED_CONTROLS"), "no config: the floor stays on");
+    assert_eq!(
+        code(&d),
+        Some("DENY_MISSING_REQUIRED_CONTROLS"),
+        "no config: the floor stays on"
+    );
     assert_eq!(extra(&d)["missing"], json!(["ctrl.a", "ctrl.c"]));
-    assert_eq!(d.required_controls_effective, ["ctrl.a", "ctrl.b", "ctrl.c"]);
+    assert_eq!(
+        d.required_controls_effective,
+        ["ctrl.a", "ctrl.b", "ctrl.c"]
+    );
     assert!(!d.preconditions_checked.deny_if_missing_required_controls);
-    let floors_off = HallConfig { enforce_required_controls: false, enforce_correlation_id: false, ..HallConfig::default() };
-    let d = r.clone().with_hall_config(Some(floors_off)).decide(&input(json!({"correlation_id": ""})));
-    assert!(!d.denied, "an explicit config lets the rule relax both checks");
+    let floors_off = HallConfig {
+        enforce_required_controls: false,
+        enforce_correlation_id: false,
+        ..HallConfig::default()
+    };
+    let d = r
+        .clone()
+        .with_hall_config(Some(floors_off))
+        .decide(&input(json!({"correlation_id": ""})));
+    assert!(
+        !d.denied,
+        "an explicit config lets the rule relax both checks"
+    );
 }
 
 #[test]
@@ -324,7 +445,10 @@ fn privilege_envelope_step() {
     let reg = registry(json!([rec]));
     let r = Router::new(rules(json!([simple_rule("r1", decision)])), reg.clone());
     let prod_restricted = input(json!({"env": "prod", "data_label": "RESTRICTED"}));
-    assert_eq!(code(&r.decide(&prod_restricted)), Some("DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED"));
+    assert_eq!(
+        code(&r.decide(&prod_restricted)),
+        Some("DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED")
+    );
     let mut reg2 = (*reg).clone();
     reg2.set_egress_allowlist(Env::Prod, vec!["api.x".into()]);
     let reg2 = Arc::new(reg2);
@@ -343,8 +467,16 @@ fn conformance_check_mode() {
     let d = basic_router().decide(&input(json!({})));
     assert!(ConformanceSpec::default().validate(&d).is_ok());
     let mut broken = d.clone();
-    broken.telemetry_envelopes.retain(|e| e["event_id"] != "evt.os.worker.selected");
+    broken
+        .telemetry_envelopes
+        .retain(|e| e["event_id"] != "evt.os.worker.selected");
     broken.telemetry_envelopes[0].insert("qos_class".into(), Value::Null);
     let err = ConformanceSpec::default().validate(&broken).unwrap_err();
-    assert_eq!(err.telemetry_errors, ["event_missing_dimensions:evt.os.task.routed", "missing_required_event:evt.os.worker.selected"]);
+    assert_eq!(
+        err.telemetry_errors,
+        [
+            "event_missing_dimensions:evt.os.task.routed",
+            "missing_required_event:evt.os.worker.selected"
+        ]
+    );
 }

@@ -20,5 +20,10 @@ fn all_route_vectors_pass() {
         }
     }
     assert_eq!(count, 300, "the public vector file has 300 scenarios");
-    assert!(failures.is_empty(), "{} of {count} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
