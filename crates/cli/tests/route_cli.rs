@@ -17,14 +17,30 @@ fn proctor() -> Command {
 }
 
 fn lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out).lines().map(|l| serde_json::from_str(l).expect("every output line is JSON")).collect()
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect()
 }
 
-const EXAMPLES: [&str; 4] = ["--rules", "examples/rules.json", "--registry", "examples/registry"];
+const EXAMPLES: [&str; 4] = [
+    "--rules",
+    "examples/rules.json",
+    "--registry",
+    "examples/registry",
+];
 
 #[test]
 fn quick_start_routes_the_example_input() {
-    let out = proctor().arg("route").args(EXAMPLES).args(["--input", "examples/input.json"]).assert().success().get_output().stdout.clone();
+    let out = proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .args(["--input", "examples/input.json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let d = &lines(&out)[0];
     assert_eq!(d["denied"], false);
     assert_eq!(d["selected_worker_species_id"], "wrk.doc.summarizer");
@@ -37,7 +53,16 @@ fn short_form_uses_defaults_and_generates_a_correlation_id() {
     let out = proctor()
         .arg("route")
         .args(EXAMPLES)
-        .args(["--cap", "cap.doc.summarize", "--env", "dev", "--data-label", "INTERNAL", "--tenant", "acme"])
+        .args([
+            "--cap",
+            "cap.doc.summarize",
+            "--env",
+            "dev",
+            "--data-label",
+            "INTERNAL",
+            "--tenant",
+            "acme",
+        ])
         .assert()
         .success()
         .get_output()
@@ -73,13 +98,24 @@ fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
     let text = format!("{good}\n{{not json\n\n{invalid}\n{prod}\n");
     let file = dir.path().join("in.jsonl");
     fs::write(&file, text).unwrap();
-    let out = proctor().arg("route").args(EXAMPLES).arg("--input").arg(&file).assert().code(3).get_output().clone();
+    let out = proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .arg("--input")
+        .arg(&file)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
     let got = lines(&out.stdout);
     assert_eq!(got.len(), 4, "one output line per non-blank input line");
     assert_eq!(got[0]["denied"], false);
     assert_eq!(got[1]["error"]["code"], "invalid_json");
     assert_eq!(got[1]["error"]["line"], 2);
-    assert_eq!(got[2]["error"]["invalid_fields"], serde_json::json!(["qos_class"]));
+    assert_eq!(
+        got[2]["error"]["invalid_fields"],
+        serde_json::json!(["qos_class"])
+    );
     assert_eq!(got[3]["matched_rule_id"], "rr_doc_summarize_prod");
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 input line(s) could not be parsed"));
 }
@@ -87,7 +123,16 @@ fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
 #[test]
 fn stdin_and_multiline_documents() {
     let pretty = fs::read_to_string(root().join("examples/input.json")).unwrap();
-    let out = proctor().arg("route").args(EXAMPLES).args(["--input", "-"]).write_stdin(pretty).assert().success().get_output().stdout.clone();
+    let out = proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .args(["--input", "-"])
+        .write_stdin(pretty)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(lines(&out).len(), 1);
 }
 
@@ -95,7 +140,11 @@ fn stdin_and_multiline_documents() {
 fn bad_rules_file_is_bad_input_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.json");
-    fs::write(&rules, r#"{"rules": [{"rule_id": "ok"}, {"rule_id": "bad", "match": {"env": {"in": "prod"}}}]}"#).unwrap();
+    fs::write(
+        &rules,
+        r#"{"rules": [{"rule_id": "ok"}, {"rule_id": "bad", "match": {"env": {"in": "prod"}}}]}"#,
+    )
+    .unwrap();
     proctor()
         .arg("route")
         .arg("--rules")
@@ -104,15 +153,38 @@ fn bad_rules_file_is_bad_input_naming_the_problem() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("rule #1 (\"bad\"): match.env.in"));
-    proctor().args(["rules", "check"]).arg(&rules).assert().code(3).stderr(predicate::str::contains("match.env.in"));
+    proctor()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("match.env.in"));
     fs::write(&rules, "{").unwrap();
-    proctor().args(["rules", "check"]).arg(&rules).assert().code(3).stderr(predicate::str::contains("not valid JSON"));
-    proctor().args(["route", "--rules", "/nonexistent/rules.json", "--input", "-"]).assert().code(3);
+    proctor()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not valid JSON"));
+    proctor()
+        .args([
+            "route",
+            "--rules",
+            "/nonexistent/rules.json",
+            "--input",
+            "-",
+        ])
+        .assert()
+        .code(3);
 }
 
 #[test]
 fn rules_check_reports_shadowed_rules_with_both_ids() {
-    proctor().args(["rules", "check", "examples/rules.json"]).assert().success().stdout(predicate::str::contains("4 rule(s), valid"));
+    proctor()
+        .args(["rules", "check", "examples/rules.json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 rule(s), valid"));
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.json");
     fs::write(&rules, r#"{"rules": [{"rule_id": "catch_all", "match": {}}, {"rule_id": "specific", "match": {"capability_id": "cap.x"}}]}"#).unwrap();
@@ -121,7 +193,9 @@ fn rules_check_reports_shadowed_rules_with_both_ids() {
         .arg(&rules)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("rule \"specific\" is shadowed by rule \"catch_all\""))
+        .stdout(predicate::str::contains(
+            "rule \"specific\" is shadowed by rule \"catch_all\"",
+        ))
         .stderr(predicate::str::contains("DENY_SHADOW_RULES_DETECTED"));
 }
 
@@ -131,12 +205,28 @@ fn workers_check_scores_records() {
         .args(["workers", "check", "examples/registry"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("org.acme.doc-summarizer (wrk.doc.summarizer): WCP-Full"))
-        .stdout(predicate::str::contains("missing for WCP-Standard: ctrl.pol.default_deny"));
-    proctor().args(["workers", "check", "examples/registry", "--require", "full"]).assert().code(1);
-    let out = proctor().args(["workers", "check", "examples/registry", "--json"]).assert().success().get_output().stdout.clone();
+        .stdout(predicate::str::contains(
+            "org.acme.doc-summarizer (wrk.doc.summarizer): WCP-Full",
+        ))
+        .stdout(predicate::str::contains(
+            "missing for WCP-Standard: ctrl.pol.default_deny",
+        ));
+    proctor()
+        .args(["workers", "check", "examples/registry", "--require", "full"])
+        .assert()
+        .code(1);
+    let out = proctor()
+        .args(["workers", "check", "examples/registry", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(lines(&out)[1]["achieved_level"], "WCP-Basic");
-    proctor().args(["workers", "check", "/nonexistent"]).assert().code(3);
+    proctor()
+        .args(["workers", "check", "/nonexistent"])
+        .assert()
+        .code(3);
 }
 
 #[test]
@@ -150,7 +240,12 @@ fn conformance_run_passes_every_public_vector() {
 
 #[test]
 fn conformance_run_reports_mismatches() {
-    let first = fs::read_to_string(root().join("tests/vectors/route.jsonl")).unwrap().lines().next().unwrap().to_string();
+    let first = fs::read_to_string(root().join("tests/vectors/route.jsonl"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     let mut v: Value = serde_json::from_str(&first).unwrap();
     v["expected"]["matched_rule_id"] = "something_else".into();
     let dir = tempfile::tempdir().unwrap();
@@ -161,7 +256,9 @@ fn conformance_run_reports_mismatches() {
         .arg(&file)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("FAIL public-20261125-00000: matched_rule_id: expected \"something_else\""))
+        .stdout(predicate::str::contains(
+            "FAIL public-20261125-00000: matched_rule_id: expected \"something_else\"",
+        ))
         .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
 }
 
@@ -170,7 +267,14 @@ fn conformance_decide_answers_every_line() {
     let vectors = fs::read_to_string(root().join("tests/vectors/route.jsonl")).unwrap();
     let some: Vec<&str> = vectors.lines().take(40).collect();
     let input = format!("{}\nnot a scenario\n", some.join("\n"));
-    let out = proctor().args(["conformance", "decide"]).write_stdin(input).assert().success().get_output().stdout.clone();
+    let out = proctor()
+        .args(["conformance", "decide"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let got = lines(&out);
     assert_eq!(got.len(), 41);
     assert_eq!(got[40]["scenario_valid"], false);

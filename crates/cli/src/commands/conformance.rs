@@ -60,7 +60,8 @@ fn decide() -> CliResult {
 }
 
 fn run_file(file: &PathBuf) -> CliResult {
-    let f = std::fs::File::open(file).map_err(|e| CliError::bad_input(format!("{}: {e}", file.display())))?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", file.display())))?;
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut passed, mut failed) = (0usize, 0usize);
     for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -90,5 +91,9 @@ fn run_file(file: &PathBuf) -> CliResult {
     }
     writeln!(out, "{passed} passed, {failed} failed").map_err(io_error)?;
     out.flush().map_err(io_error)?;
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

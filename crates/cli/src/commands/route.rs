@@ -11,7 +11,10 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use wcp::{parse_route_input, DeclarativeGate, HallConfig, IdSource, Registry, RouteDecision, RouteInput, Router, RuleSet, UuidV4Ids};
+use wcp::{
+    parse_route_input, DeclarativeGate, HallConfig, IdSource, Registry, RouteDecision, RouteInput,
+    Router, RuleSet, UuidV4Ids,
+};
 
 const ROUTE_HELP: &str = "\
 Examples:
@@ -46,7 +49,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub policy_gate: Option<PathBuf>,
     /// Requests: a RouteInput JSON file or JSONL, `-` for stdin.
-    #[arg(long, value_name = "FILE|-", conflicts_with = "cap", required_unless_present = "cap")]
+    #[arg(
+        long,
+        value_name = "FILE|-",
+        conflicts_with = "cap",
+        required_unless_present = "cap"
+    )]
     pub input: Option<String>,
     #[command(flatten)]
     pub short: ShortForm,
@@ -91,11 +99,17 @@ pub fn run(args: Args) -> CliResult {
             write_line(&mut out, &decide(&router, &input))?;
             0
         }
-        (None, None) => return Err(CliError::usage("give --input FILE|- or --cap CAPABILITY_ID")),
+        (None, None) => {
+            return Err(CliError::usage(
+                "give --input FILE|- or --cap CAPABILITY_ID",
+            ))
+        }
     };
     out.flush().map_err(io_error)?;
     if bad_lines > 0 {
-        return Err(CliError::bad_input(format!("{bad_lines} input line(s) could not be parsed (see their error objects)")));
+        return Err(CliError::bad_input(format!(
+            "{bad_lines} input line(s) could not be parsed (see their error objects)"
+        )));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -108,16 +122,26 @@ pub fn decide(router: &Router, input: &RouteInput) -> RouteDecision {
 fn build_router(args: &Args) -> Result<Router, CliError> {
     let rules = load_rules(&args.rules)?;
     for w in rules.shadow_warnings() {
-        eprintln!("proctor: warning: rule {:?} shadows {:?}: prod/edge requests will be denied ({})", w.shadower, w.shadowed, w.reason);
+        eprintln!(
+            "proctor: warning: rule {:?} shadows {:?}: prod/edge requests will be denied ({})",
+            w.shadower, w.shadowed, w.reason
+        );
     }
     let registry = Arc::new(match &args.registry {
         Some(dir) => load_registry(dir)?,
         None => Registry::new(),
     });
-    let hall = args.hall_config.as_deref().map(load_hall_config).transpose()?;
-    let mut router = Router::new(Arc::new(rules), registry.clone()).with_hall_config(hall).with_privilege_policy(registry);
+    let hall = args
+        .hall_config
+        .as_deref()
+        .map(load_hall_config)
+        .transpose()?;
+    let mut router = Router::new(Arc::new(rules), registry.clone())
+        .with_hall_config(hall)
+        .with_privilege_policy(registry);
     if let Some(path) = &args.policy_gate {
-        let gate = DeclarativeGate::from_json(&read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+        let gate = DeclarativeGate::from_json(&read_json(path)?)
+            .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
         router = router.with_policy_gate(Arc::new(gate));
     }
     Ok(router)
@@ -125,7 +149,8 @@ fn build_router(args: &Args) -> Result<Router, CliError> {
 
 /// Reads and validates a rules file.
 pub(crate) fn load_rules(path: &Path) -> Result<RuleSet, CliError> {
-    RuleSet::from_json(&read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
+    RuleSet::from_json(&read_json(path)?)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
 }
 
 /// Enrolls every `*.json` record of a directory in sorted filename order. Unreadable or
@@ -149,8 +174,11 @@ pub(crate) fn load_registry(dir: &Path) -> Result<Registry, CliError> {
 }
 
 /// The `*.json` files of a directory (sorted) with their parsed contents or the read error.
-pub(crate) fn read_record_dir(dir: &Path) -> Result<Vec<(PathBuf, Result<Value, String>)>, CliError> {
-    let entries = fs::read_dir(dir).map_err(|e| CliError::bad_input(format!("registry directory {}: {e}", dir.display())))?;
+pub(crate) fn read_record_dir(
+    dir: &Path,
+) -> Result<Vec<(PathBuf, Result<Value, String>)>, CliError> {
+    let entries = fs::read_dir(dir)
+        .map_err(|e| CliError::bad_input(format!("registry directory {}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -160,20 +188,26 @@ pub(crate) fn read_record_dir(dir: &Path) -> Result<Vec<(PathBuf, Result<Value, 
     Ok(paths
         .into_iter()
         .map(|p| {
-            let parsed = fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| format!("not valid JSON: {e}")));
+            let parsed = fs::read_to_string(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("not valid JSON: {e}")));
             (p, parsed)
         })
         .collect())
 }
 
 fn load_hall_config(path: &Path) -> Result<HallConfig, CliError> {
-    serde_json::from_value(read_json(path)?).map_err(|e| CliError::bad_input(format!("{}: not a valid hall config: {e}", path.display())))
+    serde_json::from_value(read_json(path)?).map_err(|e| {
+        CliError::bad_input(format!("{}: not a valid hall config: {e}", path.display()))
+    })
 }
 
 /// Reads a JSON file; unreadable or malformed files are bad input (exit 3).
 pub(crate) fn read_json(path: &Path) -> Result<Value, CliError> {
-    let text = fs::read_to_string(path).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| CliError::bad_input(format!("{}: not valid JSON: {e}", path.display())))
+    let text = fs::read_to_string(path)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::bad_input(format!("{}: not valid JSON: {e}", path.display())))
 }
 
 fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
@@ -186,7 +220,11 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
 
 /// Decides every request of a JSON document or a JSONL stream; returns the number of lines
 /// that could not be parsed.
-fn route_stream(router: &Router, mut reader: Box<dyn BufRead>, out: &mut impl Write) -> Result<usize, CliError> {
+fn route_stream(
+    router: &Router,
+    mut reader: Box<dyn BufRead>,
+    out: &mut impl Write,
+) -> Result<usize, CliError> {
     let mut line = String::new();
     let mut number = 0;
     // Skip leading blank lines to find the first request.
@@ -228,20 +266,33 @@ fn route_stream(router: &Router, mut reader: Box<dyn BufRead>, out: &mut impl Wr
 }
 
 /// Blank lines are skipped; anything else produces exactly one output line.
-fn decide_line(router: &Router, text: &str, number: usize, out: &mut impl Write) -> Result<usize, CliError> {
+fn decide_line(
+    router: &Router,
+    text: &str,
+    number: usize,
+    out: &mut impl Write,
+) -> Result<usize, CliError> {
     if text.trim().is_empty() {
         return Ok(0);
     }
     match serde_json::from_str::<Value>(text) {
         Ok(v) => decide_value(router, &v, number, out),
         Err(e) => {
-            write_line(out, &json!({"error": {"code": "invalid_json", "line": number, "message": format!("not valid JSON: {e}")}}))?;
+            write_line(
+                out,
+                &json!({"error": {"code": "invalid_json", "line": number, "message": format!("not valid JSON: {e}")}}),
+            )?;
             Ok(1)
         }
     }
 }
 
-fn decide_value(router: &Router, v: &Value, number: usize, out: &mut impl Write) -> Result<usize, CliError> {
+fn decide_value(
+    router: &Router,
+    v: &Value,
+    number: usize,
+    out: &mut impl Write,
+) -> Result<usize, CliError> {
     match parse_route_input(v) {
         Ok(input) => {
             write_line(out, &decide(router, &input))?;
@@ -256,7 +307,8 @@ fn decide_value(router: &Router, v: &Value, number: usize, out: &mut impl Write)
 }
 
 fn write_line(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+    serde_json::to_writer(&mut *out, value)
+        .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
     out.write_all(b"\n").map_err(io_error)
 }
 
@@ -266,7 +318,8 @@ fn io_error(e: io::Error) -> CliError {
 
 fn short_form_input(s: &ShortForm) -> Result<RouteInput, CliError> {
     let request: Value = match &s.request {
-        Some(text) => serde_json::from_str(text).map_err(|e| CliError::usage(format!("--request: not valid JSON: {e}")))?,
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| CliError::usage(format!("--request: not valid JSON: {e}")))?,
         None => json!({}),
     };
     let v = json!({

@@ -30,7 +30,10 @@ pub fn run(cmd: Command) -> CliResult {
     let warnings = rules.shadow_warnings();
     println!("{}: {} rule(s), valid", file.display(), rules.rules().len());
     for w in warnings {
-        println!("shadowed: rule {:?} is shadowed by rule {:?}: {}", w.shadowed, w.shadower, w.reason);
+        println!(
+            "shadowed: rule {:?} is shadowed by rule {:?}: {}",
+            w.shadowed, w.shadower, w.reason
+        );
     }
     if warnings.is_empty() {
         return Ok(ExitCode::SUCCESS);

@@ -47,7 +47,10 @@ pub fn run(args: Args) -> CliResult {
     let records = read_record_dir(&args.dir)?;
     let (mut unreadable, mut below) = (0, 0);
     for (path, record) in records {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -57,12 +60,16 @@ pub fn run(args: Args) -> CliResult {
             }
         };
         let report = check_worker(&record);
-        if args.require.is_some_and(|r| report.achieved_level < Level::from(r)) {
+        if args
+            .require
+            .is_some_and(|r| report.achieved_level < Level::from(r))
+        {
             below += 1;
         }
         let next = report.next_level();
         if args.json {
-            let (next_level, missing) = next.map_or((None, Vec::new()), |(l, m)| (Some(l.as_str()), m));
+            let (next_level, missing) =
+                next.map_or((None, Vec::new()), |(l, m)| (Some(l.as_str()), m));
             println!(
                 "{}",
                 json!({"file": name, "worker_id": report.worker_id, "worker_species_id": report.worker_species_id,
@@ -70,17 +77,28 @@ pub fn run(args: Args) -> CliResult {
             );
             continue;
         }
-        println!("{name}: {} ({}): {}", report.worker_id, report.worker_species_id, report.achieved_level.as_str());
+        println!(
+            "{name}: {} ({}): {}",
+            report.worker_id,
+            report.worker_species_id,
+            report.achieved_level.as_str()
+        );
         match next {
-            Some((level, missing)) => println!("  missing for {}: {}", level.as_str(), missing.join("; ")),
+            Some((level, missing)) => {
+                println!("  missing for {}: {}", level.as_str(), missing.join("; "))
+            }
             None => println!("  highest level reached"),
         }
     }
     if unreadable > 0 {
-        return Err(CliError::bad_input(format!("{unreadable} record file(s) could not be read")));
+        return Err(CliError::bad_input(format!(
+            "{unreadable} record file(s) could not be read"
+        )));
     }
     if below > 0 {
-        return Err(CliError::check_failed(format!("{below} record(s) below the required level")));
+        return Err(CliError::check_failed(format!(
+            "{below} record(s) below the required level"
+        )));
     }
     Ok(ExitCode::SUCCESS)
 }
