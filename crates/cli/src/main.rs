@@ -41,6 +41,13 @@ enum Command {
     /// Check the router against WCP conformance scenarios.
     #[command(subcommand)]
     Conformance(commands::conformance::Command),
+    /// Browse, export and import the decision ledger.
+    #[command(subcommand)]
+    Decisions(commands::decisions::Command),
+    /// Show everything recorded under one correlation id, in order.
+    Trace(commands::trace::Args),
+    /// Check the ledger's hash chain; names the first bad record.
+    VerifyLog(commands::verify_log::Args),
     /// Hash, sign and verify worker packages (attestation).
     #[command(subcommand)]
     Attest(commands::attest::Command),
@@ -56,6 +63,9 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Workers(cmd) => commands::workers::run(cmd),
         Command::Conformance(cmd) => commands::conformance::run(cmd),
+        Command::Decisions(cmd) => commands::decisions::run(cmd),
+        Command::Trace(args) => commands::trace::run(args),
+        Command::VerifyLog(args) => commands::verify_log::run(args),
         Command::Attest(cmd) => commands::attest::run(cmd),
         Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Serve(args) => commands::serve::run(args),

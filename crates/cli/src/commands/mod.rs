@@ -3,11 +3,14 @@
 pub mod attest;
 pub mod client;
 pub mod conformance;
+pub mod decisions;
 pub mod enroll;
 pub mod heartbeat;
 pub mod keys;
 pub mod route;
 pub mod rules;
 pub mod serve;
+pub mod trace;
+pub mod verify_log;
 pub mod workers;
 pub mod workers_check;

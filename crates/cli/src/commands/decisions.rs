@@ -1,0 +1,467 @@
+//! `proctor decisions list|show|export|import|prune`: browse, audit and export the decision
+//! ledger. Also holds what `trace` and `verify-log` share: the `--db` flag, the history
+//! filter flags and the mapping of ledger errors to exit codes.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use ledger::{
+    Filter, Format, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions, PageRequest,
+    SqliteBackend, StoredDecision,
+};
+
+use crate::exit::{CliError, CliResult};
+
+const DECISIONS_HELP: &str = "\
+The ledger file is --db PATH, else $PROCTOR_DB, else the per-user data dir
+(e.g. ~/.local/share/proctor/ledger.db on Linux).
+
+Exit codes:
+  0  success
+  1  `show`: no decision with that id
+  2  bad flags, a malformed --cursor or --since/--until
+  3  the ledger file is missing, not a ledger, from a newer proctor, or an import line is invalid
+  4  the database could not be read or written (locked, full, corrupt)";
+
+#[derive(clap::Subcommand)]
+#[command(after_help = DECISIONS_HELP)]
+pub enum Command {
+    /// List decisions, newest first, one page at a time.
+    List(ListArgs),
+    /// Show one decision by its decision_id.
+    Show(ShowArgs),
+    /// Export every matching decision as CSV or JSONL (newest first).
+    Export(ExportArgs),
+    /// Record RouteDecision JSON lines from a file ("-" for stdin) in the ledger.
+    Import(ImportArgs),
+    /// Remove decisions older than N days, keeping a checkpoint so the rest still verifies.
+    Prune(PruneArgs),
+}
+
+/// `--db`, shared by every ledger command.
+#[derive(clap::Args, Debug)]
+pub struct DbArg {
+    /// The ledger file [default: the per-user data dir, e.g. ~/.local/share/proctor/ledger.db].
+    #[arg(long, value_name = "PATH", env = ledger::DB_ENV)]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArg {
+    pub fn path(&self) -> Result<PathBuf, CliError> {
+        self.db
+            .clone()
+            .or_else(ledger::default_path)
+            .ok_or_else(|| {
+                CliError::usage(
+                    "no data directory on this system: pass --db PATH or set PROCTOR_DB",
+                )
+            })
+    }
+
+    /// Open for reading only: readers never create or migrate a ledger.
+    pub fn open_read_only(&self) -> Result<SqliteBackend, CliError> {
+        SqliteBackend::open(self.path()?, OpenOptions::read_only()).map_err(ledger_error)
+    }
+}
+
+/// History filters, shared by `list`, `export` and their JSON consumers.
+#[derive(clap::Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Decisions at or after this time (RFC 3339, or a UTC date YYYY-MM-DD).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<DateTime<Utc>>,
+    /// Decisions before this time (RFC 3339, or a UTC date YYYY-MM-DD).
+    #[arg(long, value_parser = parse_time)]
+    until: Option<DateTime<Utc>>,
+    #[arg(long)]
+    tenant: Option<String>,
+    #[arg(long)]
+    capability: Option<String>,
+    /// Selected worker species.
+    #[arg(long)]
+    worker: Option<String>,
+    /// Matched rule id (also PRE_ROUTING, NO_MATCH).
+    #[arg(long)]
+    rule: Option<String>,
+    #[arg(long)]
+    correlation: Option<String>,
+    /// Denied decisions only.
+    #[arg(long, conflicts_with = "allowed")]
+    denied: bool,
+    /// Allowed decisions only.
+    #[arg(long)]
+    allowed: bool,
+    /// A deny code, e.g. DENY_NO_MATCHING_RULE.
+    #[arg(long)]
+    deny_code: Option<String>,
+    #[arg(long)]
+    env: Option<String>,
+    #[arg(long)]
+    data_label: Option<String>,
+    /// Dry runs only (true) or real decisions only (false).
+    #[arg(long, value_name = "BOOL")]
+    dry_run: Option<bool>,
+    /// Free text over ids, codes and deny messages; every word must match; `word*` = prefix.
+    #[arg(long, short = 's')]
+    search: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> Filter {
+        Filter {
+            since: self.since,
+            until: self.until,
+            tenant_id: self.tenant.clone(),
+            capability_id: self.capability.clone(),
+            worker: self.worker.clone(),
+            rule_id: self.rule.clone(),
+            correlation_id: self.correlation.clone(),
+            denied: (self.denied || self.allowed).then_some(self.denied),
+            deny_code: self.deny_code.clone(),
+            env: self.env.clone(),
+            data_label: self.data_label.clone(),
+            dry_run: self.dry_run,
+            text: self.search.clone(),
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|_| {
+            format!("{s:?} is not an RFC 3339 time (2026-02-26T10:11:12Z) or a date (2026-02-26)")
+        })
+}
+
+/// Ledger errors to exit codes: the file's fault is bad input, the caller's flags are usage,
+/// everything else is a runtime failure.
+pub fn ledger_error(e: LedgerError) -> CliError {
+    use LedgerError::*;
+    match e {
+        NotFound { .. }
+        | NotADatabase { .. }
+        | ForeignDatabase { .. }
+        | FutureSchema { .. }
+        | BadRecord(_)
+        | DuplicateDecision(_) => CliError::bad_input(e.to_string()),
+        BadCursor(_) | BadQuery(_) => CliError::usage(e.to_string()),
+        _ => CliError::runtime(e.to_string()),
+    }
+}
+
+pub fn time(d: &StoredDecision) -> String {
+    d.fields.time().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `{"seq":…,"hash":…,"decision":<the exact stored JSON>}` without re-serializing it.
+pub fn record_json(d: &StoredDecision) -> String {
+    format!(
+        r#"{{"seq":{},"hash":"{}","decision":{}}}"#,
+        d.seq, d.hash, d.json
+    )
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Rows per page (1-10000).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Continue after a previous page: the cursor it printed.
+    #[arg(long)]
+    cursor: Option<String>,
+    /// One JSON object: {"records": [{"seq","hash","decision"}...], "next_cursor"}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The decision_id.
+    id: String,
+    /// Print {"seq","hash","decision"} with the decision's exact stored JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_parser = ["csv", "jsonl"])]
+    format: String,
+    /// Write here instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// One RouteDecision JSON object per line; "-" reads stdin. All lines are checked before
+    /// any is recorded.
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Remove decisions older than this many days.
+    #[arg(long, value_name = "DAYS")]
+    older_than_days: u32,
+}
+
+pub fn run(cmd: Command) -> CliResult {
+    match cmd {
+        Command::List(args) => list(args),
+        Command::Show(args) => show(args),
+        Command::Export(args) => export(args),
+        Command::Import(args) => import(args),
+        Command::Prune(args) => prune(args),
+    }
+}
+
+fn list(args: ListArgs) -> CliResult {
+    let backend = args.db.open_read_only()?;
+    let request = PageRequest {
+        filter: args.filter.to_filter(),
+        limit: args.limit,
+        cursor: args.cursor,
+    };
+    let page = backend.page(&request).map_err(ledger_error)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let records: Vec<String> = page.records.iter().map(record_json).collect();
+        let cursor = serde_json::to_string(&page.next_cursor).expect("serializable");
+        writeln!(
+            out,
+            r#"{{"records":[{}],"next_cursor":{cursor}}}"#,
+            records.join(",")
+        )
+        .map_err(io_error)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_table(&mut out, &page.records).map_err(io_error)?;
+    match &page.next_cursor {
+        Some(c) => writeln!(out, "next page: --cursor {c}"),
+        None => writeln!(out, "(end of history)"),
+    }
+    .map_err(io_error)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The history table: the columns a person scans first.
+pub fn print_table(out: &mut impl Write, records: &[StoredDecision]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:>8}  {:<24}  {:<7}  {:<14}  {:<20}  {:<32}  {}",
+        "SEQ", "TIME (UTC)", "OUTCOME", "TENANT", "CAPABILITY", "WORKER / DENY CODE", "DECISION ID"
+    )?;
+    for d in records {
+        let f = &d.fields;
+        let outcome = match (f.denied, f.dry_run) {
+            (true, false) => "DENY",
+            (true, true) => "DENY*",
+            (false, false) => "ALLOW",
+            (false, true) => "ALLOW*",
+        };
+        let detail = if f.denied {
+            f.deny_code.as_deref()
+        } else {
+            f.worker.as_deref()
+        };
+        writeln!(
+            out,
+            "{:>8}  {:<24}  {:<7}  {:<14}  {:<20}  {:<32}  {}",
+            d.seq,
+            time(d),
+            outcome,
+            clip(&f.tenant_id, 14),
+            clip(&f.capability_id, 20),
+            clip(detail.unwrap_or("-"), 32),
+            f.decision_id
+        )?;
+    }
+    if records.iter().any(|d| d.fields.dry_run) {
+        writeln!(out, "(* dry run)")?;
+    }
+    Ok(())
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(width - 1).collect();
+    t.push('…');
+    t
+}
+
+pub fn io_error(e: std::io::Error) -> CliError {
+    CliError::runtime(format!("cannot write output: {e}"))
+}
+
+fn show(args: ShowArgs) -> CliResult {
+    let backend = args.db.open_read_only()?;
+    let Some(d) = backend.get(&args.id).map_err(ledger_error)? else {
+        return Err(CliError::check_failed(format!(
+            "no decision with id {:?} in the ledger",
+            args.id
+        )));
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", record_json(&d)).map_err(io_error)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let f = &d.fields;
+    let pretty = serde_json::from_str::<serde_json::Value>(&d.json)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| d.json.clone());
+    writeln!(
+        out,
+        "decision {}\n  seq {}  hash {}\n  time {}  {}\n\n{pretty}",
+        f.decision_id,
+        d.seq,
+        d.hash,
+        time(&d),
+        if f.denied {
+            format!("DENIED {}", f.deny_code.as_deref().unwrap_or(""))
+        } else {
+            "ALLOWED".into()
+        },
+    )
+    .map_err(io_error)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(args: ExportArgs) -> CliResult {
+    let backend = args.db.open_read_only()?;
+    let format: Format = args.format.parse().map_err(ledger_error)?;
+    let filter = args.filter.to_filter();
+    let show_progress = std::io::stderr().is_terminal();
+    let mut progress = |n: u64| {
+        if show_progress {
+            eprint!("\rexported {n} decisions");
+        }
+    };
+    let written = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| {
+                CliError::runtime(format!("{}: cannot create: {e}", path.display()))
+            })?;
+            ledger::export(&backend, &filter, format, file, &mut progress)
+        }
+        None => ledger::export(
+            &backend,
+            &filter,
+            format,
+            std::io::stdout().lock(),
+            &mut progress,
+        ),
+    }
+    .map_err(ledger_error)?;
+    if show_progress {
+        eprintln!();
+    }
+    if let Some(path) = &args.output {
+        eprintln!("exported {written} decisions to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_lines(file: &Path) -> Result<Vec<(usize, String)>, CliError> {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file)
+            .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", file.display())))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut lines = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line =
+            line.map_err(|e| CliError::bad_input(format!("{}:{}: {e}", file.display(), i + 1)))?;
+        if !line.trim().is_empty() {
+            lines.push((i + 1, line));
+        }
+    }
+    Ok(lines)
+}
+
+fn import(args: ImportArgs) -> CliResult {
+    let lines = read_lines(&args.file)?;
+    // Check every line first, so a bad file records nothing.
+    for (n, line) in &lines {
+        NewRecord::from_json(line.as_str())
+            .map_err(|e| CliError::bad_input(format!("{}:{n}: {e}", args.file.display())))?;
+    }
+    let ledger = Ledger::open(args.db.path()?).map_err(ledger_error)?;
+    let pending = lines
+        .into_iter()
+        .map(|(n, line)| ledger.submit(line).map(|p| (n, p)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ledger_error)?;
+    let (mut first, mut last, mut count) = (None, 0, 0u64);
+    for (n, receipt) in pending {
+        let receipt = receipt
+            .blocking_recv()
+            .map_err(|_| ledger_error(LedgerError::Closed))?
+            .map_err(|e| {
+                let err = ledger_error(e);
+                CliError::new(
+                    err.kind,
+                    format!(
+                        "{}:{n}: {} ({count} earlier lines were recorded)",
+                        args.file.display(),
+                        err.message
+                    ),
+                )
+            })?;
+        first.get_or_insert(receipt.seq);
+        last = receipt.seq;
+        count += 1;
+    }
+    ledger.close();
+    match first {
+        Some(first) => println!("recorded {count} decisions (seq {first}..={last})"),
+        None => println!("recorded 0 decisions"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prune(args: PruneArgs) -> CliResult {
+    let backend = SqliteBackend::open(
+        args.db.path()?,
+        OpenOptions {
+            create: false,
+            ..OpenOptions::default()
+        },
+    )
+    .map_err(ledger_error)?;
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.older_than_days));
+    let report = backend.prune_before(cutoff).map_err(ledger_error)?;
+    match report.through_seq {
+        Some(seq) => println!(
+            "pruned {} decisions (through seq {seq}); checkpoint kept",
+            report.pruned
+        ),
+        None => println!("nothing to prune"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

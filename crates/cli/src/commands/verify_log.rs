@@ -1,0 +1,81 @@
+//! `proctor verify-log`: walk the ledger's hash chain and name the first bad record.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend};
+
+use super::decisions::{io_error, ledger_error, DbArg};
+use crate::exit::{CliError, CliResult};
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Exit codes:\n  0  the chain is intact\n  1  the chain is broken or the file is corrupt (the first bad record is named)\n  3  the ledger file is missing, not a ledger, or from a newer proctor\n  4  the database could not be read"
+)]
+pub struct Args {
+    #[command(flatten)]
+    db: DbArg,
+    /// Print the report as JSON: {"records_checked","last_seq","checkpoint","finding"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let backend =
+        SqliteBackend::open(args.db.path()?, OpenOptions::read_only()).map_err(verify_error)?;
+    let show_progress = std::io::stderr().is_terminal();
+    let mut progress = |p: Progress| {
+        if show_progress && p.total > 0 {
+            eprint!("\rverifying: {}/{} records", p.done, p.total);
+        }
+    };
+    let report = backend.verify(&mut progress).map_err(verify_error)?;
+    if show_progress {
+        eprintln!();
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&report).expect("serializable")
+        )
+        .map_err(io_error)?;
+    }
+    match &report.finding {
+        None => {
+            if !args.json {
+                let from = report.checkpoint.as_ref().map_or(0, |c| c.through_seq);
+                writeln!(
+                    out,
+                    "ledger intact: {} records verified (seq {}..={})",
+                    report.records_checked,
+                    from + 1,
+                    report.last_seq
+                )
+                .map_err(io_error)?;
+                if let Some(c) = &report.checkpoint {
+                    writeln!(
+                        out,
+                        "records 1..={} were pruned; the chain continues from their checkpoint",
+                        c.through_seq
+                    )
+                    .map_err(io_error)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(finding) => Err(CliError::check_failed(format!(
+            "ledger chain broken at record {}: {finding}",
+            finding.seq
+        ))),
+    }
+}
+
+/// A file SQLite reports as corrupt fails the check (exit 1) rather than being a runtime error.
+fn verify_error(e: LedgerError) -> CliError {
+    match e {
+        LedgerError::Corrupt { .. } => CliError::check_failed(e.to_string()),
+        e => ledger_error(e),
+    }
+}

@@ -1,0 +1,330 @@
+//! `proctor decisions|trace|verify-log` through the real binary on real ledger files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+/// A SPEC §1.3-shaped decision: every 4th denied, every 7th a dry run, 10 per correlation id.
+fn decision(i: u64) -> String {
+    let denied = i % 4 == 0;
+    let tenant = if i % 2 == 0 { "acme" } else { "globex" };
+    json!({
+        "decision_id": format!("00000000-0000-4000-8000-{:012x}", i + 1),
+        "timestamp": format!("2026-01-01T00:{:02}:{:02}.000000+00:00", i / 60, i % 60),
+        "correlation_id": format!("corr-{}", i / 10),
+        "tenant_id": tenant,
+        "capability_id": "cap.doc.summarize",
+        "matched_rule_id": if denied { "NO_MATCH" } else { "rr_1" },
+        "env": "prod", "data_label": "PUBLIC", "tenant_risk": "low", "qos_class": "P1",
+        "denied": denied,
+        "deny_reason_if_denied": if denied { json!({"code": "DENY_NO_MATCHING_RULE", "message": "no rule matched"}) } else { Value::Null },
+        "selected_worker_species_id": if denied { Value::Null } else { json!("wrk.doc.sum") },
+        "candidate_workers_ranked": [], "required_controls_effective": [], "recommended_profiles_effective": [],
+        "escalation_effective": {"policy_gate": false}, "preconditions_checked": {},
+        "artifact_hash": null, "worker_attestation_checked": false, "worker_attestation_valid": null,
+        "dry_run": i % 7 == 0, "telemetry_envelopes": []
+    })
+    .to_string()
+}
+
+const N: u64 = 120;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    lines: Vec<String>,
+}
+
+fn proctor() -> Command {
+    let mut cmd = Command::cargo_bin("proctor").unwrap();
+    cmd.env_remove("PROCTOR_DB");
+    cmd
+}
+
+fn imported() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..N).map(decision).collect();
+    let input = dir.path().join("decisions.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let db = dir.path().join("ledger.db");
+    proctor()
+        .args(["decisions", "import", "--db"])
+        .arg(&db)
+        .arg(&input)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "recorded {N} decisions (seq 1..={N})"
+        )));
+    Fixture {
+        _dir: dir,
+        db,
+        lines,
+    }
+}
+
+fn run_json(db: &Path, args: &[&str]) -> Value {
+    let out = proctor()
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn list_pages_through_everything_newest_first_with_cursors() {
+    let f = imported();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut args = vec!["decisions", "list", "--limit", "7"];
+        if let Some(c) = &cursor {
+            args.extend(["--cursor", c.as_str()]);
+        }
+        let page = run_json(&f.db, &args);
+        seen.extend(
+            page["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["seq"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=N as i64).rev().collect::<Vec<_>>());
+}
+
+#[test]
+fn list_filters_and_prints_a_table_with_the_next_cursor() {
+    let f = imported();
+    let page = run_json(
+        &f.db,
+        &[
+            "decisions",
+            "list",
+            "--denied",
+            "--tenant",
+            "acme",
+            "--limit",
+            "100",
+        ],
+    );
+    let records = page["records"].as_array().unwrap();
+    // Denied = i % 4 == 0, acme = i even: every 4th decision.
+    assert_eq!(records.len(), 30);
+    assert!(records
+        .iter()
+        .all(|r| r["decision"]["denied"] == true && r["decision"]["tenant_id"] == "acme"));
+
+    proctor()
+        .args([
+            "decisions",
+            "list",
+            "--limit",
+            "2",
+            "--search",
+            "DENY_NO_MATCHING_RULE",
+            "--db",
+        ])
+        .arg(&f.db)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("SEQ")
+                .and(predicate::str::contains("next page: --cursor v1.")),
+        )
+        .stdout(predicate::str::contains("DENY_NO_MATCHING_RULE"));
+}
+
+#[test]
+fn show_returns_the_exact_recorded_json() {
+    let f = imported();
+    let out = run_json(
+        &f.db,
+        &["decisions", "show", "00000000-0000-4000-8000-000000000005"],
+    );
+    assert_eq!(out["seq"], 5);
+    let raw = proctor()
+        .args([
+            "decisions",
+            "show",
+            "00000000-0000-4000-8000-000000000005",
+            "--json",
+            "--db",
+        ])
+        .arg(&f.db)
+        .assert()
+        .success();
+    let text = String::from_utf8(raw.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains(&format!(r#""decision":{}}}"#, f.lines[4])),
+        "byte-exact JSON embedded"
+    );
+
+    proctor()
+        .args(["decisions", "show", "no-such-id", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no decision with id \"no-such-id\"",
+        ));
+}
+
+#[test]
+fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
+    let f = imported();
+    let out = proctor()
+        .args(["decisions", "export", "--format", "jsonl", "--db"])
+        .arg(&f.db)
+        .assert()
+        .success();
+    let exported: Vec<String> = String::from_utf8(out.get_output().stdout.clone())
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut expected = f.lines.clone();
+    expected.reverse();
+    assert_eq!(exported, expected);
+
+    let csv_path = f.db.with_file_name("out.csv");
+    proctor()
+        .args(["decisions", "export", "--format", "csv", "--denied", "-o"])
+        .arg(&csv_path)
+        .arg("--db")
+        .arg(&f.db)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("exported 30 decisions"));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let mut rows = csv.lines();
+    assert!(rows
+        .next()
+        .unwrap()
+        .starts_with("seq,hash,timestamp,decision_id,"));
+    assert_eq!(rows.count(), 30);
+}
+
+#[test]
+fn trace_lists_one_correlation_in_order() {
+    let f = imported();
+    let out = run_json(&f.db, &["trace", "corr-3"]);
+    let seqs: Vec<i64> = out["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (31..=40).collect::<Vec<_>>());
+    proctor()
+        .args(["trace", "corr-999", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn verify_log_passes_then_names_the_first_tampered_record() {
+    let f = imported();
+    proctor()
+        .args(["verify-log", "--db"])
+        .arg(&f.db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "ledger intact: {N} records verified"
+        )));
+
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute(
+        "UPDATE decisions SET tenant_id = 'mallory' WHERE seq IN (42, 77)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    proctor()
+        .args(["verify-log", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("broken at record 42"))
+        .stderr(predicate::str::contains("tenant_id"));
+
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute("DELETE FROM decisions WHERE seq = 9", [])
+        .unwrap();
+    drop(conn);
+    let report = proctor()
+        .args(["verify-log", "--json", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    assert_eq!(report["finding"]["seq"], 9);
+    assert_eq!(report["finding"]["problem"]["kind"], "deleted");
+}
+
+#[test]
+fn a_bad_import_line_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.jsonl");
+    std::fs::write(&input, format!("{}\n{{\"decision_id\": 1}}\n", decision(1))).unwrap();
+    let db = dir.path().join("ledger.db");
+    proctor()
+        .args(["decisions", "import", "--db"])
+        .arg(&db)
+        .arg(&input)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "bad.jsonl:2: invalid decision record",
+        ));
+    assert!(
+        !db.exists(),
+        "nothing was recorded, not even an empty ledger"
+    );
+}
+
+#[test]
+fn the_db_comes_from_the_environment_and_missing_files_are_bad_input() {
+    let f = imported();
+    proctor()
+        .args(["decisions", "list", "--limit", "1"])
+        .env("PROCTOR_DB", &f.db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "00000000-0000-4000-8000-000000000078",
+        ));
+    let missing = f.db.with_file_name("missing.db");
+    proctor()
+        .args(["verify-log", "--db"])
+        .arg(&missing)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no ledger database found"));
+    assert!(!missing.exists());
+    proctor()
+        .args(["decisions", "list", "--cursor", "garbage", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid cursor"));
+    let not_a_db = f.db.with_file_name("notes.txt");
+    std::fs::write(&not_a_db, "hello ".repeat(500)).unwrap();
+    proctor()
+        .args(["decisions", "list", "--db"])
+        .arg(&not_a_db)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not a Proctor ledger"));
+}
