@@ -8,7 +8,9 @@
 import type {
   Alert,
   AlertList,
+  AttestSignRequest,
   AttestVerdict,
+  AttestVerifyRequest,
   DecisionPage,
   EnrollResult,
   HallEvent,
@@ -22,7 +24,9 @@ import type {
   Stats,
   Thresholds,
   Trace,
+  VerifyRequest,
   WorkerList,
+  WorkerRecord,
   WorkerVerdict,
 } from './types';
 import { EVENT_KINDS } from './types';
@@ -104,10 +108,10 @@ export class HallApi {
   listWorkers() {
     return this.transport.call<WorkerList>(OPS.listWorkers);
   }
-  enrollWorker(record: Record<string, unknown>) {
+  enrollWorker(record: WorkerRecord) {
     return this.transport.call<EnrollResult>(OPS.enrollWorker, { body: record });
   }
-  verifyWorker(workerId: string, body: { package_dir?: string; manifest?: string } = {}) {
+  verifyWorker(workerId: string, body: VerifyRequest = {}) {
     return this.transport.call<WorkerVerdict>(OPS.verifyWorker, { params: { worker_id: workerId }, body });
   }
   listDecisions(query: Query) {
@@ -134,10 +138,10 @@ export class HallApi {
   attestHash(path: string) {
     return this.transport.call<PackageHash>(OPS.attestHash, { body: { path } });
   }
-  attestVerify(body: { path: string; worker_id: string; worker_species_id: string; manifest?: string }) {
+  attestVerify(body: AttestVerifyRequest) {
     return this.transport.call<AttestVerdict>(OPS.attestVerify, { body });
   }
-  attestSign(body: { path: string; worker_id: string; worker_species_id: string; worker_version: string; build_source?: string }) {
+  attestSign(body: AttestSignRequest) {
     return this.transport.call<SignResult>(OPS.attestSign, { body });
   }
   getSettings() {
@@ -303,7 +307,8 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   const code = typeof error?.code === 'string' ? error.code : `HTTP_${status}`;
   const message = typeof error?.message === 'string' ? error.message : `The hall answered with status ${status}.`;
   if (status === 401) {
-    return new ApiError(status, code, `${message} Check the API token in Settings (it is in <data-dir>/api-token).`);
+    const sep = /[.!?]$/.test(message) ? ' ' : '. ';
+    return new ApiError(status, code, `${message}${sep}Check the API token in Settings (it is in <data-dir>/api-token).`);
   }
   return new ApiError(status, code, message);
 }

@@ -2,7 +2,7 @@
 // what the hall knows about the workers involved around that time: heartbeats from their health
 // series and alerts about them. Entries are sorted oldest first.
 
-import type { Alert, LedgerRecord, Worker } from './types';
+import { recordTime, type Alert, type LedgerRecord, type Worker } from './types';
 
 export type TimelineEntry =
   | { kind: 'decision'; at: string; record: LedgerRecord }
@@ -13,9 +13,9 @@ export type TimelineEntry =
 export const CONTEXT_MS = 5 * 60 * 1000;
 
 export function buildTimeline(decisions: LedgerRecord[], workers: Worker[], alerts: Alert[], correlationId: string): TimelineEntry[] {
-  const entries: TimelineEntry[] = decisions.map((record) => ({ kind: 'decision', at: record.recorded_at, record }));
+  const entries: TimelineEntry[] = decisions.map((record) => ({ kind: 'decision', at: recordTime(record), record }));
   if (decisions.length > 0) {
-    const times = decisions.map((r) => Date.parse(r.recorded_at)).filter(Number.isFinite);
+    const times = decisions.map((r) => Date.parse(recordTime(r))).filter(Number.isFinite);
     const from = Math.min(...times) - CONTEXT_MS;
     const to = Math.max(...times) + CONTEXT_MS;
     const inWindow = (iso: string) => {

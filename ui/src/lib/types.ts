@@ -1,11 +1,26 @@
-// Wire types of the hall API (docs/API.md). The authoritative shapes are the hall's OpenAPI
-// document (`GET /v1/openapi.json`); `tests/e2e/openapi-types.mjs` checks these names and fields
-// against the served document, so a drift fails the e2e suite instead of the UI at runtime.
+// Wire types of the hall API (docs/API.md).
+//
+// Request bodies come from the hall's OpenAPI document (`GET /v1/openapi.json`, copied to
+// openapi.json and turned into wire.gen.ts by `npm run gen:api`); the e2e suite fails when the
+// served document and the copy differ. The document does not describe response bodies, so those
+// are written here from docs/API.md, and the e2e "wire shapes" test checks every field the UI
+// reads against real responses of a running hall.
 
-export type Env = 'dev' | 'stage' | 'prod' | 'edge';
-export type DataLabel = 'PUBLIC' | 'INTERNAL' | 'RESTRICTED';
-export type QosClass = 'P0' | 'P1' | 'P2' | 'P3';
-export type TenantRisk = 'low' | 'medium' | 'high';
+import type { components } from './wire.gen';
+
+type Schemas = components['schemas'];
+export type RouteInput = Schemas['RouteInput'];
+export type WorkerRecord = Schemas['WorkerRecord'];
+export type Thresholds = Schemas['Thresholds'];
+export type VerifyRequest = Schemas['VerifyRequest'];
+export type AttestVerifyRequest = Schemas['AttestVerifyRequest'];
+export type AttestSignRequest = Schemas['AttestSignRequest'];
+export type ErrorBody = Schemas['Error'];
+
+export type Env = RouteInput['env'];
+export type DataLabel = RouteInput['data_label'];
+export type QosClass = RouteInput['qos_class'];
+export type TenantRisk = RouteInput['tenant_risk'];
 export type HealthState = 'healthy' | 'degraded' | 'stale' | 'offline';
 export type Severity = 'info' | 'warn' | 'critical';
 
@@ -13,19 +28,6 @@ export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'degraded', 'st
 export const ENVS: readonly Env[] = ['dev', 'stage', 'prod', 'edge'];
 export const DATA_LABELS: readonly DataLabel[] = ['PUBLIC', 'INTERNAL', 'RESTRICTED'];
 export const SEVERITIES: readonly Severity[] = ['info', 'warn', 'critical'];
-
-export interface RouteInput {
-  capability_id: string;
-  env: Env;
-  data_label: DataLabel;
-  tenant_risk: TenantRisk;
-  qos_class: QosClass;
-  tenant_id: string;
-  correlation_id: string;
-  request?: Record<string, unknown>;
-  blast_score?: number | null;
-  dry_run?: boolean;
-}
 
 export interface DenyReason {
   code: string;
@@ -84,13 +86,18 @@ export interface RoutedDecision extends RouteDecision {
   evidence_receipt: EvidenceReceipt;
 }
 
-/** One ledger entry. */
+/** One ledger entry. `recorded_at` and `prev_hash` are optional: halls may leave them out. */
 export interface LedgerRecord {
   seq: number;
   hash: string;
-  prev_hash: string;
-  recorded_at: string;
+  prev_hash?: string;
+  recorded_at?: string;
   decision: RouteDecision;
+}
+
+/** When a record was made: the ledger time if the hall sends it, else the decision's own timestamp. */
+export function recordTime(r: LedgerRecord): string {
+  return r.recorded_at ?? r.decision.timestamp;
 }
 
 export interface DecisionPage {
@@ -160,7 +167,6 @@ export interface Stats {
   deny_rate: number;
   by_deny_code: Record<string, number>;
   by_worker: Record<string, number>;
-  by_capability: Record<string, number>;
   workers: Record<HealthState, number>;
   alerts_open: number;
   uptime_s: number;
@@ -205,11 +211,6 @@ export interface AttestVerdict {
 
 export interface SignResult {
   manifest: Record<string, unknown>;
-}
-
-export interface Thresholds {
-  health: { stale_after_s: number; offline_after_s: number; degraded_latency_ms: number };
-  alerts: { deny_rate_threshold: number; deny_rate_window_s: number; deny_rate_min_decisions: number };
 }
 
 export interface HallSettings extends Thresholds {

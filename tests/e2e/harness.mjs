@@ -1,0 +1,176 @@
+// Shared pieces of the browser end-to-end tests: a real `proctor serve` on a free loopback port
+// with a throwaway data dir, an HTTP client for seeding it, and Debian's Chromium driven by
+// playwright-core (never a downloaded browser).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(ROOT, 'ui/package.json'));
+const { chromium } = require('playwright-core');
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+/** Rules for the seeded hall: one capability per worker species, plus nothing for `cap.none`. */
+export const RULES = {
+  rules: [
+    {
+      rule_id: 'rr_doc',
+      match: { capability_id: 'cap.doc.summarize' },
+      decision: { candidate_workers_ranked: [{ worker_species_id: 'wrk.doc.summarizer', score_hint: 1.0 }] },
+    },
+    {
+      rule_id: 'rr_ocr',
+      match: { capability_id: 'cap.doc.ocr' },
+      decision: { candidate_workers_ranked: [{ worker_species_id: 'wrk.doc.ocr' }, { worker_species_id: 'wrk.doc.ocr.backup' }] },
+    },
+    {
+      rule_id: 'rr_any',
+      match: { capability_id: { any: true }, env: 'dev' },
+      decision: { candidate_workers_ranked: [{ worker_species_id: 'wrk.generic' }] },
+    },
+  ],
+};
+
+export class Hall {
+  /** Starts `proctor serve` on 127.0.0.1:0 with the built UI and returns once it listens. */
+  static async start() {
+    const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-'));
+    writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
+    const bin = process.env.PROCTOR_BIN ?? join(ROOT, 'target/debug/proctor');
+    const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+      env: { ...process.env, PROCTOR_UI_DIR: join(ROOT, 'ui/dist'), PROCTOR_CONFIG_DIR: join(dataDir, 'config'), RUST_LOG: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const url = await new Promise((ok, fail) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new Error(`proctor serve did not start in 20 s:\n${stderr}`)), 20_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/[^\s]+)/);
+        if (m) {
+          clearTimeout(timer);
+          ok(m[1]);
+        }
+      });
+      child.on('exit', (code) => fail(new Error(`proctor serve exited with ${code}:\n${stderr}`)));
+    });
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    return new Hall(child, url, token, dataDir);
+  }
+
+  constructor(child, url, token, dataDir) {
+    this.child = child;
+    this.url = url;
+    this.token = token;
+    this.dataDir = dataDir;
+  }
+
+  async api(method, path, body) {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
+    return json;
+  }
+
+  enroll(record) {
+    return this.api('POST', '/v1/workers', record);
+  }
+
+  heartbeat(workerId, body = {}) {
+    return this.api('POST', `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`, body);
+  }
+
+  route(input) {
+    return this.api('POST', '/v1/route', {
+      env: 'dev', data_label: 'PUBLIC', tenant_risk: 'low', qos_class: 'P2', request: {}, ...input,
+    });
+  }
+
+  async stop() {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      await new Promise((r) => this.child.once('exit', r));
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export function worker(id, species, capabilities) {
+  return {
+    worker_id: id,
+    worker_species_id: species,
+    capabilities,
+    risk_tier: 'low',
+    required_controls: ['ctrl.obs.audit-log-append-only'],
+    currently_implements: ['ctrl.pol.default-deny'],
+    allowed_environments: ['dev'],
+  };
+}
+
+/** A browser with a fresh profile; every console error and CSP violation is collected. */
+export async function browser() {
+  const profile = mkdtempSync(join(tmpdir(), 'proctor-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return {
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Polls `fn` until it returns a truthy value (for hall-side state, not for the UI). */
+export async function eventually(fn, what, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+export function writePackage(root, files) {
+  for (const [rel, content] of Object.entries(files)) {
+    const path = join(root, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+}

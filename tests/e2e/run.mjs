@@ -1,0 +1,277 @@
+// Browser end-to-end tests of the web UI against a real `proctor serve`, seeded through its HTTP API.
+// Run: node tests/e2e/run.mjs   (needs target/debug/proctor and ui/dist; ./test builds both)
+// Prints one line per test and a final `N passed, N failed`; exits non-zero on any failure.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hall, ROOT, browser, screenshot, worker, writePackage } from './harness.mjs';
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const only = process.argv[2];
+
+const hall = await Hall.start();
+const b = await browser();
+const { page } = b;
+const corr = (n) => `e2e-corr-${n}`;
+const hasText = (selector, text) => page.locator(selector, { hasText: text });
+
+// ------------------------------------------------------------------ seed
+// Short health thresholds so a silent worker goes stale within the test.
+await hall.api('PUT', '/v1/settings/thresholds', {
+  health: { stale_after_s: 3, offline_after_s: 600, degraded_latency_ms: 1000 },
+  alerts: { deny_rate_threshold: 0.99, deny_rate_window_s: 60, deny_rate_min_decisions: 1000 },
+});
+await hall.enroll(worker('org.acme.summarizer.i-1', 'wrk.doc.summarizer', ['cap.doc.summarize']));
+await hall.enroll(worker('org.acme.ocr.i-1', 'wrk.doc.ocr', ['cap.doc.ocr']));
+await hall.enroll(worker('org.acme.generic.i-1', 'wrk.generic', ['cap.misc']));
+await hall.heartbeat('org.acme.summarizer.i-1', { status: 'ok', latency_ms: 12 });
+await hall.heartbeat('org.acme.ocr.i-1', { status: 'degraded', latency_ms: 40 });
+// org.acme.generic.i-1 never reports: offline.
+for (let i = 0; i < 5; i++) await hall.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.alpha', correlation_id: corr(1) });
+await hall.route({ capability_id: 'cap.none', env: 'prod', tenant_id: 'tenant.alpha', correlation_id: corr(1) }); // NO_MATCH: denied
+for (let i = 0; i < 3; i++) await hall.route({ capability_id: 'cap.doc.ocr', tenant_id: 'tenant.beta', correlation_id: corr(2) });
+
+// ------------------------------------------------------------------ tests
+test('settings: entering the token connects the UI to the hall', async () => {
+  await page.goto(`${hall.url}/#/settings`);
+  await page.getByTestId('token-input').fill(hall.token);
+  await page.getByRole('button', { name: 'Save and connect' }).click();
+  await page.getByText('Connected.').waitFor();
+  await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  await screenshot(page, 'settings');
+});
+
+test('overview shows the seeded workers with their health', async () => {
+  await page.goto(`${hall.url}/#/overview`);
+  await page.getByTestId('health-healthy').filter({ hasText: '1' }).waitFor();
+  const count = async (state) => (await page.getByTestId(`health-${state}`).locator('.big').textContent()).trim();
+  assert.equal(await count('healthy'), '1');
+  assert.equal(await count('degraded'), '1');
+  assert.equal(await count('offline'), '1');
+  assert.equal(await count('stale'), '0');
+  assert.equal((await page.getByTestId('decisions-total').textContent()).trim(), '9');
+  await hasText('a', 'DENY_NO_MATCHING_RULE').or(hasText('a', 'DENY_')).first().waitFor();
+  await screenshot(page, 'overview');
+});
+
+test('a route posted during the test appears live in Decisions without reload', async () => {
+  await page.goto(`${hall.url}/#/decisions`);
+  await page.locator('.drow').first().waitFor();
+  const before = await page.locator('.drow').count();
+  const marker = await page.evaluate(() => (window.__marker = Math.random()));
+  const routed = await hall.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.live', correlation_id: corr(3) });
+  await page.locator(`[data-decision-id="${routed.decision_id}"]`).waitFor({ timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.__marker), marker, 'the page was reloaded');
+  assert.equal(await page.locator('.drow').count(), before + 1);
+  // The detail pane shows the whole decision with its evidence receipt.
+  await page.locator(`[data-decision-id="${routed.decision_id}"]`).click();
+  await page.getByTestId('detail-seq').filter({ hasText: String(routed.evidence_receipt.ledger_seq) }).waitFor();
+  await page.getByText(routed.evidence_receipt.ledger_hash).waitFor();
+  await screenshot(page, 'decisions');
+});
+
+test('filters return the right rows', async () => {
+  await page.goto(`${hall.url}/#/decisions?tenant_id=tenant.beta`);
+  await page.locator('.drow').first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('.drow').length === 3);
+  const tenants = await page.locator('.drow [data-col="tenant"]').allTextContents();
+  assert.deepEqual(tenants, ['tenant.beta', 'tenant.beta', 'tenant.beta']);
+
+  await page.goto(`${hall.url}/#/decisions?outcome=denied`);
+  await page.waitForFunction(() => document.querySelectorAll('.drow').length === 1);
+  assert.match(await page.locator('.drow').first().textContent(), /denied.*DENY_/);
+
+  // Through the form: capability + env.
+  await page.goto(`${hall.url}/#/decisions`);
+  await page.locator('input[name="capability_id"]').fill('cap.doc.ocr');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForFunction(() => location.hash.includes('capability_id=cap.doc.ocr'));
+  await page.waitForFunction(() => document.querySelectorAll('.drow').length === 3);
+});
+
+test('full-text search finds decisions by deny code and id', async () => {
+  await page.goto(`${hall.url}/#/decisions`);
+  await page.locator('.drow').first().waitFor();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'decision-search');
+  await page.keyboard.type('NO_MATCHING');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash.includes('q=NO_MATCHING'));
+  await page.locator('.drow').first().waitFor();
+  const rows = await page.locator('.drow').allTextContents();
+  assert.equal(rows.length, 1, `expected one row, got ${rows.length}`);
+  assert.match(rows[0], /DENY_NO_MATCHING_RULE/);
+});
+
+test('j/k move through decisions and the trace link opens the incident', async () => {
+  await page.goto(`${hall.url}/#/decisions?correlation_id=${corr(1)}`);
+  await page.waitForFunction(() => document.querySelectorAll('.drow').length === 6);
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('j');
+  await page.waitForFunction(() => /#\/decisions\/[^?]+/.test(location.hash));
+  const first = await page.evaluate(() => location.hash);
+  await page.keyboard.press('j');
+  await page.waitForFunction((h) => location.hash !== h, first);
+  await page.keyboard.press('k');
+  await page.waitForFunction((h) => location.hash === h, first);
+  await page.getByTestId('trace-link').click();
+  await page.getByTestId('trace-summary').waitFor();
+  assert.match(await page.getByTestId('trace-summary').textContent(), /6 decisions \(1 denied\)/);
+  assert.equal(await page.locator('.timeline [data-kind="decision"]').count(), 6);
+  await page.locator('.timeline [data-kind="heartbeat"]').first().waitFor();
+  await screenshot(page, 'traces');
+});
+
+test('a worker that stops heartbeating turns stale, live, and raises an alert', async () => {
+  await page.goto(`${hall.url}/#/workers`);
+  const row = page.locator('tr[data-worker-id="org.acme.summarizer.i-1"]');
+  await row.waitFor();
+  // No more heartbeats; stale_after_s is 3.
+  await row.locator('[data-health="stale"]').waitFor({ timeout: 15_000 });
+  await screenshot(page, 'workers');
+  await page.getByTestId('alert-badge').waitFor();
+});
+
+test('an acknowledged alert stays acknowledged after reload', async () => {
+  await page.goto(`${hall.url}/#/alerts`);
+  const alertRow = page.locator('tr[data-alert-id]', { hasText: 'org.acme.summarizer.i-1' }).first();
+  await alertRow.waitFor();
+  const id = await alertRow.getAttribute('data-alert-id');
+  await alertRow.getByRole('button', { name: /Acknowledge/ }).click();
+  await page.locator(`tr[data-alert-id="${id}"] [data-testid="acked"]`).waitFor();
+  await page.reload();
+  await page.locator(`tr[data-alert-id="${id}"] [data-testid="acked"]`).waitFor();
+  const alerts = await hall.api('GET', '/v1/alerts');
+  assert.equal(alerts.alerts.find((a) => String(a.id) === id).acked, true);
+  await screenshot(page, 'alerts');
+});
+
+test('attest: a package is hashed and verified by hand; a tampered one shows the tamper verdict', async () => {
+  const pkg = mkdtempSync(join(tmpdir(), 'proctor-pkg-'));
+  writePackage(pkg, { 'code/worker.py': 'print("hi")\n', 'requirements.lock': 'x==1\n' });
+  const expected = await hall.api('POST', '/v1/attest/hash', { path: pkg });
+  await page.goto(`${hall.url}/#/attest`);
+  await page.getByTestId('attest-path').fill(pkg);
+  await page.getByRole('button', { name: 'Compute hash' }).click();
+  await page.getByTestId('attest-hash').getByText(expected.package_hash).waitFor();
+  // Sign with a fresh namespace key, then verify: valid.
+  await page.getByTestId('attest-worker-id').fill('org.acme.pkg.i-1');
+  await page.getByTestId('attest-species-id').fill('wrk.doc.pkg');
+  await page.getByRole('button', { name: /^Sign/ }).click();
+  await page.getByTestId('attest-signed').waitFor();
+  await page.getByRole('button', { name: 'Verify against trust store' }).click();
+  await page.getByTestId('attest-verdict').getByText('Verified').waitFor();
+  // Tamper with a file: the verdict names ATTEST_HASH_MISMATCH and says so in words.
+  writeFileSync(join(pkg, 'code/worker.py'), 'print("pwned")\n');
+  await page.getByRole('button', { name: 'Verify against trust store' }).click();
+  await page.getByTestId('attest-verdict').getByText('Tampered').waitFor();
+  assert.equal(await page.getByTestId('attest-code').textContent(), 'ATTEST_HASH_MISMATCH');
+  await screenshot(page, 'attest');
+});
+
+test('ledger integrity is shown and a full verification runs', async () => {
+  await page.goto(`${hall.url}/#/ledger`);
+  await page.getByTestId('ledger-status').getByText('Chain intact', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Run full verification' }).click();
+  await page.getByText('every record re-hashed').waitFor();
+  await screenshot(page, 'ledger');
+});
+
+test('an XSS payload in tenant and capability ids renders as text', async () => {
+  const tenant = '<img src=x onerror="window.__xss=1">';
+  const capability = '<script>window.__xss=2</script>';
+  const routed = await hall.route({ capability_id: capability, tenant_id: tenant, correlation_id: corr(4) });
+  await page.goto(`${hall.url}/#/decisions/${routed.decision_id}`);
+  await page.locator(`[data-decision-id="${routed.decision_id}"]`).waitFor();
+  assert.equal(await page.locator(`[data-decision-id="${routed.decision_id}"] [data-col="tenant"]`).textContent(), tenant);
+  assert.equal(await page.getByTestId('detail-tenant').textContent(), tenant);
+  assert.equal(await page.getByTestId('detail-capability').textContent(), capability);
+  assert.equal(await page.locator('main img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+});
+
+test("the served OpenAPI document is the one the UI's request types were generated from", async () => {
+  const served = await hall.api('GET', '/v1/openapi.json');
+  const copy = JSON.parse(readFileSync(join(ROOT, 'ui/src/lib/openapi.json'), 'utf8'));
+  assert.deepEqual(served, copy, 'the hall API changed: copy /v1/openapi.json to ui/src/lib/openapi.json and run `npm run gen:api`');
+});
+
+// Every response field the UI reads (ui/src/lib/types.ts), checked against a real hall.
+const SHAPES = {
+  Worker: ['worker_id', 'worker_species_id', 'capabilities', 'record', 'health'],
+  Health: ['state', 'reported_status', 'last_heartbeat_at', 'last_latency_ms', 'decisions_routed', 'series'],
+  LedgerRecord: ['seq', 'hash', 'decision'],
+  RouteDecision: ['decision_id', 'timestamp', 'correlation_id', 'tenant_id', 'capability_id', 'matched_rule_id', 'env', 'data_label',
+    'tenant_risk', 'qos_class', 'denied', 'deny_reason_if_denied', 'selected_worker_species_id', 'candidate_workers_ranked',
+    'required_controls_effective', 'recommended_profiles_effective', 'escalation_effective', 'preconditions_checked', 'artifact_hash',
+    'worker_attestation_checked', 'worker_attestation_valid', 'dry_run', 'telemetry_envelopes'],
+  EvidenceReceipt: ['decision_id', 'artifact_hash', 'ledger_seq', 'ledger_hash', 'recorded_at'],
+  Stats: ['decisions_total', 'allowed', 'denied', 'deny_rate', 'by_deny_code', 'workers', 'alerts_open'],
+  Alert: ['id', 'created_at', 'kind', 'severity', 'subject', 'message', 'acked', 'acked_at'],
+  LedgerStatus: ['ok', 'records', 'head_seq', 'first_bad_seq', 'message'],
+  HallSettings: ['listen', 'data_dir', 'ledger_path', 'registry_dir', 'rules_file', 'health', 'alerts'],
+};
+const hasShape = (name, value) => {
+  const missing = SHAPES[name].filter((k) => !(k in value));
+  assert.deepEqual(missing, [], `${name} lacks ${missing.join(', ')}`);
+};
+
+test('wire shapes: real responses carry every field the UI reads', async () => {
+  const workers = await hall.api('GET', '/v1/workers');
+  const seen = workers.workers.find((w) => w.health);
+  hasShape('Worker', seen);
+  hasShape('Health', seen.health);
+  const routed = await hall.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.shape', correlation_id: corr(5) });
+  hasShape('RouteDecision', routed);
+  hasShape('EvidenceReceipt', routed.evidence_receipt);
+  const page1 = await hall.api('GET', '/v1/decisions?limit=2');
+  assert.ok('next_cursor' in page1);
+  hasShape('LedgerRecord', page1.decisions[0]);
+  hasShape('RouteDecision', page1.decisions[0].decision);
+  const one = await hall.api('GET', `/v1/decisions/${routed.decision_id}`);
+  hasShape('LedgerRecord', one);
+  const trace = await hall.api('GET', `/v1/traces/${corr(5)}`);
+  assert.equal(trace.decisions.length, 1);
+  hasShape('Stats', await hall.api('GET', '/v1/stats'));
+  const alerts = await hall.api('GET', '/v1/alerts');
+  if (alerts.alerts.length) hasShape('Alert', alerts.alerts[0]);
+  hasShape('LedgerStatus', await hall.api('GET', '/v1/ledger/verify'));
+  hasShape('HallSettings', await hall.api('GET', '/v1/settings'));
+});
+
+test('the page ran under the strict CSP without violations or errors', async () => {
+  const csp = (await fetch(hall.url + '/')).headers.get('content-security-policy');
+  assert.ok(csp && !csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'), `CSP: ${csp}`);
+  const bad = b.problems.filter((p) => /Content Security Policy|page error/i.test(p));
+  assert.deepEqual(bad, []);
+});
+
+// ------------------------------------------------------------------ run
+if (only) {
+  // Running a subset: skip the Settings test's job of storing the token.
+  await page.goto(`${hall.url}/#/settings`);
+  await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
+  await page.reload();
+}
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  if (only && !t.name.includes(only)) continue;
+  const started = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n     ')}`);
+    await screenshot(page, `FAILED-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+  }
+}
+await b.close();
+await hall.stop();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
