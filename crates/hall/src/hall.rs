@@ -39,6 +39,28 @@ struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// Longest id a RouteInput may carry. WCP sets no limit; the hall does, so one request cannot
+/// bloat the ledger and every index with megabyte-long ids (docs/hall.md).
+pub const MAX_INPUT_ID_LEN: usize = 1024;
+
+fn check_id_lengths(input: &wcp::RouteInput) -> Result<(), HallError> {
+    let ids = [
+        ("capability_id", Some(&input.capability_id)),
+        ("tenant_id", Some(&input.tenant_id)),
+        ("correlation_id", Some(&input.correlation_id)),
+        ("tenant_credential", input.tenant_credential.as_ref()),
+    ];
+    for (field, value) in ids {
+        if let Some(v) = value.filter(|v| v.len() > MAX_INPUT_ID_LEN) {
+            return Err(HallError::InvalidRouteInput(format!(
+                "{field}: {} bytes long; the hall accepts at most {MAX_INPUT_ID_LEN}",
+                v.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reply to an enrollment (docs/API.md).
 #[derive(Debug, Serialize)]
 pub struct Enrolled {
@@ -96,7 +118,7 @@ impl Hall {
         };
         let settings = RouterSettings {
             hall_config: config.file.hall_config.clone(),
-            hashes: None,
+            hash_cache: Arc::new(attest::HashCache::new(attest::HashOptions::default())),
         };
         let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
         let hall = Hall {
@@ -133,6 +155,7 @@ impl Hall {
     pub async fn route(&self, input: &Value) -> Result<Routed, HallError> {
         let input =
             wcp::parse_route_input(input).map_err(|e| HallError::InvalidRouteInput(e.message))?;
+        check_id_lengths(&input)?;
         let snapshot = self.inner.live.snapshot();
         let decision = snapshot.router.decide(&input);
         let json = serde_json::to_string(&decision).expect("a RouteDecision always serializes");

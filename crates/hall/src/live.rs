@@ -33,16 +33,18 @@ pub struct Snapshot {
     /// Workers in registry order (sorted file names, SPEC.md §1.7).
     pub workers: Arc<Vec<WorkerEntry>>,
     pub registry: Arc<wcp::Registry>,
+    /// Route-time attestation hashes of this registry's workers (SPEC.md §2 step 12).
+    pub hashes: Arc<attest::LiveHashes>,
     /// The router over exactly these rules and this registry.
     pub router: wcp::Router,
 }
 
 /// What the router gets besides rules and registry (fixed for the hall's lifetime).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct RouterSettings {
     pub hall_config: Option<wcp::HallConfig>,
-    /// Route-time attestation hashes (SPEC.md §2 step 12); `None` = not configured.
-    pub hashes: Option<Arc<dyn wcp::WorkerHashes>>,
+    /// Package/file hashes, reused across registry reloads while the files are unchanged.
+    pub hash_cache: Arc<attest::HashCache>,
 }
 
 impl Snapshot {
@@ -50,20 +52,21 @@ impl Snapshot {
         rules: Arc<wcp::RuleSet>,
         workers: Arc<Vec<WorkerEntry>>,
         registry: Arc<wcp::Registry>,
+        hashes: Arc<attest::LiveHashes>,
         s: &RouterSettings,
     ) -> Self {
         // The registry is also the privilege policy: the reference stub over its envelopes and
-        // the configured egress allowlists (SPEC.md §1.8).
-        let mut router = wcp::Router::new(rules.clone(), registry.clone())
+        // the configured egress allowlists (SPEC.md §1.8). Hashes are only consulted when the
+        // HallConfig asks for attestation.
+        let router = wcp::Router::new(rules.clone(), registry.clone())
             .with_hall_config(s.hall_config.clone())
-            .with_privilege_policy(registry.clone());
-        if let Some(hashes) = &s.hashes {
-            router = router.with_worker_hashes(hashes.clone());
-        }
+            .with_privilege_policy(registry.clone())
+            .with_worker_hashes(hashes.clone());
         Snapshot {
             rules,
             workers,
             registry,
+            hashes,
             router,
         }
     }
@@ -100,10 +103,14 @@ impl Live {
         extra: RegistryExtra,
         settings: RouterSettings,
     ) -> (Live, Vec<Reloaded>) {
+        let registry = build_registry(&[], &extra);
+        let hashes =
+            attest::LiveHashes::from_registry(&registry, registry_dir, settings.hash_cache.clone());
         let empty = Snapshot::new(
             Arc::new(wcp::RuleSet::compile(Vec::new())),
             Arc::new(Vec::new()),
-            Arc::new(build_registry(&[], &extra)),
+            Arc::new(registry),
+            Arc::new(hashes),
             &settings,
         );
         let live = Live {
@@ -133,7 +140,7 @@ impl Live {
     pub fn reload_rules(&self) -> Reloaded {
         let result = fs::read_to_string(&self.rules_file)
             .map_err(|e| e.to_string())
-            .and_then(|text| wcp::RuleSet::from_str(&text).map_err(|e| e.to_string()));
+            .and_then(|text| text.parse::<wcp::RuleSet>().map_err(|e| e.to_string()));
         let file = self.rules_file.display().to_string();
         match result {
             Ok(rules) => {
@@ -144,6 +151,7 @@ impl Live {
                         rules.clone(),
                         cur.workers.clone(),
                         cur.registry.clone(),
+                        cur.hashes.clone(),
                         &self.settings,
                     )
                 });
@@ -233,13 +241,20 @@ impl Live {
             }
         };
         let workers: Vec<WorkerEntry> = files.values().cloned().collect();
-        let registry = Arc::new(build_registry(&workers, &self.registry_extra));
+        let registry = build_registry(&workers, &self.registry_extra);
+        let hashes = Arc::new(attest::LiveHashes::from_registry(
+            &registry,
+            &self.registry_dir,
+            self.settings.hash_cache.clone(),
+        ));
+        let registry = Arc::new(registry);
         let workers = Arc::new(workers);
         self.current.rcu(|cur| {
             Snapshot::new(
                 cur.rules.clone(),
                 workers.clone(),
                 registry.clone(),
+                hashes.clone(),
                 &self.settings,
             )
         });

@@ -72,8 +72,11 @@ impl TestHall {
             });
         });
         let addr = addr_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        // No connection reuse: a server may close a connection after refusing a request without
+        // reading its body, and a pooled reuse of it would fail spuriously.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0)
             .timeout_global(Some(Duration::from_secs(20)))
             .build()
             .into();
@@ -183,6 +186,55 @@ impl TestHall {
         }
     }
 
+    /// POST a body of `len` bytes over a raw socket, writing from another thread, and return the
+    /// status line and body of the response (the server may answer before the body is sent).
+    pub fn post_oversized(&self, path: &str, len: usize) -> (u16, Value) {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(self.addr).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n",
+            self.addr,
+            self.bearer()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let feeder = std::thread::spawn(move || {
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            while sent < len {
+                if writer.write_all(&chunk).is_err() {
+                    break; // the server answered and closed: expected
+                }
+                sent += chunk.len();
+            }
+        });
+        let mut reader = BufReader::new(stream);
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).unwrap();
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut content_length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body).unwrap();
+        drop(reader);
+        let _ = feeder.join();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
     pub fn stop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -208,7 +260,20 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    // An event stream never ends: report its status and headers only.
+    if content_type.starts_with("text/event-stream") {
+        return Reply {
+            status,
+            body: Value::Null,
+            content_type,
+        };
+    }
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Reply {
         status,
@@ -258,4 +323,26 @@ impl SseReader {
             }
         }
     }
+}
+
+/// Poll `f` until it returns `Some`, for up to 10 s (file-watch reloads are asynchronous).
+pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Write like an editor does: to a temp file, then rename over the target.
+pub fn replace_file(path: &Path, text: &str) {
+    let tmp = path.with_extension("swp~");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
