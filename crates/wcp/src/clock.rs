@@ -1,7 +1,7 @@
 //! Time and decision ids enter the core only through these traits, so tests are
 //! deterministic (DESIGN.md). Defaults: the system clock and random UUID v4.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Source of decision and telemetry timestamps.
@@ -18,10 +18,15 @@ pub trait IdSource: Send + Sync {
 /// `datetime.isoformat()` of an aware UTC time: `2026-02-26T10:11:12.123456+00:00`, and no
 /// fractional part at all when the microseconds are 0 (SPEC.md §6 #14).
 pub fn format_timestamp(t: DateTime<Utc>) -> String {
-    if t.nanosecond() / 1_000 == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    // chrono reports a leap second as nanoseconds >= 1e9; Python has none, so clamp.
+    let micros = (t.nanosecond() / 1_000).min(999_999);
+    let (y, mo, d, h, mi, s) = (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second());
+    // Hand-formatted: strftime-style patterns are re-parsed on every call and this runs for
+    // every decision.
+    if micros == 0 {
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
     } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
     }
 }
 
