@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "config.toml";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
+/// Written by a running hall with the URL it actually serves (e.g. after `--listen` or port 0),
+/// so client commands find it; removed on clean shutdown.
+pub const URL_FILE: &str = "hall.url";
 /// Environment variable that points at the built web UI (overrides `ui_dir`).
 pub const UI_DIR_ENV: &str = "PROCTOR_UI_DIR";
 

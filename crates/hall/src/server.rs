@@ -42,6 +42,8 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| HallError::Config(e.to_string()))?;
     tracing::info!(%addr, "hall listening");
+    let url_file = config.data_dir.join(crate::config::URL_FILE);
+    crate::config::write_atomic(&url_file, format!("http://{addr}\n").as_bytes(), None)?;
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -50,6 +52,7 @@ pub async fn serve(
         })
         .await;
     hall.close().await;
+    let _ = std::fs::remove_file(&url_file);
     result.map_err(|e| HallError::Config(format!("server error: {e}")))
 }
 

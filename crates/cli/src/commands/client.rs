@@ -39,7 +39,7 @@ impl Client {
             Some(d) => d.clone(),
             None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
         };
-        // Reading (not creating) the config: a client must not initialise a hall as a side effect.
+        // Only an existing hall's config is read: a client never initialises a new hall.
         let (listen, default_token) = if data_dir.join(hall::config::CONFIG_FILE).is_file() {
             let (cfg, _) = hall::Config::load_or_init(&data_dir)
                 .map_err(|e| CliError::bad_input(e.to_string()))?;
@@ -50,9 +50,14 @@ impl Client {
                 data_dir.join("api-token"),
             )
         };
+        // A running hall says where it listens (it may have been started with --listen).
+        let running = std::fs::read_to_string(data_dir.join(hall::config::URL_FILE))
+            .ok()
+            .map(|u| u.trim().to_string());
         let base = args
             .url
             .clone()
+            .or(running)
             .unwrap_or_else(|| format!("http://{listen}"));
         let token_file = args.token_file.clone().unwrap_or(default_token);
         let token = hall::config::read_token_file(&token_file).map_err(|e| {

@@ -1,0 +1,293 @@
+//! `proctor serve` as a real process: the client commands against it, graceful shutdown, and a
+//! SIGKILL under load after which every acknowledged decision is in the ledger.
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const RULES: &str = r#"{"rules": [{"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
+  "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let bin = assert_cmd::cargo::cargo_bin("proctor");
+        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+            .to_string();
+        Server { child, url }
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn init_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
+    dir
+}
+
+fn proctor(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("proctor").unwrap();
+    cmd.env("PROCTOR_DATA_DIR", dir);
+    cmd
+}
+
+fn token(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("api-token"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+        .build()
+        .into()
+}
+
+fn route_input(cid: &str) -> Value {
+    json!({"capability_id": "cap.doc.summarize", "env": "dev", "data_label": "PUBLIC", "tenant_risk": "low",
+           "qos_class": "P2", "tenant_id": "agent.cli", "correlation_id": cid})
+}
+
+#[test]
+fn serve_enroll_heartbeat_workers_and_exit_codes() {
+    let dir = init_dir();
+    let server = Server::start(dir.path());
+    let record = dir.path().join("worker.json");
+    std::fs::write(
+        &record,
+        json!({"worker_id": "org.acme.sum.i-1", "worker_species_id": "wrk.doc.summarizer",
+        "capabilities": ["cap.doc.summarize"]})
+        .to_string(),
+    )
+    .unwrap();
+
+    let out = proctor(dir.path())
+        .arg("enroll")
+        .arg(&record)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let enrolled: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(enrolled["enrolled"], true);
+
+    proctor(dir.path())
+        .args([
+            "heartbeat",
+            "org.acme.sum.i-1",
+            "--status",
+            "degraded",
+            "--latency-ms",
+            "7",
+        ])
+        .assert()
+        .success();
+    let out = proctor(dir.path())
+        .args(["workers", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listed: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["workers"][0]["health"]["state"], "degraded");
+
+    // Exit codes: bad input file 3, rejected record 3, unknown worker 3, wrong token 2, no hall 4.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{nope").unwrap();
+    proctor(dir.path()).arg("enroll").arg(&bad).assert().code(3);
+    std::fs::write(&bad, r#"{"worker_id": "x.a.b"}"#).unwrap();
+    proctor(dir.path())
+        .arg("enroll")
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("INVALID_RECORD"));
+    proctor(dir.path())
+        .args(["heartbeat", "org.nobody"])
+        .assert()
+        .code(3);
+    let wrong = dir.path().join("wrong-token");
+    std::fs::write(&wrong, "f".repeat(64)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    proctor(dir.path())
+        .args(["workers", "list", "--token-file"])
+        .arg(&wrong)
+        .assert()
+        .code(2);
+    proctor(dir.path())
+        .args(["workers", "list", "--url", "http://127.0.0.1:9"])
+        .assert()
+        .code(4);
+
+    // The route answered over HTTP is the one recorded.
+    let r = agent()
+        .post(format!("{}/v1/route", server.url))
+        .header("Authorization", format!("Bearer {}", token(dir.path())))
+        .send_json(route_input("cli-1"))
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap();
+    assert_eq!(r["denied"], false);
+
+    // SIGTERM: graceful shutdown, exit 0, the ledger is flushed and closed.
+    server.signal("-TERM");
+    let mut server = server;
+    let status = wait_exit(&mut server.child);
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(log.contains("ledger flushed"), "{log}");
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not exit");
+}
+
+#[test]
+fn sigkill_under_load_loses_no_acknowledged_decision() {
+    let dir = init_dir();
+    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
+    std::fs::write(
+        dir.path().join("registry/w.json"),
+        json!({"worker_id": "org.acme.w", "worker_species_id": "wrk.doc.summarizer",
+        "capabilities": ["cap.doc.summarize"]})
+        .to_string(),
+    )
+    .unwrap();
+    let mut server = Server::start(dir.path());
+    let token = token(dir.path());
+    let acked: Arc<Mutex<Vec<(String, i64, String)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..8)
+        .map(|t| {
+            let (url, token, acked, stop) = (
+                server.url.clone(),
+                token.clone(),
+                acked.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let resp = agent
+                        .post(format!("{url}/v1/route"))
+                        .header("Authorization", format!("Bearer {token}"))
+                        .send_json(route_input(&format!("crash-{t}-{n}")));
+                    // Connection errors after the kill are expected; only 200s count.
+                    let Ok(mut resp) = resp else { continue };
+                    if resp.status() != 200 {
+                        continue;
+                    }
+                    let Ok(d) = resp.body_mut().read_json::<Value>() else {
+                        continue;
+                    };
+                    let r = &d["evidence_receipt"];
+                    acked.lock().unwrap().push((
+                        r["decision_id"].as_str().unwrap().to_string(),
+                        r["ledger_seq"].as_i64().unwrap(),
+                        r["ledger_hash"].as_str().unwrap().to_string(),
+                    ));
+                }
+            })
+        })
+        .collect();
+    // Let load build up, then kill without warning.
+    while acked.lock().unwrap().len() < 300 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 300);
+
+    let ledger_path: PathBuf = dir.path().join("ledger/decisions.sqlite");
+    let ledger = ledger::Ledger::open(&ledger_path).unwrap();
+    let report = ledger.backend().verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    for (id, seq, hash) in &acked {
+        let stored = ledger
+            .backend()
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged decision {id} lost"));
+        assert_eq!((&stored.seq, &stored.hash), (seq, hash));
+    }
+    let last = report.last_seq;
+    drop(ledger);
+
+    // The hall restarts on the crashed data and continues the chain.
+    let server = Server::start(dir.path());
+    let d = agent()
+        .post(format!("{}/v1/route", server.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(route_input("after-crash"))
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap();
+    assert_eq!(d["evidence_receipt"]["ledger_seq"], last + 1);
+}
