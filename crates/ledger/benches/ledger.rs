@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ledger::{
-    Filter, Ledger, LedgerBackend, NewRecord, OpenOptions, PageRequest, SqliteBackend,
-};
+use ledger::{Filter, Ledger, LedgerBackend, NewRecord, OpenOptions, PageRequest, SqliteBackend};
 
 const PRODUCERS: u64 = 8;
 const PER_PRODUCER: u64 = 5_000;
@@ -38,63 +36,89 @@ fn fresh(name: &str) -> PathBuf {
 
 fn appends(c: &mut Criterion) {
     let mut group = c.benchmark_group("append");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
 
     let ledger = Arc::new(Ledger::open(fresh("group.db")).unwrap());
     let mut next = 0u64;
     group.throughput(Throughput::Elements(PRODUCERS * PER_PRODUCER));
-    group.bench_function(BenchmarkId::new("group_commit_8_producers", PER_PRODUCER * PRODUCERS), |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                // Decisions are serialized before the clock starts: the hall has the JSON already.
-                let work: Vec<Vec<String>> = (0..PRODUCERS)
-                    .map(|_| (0..PER_PRODUCER).map(|_| { next += 1; common::decision(next) }).collect())
-                    .collect();
-                let start = Instant::now();
-                let threads: Vec<_> = work
-                    .into_iter()
-                    .map(|batch| {
-                        let ledger = Arc::clone(&ledger);
-                        std::thread::spawn(move || {
-                            // Each producer keeps many decisions in flight, as concurrent
-                            // route calls do, and waits for every receipt.
-                            let pending: Vec<_> = batch.into_iter().map(|j| ledger.submit(j).unwrap()).collect();
-                            for p in pending {
-                                p.blocking_recv().unwrap().unwrap();
-                            }
+    group.bench_function(
+        BenchmarkId::new("group_commit_8_producers", PER_PRODUCER * PRODUCERS),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    // Decisions are serialized before the clock starts: the hall has the JSON already.
+                    let work: Vec<Vec<String>> = (0..PRODUCERS)
+                        .map(|_| {
+                            (0..PER_PRODUCER)
+                                .map(|_| {
+                                    next += 1;
+                                    common::decision(next)
+                                })
+                                .collect()
                         })
-                    })
-                    .collect();
-                for t in threads {
-                    t.join().unwrap();
+                        .collect();
+                    let start = Instant::now();
+                    let threads: Vec<_> = work
+                        .into_iter()
+                        .map(|batch| {
+                            let ledger = Arc::clone(&ledger);
+                            std::thread::spawn(move || {
+                                // Each producer keeps many decisions in flight, as concurrent
+                                // route calls do, and waits for every receipt.
+                                let pending: Vec<_> = batch
+                                    .into_iter()
+                                    .map(|j| ledger.submit(j).unwrap())
+                                    .collect();
+                                for p in pending {
+                                    p.blocking_recv().unwrap().unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in threads {
+                        t.join().unwrap();
+                    }
+                    total += start.elapsed();
                 }
-                total += start.elapsed();
-            }
-            total
-        })
-    });
+                total
+            })
+        },
+    );
 
     const NAIVE: u64 = 200;
     let naive = SqliteBackend::open(fresh("naive.db"), OpenOptions::default()).unwrap();
     let mut next = 10_000_000u64;
     group.throughput(Throughput::Elements(NAIVE));
-    group.bench_function(BenchmarkId::new("one_transaction_per_decision", NAIVE), |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let records: Vec<NewRecord> = (0..NAIVE)
-                    .map(|_| { next += 1; NewRecord::from_json(common::decision(next)).unwrap() })
-                    .collect();
-                let start = Instant::now();
-                for r in records {
-                    naive.append_batch(std::slice::from_ref(&r)).unwrap().pop().unwrap().unwrap();
+    group.bench_function(
+        BenchmarkId::new("one_transaction_per_decision", NAIVE),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let records: Vec<NewRecord> = (0..NAIVE)
+                        .map(|_| {
+                            next += 1;
+                            NewRecord::from_json(common::decision(next)).unwrap()
+                        })
+                        .collect();
+                    let start = Instant::now();
+                    for r in records {
+                        naive
+                            .append_batch(std::slice::from_ref(&r))
+                            .unwrap()
+                            .pop()
+                            .unwrap()
+                            .unwrap();
+                    }
+                    total += start.elapsed();
                 }
-                total += start.elapsed();
-            }
-            total
-        })
-    });
+                total
+            })
+        },
+    );
     group.finish();
 }
 
@@ -122,7 +146,10 @@ fn big_ledger() -> SqliteBackend {
         .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
         .map(|m| m.len())
         .sum();
-    eprintln!("ledger file with {BIG} decisions: {size} bytes ({:.1} MiB)", size as f64 / 1048576.0);
+    eprintln!(
+        "ledger file with {BIG} decisions: {size} bytes ({:.1} MiB)",
+        size as f64 / 1048576.0
+    );
     backend
 }
 
@@ -153,23 +180,47 @@ fn queries(c: &mut Criterion) {
                 ..Filter::default()
             };
             let first = backend.page(&PageRequest::first(f.clone(), 50)).unwrap();
-            let second = PageRequest { filter: f, limit: 50, cursor: first.next_cursor };
+            let second = PageRequest {
+                filter: f,
+                limit: 50,
+                cursor: first.next_cursor,
+            };
             assert_eq!(backend.page(&second).unwrap().records.len(), 50);
         })
     });
     group.bench_function("fts_deny_code_and_tenant_page50", |b| {
         b.iter(|| {
             let text = format!("DENY_REQUIRES_HUMAN {}", common::TENANTS[next() % 20]);
-            let f = Filter { text: Some(text), ..Filter::default() };
-            assert_eq!(backend.page(&PageRequest::first(f, 50)).unwrap().records.len(), 50);
+            let f = Filter {
+                text: Some(text),
+                ..Filter::default()
+            };
+            assert_eq!(
+                backend
+                    .page(&PageRequest::first(f, 50))
+                    .unwrap()
+                    .records
+                    .len(),
+                50
+            );
         })
     });
     group.bench_function("fts_decision_id", |b| {
         b.iter(|| {
             let i = (next() as u64 * 7919) % BIG;
             let id = uuid::Uuid::from_u64_pair(common::mix(i, 11), common::mix(i, 12)).to_string();
-            let f = Filter { text: Some(id), ..Filter::default() };
-            assert_eq!(backend.page(&PageRequest::first(f, 50)).unwrap().records.len(), 1);
+            let f = Filter {
+                text: Some(id),
+                ..Filter::default()
+            };
+            assert_eq!(
+                backend
+                    .page(&PageRequest::first(f, 50))
+                    .unwrap()
+                    .records
+                    .len(),
+                1
+            );
         })
     });
     group.finish();

@@ -35,7 +35,12 @@ fn hex_bytes<S: serde::Serializer>(bytes: &Hash, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&hex::encode(bytes))
 }
 
-pub fn checkpoint_hash(prev: &Hash, through_seq: i64, through_hash: &Hash, pruned_total: i64) -> Hash {
+pub fn checkpoint_hash(
+    prev: &Hash,
+    through_seq: i64,
+    through_hash: &Hash,
+    pruned_total: i64,
+) -> Hash {
     let mut h = Sha256::new();
     h.update(prev);
     h.update(through_seq.to_be_bytes());
@@ -192,10 +197,13 @@ impl Walker {
             return found(Problem::Edited);
         }
         if prev_hash != self.prev {
-            return Some(self.diagnose_link(row, lookup).unwrap_or_else(|detail| Finding {
-                seq,
-                problem: Problem::Corrupt { detail },
-            }));
+            return Some(
+                self.diagnose_link(row, lookup)
+                    .unwrap_or_else(|detail| Finding {
+                        seq,
+                        problem: Problem::Corrupt { detail },
+                    }),
+            );
         }
         if let Some(column) = mismatched_column(row) {
             return found(Problem::ColumnEdited { column });
@@ -215,12 +223,24 @@ impl Walker {
         let seq = row.seq;
         let finding = match lookup.seq_with_hash(row.prev_hash)? {
             // It skips its predecessor and links to the one before: the predecessor is a forgery.
-            Some(t) if t == seq - 2 => Finding { seq: seq - 1, problem: Problem::Inserted },
-            Some(links_to) => Finding { seq, problem: Problem::Reordered { links_to } },
+            Some(t) if t == seq - 2 => Finding {
+                seq: seq - 1,
+                problem: Problem::Inserted,
+            },
+            Some(links_to) => Finding {
+                seq,
+                problem: Problem::Reordered { links_to },
+            },
             None => {
                 // If the next record links to our predecessor, this record is the forgery.
-                let next_links_here = lookup.prev_hash_of(seq + 1)?.is_some_and(|p| p == self.prev);
-                let problem = if next_links_here { Problem::Inserted } else { Problem::BrokenLink };
+                let next_links_here = lookup
+                    .prev_hash_of(seq + 1)?
+                    .is_some_and(|p| p == self.prev);
+                let problem = if next_links_here {
+                    Problem::Inserted
+                } else {
+                    Problem::BrokenLink
+                };
                 Finding { seq, problem }
             }
         };
@@ -258,7 +278,10 @@ fn mismatched_column(row: &ChainRow<'_>) -> Option<&'static str> {
         ("correlation_id", s.correlation_id == truth.correlation_id),
         ("tenant_id", s.tenant_id == truth.tenant_id),
         ("capability_id", s.capability_id == truth.capability_id),
-        ("matched_rule_id", s.matched_rule_id == truth.matched_rule_id),
+        (
+            "matched_rule_id",
+            s.matched_rule_id == truth.matched_rule_id,
+        ),
         ("worker", s.worker == truth.worker),
         ("env", s.env == truth.env),
         ("data_label", s.data_label == truth.data_label),

@@ -99,7 +99,10 @@ impl LedgerError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Self::BadRecord(_) | Self::BadCursor(_) | Self::BadQuery(_) | Self::DuplicateDecision(_)
+            Self::BadRecord(_)
+                | Self::BadCursor(_)
+                | Self::BadQuery(_)
+                | Self::DuplicateDecision(_)
         )
     }
 

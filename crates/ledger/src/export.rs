@@ -59,7 +59,8 @@ fn csv_row(d: &StoredDecision) -> [String; 18] {
     [
         d.seq.to_string(),
         d.hash.clone(),
-        f.time().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
+        f.time()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
         f.decision_id.clone(),
         f.correlation_id.clone(),
         f.tenant_id.clone(),
@@ -80,7 +81,7 @@ fn csv_row(d: &StoredDecision) -> [String; 18] {
 
 /// Where rows go: the csv writer buffers and quotes; JSONL lines are written verbatim.
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Jsonl(BufWriter<W>),
 }
 
@@ -90,7 +91,7 @@ impl<W: Write> Sink<W> {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(CSV_HEADER).map_err(csv_err)?;
-                Self::Csv(w)
+                Self::Csv(Box::new(w))
             }
             Format::Jsonl => Self::Jsonl(BufWriter::new(out)),
         })

@@ -129,8 +129,17 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
-        for bad in ["", "42", "v1.zz", "v1.0000000000000000", "v2.000000000000002a"] {
-            assert!(matches!(decode_cursor(bad), Err(LedgerError::BadCursor(_))), "{bad}");
+        for bad in [
+            "",
+            "42",
+            "v1.zz",
+            "v1.0000000000000000",
+            "v2.000000000000002a",
+        ] {
+            assert!(
+                matches!(decode_cursor(bad), Err(LedgerError::BadCursor(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -84,7 +84,11 @@ impl DecisionFields {
                 "decision {}: `denied` is {} but `deny_reason_if_denied` is {}",
                 wire.decision_id,
                 wire.denied,
-                if wire.deny_reason_if_denied.is_some() { "set" } else { "null" }
+                if wire.deny_reason_if_denied.is_some() {
+                    "set"
+                } else {
+                    "null"
+                }
             )));
         }
         let ts_micros = parse_timestamp(&wire.timestamp).map_err(|e| {
@@ -200,18 +204,27 @@ mod tests {
         let rec = NewRecord::from_json(json.clone()).unwrap();
         assert_eq!(rec.json, json);
         assert_eq!(rec.fields.ts_micros, 1_772_100_672_123_456);
-        assert_eq!(rec.fields.deny_code.as_deref(), Some("DENY_NO_MATCHING_RULE"));
+        assert_eq!(
+            rec.fields.deny_code.as_deref(),
+            Some("DENY_NO_MATCHING_RULE")
+        );
         assert!(rec.fields.search_text().contains("no rule matched"));
     }
 
     #[test]
     fn rejects_inconsistent_or_malformed_input() {
         let bad = decision(false).replace(r#""denied":false"#, r#""denied":true"#);
-        assert!(matches!(NewRecord::from_json(bad), Err(LedgerError::BadRecord(m)) if m.contains("deny_reason_if_denied")));
+        assert!(
+            matches!(NewRecord::from_json(bad), Err(LedgerError::BadRecord(m)) if m.contains("deny_reason_if_denied"))
+        );
         let no_ts = decision(false).replace("2026-02-26T10:11:12.123456+00:00", "yesterday");
-        assert!(matches!(NewRecord::from_json(no_ts), Err(LedgerError::BadRecord(m)) if m.contains("timestamp")));
+        assert!(
+            matches!(NewRecord::from_json(no_ts), Err(LedgerError::BadRecord(m)) if m.contains("timestamp"))
+        );
         let missing = decision(false).replace(r#""tenant_id":"t","#, "");
-        assert!(matches!(NewRecord::from_json(missing), Err(LedgerError::BadRecord(m)) if m.contains("tenant_id")));
+        assert!(
+            matches!(NewRecord::from_json(missing), Err(LedgerError::BadRecord(m)) if m.contains("tenant_id"))
+        );
         let pretty = decision(false).replace(',', ",\n");
         assert!(NewRecord::from_json(pretty).is_err());
     }

@@ -74,7 +74,9 @@ impl Ledger {
         let (ack, receipt) = oneshot::channel();
         let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
-        sender.send(Job { record, ack }).map_err(|_| LedgerError::Closed)?;
+        sender
+            .send(Job { record, ack })
+            .map_err(|_| LedgerError::Closed)?;
         Ok(receipt)
     }
 

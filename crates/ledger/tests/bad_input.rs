@@ -11,7 +11,10 @@ use ledger::{Ledger, LedgerBackend, LedgerError, OpenOptions, SqliteBackend};
 use rusqlite::Connection;
 
 fn quick(options: OpenOptions) -> OpenOptions {
-    OpenOptions { busy_timeout: Duration::from_millis(200), ..options }
+    OpenOptions {
+        busy_timeout: Duration::from_millis(200),
+        ..options
+    }
 }
 
 #[test]
@@ -23,7 +26,9 @@ fn a_file_that_is_not_sqlite_is_refused_untouched() {
     let err = Ledger::open(&path).err().expect("must refuse");
     assert!(matches!(err, LedgerError::NotADatabase { .. }), "{err}");
     assert!(err.to_string().contains("notes.txt"));
-    let err = SqliteBackend::open(&path, OpenOptions::read_only()).err().unwrap();
+    let err = SqliteBackend::open(&path, OpenOptions::read_only())
+        .err()
+        .unwrap();
     assert!(matches!(err, LedgerError::NotADatabase { .. }), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
 }
@@ -32,10 +37,16 @@ fn a_file_that_is_not_sqlite_is_refused_untouched() {
 fn someone_elses_database_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
-    Connection::open(&path).unwrap().execute_batch("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('x');").unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('x');")
+        .unwrap();
     let err = Ledger::open(&path).err().unwrap();
     assert!(matches!(err, LedgerError::ForeignDatabase { .. }), "{err}");
-    let n: i64 = Connection::open(&path).unwrap().query_row("SELECT count(*) FROM songs", [], |r| r.get(0)).unwrap();
+    let n: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM songs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -43,7 +54,9 @@ fn someone_elses_database_is_refused_untouched() {
 fn a_missing_ledger_is_not_created_by_readers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nope.db");
-    let err = SqliteBackend::open(&path, OpenOptions::read_only()).err().unwrap();
+    let err = SqliteBackend::open(&path, OpenOptions::read_only())
+        .err()
+        .unwrap();
     assert!(matches!(err, LedgerError::NotFound { .. }), "{err}");
     assert!(!path.exists());
 }
@@ -52,16 +65,32 @@ fn a_missing_ledger_is_not_created_by_readers() {
 fn a_newer_schema_is_refused_never_downgraded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    Ledger::open(&path).unwrap().append_blocking(common::decision(1)).unwrap();
-    Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    Ledger::open(&path)
+        .unwrap()
+        .append_blocking(common::decision(1))
+        .unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     for options in [OpenOptions::default(), OpenOptions::read_only()] {
         let err = SqliteBackend::open(&path, options).err().unwrap();
         assert!(
-            matches!(err, LedgerError::FutureSchema { found: 99, supported: ledger::SCHEMA_VERSION, .. }),
+            matches!(
+                err,
+                LedgerError::FutureSchema {
+                    found: 99,
+                    supported: ledger::SCHEMA_VERSION,
+                    ..
+                }
+            ),
             "{err}"
         );
     }
-    let version: i64 = Connection::open(&path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 99);
 }
 
@@ -75,9 +104,14 @@ fn a_locked_database_fails_appends_clearly_and_recovers() {
     let other = Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let err = ledger.append_blocking(common::decision(2)).err().unwrap();
-    assert!(matches!(&err, LedgerError::WriteFailed(m) if m.contains("locked")), "{err}");
+    assert!(
+        matches!(&err, LedgerError::WriteFailed(m) if m.contains("locked")),
+        "{err}"
+    );
     // Opening a second writer while the lock is held is refused the same way.
-    let err = Ledger::open_with(&path, quick(OpenOptions::default())).err().unwrap();
+    let err = Ledger::open_with(&path, quick(OpenOptions::default()))
+        .err()
+        .unwrap();
     assert!(matches!(err, LedgerError::Locked { .. }), "{err}");
     other.execute_batch("COMMIT").unwrap();
 
@@ -92,9 +126,15 @@ fn a_full_ledger_fails_appends_and_keeps_what_it_acknowledged() {
     let path = dir.path().join("ledger.db");
     Ledger::open(&path).unwrap().close();
     let size = std::fs::metadata(&path).unwrap().len();
-    let limited = OpenOptions { max_size_bytes: Some(size + 64 * 1024), ..OpenOptions::default() };
+    let limited = OpenOptions {
+        max_size_bytes: Some(size + 64 * 1024),
+        ..OpenOptions::default()
+    };
     let (acked, err) = fill(&path, limited);
-    assert!(matches!(&err, LedgerError::WriteFailed(m) if m.contains("full")), "{err}");
+    assert!(
+        matches!(&err, LedgerError::WriteFailed(m) if m.contains("full")),
+        "{err}"
+    );
     assert!(!acked.is_empty());
     assert_everything_kept(&path, &acked);
 }
@@ -118,7 +158,10 @@ fn fill(path: &Path, options: OpenOptions) -> (Vec<String>, LedgerError) {
 }
 
 fn id_of(json: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(json).unwrap()["decision_id"].as_str().unwrap().to_string()
+    serde_json::from_str::<serde_json::Value>(json).unwrap()["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn assert_everything_kept(path: &Path, acked: &[String]) {
@@ -150,7 +193,11 @@ impl Tmpfs {
     }
 
     fn remount_read_only(&self) {
-        let status = Command::new("mount").args(["-o", "remount,ro"]).arg(&self.0).status().unwrap();
+        let status = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 }
@@ -166,7 +213,10 @@ fn a_really_full_disk_fails_appends_and_keeps_what_it_acknowledged() {
     let Some(fs) = Tmpfs::mount("2m") else { return };
     let path = fs.0.join("ledger.db");
     let (acked, err) = fill(&path, OpenOptions::default());
-    assert!(matches!(&err, LedgerError::WriteFailed(m) if m.contains("full")), "{err}");
+    assert!(
+        matches!(&err, LedgerError::WriteFailed(m) if m.contains("full")),
+        "{err}"
+    );
     assert_everything_kept(&path, &acked);
 }
 
@@ -178,7 +228,9 @@ fn a_read_only_filesystem_is_reported_as_read_only() {
     let receipt = ledger.append_blocking(common::decision(1)).unwrap();
     ledger.close();
     fs.remount_read_only();
-    let err = Ledger::open(&path).err().expect("cannot write on a read-only filesystem");
+    let err = Ledger::open(&path)
+        .err()
+        .expect("cannot write on a read-only filesystem");
     assert!(matches!(err, LedgerError::ReadOnly { .. }), "{err}");
     let _ = receipt;
 }

@@ -20,7 +20,9 @@ const ROUNDS: u64 = 15;
 /// The child's side. Does nothing unless the parent test started this binary as the child.
 #[test]
 fn crash_child_process() {
-    let Some(path) = std::env::var_os(CHILD_ENV) else { return };
+    let Some(path) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
     let base: u64 = std::env::var(BASE_ENV).unwrap().parse().unwrap();
     let ledger = Arc::new(Ledger::open(path).unwrap());
     let threads: Vec<_> = (0..4u64)
@@ -29,7 +31,8 @@ fn crash_child_process() {
             std::thread::spawn(move || {
                 for i in 0.. {
                     let json = common::decision(base + t * 1_000_000 + i);
-                    let id = serde_json::from_str::<serde_json::Value>(&json).unwrap()["decision_id"]
+                    let id = serde_json::from_str::<serde_json::Value>(&json).unwrap()
+                        ["decision_id"]
                         .as_str()
                         .unwrap()
                         .to_string();
@@ -55,7 +58,12 @@ fn acknowledged_decisions_survive_sigkill() {
     let mut acked_total = 0usize;
     for round in 0..ROUNDS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child_process", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .env(BASE_ENV, (round * 10_000_000).to_string())
             .stdout(Stdio::piped())
@@ -83,11 +91,21 @@ fn acknowledged_decisions_survive_sigkill() {
 
         let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
         for id in &acked {
-            assert!(backend.get(id).unwrap().is_some(), "round {round}: acknowledged decision {id} was lost");
+            assert!(
+                backend.get(id).unwrap().is_some(),
+                "round {round}: acknowledged decision {id} was lost"
+            );
         }
         let report = backend.verify(&mut |_| {}).unwrap();
-        assert!(report.is_intact(), "round {round}: {}", report.finding.unwrap());
+        assert!(
+            report.is_intact(),
+            "round {round}: {}",
+            report.finding.unwrap()
+        );
         acked_total += acked.len();
     }
-    assert!(acked_total > (ROUNDS as usize) * 10, "the child barely ran: {acked_total} acks");
+    assert!(
+        acked_total > (ROUNDS as usize) * 10,
+        "the child barely ran: {acked_total} acks"
+    );
 }

@@ -16,8 +16,14 @@ fn every_decision_round_trips_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(&dir);
     let inputs: Vec<String> = (0..500).map(common::decision).collect();
-    let receipts: Vec<_> = inputs.iter().map(|j| ledger.append_blocking(j.as_str()).unwrap()).collect();
-    assert_eq!(receipts.iter().map(|r| r.seq).collect::<Vec<_>>(), (1..=500).collect::<Vec<i64>>());
+    let receipts: Vec<_> = inputs
+        .iter()
+        .map(|j| ledger.append_blocking(j.as_str()).unwrap())
+        .collect();
+    assert_eq!(
+        receipts.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=500).collect::<Vec<i64>>()
+    );
     ledger.close();
 
     // Reopen from disk: same bytes, same receipts, chain intact.
@@ -46,12 +52,20 @@ fn concurrent_producers_share_batches_and_the_chain_stays_linear() {
             let ledger = Arc::clone(&ledger);
             std::thread::spawn(move || {
                 (0..250u64)
-                    .map(|i| ledger.append_blocking(common::decision(t * 1000 + i)).unwrap().seq)
+                    .map(|i| {
+                        ledger
+                            .append_blocking(common::decision(t * 1000 + i))
+                            .unwrap()
+                            .seq
+                    })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut seqs: Vec<i64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut seqs: Vec<i64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     seqs.sort();
     assert_eq!(seqs, (1..=2000).collect::<Vec<_>>());
     assert!(ledger.backend().verify(&mut |_| {}).unwrap().is_intact());
@@ -90,10 +104,15 @@ fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
 fn bad_records_and_duplicates_are_rejected_alone() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(&dir);
-    assert!(matches!(ledger.append_blocking("{\"nope\":1}"), Err(LedgerError::BadRecord(m)) if m.contains("decision_id")));
+    assert!(
+        matches!(ledger.append_blocking("{\"nope\":1}"), Err(LedgerError::BadRecord(m)) if m.contains("decision_id"))
+    );
     let first = ledger.append_blocking(common::decision(1)).unwrap();
     let dup = ledger.append_blocking(common::decision(1));
-    assert!(matches!(dup, Err(LedgerError::DuplicateDecision(_))), "{dup:?}");
+    assert!(
+        matches!(dup, Err(LedgerError::DuplicateDecision(_))),
+        "{dup:?}"
+    );
     // The chain continues right after the rejected duplicate.
     let next = ledger.append_blocking(common::decision(2)).unwrap();
     assert_eq!(next.seq, first.seq + 1);
@@ -110,21 +129,37 @@ fn trace_stats_and_free_text() {
     let b = ledger.backend();
     // decision(i) shares a correlation id with i/3.
     let trace = b.trace("corr-00000010").unwrap();
-    assert_eq!(trace.iter().map(|d| d.seq).collect::<Vec<_>>(), vec![49, 50, 51]);
+    assert_eq!(
+        trace.iter().map(|d| d.seq).collect::<Vec<_>>(),
+        vec![49, 50, 51]
+    );
 
     let stats = b
-        .stats(&StatsRequest { filter: Filter::default(), bucket_seconds: 60, top: 3 })
+        .stats(&StatsRequest {
+            filter: Filter::default(),
+            bucket_seconds: 60,
+            top: 3,
+        })
         .unwrap();
     assert_eq!(stats.total, 300);
     assert_eq!(stats.buckets.iter().map(|x| x.decisions).sum::<u64>(), 300);
-    assert_eq!(stats.buckets.iter().map(|x| x.denied).sum::<u64>(), stats.denied);
+    assert_eq!(
+        stats.buckets.iter().map(|x| x.denied).sum::<u64>(),
+        stats.denied
+    );
     assert_eq!(stats.buckets.len(), 5);
     assert!(stats.top_deny_codes.len() <= 3);
-    assert!(stats.top_deny_codes.windows(2).all(|w| w[0].count >= w[1].count));
+    assert!(stats
+        .top_deny_codes
+        .windows(2)
+        .all(|w| w[0].count >= w[1].count));
 
     let page = b
         .page(&PageRequest::first(
-            Filter { text: Some("DENY_REQUIRES_HUMAN cap.pay.invoice".into()), ..Filter::default() },
+            Filter {
+                text: Some("DENY_REQUIRES_HUMAN cap.pay.invoice".into()),
+                ..Filter::default()
+            },
             100,
         ))
         .unwrap();
@@ -134,17 +169,36 @@ fn trace_stats_and_free_text() {
         assert_eq!(d.fields.capability_id, "cap.pay.invoice");
     }
     let prefix = b
-        .page(&PageRequest::first(Filter { text: Some("gringo*".into()), ..Filter::default() }, 500))
+        .page(&PageRequest::first(
+            Filter {
+                text: Some("gringo*".into()),
+                ..Filter::default()
+            },
+            500,
+        ))
         .unwrap();
     assert!(!prefix.records.is_empty());
-    assert!(prefix.records.iter().all(|d| d.fields.tenant_id == "gringotts"));
+    assert!(prefix
+        .records
+        .iter()
+        .all(|d| d.fields.tenant_id == "gringotts"));
 
     let since = Utc.timestamp_opt(1_767_225_600 + 100, 0).unwrap();
     let until = Utc.timestamp_opt(1_767_225_600 + 110, 0).unwrap();
     let window = b
-        .page(&PageRequest::first(Filter { since: Some(since), until: Some(until), ..Filter::default() }, 50))
+        .page(&PageRequest::first(
+            Filter {
+                since: Some(since),
+                until: Some(until),
+                ..Filter::default()
+            },
+            50,
+        ))
         .unwrap();
-    assert_eq!(window.records.iter().map(|d| d.seq).collect::<Vec<_>>(), (101..=110).rev().collect::<Vec<_>>());
+    assert_eq!(
+        window.records.iter().map(|d| d.seq).collect::<Vec<_>>(),
+        (101..=110).rev().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -152,7 +206,17 @@ fn bad_queries_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(&dir);
     let b = ledger.backend();
-    let bad_cursor = PageRequest { filter: Filter::default(), limit: 10, cursor: Some("12".into()) };
-    assert!(matches!(b.page(&bad_cursor), Err(LedgerError::BadCursor(_))));
-    assert!(matches!(b.page(&PageRequest::first(Filter::default(), 0)), Err(LedgerError::BadQuery(_))));
+    let bad_cursor = PageRequest {
+        filter: Filter::default(),
+        limit: 10,
+        cursor: Some("12".into()),
+    };
+    assert!(matches!(
+        b.page(&bad_cursor),
+        Err(LedgerError::BadCursor(_))
+    ));
+    assert!(matches!(
+        b.page(&PageRequest::first(Filter::default(), 0)),
+        Err(LedgerError::BadQuery(_))
+    ));
 }

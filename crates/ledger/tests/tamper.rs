@@ -5,7 +5,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use ledger::{chain_hash, Finding, Ledger, LedgerBackend, LedgerError, OpenOptions, Problem, SqliteBackend};
+use ledger::{
+    chain_hash, Finding, Ledger, LedgerBackend, LedgerError, OpenOptions, Problem, SqliteBackend,
+};
 use rusqlite::Connection;
 
 const N: u64 = 20;
@@ -35,57 +37,125 @@ fn tampered(sql: &str) -> Finding {
 
 /// What an attacker who read the file format would do: compress with the file's dictionary.
 fn encode(conn: &Connection, json: &str) -> Vec<u8> {
-    let dict: Vec<u8> = conn.query_row("SELECT dictionary FROM codec", [], |r| r.get(0)).unwrap();
-    zstd::bulk::Compressor::with_dictionary(3, &dict).unwrap().compress(json.as_bytes()).unwrap()
+    let dict: Vec<u8> = conn
+        .query_row("SELECT dictionary FROM codec", [], |r| r.get(0))
+        .unwrap();
+    zstd::bulk::Compressor::with_dictionary(3, &dict)
+        .unwrap()
+        .compress(json.as_bytes())
+        .unwrap()
 }
 
 fn decode(conn: &Connection, seq: i64) -> String {
-    let dict: Vec<u8> = conn.query_row("SELECT dictionary FROM codec", [], |r| r.get(0)).unwrap();
-    let body: Vec<u8> = conn.query_row("SELECT body FROM decisions WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
-    let json = zstd::bulk::Decompressor::with_dictionary(&dict).unwrap().decompress(&body, 1 << 20).unwrap();
+    let dict: Vec<u8> = conn
+        .query_row("SELECT dictionary FROM codec", [], |r| r.get(0))
+        .unwrap();
+    let body: Vec<u8> = conn
+        .query_row("SELECT body FROM decisions WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let json = zstd::bulk::Decompressor::with_dictionary(&dict)
+        .unwrap()
+        .decompress(&body, 1 << 20)
+        .unwrap();
     String::from_utf8(json).unwrap()
 }
 
 fn hash_of(conn: &Connection, seq: i64) -> [u8; 32] {
-    let h: Vec<u8> = conn.query_row("SELECT hash FROM decisions WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
+    let h: Vec<u8> = conn
+        .query_row("SELECT hash FROM decisions WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .unwrap();
     h.try_into().unwrap()
 }
 
 #[test]
 fn editing_a_decision_is_detected() {
-    let f = tampered("UPDATE decisions SET body = (SELECT body FROM decisions WHERE seq = 8) WHERE seq = 7");
-    assert_eq!(f, Finding { seq: 7, problem: Problem::Edited });
+    let f = tampered(
+        "UPDATE decisions SET body = (SELECT body FROM decisions WHERE seq = 8) WHERE seq = 7",
+    );
+    assert_eq!(
+        f,
+        Finding {
+            seq: 7,
+            problem: Problem::Edited
+        }
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let path = ledger_with_records(&dir);
     let conn = Connection::open(&path).unwrap();
     let forged = decode(&conn, 7).replace("\"dry_run\":", "\"dry_run\": ");
-    conn.execute("UPDATE decisions SET body = ?1 WHERE seq = 7", [encode(&conn, &forged)]).unwrap();
+    conn.execute(
+        "UPDATE decisions SET body = ?1 WHERE seq = 7",
+        [encode(&conn, &forged)],
+    )
+    .unwrap();
     drop(conn);
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 7, problem: Problem::Edited });
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 7,
+            problem: Problem::Edited
+        }
+    );
 }
 
 #[test]
 fn editing_a_filter_column_is_detected() {
     let f = tampered("UPDATE decisions SET tenant_id = 'someone-else' WHERE seq = 9");
-    assert_eq!(f, Finding { seq: 9, problem: Problem::ColumnEdited { column: "tenant_id" } });
+    assert_eq!(
+        f,
+        Finding {
+            seq: 9,
+            problem: Problem::ColumnEdited {
+                column: "tenant_id"
+            }
+        }
+    );
     let f = tampered("UPDATE decisions SET denied = 1 - denied WHERE seq = 3");
-    assert_eq!(f, Finding { seq: 3, problem: Problem::ColumnEdited { column: "denied" } });
+    assert_eq!(
+        f,
+        Finding {
+            seq: 3,
+            problem: Problem::ColumnEdited { column: "denied" }
+        }
+    );
 }
 
 #[test]
 fn deleting_a_record_is_detected() {
-    assert_eq!(tampered("DELETE FROM decisions WHERE seq = 5"), Finding { seq: 5, problem: Problem::Deleted { last: 5 } });
+    assert_eq!(
+        tampered("DELETE FROM decisions WHERE seq = 5"),
+        Finding {
+            seq: 5,
+            problem: Problem::Deleted { last: 5 }
+        }
+    );
     assert_eq!(
         tampered("DELETE FROM decisions WHERE seq BETWEEN 4 AND 6"),
-        Finding { seq: 4, problem: Problem::Deleted { last: 6 } }
+        Finding {
+            seq: 4,
+            problem: Problem::Deleted { last: 6 }
+        }
     );
 }
 
 #[test]
 fn deleting_the_newest_records_is_detected() {
     let f = tampered("DELETE FROM decisions WHERE seq >= 18");
-    assert_eq!(f, Finding { seq: 18, problem: Problem::HeadMismatch { head_seq: 20, last_seq: 17 } });
+    assert_eq!(
+        f,
+        Finding {
+            seq: 18,
+            problem: Problem::HeadMismatch {
+                head_seq: 20,
+                last_seq: 17
+            }
+        }
+    );
 }
 
 #[test]
@@ -95,7 +165,13 @@ fn swapping_two_records_is_detected() {
          UPDATE decisions SET seq = 10 WHERE seq = 11;
          UPDATE decisions SET seq = 11 WHERE seq = -1;",
     );
-    assert_eq!(f, Finding { seq: 10, problem: Problem::Reordered { links_to: 11 } });
+    assert_eq!(
+        f,
+        Finding {
+            seq: 10,
+            problem: Problem::Reordered { links_to: 11 }
+        }
+    );
 }
 
 /// Shift records `from..` up by one to open a gap, then fill it with a well-formed forgery
@@ -128,7 +204,13 @@ fn inserting_a_forged_record_is_detected() {
     let conn = Connection::open(&path).unwrap();
     forge_at(&conn, 6, hash_of(&conn, 5));
     drop(conn);
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 6, problem: Problem::Inserted });
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 6,
+            problem: Problem::Inserted
+        }
+    );
 
     // A clumsy one whose link points nowhere.
     let dir = tempfile::tempdir().unwrap();
@@ -136,7 +218,13 @@ fn inserting_a_forged_record_is_detected() {
     let conn = Connection::open(&path).unwrap();
     forge_at(&conn, 12, [7; 32]);
     drop(conn);
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 12, problem: Problem::Inserted });
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 12,
+            problem: Problem::Inserted
+        }
+    );
 }
 
 #[test]
@@ -147,7 +235,16 @@ fn appending_behind_the_writers_back_is_detected() {
     forge_at(&conn, N as i64 + 1, hash_of(&conn, N as i64));
     drop(conn);
     let f = verify(&path).unwrap().unwrap();
-    assert_eq!(f, Finding { seq: 21, problem: Problem::HeadMismatch { head_seq: 20, last_seq: 21 } });
+    assert_eq!(
+        f,
+        Finding {
+            seq: 21,
+            problem: Problem::HeadMismatch {
+                head_seq: 20,
+                last_seq: 21
+            }
+        }
+    );
 }
 
 #[test]
@@ -159,11 +256,20 @@ fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
     let forged = decode(&conn, 5).replace("\"dry_run\":", "\"dry_run\": ");
     conn.execute(
         "UPDATE decisions SET body = ?1, hash = ?2 WHERE seq = 5",
-        rusqlite::params![encode(&conn, &forged), chain_hash(&prev, forged.as_bytes()).as_slice()],
+        rusqlite::params![
+            encode(&conn, &forged),
+            chain_hash(&prev, forged.as_bytes()).as_slice()
+        ],
     )
     .unwrap();
     drop(conn);
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 6, problem: Problem::BrokenLink });
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 6,
+            problem: Problem::BrokenLink
+        }
+    );
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -176,14 +282,22 @@ fn flipping_a_byte_of_a_record_on_disk_is_detected() {
     let path = ledger_with_records(&dir);
     let body: Vec<u8> = Connection::open(&path)
         .unwrap()
-        .query_row("SELECT body FROM decisions WHERE seq = 13", [], |r| r.get(0))
+        .query_row("SELECT body FROM decisions WHERE seq = 13", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     // Record 13's stored bytes, as they sit in their page.
     let at = find(&bytes, &body).expect("record bytes are in the main file after close");
     bytes[at + body.len() / 2] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 13, problem: Problem::Edited });
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 13,
+            problem: Problem::Edited
+        }
+    );
 }
 
 #[test]
@@ -195,7 +309,10 @@ fn a_damaged_file_header_is_reported_not_a_database() {
         *b ^= 0x5a;
     }
     std::fs::write(&path, &bytes).unwrap();
-    assert!(matches!(verify(&path), Err(LedgerError::NotADatabase { .. })));
+    assert!(matches!(
+        verify(&path),
+        Err(LedgerError::NotADatabase { .. })
+    ));
 }
 
 #[test]
@@ -208,13 +325,24 @@ fn a_truncated_file_is_reported() {
     }
     ledger.close();
     let len = std::fs::metadata(&path).unwrap().len();
-    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
     match verify(&path) {
         Ok(finding) => {
             let finding = finding.expect("a truncated ledger must not verify");
             assert!(finding.seq <= 2000, "{finding}");
         }
-        Err(e) => assert!(matches!(e, LedgerError::Corrupt { .. } | LedgerError::NotADatabase { .. }), "{e}"),
+        Err(e) => assert!(
+            matches!(
+                e,
+                LedgerError::Corrupt { .. } | LedgerError::NotADatabase { .. }
+            ),
+            "{e}"
+        ),
     }
 }
 
@@ -231,6 +359,15 @@ fn editing_a_retention_checkpoint_is_detected() {
     assert!(report.is_intact(), "{:?}", report.finding);
     assert_eq!(report.records_checked, 12);
     drop(backend);
-    Connection::open(&path).unwrap().execute_batch("UPDATE checkpoints SET through_seq = 7").unwrap();
-    assert_eq!(verify(&path).unwrap().unwrap(), Finding { seq: 7, problem: Problem::BadCheckpoint });
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE checkpoints SET through_seq = 7")
+        .unwrap();
+    assert_eq!(
+        verify(&path).unwrap().unwrap(),
+        Finding {
+            seq: 7,
+            problem: Problem::BadCheckpoint
+        }
+    );
 }

@@ -35,13 +35,22 @@ impl Codec {
     }
 
     pub fn encode(&self, json: &[u8]) -> Result<Vec<u8>, String> {
-        let pooled = self.compressors.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = self
+            .compressors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
         let mut c = match pooled {
             Some(c) => c,
-            None => Compressor::with_dictionary(LEVEL, &self.dictionary).map_err(|e| e.to_string())?,
+            None => {
+                Compressor::with_dictionary(LEVEL, &self.dictionary).map_err(|e| e.to_string())?
+            }
         };
         let out = c.compress(json).map_err(|e| e.to_string());
-        self.compressors.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+        self.compressors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(c);
         out
     }
 
@@ -51,13 +60,20 @@ impl Codec {
             Ok(Some(n)) if n <= MAX_JSON => n as usize,
             _ => return Err("the stored decision is not a valid compressed record".into()),
         };
-        let pooled = self.decompressors.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = self
+            .decompressors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
         let mut d = match pooled {
             Some(d) => d,
             None => Decompressor::with_dictionary(&self.dictionary).map_err(|e| e.to_string())?,
         };
         let out = d.decompress(body, size);
-        self.decompressors.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+        self.decompressors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(d);
         let bytes = out.map_err(|e| format!("the stored decision cannot be decompressed: {e}"))?;
         String::from_utf8(bytes).map_err(|_| "the stored decision is not UTF-8".to_string())
     }
@@ -72,7 +88,12 @@ mod tests {
         let codec = Codec::new(DICTIONARY_V1.to_vec());
         for line in std::str::from_utf8(DICTIONARY_V1).unwrap().lines() {
             let body = codec.encode(line.as_bytes()).unwrap();
-            assert!(body.len() * 5 < line.len(), "{} -> {}", line.len(), body.len());
+            assert!(
+                body.len() * 5 < line.len(),
+                "{} -> {}",
+                line.len(),
+                body.len()
+            );
             assert_eq!(codec.decode(&body).unwrap(), line);
         }
         assert!(codec.decode(b"not zstd").is_err());

@@ -104,10 +104,19 @@ pub fn events(conn: &Connection, f: &EventFilter) -> rusqlite::Result<Vec<HallEv
     let mut params = Vec::new();
     let conditions = [
         ("worker_id = ?", f.worker_id.clone().map(Value::Text)),
-        ("correlation_id = ?", f.correlation_id.clone().map(Value::Text)),
+        (
+            "correlation_id = ?",
+            f.correlation_id.clone().map(Value::Text),
+        ),
         ("kind = ?", f.kind.clone().map(Value::Text)),
-        ("ts >= ?", f.since.map(|t| Value::Integer(t.timestamp_micros()))),
-        ("ts < ?", f.until.map(|t| Value::Integer(t.timestamp_micros()))),
+        (
+            "ts >= ?",
+            f.since.map(|t| Value::Integer(t.timestamp_micros())),
+        ),
+        (
+            "ts < ?",
+            f.until.map(|t| Value::Integer(t.timestamp_micros())),
+        ),
     ];
     for (sql, value) in conditions {
         if let Some(v) = value {

@@ -88,7 +88,9 @@ impl SqliteBackend {
                 schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
                 Ok(conn)
             });
-            Some(Mutex::new(conn.map_err(|e| explain_open_failure(&path, e))?))
+            Some(Mutex::new(
+                conn.map_err(|e| explain_open_failure(&path, e))?,
+            ))
         };
         let reader = connect(&path, &options, true)?;
         schema::check_readable(&reader, &path)?;
@@ -129,10 +131,15 @@ impl SqliteBackend {
 /// SQLite says only "unable to open database file" when it may not create its WAL files on
 /// a read-only file or filesystem; name that cause when it is the one.
 fn explain_open_failure(path: &Path, e: LedgerError) -> LedgerError {
-    let vague = matches!(e, LedgerError::Database { .. } | LedgerError::NotFound { .. });
+    let vague = matches!(
+        e,
+        LedgerError::Database { .. } | LedgerError::NotFound { .. }
+    );
     let writable = std::fs::OpenOptions::new().append(true).open(path).is_ok();
     if vague && path.exists() && !writable {
-        return LedgerError::ReadOnly { path: path.to_path_buf() };
+        return LedgerError::ReadOnly {
+            path: path.to_path_buf(),
+        };
     }
     e
 }
@@ -166,26 +173,35 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
             });
         }
         // FULL: every commit fsyncs the WAL, so an acknowledged batch survives power loss.
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
         // Index pages of random keys (decision ids) stay cached: 64 MiB for the one writer.
-        conn.pragma_update(None, "cache_size", -65_536).map_err(err)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(err)?;
         if let Some(max) = options.max_size_bytes {
-            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).map_err(err)?;
+            let page: i64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(err)?;
             let pages = (max as i64 / page).max(1);
             conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
                 .map_err(err)?;
         }
     } else {
-        conn.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(err)?;
+        conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
+            .map_err(err)?;
     }
     Ok(conn)
 }
 
 impl LedgerBackend for SqliteBackend {
     fn prepare(&self, record: &mut NewRecord) -> Result<()> {
-        let body = self.codec.encode(record.json.as_bytes()).map_err(|detail| {
-            LedgerError::Database { path: self.path.clone(), detail }
-        })?;
+        let body = self
+            .codec
+            .encode(record.json.as_bytes())
+            .map_err(|detail| LedgerError::Database {
+                path: self.path.clone(),
+                detail,
+            })?;
         record.encoded = Some(body);
         Ok(())
     }

@@ -88,9 +88,8 @@ impl Selection {
         let mut clauses: Vec<String> = Vec::new();
         match filter.text.as_deref().and_then(fts_query) {
             Some(q) => {
-                s.from_where.push_str(
-                    "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid",
-                );
+                s.from_where
+                    .push_str("FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid");
                 clauses.push(s.bind("decisions_fts MATCH ?", Value::Text(q)));
             }
             None => s.from_where.push_str("FROM decisions d"),
@@ -99,8 +98,14 @@ impl Selection {
         let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
         let conditions = [
             ("d.seq < ?", before_seq.map(Value::Integer)),
-            ("d.ts >= ?", filter.since.map(|t| Value::Integer(t.timestamp_micros()))),
-            ("d.ts < ?", filter.until.map(|t| Value::Integer(t.timestamp_micros()))),
+            (
+                "d.ts >= ?",
+                filter.since.map(|t| Value::Integer(t.timestamp_micros())),
+            ),
+            (
+                "d.ts < ?",
+                filter.until.map(|t| Value::Integer(t.timestamp_micros())),
+            ),
             ("d.tenant_id = ?", text(&filter.tenant_id)),
             ("d.capability_id = ?", text(&filter.capability_id)),
             ("d.worker = ?", text(&filter.worker)),
@@ -203,7 +208,10 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
     let params = || params_from_iter(sel.params.iter());
     let width = request.bucket_seconds.saturating_mul(1_000_000);
     let (total, denied): (u64, u64) = conn.query_row(
-        &format!("SELECT count(*), coalesce(sum(d.denied), 0) {}", sel.from_where),
+        &format!(
+            "SELECT count(*), coalesce(sum(d.denied), 0) {}",
+            sel.from_where
+        ),
         params(),
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -221,7 +229,11 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let top = |column: &str| -> rusqlite::Result<Vec<Count>> {
-        let glue = if sel.from_where.contains(" WHERE ") { "AND" } else { "WHERE" };
+        let glue = if sel.from_where.contains(" WHERE ") {
+            "AND"
+        } else {
+            "WHERE"
+        };
         let mut stmt = conn.prepare(&format!(
             "SELECT d.{column}, count(*) AS n {} {glue} d.{column} IS NOT NULL \
              GROUP BY d.{column} ORDER BY n DESC, d.{column} LIMIT {}",
@@ -250,7 +262,10 @@ mod tests {
 
     #[test]
     fn free_text_is_quoted_and_safe() {
-        assert_eq!(fts_query("cap.pay DENY_X").unwrap(), r#""cap.pay" "DENY_X""#);
+        assert_eq!(
+            fts_query("cap.pay DENY_X").unwrap(),
+            r#""cap.pay" "DENY_X""#
+        );
         assert_eq!(fts_query(r#"a"b inv*"#).unwrap(), r#""a""b" "inv"*"#);
         assert_eq!(fts_query("  - * "), None);
     }

@@ -59,14 +59,20 @@ pub fn prune_before(
         .optional()?;
     let (already, prev_cp_hash, pruned_before) = last_cp.unwrap_or((0, genesis, 0));
     if through <= already {
-        return Ok(PruneReport { pruned: 0, through_seq: None });
+        return Ok(PruneReport {
+            pruned: 0,
+            through_seq: None,
+        });
     }
     let report = walk(&tx, codec, Some(through), &mut |_| {})?;
     if let Some(finding) = report.finding {
         return Err(PruneError::Broken(finding.to_string()));
     }
-    let through_hash: Vec<u8> =
-        tx.query_row("SELECT hash FROM decisions WHERE seq = ?1", [through], |r| r.get(0))?;
+    let through_hash: Vec<u8> = tx.query_row(
+        "SELECT hash FROM decisions WHERE seq = ?1",
+        [through],
+        |r| r.get(0),
+    )?;
     let pruned = tx.execute("DELETE FROM decisions WHERE seq <= ?1", [through])? as u64;
     tx.execute("DELETE FROM decisions_fts WHERE rowid <= ?1", [through])?;
     let pruned_total = pruned_before + pruned as i64;
@@ -79,6 +85,13 @@ pub fn prune_before(
         (now.timestamp_micros(), cutoff_ts, through, through_hash, pruned_total, hash.as_slice()),
     )?;
     tx.commit()?;
-    tracing::info!(pruned, through_seq = through, "ledger retention pruned old decisions");
-    Ok(PruneReport { pruned, through_seq: Some(through) })
+    tracing::info!(
+        pruned,
+        through_seq = through,
+        "ledger retention pruned old decisions"
+    );
+    Ok(PruneReport {
+        pruned,
+        through_seq: Some(through),
+    })
 }

@@ -212,7 +212,9 @@ pub fn load_codec(conn: &Connection, path: &Path) -> Result<Codec> {
     if name != codec::CODEC_NAME {
         return Err(LedgerError::Database {
             path: path.to_path_buf(),
-            detail: format!("decisions are stored with codec {name:?}, which this build cannot read"),
+            detail: format!(
+                "decisions are stored with codec {name:?}, which this build cannot read"
+            ),
         });
     }
     Ok(Codec::new(dictionary))

@@ -62,6 +62,7 @@ pub(super) fn walk(
     // Rows past the head are forged appends: scan them too so `finish` can say so.
     let scan_end = if through_seq.is_some() { end } else { i64::MAX };
     let mut rows = stmt.query((start_seq, scan_end))?;
+    let mut reported = 0;
     loop {
         let row = match rows.next() {
             Ok(Some(row)) => row,
@@ -73,7 +74,13 @@ pub(super) fn walk(
         };
         let finding = match read_row(row, codec) {
             Ok((seq, prev_hash, hash, json, fields)) => {
-                let row = ChainRow { seq, prev_hash: &prev_hash, hash: &hash, json: &json, fields };
+                let row = ChainRow {
+                    seq,
+                    prev_hash: &prev_hash,
+                    hash: &hash,
+                    json: &json,
+                    fields,
+                };
                 walker.step(&row, &mut lookup)
             }
             Err(e) => Some(corrupt_at(walker.last_seq() + 1, &e)),
@@ -82,26 +89,41 @@ pub(super) fn walk(
             report.finding = finding;
             break;
         }
-        if walker.checked() % PROGRESS_EVERY == 0 {
-            progress(Progress { done: walker.checked(), total });
+        if walker.checked() >= reported + PROGRESS_EVERY {
+            reported = walker.checked();
+            progress(Progress {
+                done: reported,
+                total,
+            });
         }
     }
     if report.finding.is_none() && through_seq.is_none() {
         report.finding = walker.finish(head_seq, &to_hash(&head_hash));
     }
-    progress(Progress { done: walker.checked(), total });
+    progress(Progress {
+        done: walker.checked(),
+        total,
+    });
     report.records_checked = walker.checked();
     report.last_seq = walker.last_seq();
     Ok(report)
 }
 
-type RowParts = (i64, Vec<u8>, Vec<u8>, Vec<u8>, crate::record::DecisionFields);
+type RowParts = (
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    crate::record::DecisionFields,
+);
 
 fn read_row(row: &rusqlite::Row<'_>, codec: &Codec) -> rusqlite::Result<RowParts> {
     // A body that no longer decodes is an edit of that record: hash its raw bytes instead,
     // which can never match, so the walker names it (after checking for gaps first).
     let json = match row.get_ref(3)? {
-        ValueRef::Text(b) | ValueRef::Blob(b) => codec.decode(b).map_or_else(|_| b.to_vec(), String::into_bytes),
+        ValueRef::Text(b) | ValueRef::Blob(b) => codec
+            .decode(b)
+            .map_or_else(|_| b.to_vec(), String::into_bytes),
         _ => Vec::new(),
     };
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, json, fields(row, 4)?))
@@ -110,7 +132,9 @@ fn read_row(row: &rusqlite::Row<'_>, codec: &Codec) -> rusqlite::Result<RowParts
 fn corrupt_at(seq: i64, e: &rusqlite::Error) -> Finding {
     Finding {
         seq,
-        problem: Problem::Corrupt { detail: e.to_string() },
+        problem: Problem::Corrupt {
+            detail: e.to_string(),
+        },
     }
 }
 
@@ -138,7 +162,10 @@ fn checkpoints(
             hash: to_hash(&row.get::<_, Vec<u8>>(3)?),
         };
         if checkpoint_hash(&prev, cp.through_seq, &cp.through_hash, cp.pruned_total) != cp.hash {
-            let finding = Finding { seq: cp.through_seq, problem: Problem::BadCheckpoint };
+            let finding = Finding {
+                seq: cp.through_seq,
+                problem: Problem::BadCheckpoint,
+            };
             return Ok((Some(cp), Some(finding)));
         }
         prev = cp.hash;
@@ -154,14 +181,20 @@ struct SqlLookup<'c> {
 impl ChainLookup for SqlLookup<'_> {
     fn seq_with_hash(&mut self, hash: &[u8]) -> Result<Option<i64>, String> {
         self.conn
-            .query_row("SELECT seq FROM decisions WHERE hash = ?1", [hash], |r| r.get(0))
+            .query_row("SELECT seq FROM decisions WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| e.to_string())
     }
 
     fn prev_hash_of(&mut self, seq: i64) -> Result<Option<Vec<u8>>, String> {
         self.conn
-            .query_row("SELECT prev_hash FROM decisions WHERE seq = ?1", [seq], |r| r.get(0))
+            .query_row(
+                "SELECT prev_hash FROM decisions WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| e.to_string())
     }

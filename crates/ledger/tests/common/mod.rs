@@ -4,12 +4,38 @@
 use serde_json::json;
 
 pub const TENANTS: [&str; 20] = [
-    "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka", "tyrell", "cyberdyne",
-    "soylent", "oscorp", "aperture", "blackmesa", "vandelay", "dunder", "pied", "massive", "gringotts", "nakatomi",
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "stark",
+    "wayne",
+    "wonka",
+    "tyrell",
+    "cyberdyne",
+    "soylent",
+    "oscorp",
+    "aperture",
+    "blackmesa",
+    "vandelay",
+    "dunder",
+    "pied",
+    "massive",
+    "gringotts",
+    "nakatomi",
 ];
 pub const CAPS: [&str; 10] = [
-    "cap.pay.invoice", "cap.web.fetch", "cap.doc.summarize", "cap.code.deploy", "cap.mail.send",
-    "cap.db.query", "cap.img.render", "cap.kb.search", "cap.hr.onboard", "cap.ops.restart",
+    "cap.pay.invoice",
+    "cap.web.fetch",
+    "cap.doc.summarize",
+    "cap.code.deploy",
+    "cap.mail.send",
+    "cap.db.query",
+    "cap.img.render",
+    "cap.kb.search",
+    "cap.hr.onboard",
+    "cap.ops.restart",
 ];
 pub const ENVS: [&str; 4] = ["dev", "stage", "prod", "edge"];
 pub const LABELS: [&str; 3] = ["PUBLIC", "INTERNAL", "RESTRICTED"];
@@ -55,15 +81,19 @@ pub fn decision_with(i: u64, unix_seconds: i64, correlation_id: &str) -> String 
         let code = DENY_CODES[pick(13, DENY_CODES.len())];
         json!({"code": code, "message": format!("{code}: request for {cap} by {tenant} was refused")})
     });
-    let telemetry: Vec<_> = ["evt.os.task.routed", "evt.os.worker.selected", "evt.gov.policy.checked"]
-        .iter()
-        .take(if denied { 1 } else { 3 })
-        .map(|event| {
-            json!({"event_id": event, "timestamp": ts, "correlation_id": correlation_id,
+    let telemetry: Vec<_> = [
+        "evt.os.task.routed",
+        "evt.os.worker.selected",
+        "evt.gov.policy.checked",
+    ]
+    .iter()
+    .take(if denied { 1 } else { 3 })
+    .map(|event| {
+        json!({"event_id": event, "timestamp": ts, "correlation_id": correlation_id,
                    "tenant_id": tenant, "capability_id": cap, "qos_class": qos,
                    "policy_version": "policy.v1", "dry_run": dry_run})
-        })
-        .collect();
+    })
+    .collect();
     json!({
         "decision_id": decision_id,
         "timestamp": ts,
