@@ -41,6 +41,7 @@ fn appends(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
 
     let ledger = Arc::new(Ledger::open(fresh("group.db")).unwrap());
+    let cpu_per_decision = std::sync::Mutex::new((Duration::ZERO, 0u64));
     let mut next = 0u64;
     group.throughput(Throughput::Elements(PRODUCERS * PER_PRODUCER));
     group.bench_function(
@@ -61,6 +62,7 @@ fn appends(c: &mut Criterion) {
                         })
                         .collect();
                     let start = Instant::now();
+                    let cpu_start = process_cpu();
                     let threads: Vec<_> = work
                         .into_iter()
                         .map(|batch| {
@@ -82,6 +84,9 @@ fn appends(c: &mut Criterion) {
                         t.join().unwrap();
                     }
                     total += start.elapsed();
+                    let mut acc = cpu_per_decision.lock().unwrap();
+                    acc.0 += process_cpu() - cpu_start;
+                    acc.1 += PRODUCERS * PER_PRODUCER;
                 }
                 total
             })
@@ -120,6 +125,28 @@ fn appends(c: &mut Criterion) {
         },
     );
     group.finish();
+    let (cpu, n) = *cpu_per_decision.lock().unwrap();
+    eprintln!(
+        "group commit: {:.1} µs of CPU (all threads: parse, compress, write) per durable decision over {n} decisions",
+        cpu.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+/// User + system CPU time of this whole process (all threads), from /proc.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the ")" that ends the command name; utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10) // USER_HZ = 100 on Linux
 }
 
 /// The shared 1M-record ledger, generated on first use.
