@@ -10,14 +10,21 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use wcp::{artifact_hash, parse_route_input, DeclarativeGate, Registry, RouteInput, Router, RuleSet};
+use wcp::{
+    artifact_hash, parse_route_input, DeclarativeGate, Registry, RouteInput, Router, RuleSet,
+};
 
 fn scenario_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../benches/reference/scenario")
 }
 
 fn read(path: PathBuf) -> String {
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run benches/reference/gen_scenario.py)", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run benches/reference/gen_scenario.py)",
+            path.display()
+        )
+    })
 }
 
 struct Scenario {
@@ -29,7 +36,10 @@ struct Scenario {
 fn load() -> Scenario {
     let dir = scenario_dir();
     let rules: RuleSet = read(dir.join("rules.json")).parse().expect("valid rules");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("registry")).expect("registry dir").map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("registry"))
+        .expect("registry dir")
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     let mut registry = Registry::new();
     for p in paths {
@@ -41,9 +51,19 @@ fn load() -> Scenario {
     let router = Router::new(Arc::new(rules), registry.clone())
         .with_policy_gate(Arc::new(DeclarativeGate::from_json(&gate).unwrap()))
         .with_privilege_policy(registry);
-    let lines: Vec<String> = read(dir.join("requests.jsonl")).lines().map(str::to_owned).collect();
-    let inputs = lines.iter().map(|l| parse_route_input(&serde_json::from_str(l).unwrap()).unwrap()).collect();
-    Scenario { router, lines, inputs }
+    let lines: Vec<String> = read(dir.join("requests.jsonl"))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let inputs = lines
+        .iter()
+        .map(|l| parse_route_input(&serde_json::from_str(l).unwrap()).unwrap())
+        .collect();
+    Scenario {
+        router,
+        lines,
+        inputs,
+    }
 }
 
 /// Parse, decide and serialize one line, as `proctor route` does.
@@ -64,19 +84,26 @@ fn criterion_benches(c: &mut Criterion, s: &Scenario) {
             }
         })
     });
-    g.bench_function(BenchmarkId::new("parse_decide_serialize", "1000_lines"), |b| {
-        let mut out = Vec::with_capacity(4 << 20);
-        b.iter(|| {
-            out.clear();
-            for line in &s.lines {
-                end_to_end(&s.router, line, &mut out);
-            }
-        })
-    });
+    g.bench_function(
+        BenchmarkId::new("parse_decide_serialize", "1000_lines"),
+        |b| {
+            let mut out = Vec::with_capacity(4 << 20);
+            b.iter(|| {
+                out.clear();
+                for line in &s.lines {
+                    end_to_end(&s.router, line, &mut out);
+                }
+            })
+        },
+    );
     g.finish();
-    c.bench_function("artifact_hash", |b| b.iter(|| artifact_hash(black_box(&s.inputs[0]))));
+    c.bench_function("artifact_hash", |b| {
+        b.iter(|| artifact_hash(black_box(&s.inputs[0])))
+    });
     let rules_text = read(scenario_dir().join("rules.json"));
-    c.bench_function("rules_load_50_with_shadow_detection", |b| b.iter(|| black_box(&rules_text).parse::<RuleSet>().unwrap()));
+    c.bench_function("rules_load_50_with_shadow_detection", |b| {
+        b.iter(|| black_box(&rules_text).parse::<RuleSet>().unwrap())
+    });
 }
 
 /// Times every decision individually: rate, p50 and p99.
@@ -93,7 +120,9 @@ fn timing_loop(s: &Scenario, decisions: usize) -> Value {
     }
     let elapsed = start.elapsed().as_secs_f64();
     samples.sort_unstable();
-    let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0;
+    let pct = |p: f64| {
+        samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0
+    };
     serde_json::json!({
         "decisions": decisions,
         "in_process_rate": decisions as f64 / elapsed,

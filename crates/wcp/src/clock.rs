@@ -20,7 +20,14 @@ pub trait IdSource: Send + Sync {
 pub fn format_timestamp(t: DateTime<Utc>) -> String {
     // chrono reports a leap second as nanoseconds >= 1e9; Python has none, so clamp.
     let micros = (t.nanosecond() / 1_000).min(999_999);
-    let (y, mo, d, h, mi, s) = (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second());
+    let (y, mo, d, h, mi, s) = (
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    );
     // Hand-formatted: strftime-style patterns are re-parsed on every call and this runs for
     // every decision.
     if micros == 0 {

@@ -302,10 +302,8 @@ impl ConformanceSpec {
 fn telemetry_errors(events: &[TelemetryEvent], required: &[(String, Vec<String>)]) -> Vec<String> {
     let mut errors = Vec::new();
     for (event_id, dims) in required {
-        let instances: Vec<&TelemetryEvent> = events
-            .iter()
-            .filter(|e| e.get("event_id").and_then(Value::as_str) == Some(event_id))
-            .collect();
+        let instances: Vec<&TelemetryEvent> =
+            events.iter().filter(|e| e.event_id() == event_id).collect();
         if instances.is_empty() {
             errors.push(format!("missing_required_event:{event_id}"));
         } else if !instances

@@ -184,8 +184,7 @@ pub struct DenyReason {
     pub extra: Map<String, Value>,
 }
 
-/// A telemetry envelope: an ordered JSON object whose first key is `event_id`.
-pub type TelemetryEvent = Map<String, Value>;
+pub use crate::telemetry::TelemetryEvent;
 
 /// The response envelope (SPEC.md §1.3). All fields are always serialized.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

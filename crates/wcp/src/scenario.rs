@@ -219,7 +219,7 @@ impl Outcome {
             .telemetry_envelopes
             .iter()
             .map(|e| {
-                let mut e = e.clone();
+                let mut e = e.to_json();
                 e.shift_remove("timestamp");
                 Value::Object(e)
             })

@@ -3,9 +3,114 @@
 //! Request ids are sanitized (control characters removed) because telemetry feeds logs;
 //! rule and species ids are copied as they are, like the reference does.
 
-use crate::model::{DataLabel, Env, QosClass, TelemetryEvent};
+use crate::model::{DataLabel, Env, QosClass};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::fmt;
+use std::ops::Index;
+
+/// One telemetry envelope: a JSON object whose keys keep their insertion order (the
+/// reference's order, `event_id` first). Keys of built events are static strings, so building
+/// an event costs no key allocations or hashing; events read from JSON keep any keys.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TelemetryEvent {
+    fields: Vec<(Cow<'static, str>, Value)>,
+}
+
+static NULL: Value = Value::Null;
+
+impl TelemetryEvent {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            fields: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, key: &'static str, value: Value) {
+        self.fields.push((Cow::Borrowed(key), value));
+    }
+
+    /// The value of a key, if present.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// `event_id`, or `""` when missing.
+    pub fn event_id(&self) -> &str {
+        self.get("event_id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Sets a key, replacing its value in place or appending it.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
+        let key = key.into();
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// Removes a key, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let pos = self.fields.iter().position(|(k, _)| k == key)?;
+        Some(self.fields.remove(pos).1)
+    }
+
+    /// Keys and values in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// The event as a JSON object.
+    pub fn to_json(&self) -> serde_json::Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect()
+    }
+}
+
+/// `event["key"]`: like `serde_json::Value`, a missing key reads as `null`.
+impl Index<&str> for TelemetryEvent {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+impl Serialize for TelemetryEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in &self.fields {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for TelemetryEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventVisitor;
+        impl<'de> Visitor<'de> for EventVisitor {
+            type Value = TelemetryEvent;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a telemetry event object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<TelemetryEvent, A::Error> {
+                let mut event = TelemetryEvent::default();
+                while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                    event.insert(k, v);
+                }
+                Ok(event)
+            }
+        }
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
 
 /// Removes U+0000..U+001F and U+007F (log-injection defence).
 pub fn sanitize_id(s: &str) -> Cow<'_, str> {
@@ -38,22 +143,22 @@ impl Ids {
 struct Event(TelemetryEvent);
 
 impl Event {
-    fn new(event_id: &str, timestamp: Option<&str>) -> Self {
-        let mut m = TelemetryEvent::new();
-        m.insert("event_id".into(), Value::String(event_id.into()));
+    fn new(event_id: &'static str, timestamp: Option<&str>) -> Self {
+        let mut e = TelemetryEvent::with_capacity(11);
+        e.push("event_id", Value::String(event_id.into()));
         if let Some(t) = timestamp {
-            m.insert("timestamp".into(), Value::String(t.into()));
+            e.push("timestamp", Value::String(t.into()));
         }
-        Self(m)
+        Self(e)
     }
 
-    fn s(mut self, key: &str, value: &str) -> Self {
-        self.0.insert(key.into(), Value::String(value.into()));
+    fn s(mut self, key: &'static str, value: &str) -> Self {
+        self.0.push(key, Value::String(value.into()));
         self
     }
 
-    fn v(mut self, key: &str, value: Value) -> Self {
-        self.0.insert(key.into(), value);
+    fn v(mut self, key: &'static str, value: Value) -> Self {
+        self.0.push(key, value);
         self
     }
 }
@@ -184,13 +289,29 @@ pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
 /// Dry-run marks every event with a trailing `"dry_run": true`.
 pub fn mark_dry_run(events: &mut [TelemetryEvent]) {
     for e in events {
-        e.insert("dry_run".into(), Value::Bool(true));
+        e.insert("dry_run", Value::Bool(true));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_keep_key_order_and_round_trip() {
+        let ids = Ids::new("c", "t", "cap");
+        let mut e = task_denied("ts", &ids, "DENY_X", "m", "r");
+        mark_dry_run(std::slice::from_mut(&mut e));
+        let text = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            text,
+            r#"{"event_id":"evt.os.task.denied","timestamp":"ts","correlation_id":"c","tenant_id":"t","capability_id":"cap","deny_code":"DENY_X","deny_message":"m","matched_rule_id":"r","dry_run":true}"#
+        );
+        let back: TelemetryEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back["missing"], Value::Null);
+        assert_eq!(back.event_id(), "evt.os.task.denied");
+    }
 
     #[test]
     fn sanitizes_control_characters_only() {

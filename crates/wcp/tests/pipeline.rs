@@ -470,7 +470,7 @@ fn conformance_check_mode() {
     broken
         .telemetry_envelopes
         .retain(|e| e["event_id"] != "evt.os.worker.selected");
-    broken.telemetry_envelopes[0].insert("qos_class".into(), Value::Null);
+    broken.telemetry_envelopes[0].insert("qos_class", Value::Null);
     let err = ConformanceSpec::default().validate(&broken).unwrap_err();
     assert_eq!(
         err.telemetry_errors,
