@@ -3,7 +3,7 @@
 mod common;
 
 use chrono::DateTime;
-use ledger::{Filter, Format, Ledger, LedgerBackend, LedgerError, PageRequest, CSV_HEADER};
+use ledger::{Filter, Format, Ledger, LedgerError, PageRequest, CSV_HEADER};
 use rusqlite::Connection;
 
 fn ledger_with(dir: &tempfile::TempDir, n: u64) -> Ledger {
