@@ -56,12 +56,17 @@ impl<'a> VerifyOptions<'a> {
 
 /// Verifies the package in `dir` (its `manifest.json` and `manifest.sig`).
 pub fn verify_package(dir: &Path, options: &VerifyOptions<'_>) -> Verdict {
-    let manifest = match std::fs::read(dir.join(MANIFEST_FILE)) {
-        Ok(bytes) => bytes,
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let manifest = match read_attestation_file(&manifest_path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            let what = format!("{}: no manifest.", manifest_path.display());
+            return Verdict::fail(VerdictCode::ManifestMissing, what, Map::new());
+        }
         Err(e) => {
             let what = format!(
                 "{}: cannot read the manifest ({e}).",
-                dir.join(MANIFEST_FILE).display()
+                manifest_path.display()
             );
             return Verdict::fail(
                 VerdictCode::ManifestMissing,
@@ -70,9 +75,49 @@ pub fn verify_package(dir: &Path, options: &VerifyOptions<'_>) -> Verdict {
             );
         }
     };
-    let signature = std::fs::read(dir.join(SIG_FILE)).ok();
+    let signature = match read_attestation_file(&dir.join(SIG_FILE)) {
+        Ok(signature) => signature,
+        Err(e) => {
+            let what = format!(
+                "{}: cannot read the signature ({e}).",
+                dir.join(SIG_FILE).display()
+            );
+            return Verdict::fail(
+                VerdictCode::SigInvalid,
+                what,
+                details([("error", json!(e.to_string()))]),
+            );
+        }
+    };
     let hash = || package_hash_with(dir, options.hash, options.progress).map(|d| d.hash);
     evaluate(&manifest, signature.as_deref(), hash, options)
+}
+
+/// Manifests and signatures are small JSON files; anything bigger is not one of ours.
+const MAX_ATTESTATION_FILE: u64 = 1 << 20;
+
+/// Reads `manifest.json` / `manifest.sig`: `None` when absent. Only a regular file of at most
+/// 1 MiB is read: a FIFO would block the verifier forever and a symlink could point anywhere.
+fn read_attestation_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_file() {
+        return Err(Error::other(
+            "not a regular file (symlinks are not followed here)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_ATTESTATION_FILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_ATTESTATION_FILE {
+        return Err(Error::other("larger than 1 MiB"));
+    }
+    Ok(Some(bytes))
 }
 
 /// Verifies manifest and signature bytes against an already computed package hash (e.g. one

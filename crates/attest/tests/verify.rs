@@ -385,3 +385,38 @@ fn manifests_refuse_fields_that_could_never_verify() {
     assert!(Manifest::build(&new(WORKER, "v1", good_hash)).is_err());
     assert!(Manifest::build(&new(WORKER, "1.0.0", &good_hash.to_uppercase())).is_err());
 }
+
+#[cfg(unix)]
+#[test]
+fn manifest_files_must_be_small_regular_files() {
+    let pkg = default_package();
+    // A FIFO manifest must not hang the verifier.
+    std::fs::remove_file(pkg.dir.path().join(MANIFEST_FILE)).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(pkg.dir.path().join(MANIFEST_FILE))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    assert_eq!(verdict.code, Some(VerdictCode::ManifestMissing));
+    assert!(
+        verdict.message.contains("not a regular file"),
+        "{}",
+        verdict.message
+    );
+
+    let pkg = default_package();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::rename(pkg.dir.path().join(SIG_FILE), outside.path().join("sig")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("sig"), pkg.dir.path().join(SIG_FILE)).unwrap();
+    assert_eq!(
+        code_of(pkg.dir.path(), &pkg.trust),
+        Some(VerdictCode::SigInvalid)
+    );
+
+    let pkg = default_package();
+    std::fs::write(pkg.dir.path().join(SIG_FILE), vec![b' '; (1 << 20) + 1]).unwrap();
+    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    assert_eq!(verdict.code, Some(VerdictCode::SigInvalid));
+    assert!(verdict.message.contains("1 MiB"), "{}", verdict.message);
+}
