@@ -608,6 +608,30 @@ mod tests {
     fn bad_types_name_rule_and_path() {
         let cases = [
             (
+                json!({"rules": ["r"]}),
+                "rule #0: rules[0]: a rule must be an object",
+            ),
+            (
+                json!({"rules": [{"rule_id": 7}]}),
+                "rule #0: rule_id: must be a string",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"recommended_profiles": ["p"]}}]}),
+                "decision.recommended_profiles",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"escalation": {"rationale": 1}}}]}),
+                "decision.escalation.rationale",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": {"candidate_workers_ranked": [{"score_hint": "1"}]}}]}),
+                "score_hint",
+            ),
+            (
+                json!({"rules": [{"rule_id": "r", "decision": []}]}),
+                "decision: must be an object",
+            ),
+            (
                 json!({"rules": [{"match": {}}]}),
                 "rule #0: rule_id: is required",
             ),
