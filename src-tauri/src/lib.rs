@@ -81,6 +81,25 @@ pub fn run() {
     });
 }
 
+/// Under the POSIX locale (`LANG=C`, common in containers and CI) WebKitGTK reports the language
+/// tag "C", which every `Intl` constructor in the webview rejects with a RangeError, so the UI (and
+/// uPlot) cannot even load. Give the webview a valid tag instead. Call before anything else runs.
+pub fn fix_posix_locale() {
+    let lang = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let posix = match lang.as_deref() {
+        None => true,
+        Some(v) => v == "C" || v == "POSIX" || v.starts_with("C.") || v.starts_with("POSIX."),
+    };
+    if posix {
+        // Single-threaded at this point (first thing in main), so changing the environment is sound.
+        std::env::remove_var("LC_ALL");
+        std::env::remove_var("LC_MESSAGES");
+        std::env::set_var("LANG", "en_US.UTF-8");
+    }
+}
+
 fn init_logs() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -2,5 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    proctor_desktop::fix_posix_locale();
     proctor_desktop::run()
 }

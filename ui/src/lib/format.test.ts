@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatCount, formatDateTime, formatPercent, isoToLocalInput, localInputToIso, parseTime, shortHash } from './format';
+import { pickLocale, formatAgo, formatCount, formatDateTime, formatPercent, isoToLocalInput, localInputToIso, parseTime, shortHash } from './format';
 
 describe('format', () => {
   it('parses WCP timestamps with and without a fraction (SPEC.md §6 #14)', () => {
@@ -34,6 +34,11 @@ describe('format', () => {
     expect(shortHash('a'.repeat(64))).toBe(`${'a'.repeat(8)}…aaaa`);
     expect(shortHash('abc')).toBe('abc');
     expect(shortHash(null)).toBe('—');
+  });
+
+  it('falls back to en-US when the runtime rejects the default locale (LANG=C in WebKitGTK)', () => {
+    expect(pickLocale(() => new Intl.DateTimeFormat())).toBeUndefined();
+    expect(pickLocale(() => { throw new RangeError('invalid language tag: C'); })).toBe('en-US');
   });
 
   it('round-trips datetime-local values through UTC', () => {

@@ -1,6 +1,21 @@
 // Display formatting. Times are shown in the user's time zone (the Intl default), never raw UTC.
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
+/**
+ * The user's locale, or en-US when the runtime cannot use it: WebKitGTK under `LANG=C` throws
+ * "invalid language tag: C" from every Intl constructor given the default locale.
+ */
+export function pickLocale(probe: () => unknown = () => new Intl.DateTimeFormat()): string | undefined {
+  try {
+    probe();
+    return undefined;
+  } catch {
+    return 'en-US';
+  }
+}
+
+const LOCALE = pickLocale();
+
+const dateTime = new Intl.DateTimeFormat(LOCALE, {
   year: 'numeric',
   month: '2-digit',
   day: '2-digit',
@@ -8,7 +23,9 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
   second: '2-digit',
 });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const timeOnly = new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+const numbers = new Intl.NumberFormat(LOCALE);
 
 /** Parses an RFC 3339 / WCP timestamp; WCP may omit the fraction (SPEC.md §6 #14), Date accepts both. */
 export function parseTime(iso: string | null | undefined): Date | null {
@@ -45,7 +62,7 @@ export function formatPercent(ratio: number | null | undefined, digits = 1): str
 
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return new Intl.NumberFormat().format(n);
+  return numbers.format(n);
 }
 
 /** First and last characters of a long hash, for tables; the full value stays in the title/detail. */
