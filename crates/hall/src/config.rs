@@ -112,6 +112,9 @@ pub struct ConfigFile {
     pub egress_allowlist: BTreeMap<wcp::Env, Vec<String>>,
     /// Operator-set controls added to "controls present" (SPEC.md §1.7).
     pub controls_present_extra: Vec<String>,
+    /// A declarative policy gate (JSON, `wcp::DeclarativeGate`); absent = no gate configured, so
+    /// rules with `escalation.policy_gate` deny with `DENY_POLICY_GATE_UNCONFIGURED`.
+    pub policy_gate_file: Option<PathBuf>,
 }
 
 impl Default for ConfigFile {
@@ -131,6 +134,7 @@ impl Default for ConfigFile {
             hall_config: None,
             egress_allowlist: BTreeMap::new(),
             controls_present_extra: Vec::new(),
+            policy_gate_file: None,
         }
     }
 }
@@ -154,6 +158,7 @@ pub struct Config {
     pub rules_file: PathBuf,
     pub token_file: PathBuf,
     pub ui_dir: Option<PathBuf>,
+    pub policy_gate_file: Option<PathBuf>,
 }
 
 /// What a first start created, to tell the user where everything is.
@@ -240,6 +245,7 @@ impl Config {
             .map(PathBuf::from)
             .or_else(|| file.ui_dir.as_deref().map(abs));
         Config {
+            policy_gate_file: file.policy_gate_file.as_deref().map(abs),
             ledger_path: abs(&file.ledger_path),
             registry_dir: abs(&file.registry_dir),
             rules_file: abs(&file.rules_file),

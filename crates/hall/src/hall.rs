@@ -61,6 +61,20 @@ fn check_id_lengths(input: &wcp::RouteInput) -> Result<(), HallError> {
     Ok(())
 }
 
+/// A configured gate that cannot be loaded stops the start: routing without it would silently
+/// turn every gated rule into a deny, or worse, if the file was meant to deny.
+fn load_gate(config: &Config) -> Result<Option<Arc<dyn wcp::PolicyGate>>, HallError> {
+    let Some(path) = &config.policy_gate_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| HallError::io(path, e))?;
+    let json: Value = serde_json::from_str(&text)
+        .map_err(|e| HallError::Config(format!("{}: not valid JSON: {e}", path.display())))?;
+    let gate = wcp::DeclarativeGate::from_json(&json)
+        .map_err(|e| HallError::Config(format!("{}: {e}", path.display())))?;
+    Ok(Some(Arc::new(gate)))
+}
+
 /// Reply to an enrollment (docs/API.md).
 #[derive(Debug, Serialize)]
 pub struct Enrolled {
@@ -119,6 +133,7 @@ impl Hall {
         let settings = RouterSettings {
             hall_config: config.file.hall_config.clone(),
             hash_cache: Arc::new(attest::HashCache::new(attest::HashOptions::default())),
+            gate: load_gate(&config)?,
         };
         let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
         let hall = Hall {

@@ -45,6 +45,7 @@ pub struct RouterSettings {
     pub hall_config: Option<wcp::HallConfig>,
     /// Package/file hashes, reused across registry reloads while the files are unchanged.
     pub hash_cache: Arc<attest::HashCache>,
+    pub gate: Option<Arc<dyn wcp::PolicyGate>>,
 }
 
 impl Snapshot {
@@ -58,10 +59,13 @@ impl Snapshot {
         // The registry is also the privilege policy: the reference stub over its envelopes and
         // the configured egress allowlists (SPEC.md §1.8). Hashes are only consulted when the
         // HallConfig asks for attestation.
-        let router = wcp::Router::new(rules.clone(), registry.clone())
+        let mut router = wcp::Router::new(rules.clone(), registry.clone())
             .with_hall_config(s.hall_config.clone())
             .with_privilege_policy(registry.clone())
             .with_worker_hashes(hashes.clone());
+        if let Some(gate) = &s.gate {
+            router = router.with_policy_gate(gate.clone());
+        }
         Snapshot {
             rules,
             workers,

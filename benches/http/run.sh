@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# HTTP API benchmark: `proctor serve` (release) with durable group-committed logging, loaded by wrk
+# POSTing the shared scenario's RouteInputs to /v1/route; in the same run, the reference router
+# (pyhall-wcp) called in-process from Python on the same scenario; then the server's RSS while it
+# records 1M decisions.
+#
+#   benches/http/run.sh                         # full run (~3 min after the build)
+#   DURATION=10s TOTAL=200000 benches/http/run.sh   # quicker
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+scenario=$root/benches/reference/scenario
+duration=${DURATION:-30s}
+conns=${CONNS:-64}
+total=${TOTAL:-1000000}
+ref_decisions=${REF_DECISIONS:-5000}
+work=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 2; }
+[ -f "$scenario/rules.json" ] || python3 "$root/benches/reference/gen_scenario.py"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+
+echo "== building proctor (release)" >&2
+(cd "$root" && cargo build --release --locked -q -p proctor)
+
+echo "== starting proctor serve on a fresh data dir" >&2
+data=$work/hall
+mkdir -p "$data"
+cp "$scenario/rules.json" "$data/rules.json"
+cp -r "$scenario/registry" "$data/registry"
+cp "$scenario/gate.json" "$data/gate.json"
+printf 'policy_gate_file = "gate.json"\n' > "$data/config.toml"
+RUST_LOG=warn "$root/target/release/proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
+  > "$work/serve.out" 2> "$work/serve.log" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$work/serve.out")
+[ -n "$url" ] || { cat "$work/serve.log" >&2; exit 4; }
+token=$(cat "$data/api-token")
+rss() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+decided() { curl -s -H "Authorization: Bearer $token" "$url/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["decisions_total"])'; }
+
+echo "== warm-up (5 s)" >&2
+REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d5s -s "$here/route.lua" "$url" > /dev/null
+rss_warm=$(rss); n_warm=$(decided)
+
+echo "== wrk: 1 thread, $conns connections, $duration" >&2
+result=$(REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
+echo "$result" >&2
+
+echo "== reference router in-process (pyhall-wcp 0.2.2, $ref_decisions decisions)" >&2
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q pyhall-wcp==0.2.2
+ref=$("$work/venv/bin/python" "$root/benches/reference/bench_reference.py" "$scenario" "$scenario/requests.jsonl" "$ref_decisions")
+
+echo "== memory: keep routing until $total decisions are recorded" >&2
+samples="$(decided):$(rss)"
+while [ "$(decided)" -lt "$total" ]; do
+  REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d10s -s "$here/route.lua" "$url" > /dev/null
+  samples="$samples $(decided):$(rss)"
+done
+
+echo "== ledger chain check after the run" >&2
+verify=$(curl -s -H "Authorization: Bearer $token" "$url/v1/ledger/verify")
+
+python3 - "$result" "$ref" "$rss_warm" "$n_warm" "$samples" "$verify" <<'PY'
+import json, sys
+r, ref = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+rss_warm, n_warm, samples, verify = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(), json.loads(sys.argv[6])
+print(f"HTTP /v1/route (durable)  {r['rps']:>10,.0f} decisions/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms   max {r['max_ms']:.1f} ms   non-2xx {r['non_2xx']}   socket errors {r['socket_errors']}")
+print(f"reference in-process      {ref['in_process_rate']:>10,.0f} decisions/s   p50 {ref['p50_us']:.0f} us   p99 {ref['p99_us']:.0f} us   (no HTTP, no logging)")
+print(f"ratio HTTP+ledger / reference in-process: {r['rps'] / ref['in_process_rate']:.1f}x")
+print(f"RSS after warm-up ({n_warm:,} decisions): {rss_warm / 1024:.1f} MiB")
+print("RSS by decisions recorded: " + ", ".join(f"{int(n):,}: {int(k) / 1024:.1f} MiB" for n, k in (s.split(':') for s in samples)))
+print(f"ledger verify: ok={verify['ok']} records={verify['records']:,}")
+PY
