@@ -42,23 +42,25 @@ impl Ledger {
 
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
         let backend = SqliteBackend::open(path, options)?;
-        Ok(Self::with_backend(Arc::new(backend), DEFAULT_MAX_BATCH))
+        Self::with_backend(Arc::new(backend), DEFAULT_MAX_BATCH)
     }
 
     /// Group-commit over any backend.
-    pub fn with_backend(backend: Arc<dyn LedgerBackend>, max_batch: usize) -> Self {
+    pub fn with_backend(backend: Arc<dyn LedgerBackend>, max_batch: usize) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let writer_backend = Arc::clone(&backend);
         let max_batch = max_batch.max(1);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || run_writer(writer_backend.as_ref(), rx, max_batch))
-            .expect("spawn the ledger writer thread");
-        Self {
+            .map_err(|e| {
+                LedgerError::WriteFailed(format!("cannot start the writer thread: {e}"))
+            })?;
+        Ok(Self {
             backend,
             jobs: Mutex::new(Some(tx)),
             writer: Some(writer),
-        }
+        })
     }
 
     /// Queries, verification, alerts and events go straight to the backend.

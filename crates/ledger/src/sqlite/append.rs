@@ -2,7 +2,7 @@
 //! chains every record, indexes its text and moves the head. Reading the head inside the
 //! write lock (instead of caching it) keeps the chain linear even if two processes write.
 
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::codec::Codec;
 use crate::backend::Receipt;
@@ -98,8 +98,10 @@ fn head(conn: &Connection) -> rusqlite::Result<(i64, Hash)> {
     Ok((seq, hash))
 }
 
+/// Only the `decision_id` index is UNIQUE, so this is a duplicate decision.
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 fn codec_error(detail: String) -> rusqlite::Error {
