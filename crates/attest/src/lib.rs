@@ -5,6 +5,7 @@
 //! - [`manifest`]: the `awp.v1` manifest and the bytes a signature covers.
 //! - [`namespace`]: `org.<name>` / `x.<name>` signer namespaces.
 //! - [`keys`], [`trust`]: Ed25519 namespace keys on disk, trusted keys and revocations.
+//! - [`sign`]: hash + manifest + signature in one step.
 //! - [`signature`]: Proctor's `manifest.sig` (Ed25519); [`hmac_sig`]: the reference's HMAC.
 //! - [`live`]: cached registered/current hashes for the router (`wcp::WorkerHashes`).
 //! - [`verify`]: the ordered checks; [`verdict`]: what they conclude, with `ATTEST_*` codes.
@@ -18,6 +19,7 @@ pub mod live;
 pub mod manifest;
 pub mod namespace;
 mod pyjson;
+pub mod sign;
 pub mod signature;
 pub mod trust;
 pub mod verdict;
@@ -32,6 +34,7 @@ pub use keys::{KeyStore, NamespaceKey, PublicKey};
 pub use live::{HashCache, LiveHashes, LiveSource};
 pub use manifest::{BuildSource, Manifest, NewManifest};
 pub use namespace::Namespace;
+pub use sign::{sign_package, SignRequest, SignedPackage};
 pub use signature::ManifestSignature;
 pub use trust::TrustStore;
 pub use verdict::{Verdict, VerdictCode};

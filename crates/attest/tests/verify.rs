@@ -6,8 +6,8 @@ mod support;
 use attest::manifest::MANIFEST_FILE;
 use attest::signature::SIG_FILE;
 use attest::{
-    package_hash, verify_package, BuildSource, KeyStore, Manifest, ManifestSignature, Namespace,
-    NamespaceKey, NewManifest, TrustStore, VerdictCode, VerifyOptions,
+    package_hash, sign_package, verify_package, BuildSource, KeyStore, Manifest, ManifestSignature,
+    Namespace, NamespaceKey, NewManifest, SignRequest, TrustStore, VerdictCode, VerifyOptions,
 };
 use chrono::TimeZone;
 use std::path::Path;
@@ -32,23 +32,20 @@ fn new_key(namespace: &str) -> (tempfile::TempDir, NamespaceKey) {
 }
 
 fn sign_into(dir: &Path, worker_id: &str, key: &NamespaceKey) {
-    let hash = package_hash(dir).unwrap();
-    let manifest = Manifest::build(&NewManifest {
+    let request = SignRequest {
         worker_id,
         worker_species_id: SPECIES,
         worker_version: "1.0.0",
-        package_hash: &hash,
         build_source: BuildSource::Local,
-        built_at: chrono::Utc
+        hmac_secret: None,
+        hash: Default::default(),
+        progress: None,
+        now: chrono::Utc
             .with_ymd_and_hms(2026, 2, 26, 10, 11, 12)
             .unwrap(),
-    })
-    .unwrap();
-    manifest.write_into(dir).unwrap();
-    ManifestSignature::sign(&manifest, key)
-        .unwrap()
-        .write_into(dir)
-        .unwrap();
+    };
+    let signed = sign_package(dir, key, &request).unwrap();
+    assert_eq!(signed.package_hash, package_hash(dir).unwrap());
 }
 
 fn signed_package(files: &[(&str, &[u8])]) -> Signed {
@@ -419,4 +416,29 @@ fn manifest_files_must_be_small_regular_files() {
     let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
     assert_eq!(verdict.code, Some(VerdictCode::SigInvalid));
     assert!(verdict.message.contains("1 MiB"), "{}", verdict.message);
+}
+
+#[test]
+fn signing_outside_the_key_namespace_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("a.py", b"a")]);
+    let (_config, key) = new_key("org.example");
+    let request = SignRequest {
+        worker_id: "org.other.worker",
+        worker_species_id: SPECIES,
+        worker_version: "1.0.0",
+        build_source: BuildSource::Local,
+        hmac_secret: None,
+        hash: Default::default(),
+        progress: None,
+        now: chrono::Utc::now(),
+    };
+    assert!(sign_package(dir.path(), &key, &request).is_err());
+    let bad_version = SignRequest {
+        worker_id: WORKER,
+        worker_version: "one",
+        ..request
+    };
+    assert!(sign_package(dir.path(), &key, &bad_version).is_err());
+    assert!(!dir.path().join(MANIFEST_FILE).exists() && !dir.path().join(SIG_FILE).exists());
 }

@@ -4,8 +4,8 @@
 use crate::commands::keys::{cli_error, parse_namespace, ConfigArgs};
 use crate::exit::{CliError, CliResult};
 use attest::{
-    package_hash_with, verify_package, BuildSource, HashOptions, Manifest, ManifestSignature,
-    NewManifest, Progress, VerifyOptions,
+    package_hash_with, sign_package, verify_package, AttestError, BuildSource, HashOptions,
+    Progress, SignRequest, VerifyOptions,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -128,28 +128,31 @@ pub fn run(cmd: Command) -> CliResult {
             // Load the key first: no point hashing a big tree if signing cannot happen.
             let key = config.key_store()?.load(&namespace).map_err(cli_error)?;
             let hmac_secret = hmac_secret_env.as_deref().map(required_env).transpose()?;
-            let package_hash = hash_package(&dir, &hash)?;
-            let mut manifest = Manifest::build(&NewManifest {
+            let bar = LazyBar::default();
+            let progress = |p: Progress| bar.update(p);
+            let request = SignRequest {
                 worker_id: &worker_id,
                 worker_species_id: &species,
                 worker_version: &version,
-                package_hash: &package_hash,
                 build_source: build_source.into(),
-                built_at: chrono::Utc::now(),
-            })
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            if let Some(secret) = &hmac_secret {
-                manifest.set_hmac_signature(secret.as_bytes());
-            }
-            let signature = ManifestSignature::sign(&manifest, &key)
-                .map_err(|e| CliError::usage(e.to_string()))?;
-            manifest.write_into(&dir).map_err(cli_error)?;
-            signature.write_into(&dir).map_err(cli_error)?;
+                hmac_secret: hmac_secret.as_deref().map(str::as_bytes),
+                hash: hash_options(&hash),
+                progress: Some(&progress),
+                now: chrono::Utc::now(),
+            };
+            let signed = sign_package(&dir, &key, &request);
+            bar.finish();
+            let signed = signed.map_err(|e| match e {
+                AttestError::InvalidWorkerId { .. } | AttestError::InvalidManifestField { .. } => {
+                    CliError::usage(e.to_string())
+                }
+                other => cli_error(other),
+            })?;
             println!(
                 "signed {worker_id} ({species} {version}) with key {} of {namespace}",
                 key.key_id()
             );
-            println!("package hash: {package_hash}");
+            println!("package hash: {}", signed.package_hash);
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify {
