@@ -173,10 +173,11 @@ pub(crate) fn load_registry(dir: &Path) -> Result<Registry, CliError> {
     Ok(registry)
 }
 
+/// A record file's parsed JSON, or why it could not be read.
+pub(crate) type RecordFile = Result<Value, String>;
+
 /// The `*.json` files of a directory (sorted) with their parsed contents or the read error.
-pub(crate) fn read_record_dir(
-    dir: &Path,
-) -> Result<Vec<(PathBuf, Result<Value, String>)>, CliError> {
+pub(crate) fn read_record_dir(dir: &Path) -> Result<Vec<(PathBuf, RecordFile)>, CliError> {
     let entries = fs::read_dir(dir)
         .map_err(|e| CliError::bad_input(format!("registry directory {}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = entries
