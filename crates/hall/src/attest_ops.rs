@@ -1,9 +1,56 @@
-//! Attestation by hand (the desktop's Attest screen): hash a package directory.
+//! Attestation on demand: the desktop's Attest screen (hash, verify, sign a package directory by
+//! hand) and `POST /v1/workers/{id}/verify`. Keys and the trust store live in attest's config
+//! dir (`$PROCTOR_CONFIG_DIR`, else the user's config dir + `proctor`), shared with
+//! `proctor attest` / `proctor keys`.
 
+use crate::alerts::{AlertKind, NewAlert};
 use crate::error::HallError;
-use crate::hall::{Hall, PathRequest};
+use crate::hall::Hall;
+use attest::{Verdict, VerdictCode};
+use chrono::{SecondsFormat, Utc};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRequest {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// Overrides the package directory named by the worker's record.
+    pub package_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestVerifyRequest {
+    pub path: PathBuf,
+    pub worker_id: String,
+    pub worker_species_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestSignRequest {
+    pub path: PathBuf,
+    pub worker_id: String,
+    pub worker_species_id: String,
+    pub worker_version: String,
+    #[serde(default)]
+    pub build_source: Option<BuildSourceName>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildSourceName {
+    Local,
+    Ci,
+    Agent,
+}
 
 fn check_dir(path: &Path) -> Result<(), HallError> {
     if !path.is_absolute() {
@@ -21,16 +68,157 @@ fn check_dir(path: &Path) -> Result<(), HallError> {
     Ok(())
 }
 
+fn attest_dir() -> Result<PathBuf, HallError> {
+    attest::keys::config_dir(None).map_err(|e| HallError::Attest(e.to_string()))
+}
+
+/// Hashing and signing read whole trees: keep them off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HallError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| HallError::Attest(format!("attestation task failed: {e}")))
+}
+
+fn verify_dir(
+    dir: PathBuf,
+    worker_id: Option<String>,
+    species: Option<String>,
+) -> Result<Verdict, HallError> {
+    let trust_path = attest_dir()?.join(attest::trust::TRUST_FILE);
+    let trust = attest::TrustStore::load_or_default(&trust_path)
+        .map_err(|e| HallError::Attest(e.to_string()))?;
+    let mut options = attest::VerifyOptions::new(&trust);
+    options.expected_worker_id = worker_id.as_deref();
+    options.expected_species = species.as_deref();
+    Ok(attest::verify_package(&dir, &options))
+}
+
+/// One word for the UI: did someone change the code, is it simply unsigned, or otherwise bad.
+fn verdict_word(v: &Verdict) -> &'static str {
+    match v.code {
+        None => "valid",
+        Some(VerdictCode::HashMismatch) => "tampered",
+        Some(VerdictCode::ManifestMissing | VerdictCode::SignatureMissing) => "unsigned",
+        Some(_) => "invalid",
+    }
+}
+
+fn verdict_json(v: &Verdict) -> Value {
+    json!({
+        "ok": v.valid, "verdict": verdict_word(v), "code": v.code.map(|c| c.as_str()),
+        "message": v.message, "details": v.details,
+        "checked_at": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+    })
+}
+
 impl Hall {
     pub async fn attest_hash(&self, req: PathRequest) -> Result<Value, HallError> {
         check_dir(&req.path)?;
         let path = req.path.clone();
-        let digest = tokio::task::spawn_blocking(move || {
+        let digest = blocking(move || {
             attest::package_hash_with(&path, attest::HashOptions::default(), None)
         })
-        .await
-        .map_err(|e| HallError::Attest(format!("hash task failed: {e}")))?
+        .await?
         .map_err(|e| HallError::InvalidPath(e.to_string()))?;
         Ok(json!({"path": req.path, "package_hash": digest.hash, "files": digest.files}))
+    }
+
+    pub async fn attest_verify(&self, req: AttestVerifyRequest) -> Result<Value, HallError> {
+        check_dir(&req.path)?;
+        let verdict = blocking(move || {
+            verify_dir(req.path, Some(req.worker_id), Some(req.worker_species_id))
+        })
+        .await??;
+        Ok(verdict_json(&verdict))
+    }
+
+    pub async fn attest_sign(&self, req: AttestSignRequest) -> Result<Value, HallError> {
+        check_dir(&req.path)?;
+        let namespace = attest::Namespace::of_worker(&req.worker_id)
+            .map_err(|e| HallError::InvalidRecord(e.to_string()))?;
+        let store = attest::KeyStore::new(&attest_dir()?);
+        let key = store
+            .load(&namespace)
+            .map_err(|e| HallError::NoNamespaceKey(format!("{namespace}: {e}")))?;
+        let signed = blocking(move || {
+            let request = attest::SignRequest {
+                worker_id: &req.worker_id,
+                worker_species_id: &req.worker_species_id,
+                worker_version: &req.worker_version,
+                build_source: match req.build_source.unwrap_or(BuildSourceName::Local) {
+                    BuildSourceName::Local => attest::BuildSource::Local,
+                    BuildSourceName::Ci => attest::BuildSource::Ci,
+                    BuildSourceName::Agent => attest::BuildSource::Agent,
+                },
+                hmac_secret: None,
+                hash: attest::HashOptions::default(),
+                progress: None,
+                now: Utc::now(),
+            };
+            attest::sign_package(&req.path, &key, &request).map(|s| (s, key.key_id()))
+        })
+        .await?
+        .map_err(|e| HallError::InvalidRecord(e.to_string()))?;
+        let (signed, key_id) = signed;
+        let manifest: Value =
+            serde_json::from_str(&signed.manifest.to_file_text()).unwrap_or(Value::Null);
+        Ok(json!({"manifest": manifest, "package_hash": signed.package_hash, "key_id": key_id}))
+    }
+
+    /// Verify an enrolled worker's package; a tampered package raises a `tamper` alert.
+    pub async fn verify_worker(
+        &self,
+        worker_id: &str,
+        req: VerifyRequest,
+    ) -> Result<Value, HallError> {
+        let worker = self
+            .workers()
+            .into_iter()
+            .find(|w| w.worker_id == worker_id)
+            .ok_or_else(|| HallError::NotFound(format!("worker {worker_id} is not enrolled")))?;
+        let dir = match req.package_dir {
+            Some(dir) => dir,
+            None => self.package_dir_of(&worker.record).ok_or_else(|| {
+                HallError::InvalidPath(format!(
+                    "worker {worker_id} has no attestation.package_dir or attestation.source_file; pass package_dir"
+                ))
+            })?,
+        };
+        check_dir(&dir)?;
+        let (id, species) = (worker.worker_id.clone(), worker.worker_species_id.clone());
+        let verdict = blocking(move || verify_dir(dir, Some(id), Some(species))).await??;
+        if verdict.code == Some(VerdictCode::HashMismatch) {
+            self.raise(NewAlert::new(
+                AlertKind::Tamper,
+                worker_id,
+                format!(
+                    "worker {worker_id}: package does not match its signed manifest: {}",
+                    verdict.message
+                ),
+            ));
+        }
+        let mut out = verdict_json(&verdict);
+        out["worker_id"] = json!(worker_id);
+        Ok(out)
+    }
+
+    /// The package dir a record points at (relative paths are relative to the registry dir).
+    fn package_dir_of(&self, record: &Value) -> Option<PathBuf> {
+        let base = self.config().registry_dir;
+        let dir = record
+            .pointer("/attestation/package_dir")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let file = record
+            .pointer("/attestation/source_file")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        match (dir, file) {
+            (Some(d), _) => Some(base.join(d)),
+            (None, Some(f)) => base.join(f).parent().map(Path::to_path_buf),
+            _ => None,
+        }
     }
 }

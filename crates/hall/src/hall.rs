@@ -115,12 +115,6 @@ pub struct DecisionQuery {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PathRequest {
-    pub path: std::path::PathBuf,
-}
-
 impl Hall {
     /// Open the ledger, load registry and rules, start watching and ticking. Must run inside a
     /// tokio runtime.

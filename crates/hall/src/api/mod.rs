@@ -107,6 +107,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(heartbeat),
         ),
         ep(
+            Method::POST,
+            "/v1/workers/{worker_id}/verify",
+            "Attestation verdict for an enrolled worker's package",
+            Some("VerifyRequest"),
+            post(verify_worker),
+        ),
+        ep(
             Method::GET,
             "/v1/decisions",
             "Decision history, newest first, keyset-paginated",
@@ -175,6 +182,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Canonical package hash of a directory",
             Some("PathRequest"),
             post(attest_hash),
+        ),
+        ep(
+            Method::POST,
+            "/v1/attest/verify",
+            "Verify a package against its manifest and signature",
+            Some("AttestVerifyRequest"),
+            post(attest_verify),
+        ),
+        ep(
+            Method::POST,
+            "/v1/attest/sign",
+            "Sign a package with the worker namespace's key",
+            Some("AttestSignRequest"),
+            post(attest_sign),
         ),
         ep(
             Method::GET,

@@ -97,11 +97,11 @@ fn schemas() -> Value {
                 "idempotency": s, "attestation": obj, "artifact_hash": s, "owner": s, "contact": s}},
         "Heartbeat": {"type": "object", "additionalProperties": false, "properties": {
             "status": enum_of(&["ok", "degraded", "offline"]), "latency_ms": {"type": "number", "minimum": 0}}},
-        "VerifyRequest": {"type": "object", "additionalProperties": false, "properties": {"package_dir": s, "manifest": s}},
+        "VerifyRequest": {"type": "object", "additionalProperties": false, "properties": {"package_dir": s}},
         "PathRequest": {"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": s}},
         "AttestVerifyRequest": {"type": "object", "additionalProperties": false,
             "required": ["path", "worker_id", "worker_species_id"],
-            "properties": {"path": s, "worker_id": s, "worker_species_id": s, "manifest": s}},
+            "properties": {"path": s, "worker_id": s, "worker_species_id": s}},
         "AttestSignRequest": {"type": "object", "additionalProperties": false,
             "required": ["path", "worker_id", "worker_species_id", "worker_version"],
             "properties": {"path": s, "worker_id": s, "worker_species_id": s, "worker_version": s,

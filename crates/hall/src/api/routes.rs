@@ -4,8 +4,9 @@
 use super::error::ApiError;
 use super::extract::{check_id, Id, JsonBody, OptionalJsonBody, Q};
 use super::AppState;
+use crate::attest_ops::{AttestSignRequest, AttestVerifyRequest, PathRequest, VerifyRequest};
 use crate::config::Thresholds;
-use crate::hall::{DecisionQuery, PathRequest};
+use crate::hall::DecisionQuery;
 use crate::health::Heartbeat;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -139,6 +140,28 @@ pub async fn attest_hash(
     JsonBody(req): JsonBody<PathRequest>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(s.hall.attest_hash(req).await?))
+}
+
+pub async fn attest_verify(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<AttestVerifyRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.attest_verify(req).await?))
+}
+
+pub async fn attest_sign(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<AttestSignRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.attest_sign(req).await?))
+}
+
+pub async fn verify_worker(
+    State(s): State<AppState>,
+    Id(worker_id): Id,
+    OptionalJsonBody(req): OptionalJsonBody<VerifyRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.verify_worker(&worker_id, req).await?))
 }
 
 pub async fn settings(State(s): State<AppState>) -> Json<Value> {
