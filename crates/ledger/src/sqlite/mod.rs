@@ -3,6 +3,7 @@
 //! open their own reader so they never block the history screen.
 
 mod append;
+mod checkpoint;
 mod codec;
 mod hall;
 mod read;
@@ -60,6 +61,8 @@ impl OpenOptions {
 }
 
 pub struct SqliteBackend {
+    /// Declared first so it stops before the connections close. `None` when read-only.
+    checkpointer: Option<checkpoint::Checkpointer>,
     path: PathBuf,
     options: OpenOptions,
     /// `None` when opened read-only.
@@ -95,8 +98,13 @@ impl SqliteBackend {
         let reader = connect(&path, &options, true)?;
         schema::check_readable(&reader, &path)?;
         let codec = schema::load_codec(&reader, &path)?;
+        let checkpointer = match writer {
+            Some(_) => Some(checkpoint::Checkpointer::start(&path, &options)?),
+            None => None,
+        };
         tracing::debug!(path = %path.display(), read_only = options.read_only, "ledger opened");
         Ok(Self {
+            checkpointer,
             path,
             options,
             writer,
@@ -178,6 +186,9 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         // Index pages of random keys (decision ids) stay cached: 64 MiB for the one writer.
         conn.pragma_update(None, "cache_size", -65_536)
             .map_err(err)?;
+        // The checkpoint thread copies the WAL into the file, off the writer (checkpoint.rs).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(err)?;
         if let Some(max) = options.max_size_bytes {
             let page: i64 = conn
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -208,7 +219,12 @@ impl LedgerBackend for SqliteBackend {
 
     fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
         let mut conn = self.writer()?;
-        append::append_batch(&mut conn, &self.codec, batch).map_err(|e| self.err(e))
+        let receipts =
+            append::append_batch(&mut conn, &self.codec, batch).map_err(|e| self.err(e))?;
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
+        Ok(receipts)
     }
 
     fn page(&self, request: &PageRequest) -> Result<Page> {

@@ -1,0 +1,87 @@
+//! Background WAL checkpoints. By default SQLite checkpoints inside the committing
+//! connection: with group commit that means the single writer stops after a batch to copy the
+//! WAL into the main file and fsync it, while callers wait. Here the writer never checkpoints
+//! (`wal_autocheckpoint = 0`); this thread does, on its own connection, so copying overlaps with
+//! the writer's next batches. PASSIVE checkpoints never block the writer; if the WAL still
+//! grows past [`RESTART_PAGES`] (the writer outpaces the copier), one RESTART checkpoint waits
+//! for a gap between batches so the next batch rewinds the WAL, which bounds its size.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::{connect, OpenOptions};
+use crate::error::{LedgerError, Result};
+
+/// Check at least this often even without a nudge (hall alerts and events also grow the WAL).
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// ~128 MiB of 4 KiB pages.
+const RESTART_PAGES: i64 = 32_768;
+
+pub struct Checkpointer {
+    nudge: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    pub fn start(path: &Path, options: &OpenOptions) -> Result<Self> {
+        let conn = connect(path, options, true)?;
+        let (nudge, nudges) = mpsc::sync_channel(1);
+        let path = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("ledger-checkpoint".into())
+            .spawn(move || run(&conn, &path, &nudges))
+            .map_err(|e| LedgerError::Database {
+                path: PathBuf::new(),
+                detail: format!("cannot start the checkpoint thread: {e}"),
+            })?;
+        Ok(Self {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
+    }
+
+    /// Tell the thread a batch was committed. Never blocks: one pending nudge is enough.
+    pub fn nudge(&self) {
+        if let Some(n) = &self.nudge {
+            let _ = n.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.nudge.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(conn: &Connection, path: &Path, nudges: &Receiver<()>) {
+    loop {
+        match nudges.recv_timeout(IDLE_CHECK) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if let Err(e) = checkpoint(conn) {
+            // Not fatal: commits stay durable in the WAL; the next attempt may succeed.
+            tracing::warn!(path = %path.display(), error = %e, "ledger WAL checkpoint failed");
+        }
+    }
+}
+
+fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    // (busy, pages in the WAL, pages copied)
+    let (_, wal_pages, _): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if wal_pages > RESTART_PAGES {
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    }
+    Ok(())
+}
