@@ -292,3 +292,86 @@ fn conformance_decide_answers_every_line() {
         }
     }
 }
+
+#[test]
+fn egress_allowlist_and_hall_config_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    fs::write(
+        &rules,
+        r#"{"rules": [{"rule_id": "fetch", "match": {"capability_id": "cap.web.fetch"}, "decision": {
+            "candidate_workers_ranked": [{"worker_species_id": "wrk.web.fetcher"}],
+            "required_controls_suggested": ["ctrl.privilege_envelopes_required"]}}]}"#,
+    )
+    .unwrap();
+    let request = |extra: &[&str]| {
+        let out = proctor()
+            .arg("route")
+            .arg("--rules")
+            .arg(&rules)
+            .args(["--registry", "examples/registry"])
+            .args([
+                "--cap",
+                "cap.web.fetch",
+                "--env",
+                "prod",
+                "--data-label",
+                "RESTRICTED",
+                "--qos",
+                "P3",
+            ])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        lines(&out).remove(0)
+    };
+    let d = request(&[]);
+    assert_eq!(
+        d["deny_reason_if_denied"]["code"],
+        "DENY_PRIVILEGE_ENVELOPE_VIOLATED"
+    );
+    assert_eq!(
+        d["deny_reason_if_denied"]["reason"],
+        "egress_denied_no_allowlist_configured"
+    );
+    let d = request(&["--egress-allowlist", "prod=api.example.com"]);
+    assert_eq!(d["denied"], false, "{d}");
+
+    let hall = dir.path().join("hall.json");
+    fs::write(
+        &hall,
+        r#"{"require_signatory": true, "allowed_tenants": ["acme"]}"#,
+    )
+    .unwrap();
+    let d = request(&["--hall-config", hall.to_str().unwrap()]);
+    assert_eq!(
+        d["deny_reason_if_denied"]["code"], "DENY_UNKNOWN_TENANT",
+        "the default tenant is not a signatory"
+    );
+    fs::write(&hall, r#"{"require_signatry": true}"#).unwrap();
+    proctor()
+        .arg("route")
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--cap", "cap.web.fetch", "--hall-config"])
+        .arg(&hall)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("unknown key \"require_signatry\""));
+    proctor()
+        .arg("route")
+        .arg("--rules")
+        .arg(&rules)
+        .args([
+            "--cap",
+            "cap.web.fetch",
+            "--egress-allowlist",
+            "production=x",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown env"));
+}

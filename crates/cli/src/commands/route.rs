@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use wcp::{
-    parse_route_input, DeclarativeGate, HallConfig, IdSource, Registry, RouteDecision, RouteInput,
-    Router, RuleSet, UuidV4Ids,
+    parse_route_input, DeclarativeGate, Env, HallConfig, IdSource, Registry, RouteDecision,
+    RouteInput, Router, RuleSet, UuidV4Ids,
 };
 
 const ROUTE_HELP: &str = "\
@@ -48,6 +48,10 @@ pub struct Args {
     /// Declarative policy gate (`{"rules": [...], "default": [decision, version, reason]}`).
     #[arg(long, value_name = "FILE")]
     pub policy_gate: Option<PathBuf>,
+    /// Egress destinations allowed in one environment for RESTRICTED data (privilege
+    /// envelope policy, SPEC.md §1.8), e.g. `prod=api.example.com,s3.amazonaws.com`. Repeatable.
+    #[arg(long, value_name = "ENV=HOST[,HOST...]", value_parser = parse_egress)]
+    pub egress_allowlist: Vec<(Env, Vec<String>)>,
     /// Requests: a RouteInput JSON file or JSONL, `-` for stdin.
     #[arg(
         long,
@@ -127,10 +131,14 @@ fn build_router(args: &Args) -> Result<Router, CliError> {
             w.shadower, w.shadowed, w.reason
         );
     }
-    let registry = Arc::new(match &args.registry {
+    let mut registry = match &args.registry {
         Some(dir) => load_registry(dir)?,
         None => Registry::new(),
-    });
+    };
+    for (env, hosts) in &args.egress_allowlist {
+        registry.set_egress_allowlist(*env, hosts.clone());
+    }
+    let registry = Arc::new(registry);
     let hall = args
         .hall_config
         .as_deref()
@@ -197,10 +205,38 @@ pub(crate) fn read_record_dir(dir: &Path) -> Result<Vec<(PathBuf, RecordFile)>, 
         .collect())
 }
 
+/// `ENV=HOST[,HOST...]`.
+fn parse_egress(text: &str) -> Result<(Env, Vec<String>), String> {
+    let (env, hosts) = text.split_once('=').ok_or("expected ENV=HOST[,HOST...]")?;
+    let env =
+        Env::parse(env).ok_or_else(|| format!("unknown env {env:?} (dev, stage, prod, edge)"))?;
+    Ok((
+        env,
+        hosts
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+/// A HallConfig object; unknown keys are errors here (a misspelt floor would silently keep
+/// its default).
 fn load_hall_config(path: &Path) -> Result<HallConfig, CliError> {
-    serde_json::from_value(read_json(path)?).map_err(|e| {
-        CliError::bad_input(format!("{}: not a valid hall config: {e}", path.display()))
-    })
+    let value = read_json(path)?;
+    let bad = |msg: String| {
+        CliError::bad_input(format!(
+            "{}: not a valid hall config: {msg}",
+            path.display()
+        ))
+    };
+    let known = serde_json::to_value(HallConfig::default()).unwrap_or_default();
+    if let (Some(given), Some(known)) = (value.as_object(), known.as_object()) {
+        if let Some(key) = given.keys().find(|k| !known.contains_key(*k)) {
+            return Err(bad(format!("unknown key {key:?}")));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
 }
 
 /// Reads a JSON file; unreadable or malformed files are bad input (exit 3).
