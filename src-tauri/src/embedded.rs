@@ -36,37 +36,75 @@ pub struct EmbeddedHall {
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
+/// Where the embedded hall keeps its data and listens.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    pub data_dir: PathBuf,
+    /// Overrides `listen` from the hall's config.toml.
+    pub listen: Option<SocketAddr>,
+}
+
+impl StartOptions {
+    /// From `PROCTOR_DATA_DIR` / `PROCTOR_LISTEN`, defaulting to the per-user data dir.
+    pub fn from_env() -> Result<StartOptions, StartError> {
+        let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                hall::config::default_data_dir().map_err(|e| StartError::DataDir(e.to_string()))?
+            }
+        };
+        let listen = match std::env::var(LISTEN_ENV).ok().filter(|s| !s.is_empty()) {
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|e| StartError::Config(format!("{LISTEN_ENV}={text}: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(StartOptions { data_dir, listen })
+    }
+}
+
 impl EmbeddedHall {
     /// Load (or create) the config, bind the API address first (so a second hall on the same
     /// data dir fails before touching the ledger), open the hall and start serving.
-    pub async fn start() -> Result<EmbeddedHall, StartError> {
-        let data_dir = match std::env::var_os(DATA_DIR_ENV) {
-            Some(dir) => PathBuf::from(dir),
-            None => hall::config::default_data_dir().map_err(|e| StartError::DataDir(e.to_string()))?,
-        };
-        let (mut config, created) = Config::load_or_init(&data_dir).map_err(|e| StartError::Config(e.to_string()))?;
+    pub async fn start(options: StartOptions) -> Result<EmbeddedHall, StartError> {
+        let (mut config, created) = Config::load_or_init(&options.data_dir)
+            .map_err(|e| StartError::Config(e.to_string()))?;
         for path in &created.paths {
             tracing::info!(path = %path.display(), "created");
         }
-        if let Some(listen) = std::env::var(LISTEN_ENV).ok().filter(|s| !s.is_empty()) {
-            config.file.listen = listen
-                .parse()
-                .map_err(|e| StartError::Config(format!("{LISTEN_ENV}={listen}: {e}")))?;
+        if let Some(listen) = options.listen {
+            config.file.listen = listen;
         }
-        let listener = hall::server::bind(config.file.listen)
-            .await
-            .map_err(|e| StartError::Bind { addr: config.file.listen.to_string(), reason: e.to_string() })?;
-        let addr = listener.local_addr().map_err(|e| StartError::Open(e.to_string()))?;
-        let token = config.read_token().map_err(|e| StartError::Config(e.to_string()))?;
+        let listener =
+            hall::server::bind(config.file.listen)
+                .await
+                .map_err(|e| StartError::Bind {
+                    addr: config.file.listen.to_string(),
+                    reason: e.to_string(),
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Open(e.to_string()))?;
+        let token = config
+            .read_token()
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let limits = Limits {
             body_bytes: config.file.body_limit_bytes,
             timeout: Duration::from_secs(config.file.request_timeout_s),
         };
-        let hall = Hall::open(config).await.map_err(|e| StartError::Open(e.to_string()))?;
+        let hall = Hall::open(config)
+            .await
+            .map_err(|e| StartError::Open(e.to_string()))?;
 
         // The in-process router never serves the UI (the webview has it) nor long-lived streams.
         let (_never_stop, shutdown) = watch::channel(false);
-        let state = AppState { hall: hall.clone(), token: token.clone().into(), tickets: Arc::new(Tickets::default()), shutdown };
+        let state = AppState {
+            hall: hall.clone(),
+            token: token.clone().into(),
+            tickets: Arc::new(Tickets::default()),
+            shutdown,
+        };
         let router = hall::api::router(state, &limits, None);
 
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -109,12 +147,21 @@ impl EmbeddedHall {
         let body = match body {
             Some(value) => {
                 request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(serde_json::to_vec(value).map_err(|e| CommandError::internal(e.to_string()))?)
+                Body::from(
+                    serde_json::to_vec(value).map_err(|e| CommandError::internal(e.to_string()))?,
+                )
             }
             None => Body::empty(),
         };
-        let request = request.body(body).map_err(|e| CommandError::new(400, "INVALID_ID", e.to_string()))?;
-        let response = self.router.clone().oneshot(request).await.map_err(|e| CommandError::internal(e.to_string()))?;
+        let request = request
+            .body(body)
+            .map_err(|e| CommandError::new(400, "INVALID_ID", e.to_string()))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| CommandError::internal(e.to_string()))?;
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), MAX_RESPONSE_BYTES)
             .await
@@ -122,13 +169,20 @@ impl EmbeddedHall {
         let value: Value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| CommandError::internal(format!("the hall answered non-JSON: {e}")))?
+            serde_json::from_slice(&bytes)
+                .map_err(|e| CommandError::internal(format!("the hall answered non-JSON: {e}")))?
         };
         if status.is_success() {
             return Ok(value);
         }
-        let code = value.pointer("/error/code").and_then(Value::as_str).unwrap_or("INTERNAL");
-        let message = value.pointer("/error/message").and_then(Value::as_str).unwrap_or("the hall refused the request");
+        let code = value
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or("INTERNAL");
+        let message = value
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("the hall refused the request");
         Err(CommandError::new(status.as_u16(), code, message))
     }
 
@@ -144,14 +198,20 @@ impl EmbeddedHall {
     }
 }
 
-fn build_uri(template: &str, params: &[(&str, &str)], query: Option<&Map<String, Value>>) -> Result<String, CommandError> {
+fn build_uri(
+    template: &str,
+    params: &[(&str, &str)],
+    query: Option<&Map<String, Value>>,
+) -> Result<String, CommandError> {
     let mut path = template.to_string();
     for (name, value) in params {
         let encoded = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
         path = path.replace(&format!("{{{name}}}"), &encoded);
     }
     if path.contains('{') {
-        return Err(CommandError::internal(format!("missing path parameter in {template}")));
+        return Err(CommandError::internal(format!(
+            "missing path parameter in {template}"
+        )));
     }
     let Some(query) = query else { return Ok(path) };
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
@@ -161,12 +221,22 @@ fn build_uri(template: &str, params: &[(&str, &str)], query: Option<&Map<String,
             Value::String(s) if s.is_empty() => continue,
             Value::String(s) => s.clone(),
             Value::Bool(_) | Value::Number(_) => value.to_string(),
-            _ => return Err(CommandError::new(400, "INVALID_QUERY", format!("query parameter {key} must be a string, number or boolean"))),
+            _ => {
+                return Err(CommandError::new(
+                    400,
+                    "INVALID_QUERY",
+                    format!("query parameter {key} must be a string, number or boolean"),
+                ))
+            }
         };
         serializer.append_pair(key, &text);
     }
     let qs = serializer.finish();
-    Ok(if qs.is_empty() { path } else { format!("{path}?{qs}") })
+    Ok(if qs.is_empty() {
+        path
+    } else {
+        format!("{path}?{qs}")
+    })
 }
 
 #[cfg(test)]
@@ -179,14 +249,30 @@ mod tests {
         let q = json!({"tenant_id": "a b", "denied": true, "limit": 5, "env": "", "cursor": null});
         let uri = build_uri("/v1/decisions", &[], q.as_object()).unwrap();
         assert_eq!(uri, "/v1/decisions?tenant_id=a+b&denied=true&limit=5");
-        let uri = build_uri("/v1/traces/{correlation_id}", &[("correlation_id", "../x?y")], None).unwrap();
+        let uri = build_uri(
+            "/v1/traces/{correlation_id}",
+            &[("correlation_id", "../x?y")],
+            None,
+        )
+        .unwrap();
         assert_eq!(uri, "/v1/traces/%2E%2E%2Fx%3Fy");
     }
 
     #[test]
     fn uri_refuses_nested_query_values_and_missing_params() {
         let q = json!({"tenant_id": {"nested": 1}});
-        assert_eq!(build_uri("/v1/decisions", &[], q.as_object()).unwrap_err().error.code, "INVALID_QUERY");
-        assert_eq!(build_uri("/v1/decisions/{decision_id}", &[], None).unwrap_err().status, 500);
+        assert_eq!(
+            build_uri("/v1/decisions", &[], q.as_object())
+                .unwrap_err()
+                .error
+                .code,
+            "INVALID_QUERY"
+        );
+        assert_eq!(
+            build_uri("/v1/decisions/{decision_id}", &[], None)
+                .unwrap_err()
+                .status,
+            500
+        );
     }
 }

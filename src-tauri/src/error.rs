@@ -33,7 +33,13 @@ pub struct ErrorBody {
 
 impl CommandError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self { status, error: ErrorBody { code: code.to_string(), message: message.into() } }
+        Self {
+            status,
+            error: ErrorBody {
+                code: code.to_string(),
+                message: message.into(),
+            },
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

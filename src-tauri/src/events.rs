@@ -24,7 +24,10 @@ pub fn forward(app: AppHandle, hall: Hall, tray: Tray) {
                 }
                 // Like the SSE stream: tell the UI it missed events so it reloads its state.
                 Err(RecvError::Lagged(missed)) => {
-                    let _ = app.emit(HALL_EVENT, json!({"kind": "lagged", "data": {"missed": missed}}));
+                    let _ = app.emit(
+                        HALL_EVENT,
+                        json!({"kind": "lagged", "data": {"missed": missed}}),
+                    );
                 }
                 Err(RecvError::Closed) => break,
             }

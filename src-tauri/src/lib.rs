@@ -16,44 +16,47 @@ mod tray;
 
 include!("command_names.rs");
 
-pub use embedded::EmbeddedHall;
+pub use embedded::{EmbeddedHall, StartOptions};
 pub use error::{CommandError, StartError};
 
 use tauri::{Manager, RunEvent};
 
-/// The application builder with every plugin and command, shared by `run` and the tests.
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .invoke_handler(tauri::generate_handler![
-            commands::route,
-            commands::list_workers,
-            commands::enroll_worker,
-            commands::verify_worker,
-            commands::list_decisions,
-            commands::get_decision,
-            commands::get_trace,
-            commands::get_stats,
-            commands::verify_ledger,
-            commands::list_alerts,
-            commands::ack_alert,
-            commands::attest_hash,
-            commands::attest_verify,
-            commands::attest_sign,
-            commands::get_settings,
-            commands::put_thresholds,
-        ])
+/// Adds every command to `builder` (the real one in `run`, Tauri's mock builder in tests).
+pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::route,
+        commands::list_workers,
+        commands::enroll_worker,
+        commands::verify_worker,
+        commands::list_decisions,
+        commands::get_decision,
+        commands::get_trace,
+        commands::get_stats,
+        commands::verify_ledger,
+        commands::list_alerts,
+        commands::ack_alert,
+        commands::attest_hash,
+        commands::attest_verify,
+        commands::attest_sign,
+        commands::get_settings,
+        commands::put_thresholds,
+    ])
 }
 
 pub fn run() {
     init_logs();
-    let app = builder::<tauri::Wry>()
+    let app = builder(tauri::Builder::default())
         // Must be the first plugin: a second launch focuses the running window and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_main(app)
+        }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
-            let hall = tauri::async_runtime::block_on(EmbeddedHall::start()).map_err(|e| {
+            let started = StartOptions::from_env()
+                .and_then(|options| tauri::async_runtime::block_on(EmbeddedHall::start(options)));
+            let hall = started.map_err(|e| {
                 tracing::error!(error = %e, "the embedded hall did not start");
                 eprintln!("proctor-desktop: {e}");
                 Box::new(e) as Box<dyn std::error::Error>
@@ -101,7 +104,10 @@ pub fn fix_posix_locale() {
 }
 
 fn init_logs() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -19,22 +19,28 @@ impl Tray {
         let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
         let separator = PredefinedMenuItem::separator(app)?;
         let menu = Menu::with_items(app, &[&summary, &separator, &show, &alerts, &quit])?;
-        let mut builder = TrayIconBuilder::with_id("main").tooltip("Proctor").menu(&menu).on_menu_event(|app, event| {
-            match event.id.as_ref() {
-                "show" => show_main(app),
-                "alerts" => {
-                    show_main(app);
-                    // The UI navigates by URL hash; it listens for this to open the Alerts screen.
-                    let _ = app.emit("tray:navigate", "alerts");
+        let mut builder = TrayIconBuilder::with_id("main")
+            .tooltip("Proctor")
+            .menu(&menu)
+            .on_menu_event(|app, event| {
+                match event.id.as_ref() {
+                    "show" => show_main(app),
+                    "alerts" => {
+                        show_main(app);
+                        // The UI navigates by URL hash; it listens for this to open the Alerts screen.
+                        let _ = app.emit("tray:navigate", "alerts");
+                    }
+                    "quit" => app.exit(0),
+                    _ => {}
                 }
-                "quit" => app.exit(0),
-                _ => {}
-            }
-        });
+            });
         if let Some(icon) = app.default_window_icon() {
             builder = builder.icon(icon.clone());
         }
-        Ok(Tray { summary, icon: builder.build(app)? })
+        Ok(Tray {
+            summary,
+            icon: builder.build(app)?,
+        })
     }
 
     pub fn refresh(&self, hall: &Hall) {
