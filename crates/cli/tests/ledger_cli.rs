@@ -8,8 +8,12 @@ use serde_json::{json, Value};
 
 /// A SPEC §1.3-shaped decision: every 4th denied, every 7th a dry run, 10 per correlation id.
 fn decision(i: u64) -> String {
-    let denied = i % 4 == 0;
-    let tenant = if i % 2 == 0 { "acme" } else { "globex" };
+    let denied = i.is_multiple_of(4);
+    let tenant = if i.is_multiple_of(2) {
+        "acme"
+    } else {
+        "globex"
+    };
     json!({
         "decision_id": format!("00000000-0000-4000-8000-{:012x}", i + 1),
         "timestamp": format!("2026-01-01T00:{:02}:{:02}.000000+00:00", i / 60, i % 60),
@@ -24,7 +28,7 @@ fn decision(i: u64) -> String {
         "candidate_workers_ranked": [], "required_controls_effective": [], "recommended_profiles_effective": [],
         "escalation_effective": {"policy_gate": false}, "preconditions_checked": {},
         "artifact_hash": null, "worker_attestation_checked": false, "worker_attestation_valid": null,
-        "dry_run": i % 7 == 0, "telemetry_envelopes": []
+        "dry_run": i.is_multiple_of(7), "telemetry_envelopes": []
     })
     .to_string()
 }

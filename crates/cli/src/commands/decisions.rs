@@ -269,8 +269,8 @@ fn list(args: ListArgs) -> CliResult {
 pub fn print_table(out: &mut impl Write, records: &[StoredDecision]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:>8}  {:<24}  {:<7}  {:<14}  {:<20}  {:<32}  {}",
-        "SEQ", "TIME (UTC)", "OUTCOME", "TENANT", "CAPABILITY", "WORKER / DENY CODE", "DECISION ID"
+        "{:>8}  {:<24}  {:<7}  {:<14}  {:<20}  {:<32}  DECISION ID",
+        "SEQ", "TIME (UTC)", "OUTCOME", "TENANT", "CAPABILITY", "WORKER / DENY CODE"
     )?;
     for d in records {
         let f = &d.fields;
