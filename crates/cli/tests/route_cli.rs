@@ -375,3 +375,47 @@ fn egress_allowlist_and_hall_config_flags() {
         .code(2)
         .stderr(predicate::str::contains("unknown env"));
 }
+
+#[test]
+fn attestation_uses_live_hashes_of_source_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join("registry");
+    fs::create_dir(&reg).unwrap();
+    fs::write(
+        reg.join("worker.py"),
+        "def run(doc):\n    return doc[:100]\n",
+    )
+    .unwrap();
+    fs::write(
+        reg.join("w.json"),
+        r#"{"worker_id": "org.acme.sum", "worker_species_id": "wrk.doc.summarizer", "capabilities": ["cap.doc.summarize"],
+            "currently_implements": ["ctrl.obs.audit-log-append-only"],
+            "attestation": {"code_hash": "HASH", "source_file": "worker.py"}}"#
+            .replace("HASH", "c2d709aca910e2125e2ce85d92d393a209b4f4885dcc558e01292b8ac6fdd34d"),
+    )
+    .unwrap();
+    let hall = dir.path().join("hall.json");
+    fs::write(&hall, r#"{"require_worker_attestation": true}"#).unwrap();
+    let route = || {
+        let out = proctor()
+            .args(["route", "--rules", "examples/rules.json", "--registry"])
+            .arg(&reg)
+            .arg("--hall-config")
+            .arg(&hall)
+            .args(["--input", "examples/input.json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        lines(&out).remove(0)
+    };
+    let d = route();
+    assert_eq!(d["denied"], false, "{d}");
+    assert_eq!(d["worker_attestation_checked"], true);
+    assert_eq!(d["worker_attestation_valid"], true);
+    fs::write(reg.join("worker.py"), "def run(doc):\n    steal(doc)\n").unwrap();
+    let d = route();
+    assert_eq!(d["deny_reason_if_denied"]["code"], "DENY_WORKER_TAMPERED");
+    assert_eq!(d["worker_attestation_valid"], false);
+}

@@ -146,7 +146,15 @@ fn build_router(args: &Args) -> Result<Router, CliError> {
         .transpose()?;
     let mut router = Router::new(Arc::new(rules), registry.clone())
         .with_hall_config(hall)
-        .with_privilege_policy(registry);
+        .with_privilege_policy(registry.clone());
+    // Route-time attestation (used when the hall config requires it): registered hashes from
+    // the records, live hashes of their `source_file` / `package_dir`, relative to the directory.
+    if let Some(dir) = &args.registry {
+        let cache = Arc::new(attest::HashCache::default());
+        router = router.with_worker_hashes(Arc::new(attest::LiveHashes::from_registry(
+            &registry, dir, cache,
+        )));
+    }
     if let Some(path) = &args.policy_gate {
         let gate = DeclarativeGate::from_json(&read_json(path)?)
             .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
