@@ -374,3 +374,20 @@ fn reference_hmac_manifests_verify_with_the_secret_from_an_env_var() {
     env.verify(&["--hmac-secret-env", "UNSET_VAR_FOR_TEST"])
         .code(2);
 }
+
+#[test]
+fn hash_json_reports_files_and_bytes() {
+    let out = Command::cargo_bin("proctor")
+        .unwrap()
+        .args(["attest", "hash", "--json", "--threads", "1"])
+        .arg(vectors().join("packages/basic"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["package_hash"], BASIC_HASH);
+    assert_eq!(doc["files"], 4);
+    assert_eq!(doc["bytes"], 90 + 92 + 34 + 75);
+}

@@ -5,7 +5,7 @@ use crate::commands::keys::{cli_error, parse_namespace, ConfigArgs};
 use crate::exit::{CliError, CliResult};
 use attest::{
     package_hash_with, sign_package, verify_package, AttestError, BuildSource, HashOptions,
-    Progress, SignRequest, VerifyOptions,
+    PackageDigest, Progress, SignRequest, VerifyOptions,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -37,6 +37,9 @@ pub enum Command {
     /// Print the canonical package hash (SPEC.md §3.1) of DIR.
     Hash {
         dir: PathBuf,
+        /// Print `{"package_hash", "files", "bytes"}` as JSON instead of the bare hash.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         hash: HashArgs,
     },
@@ -109,8 +112,14 @@ impl From<BuildSourceArg> for BuildSource {
 
 pub fn run(cmd: Command) -> CliResult {
     match cmd {
-        Command::Hash { dir, hash } => {
-            println!("{}", hash_package(&dir, &hash)?);
+        Command::Hash { dir, json, hash } => {
+            let digest = hash_package(&dir, &hash)?;
+            if json {
+                let out = serde_json::json!({"package_hash": digest.hash, "files": digest.files, "bytes": digest.bytes});
+                println!("{out}");
+            } else {
+                println!("{}", digest.hash);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign {
@@ -222,12 +231,11 @@ fn hash_options(args: &HashArgs) -> HashOptions {
     }
 }
 
-fn hash_package(dir: &Path, args: &HashArgs) -> Result<String, CliError> {
+fn hash_package(dir: &Path, args: &HashArgs) -> Result<PackageDigest, CliError> {
     let bar = LazyBar::default();
-    let digest =
-        package_hash_with(dir, hash_options(args), Some(&|p| bar.update(p))).map_err(cli_error);
+    let digest = package_hash_with(dir, hash_options(args), Some(&|p| bar.update(p)));
     bar.finish();
-    Ok(digest?.hash)
+    digest.map_err(cli_error)
 }
 
 /// The value of an environment variable that must be set and non-empty.
