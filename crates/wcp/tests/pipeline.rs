@@ -480,3 +480,37 @@ fn conformance_check_mode() {
         ]
     );
 }
+
+#[test]
+fn blank_tenant_is_denied_even_when_built_in_code() {
+    // The parser rejects a blank tenant; a RouteInput built directly still meets step 3.
+    let mut inp = input(json!({}));
+    inp.tenant_id = " \u{1f}\t".into();
+    let d = basic_router().decide(&inp);
+    assert_eq!(code(&d), Some("DENY_MISSING_TENANT_ID"));
+    assert_eq!(d.matched_rule_id, "PRE_ROUTING");
+}
+
+#[test]
+fn privilege_policy_failure_is_an_internal_error() {
+    let decision = json!({"candidate_workers_ranked": [{"worker_species_id": "wrk.a"}]});
+    let mut rec = worker("wrk.a", &[]);
+    rec["privilege_envelope"] = json!("not an object");
+    let reg = registry(json!([rec]));
+    let r = Router::new(rules(json!([simple_rule("r1", decision)])), reg.clone())
+        .with_hall_config(Some(HallConfig {
+            enforce_privilege_envelopes: true,
+            ..HallConfig::default()
+        }))
+        .with_privilege_policy(reg);
+    let d = r.decide(&input(json!({})));
+    assert_eq!(code(&d), Some("DENY_INTERNAL_ERROR"));
+    assert_eq!(
+        d.deny_reason_if_denied.unwrap().message,
+        "Privilege envelope check raised an exception."
+    );
+    assert!(
+        d.candidate_workers_ranked.is_empty(),
+        "only the no-available-worker deny lists candidates"
+    );
+}
