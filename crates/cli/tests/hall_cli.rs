@@ -20,9 +20,25 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
+        Self::start_limited(dir, None)
+    }
+
+    /// With `max_file_kib`, the server runs under `ulimit -f` (SIGXFSZ ignored): once the ledger
+    /// file would grow past it, writes fail like on a full disk.
+    fn start_limited(dir: &Path, max_file_kib: Option<u64>) -> Server {
         let bin = assert_cmd::cargo::cargo_bin("proctor");
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut child = std::process::Command::new(bin)
+        let mut cmd = match max_file_kib {
+            None => std::process::Command::new(bin),
+            Some(kib) => {
+                let mut sh = std::process::Command::new("bash");
+                sh.arg("-c")
+                    .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\" \"$@\""))
+                    .arg(bin);
+                sh
+            }
+        };
+        let mut child = cmd
             .args(["serve", "--data-dir"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
@@ -290,4 +306,51 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
         .read_json::<Value>()
         .unwrap();
     assert_eq!(d["evidence_receipt"]["ledger_seq"], last + 1);
+}
+
+#[test]
+fn a_ledger_that_cannot_write_fails_closed() {
+    let dir = init_dir();
+    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
+    std::fs::write(
+        dir.path().join("registry/w.json"),
+        json!({"worker_id": "org.acme.w", "worker_species_id": "wrk.doc.summarizer",
+        "capabilities": ["cap.doc.summarize"]})
+        .to_string(),
+    )
+    .unwrap();
+    let server = Server::start_limited(dir.path(), Some(512));
+    let token = token(dir.path());
+    let (mut ok, mut refused) = (0, 0);
+    for i in 0..20_000 {
+        let mut resp = agent()
+            .post(format!("{}/v1/route", server.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .send_json(route_input(&format!("full-{i}")))
+            .unwrap();
+        let body: Value = resp.body_mut().read_json().unwrap();
+        match resp.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(body["error"]["code"], "DENY_LEDGER_UNAVAILABLE", "{body}");
+                assert!(
+                    body.get("decision_id").is_none(),
+                    "no unrecorded decision is returned"
+                );
+                refused += 1;
+                if refused == 3 {
+                    break;
+                }
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(ok > 0 && refused == 3, "ok={ok} refused={refused}");
+    drop(server);
+
+    // Every decision that was answered 200 is there, and nothing else.
+    let ledger = ledger::Ledger::open(dir.path().join("ledger/decisions.sqlite")).unwrap();
+    let report = ledger.backend().verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.records_checked, ok);
 }

@@ -1,0 +1,149 @@
+//! Worker health transitions and alert rules through a running hall; thresholds and the web UI.
+
+mod common;
+
+use common::{route_input, wait_for, worker_record, TestHall};
+use serde_json::{json, Value};
+
+const FAST_THRESHOLDS: &str =
+    "[health]\nstale_after_s = 1\noffline_after_s = 2\ndegraded_latency_ms = 100.0\n\n\
+[alerts]\ndeny_rate_threshold = 0.5\ndeny_rate_window_s = 60\ndeny_rate_min_decisions = 5\n";
+
+fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
+    let alerts = hall.get("/v1/alerts").body;
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+    });
+    assert_eq!(
+        hall.post("/v1/workers", &worker_record("org.acme.w"))
+            .status,
+        201
+    );
+    let mut sse = hall.events();
+    let hb = hall.post(
+        "/v1/workers/org.acme.w/heartbeat",
+        &json!({"latency_ms": 500.0}),
+    );
+    assert_eq!(
+        hb.body["health"]["state"], "degraded",
+        "slow heartbeat: {:?}",
+        hb.body
+    );
+
+    let mut seen = Vec::new();
+    while seen
+        .last()
+        .map(|t: &Value| t["to"] != "offline")
+        .unwrap_or(true)
+    {
+        let t = sse.wait_for("health");
+        assert_eq!(t["worker_id"], "org.acme.w");
+        seen.push(t);
+    }
+    let path: Vec<&str> = seen.iter().map(|t| t["to"].as_str().unwrap()).collect();
+    assert_eq!(path, ["degraded", "stale", "offline"]);
+    wait_for("stale and offline alerts", || {
+        (alerts_of(&hall, "worker_stale").len() == 1
+            && alerts_of(&hall, "worker_offline").len() == 1)
+            .then_some(())
+    });
+    let stats = hall.get("/v1/stats").body;
+    assert_eq!(stats["workers"]["offline"], 1);
+    assert!(stats["alerts_open"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn deny_rate_spike_raises_one_alert() {
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+    });
+    let mut unknown = route_input("spike");
+    unknown["capability_id"] = json!("cap.unknown");
+    for _ in 0..12 {
+        assert_eq!(hall.post("/v1/route", &unknown).body["denied"], true);
+    }
+    let alerts = wait_for("spike alert", || {
+        let a = alerts_of(&hall, "deny_rate_spike");
+        (!a.is_empty()).then_some(a)
+    });
+    assert_eq!(alerts.len(), 1, "one alert per window: {alerts:?}");
+    assert!(
+        alerts[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("of 5 decisions denied"),
+        "{:?}",
+        alerts[0]
+    );
+}
+
+#[test]
+fn thresholds_can_be_changed_and_are_persisted() {
+    let hall = TestHall::start();
+    let t = json!({"health": {"stale_after_s": 7, "offline_after_s": 70, "degraded_latency_ms": 250.0},
+                   "alerts": {"deny_rate_threshold": 0.25, "deny_rate_window_s": 30, "deny_rate_min_decisions": 10}});
+    let r = hall.request(
+        "PUT",
+        "/v1/settings/thresholds",
+        Some(&hall.bearer()),
+        Some(t.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["health"]["stale_after_s"], 7);
+    let settings = hall.get("/v1/settings").body;
+    assert_eq!(settings["alerts"]["deny_rate_window_s"], 30);
+    assert!(
+        !settings.to_string().contains(&hall.token),
+        "the token is never returned"
+    );
+    let saved = std::fs::read_to_string(hall.data().join("config.toml")).unwrap();
+    assert!(saved.contains("stale_after_s = 7"), "{saved}");
+}
+
+#[test]
+fn serves_the_web_ui_with_client_side_routing_and_strict_headers() {
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ui.path().join("index.html"),
+        "<!doctype html><title>Proctor</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(ui.path().join("assets")).unwrap();
+    std::fs::write(ui.path().join("assets/app.js"), "console.log(1)").unwrap();
+    let ui_dir = ui.path().to_str().unwrap().to_string();
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), format!("ui_dir = {ui_dir:?}\n")).unwrap();
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for (path, expect) in [
+        ("/", "<title>Proctor"),
+        ("/decisions/abc", "<title>Proctor"),
+        ("/assets/app.js", "console.log"),
+    ] {
+        let mut resp = agent.get(hall.url(path)).call().unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-security-policy"], hall::api::CSP);
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            resp.body_mut().read_to_string().unwrap().contains(expect),
+            "{path}"
+        );
+    }
+    let api_404 = hall.get("/v1/definitely-not");
+    assert_eq!(api_404.status, 404);
+    assert_eq!(api_404.body["error"]["code"], "NOT_FOUND");
+}
