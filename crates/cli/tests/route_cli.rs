@@ -134,6 +134,29 @@ fn stdin_and_multiline_documents() {
         .stdout
         .clone();
     assert_eq!(lines(&out).len(), 1);
+    let input: Value =
+        serde_json::from_str(&fs::read_to_string(root().join("examples/input.json")).unwrap())
+            .unwrap();
+    let array =
+        serde_json::to_string_pretty(&serde_json::json!([input, {"env": "dev"}, input])).unwrap();
+    let out = proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .args(["--input", "-"])
+        .write_stdin(array)
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let got = lines(&out);
+    assert_eq!(
+        got.len(),
+        3,
+        "a pretty-printed array gives one line per element"
+    );
+    assert_eq!(got[1]["error"]["code"], "invalid_input");
+    assert_eq!(got[2]["denied"], false);
 }
 
 #[test]

@@ -288,8 +288,17 @@ fn route_stream(
         let mut rest = String::new();
         reader.read_to_string(&mut rest).map_err(io_error)?;
         let whole = format!("{line}{rest}");
-        if let Ok(v) = serde_json::from_str::<Value>(&whole) {
-            return decide_value(router, &v, number, out);
+        match serde_json::from_str::<Value>(&whole) {
+            // A JSON array of requests: one output line per element.
+            Ok(Value::Array(items)) => {
+                let mut bad = 0;
+                for item in &items {
+                    bad += decide_value(router, item, number, out)?;
+                }
+                return Ok(bad);
+            }
+            Ok(v) => return decide_value(router, &v, number, out),
+            Err(_) => {}
         }
         // Not one document either: treat it as JSONL whose first line is bad.
         let mut bad = decide_line(router, &line, number, out)?;
