@@ -35,11 +35,13 @@
 //! - [`hash`]: the byte-exact [`artifact_hash`] evidence receipt (§1.11).
 //! - [`telemetry`]: event builders and id sanitization (§1.12).
 //! - [`conformance`]: worker scoring (§1.13) and the CI decision check.
+//! - [`error`]: [`Error`], wrapping every load/parse error with a stable `code()`.
 //! - [`scenario`]: the conformance-vector harness (`tests/vectors/route.jsonl` format).
 
 pub mod attestation;
 pub mod clock;
 pub mod conformance;
+pub mod error;
 pub mod gate;
 pub mod hash;
 pub mod input;
@@ -60,6 +62,7 @@ pub use clock::{
 pub use conformance::{
     check_worker, ConformanceFailure, ConformanceReport, ConformanceSpec, Level,
 };
+pub use error::Error;
 pub use gate::{
     DeclarativeGate, GateConfigError, GateContext, GateError, GateVerdict, PolicyGate, StubGate,
 };
