@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend};
+use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport};
 
 use super::decisions::{io_error, ledger_error, DbArg};
 use crate::exit::{CliError, CliResult};
@@ -45,23 +45,7 @@ pub fn run(args: Args) -> CliResult {
     match &report.finding {
         None => {
             if !args.json {
-                let from = report.checkpoint.as_ref().map_or(0, |c| c.through_seq);
-                writeln!(
-                    out,
-                    "ledger intact: {} records verified (seq {}..={})",
-                    report.records_checked,
-                    from + 1,
-                    report.last_seq
-                )
-                .map_err(io_error)?;
-                if let Some(c) = &report.checkpoint {
-                    writeln!(
-                        out,
-                        "records 1..={} were pruned; the chain continues from their checkpoint",
-                        c.through_seq
-                    )
-                    .map_err(io_error)?;
-                }
+                print_intact(&mut out, &report).map_err(io_error)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -78,4 +62,24 @@ fn verify_error(e: LedgerError) -> CliError {
         LedgerError::Corrupt { .. } => CliError::check_failed(e.to_string()),
         e => ledger_error(e),
     }
+}
+
+fn print_intact(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<()> {
+    let first = report.checkpoint.as_ref().map_or(0, |c| c.through_seq) + 1;
+    match report.records_checked {
+        0 => writeln!(out, "ledger intact: no records to verify")?,
+        n => writeln!(
+            out,
+            "ledger intact: {n} records verified (seq {first}..={})",
+            report.last_seq
+        )?,
+    }
+    if let Some(c) = &report.checkpoint {
+        writeln!(
+            out,
+            "records 1..={} were pruned; the chain continues from their checkpoint",
+            c.through_seq
+        )?;
+    }
+    Ok(())
 }
