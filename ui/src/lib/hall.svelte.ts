@@ -27,6 +27,10 @@ export class HallState {
   workers: Worker[] = $state([]);
   alerts: Alert[] = $state([]);
   stats: Stats | null = $state(null);
+  /** Events the stream lost while this client lagged (the hall said so); shown, then reloaded. */
+  missedEvents = $state(0);
+  /** Bumped after the state was reloaded on reconnect, so screens holding their own lists reload too. */
+  resyncs = $state(0);
   /** Bumped on every change of `rates`, so charts redraw. */
   ratesVersion = $state(0);
   readonly rates = new RateSeries(60, 30);
@@ -51,7 +55,7 @@ export class HallState {
       onStatus: (s) => {
         const wasDown = this.stream.state === 'down';
         this.stream = s;
-        if (s.state === 'open' && wasDown) void this.reload();
+        if (s.state === 'open' && wasDown) void this.reload().then(() => (this.resyncs += 1));
       },
     });
     await this.reload();
@@ -119,6 +123,7 @@ export class HallState {
       }
       case 'lagged':
         // The transport reconnects; the reload on reconnect brings everything back in line.
+        this.missedEvents += event.data.missed;
         break;
     }
   }
