@@ -5,6 +5,8 @@
 //! producer of SPEC-shaped decisions can be recorded and every stored record round-trips
 //! byte for byte.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +50,9 @@ pub struct NewRecord {
 #[derive(Deserialize)]
 struct Wire<'a> {
     #[serde(borrow)]
-    decision_id: std::borrow::Cow<'a, str>,
-    timestamp: std::borrow::Cow<'a, str>,
+    decision_id: Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
     correlation_id: String,
     tenant_id: String,
     capability_id: String,

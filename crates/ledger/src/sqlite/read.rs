@@ -1,6 +1,7 @@
 //! History queries: filters compiled to one parameterised WHERE clause, keyset pages on `seq`
 //! (newest first, never OFFSET), the free-text index, traces and chart stats.
 
+use chrono::{DateTime, Utc};
 use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
@@ -81,31 +82,19 @@ struct Selection {
 
 impl Selection {
     fn new(filter: &Filter, before_seq: Option<i64>) -> Self {
-        let mut s = Self {
-            from_where: String::new(),
-            params: Vec::new(),
-        };
-        let mut clauses: Vec<String> = Vec::new();
-        match filter.text.as_deref().and_then(fts_query) {
-            Some(q) => {
-                s.from_where
-                    .push_str("FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid");
-                clauses.push(s.bind("decisions_fts MATCH ?", Value::Text(q)));
-            }
-            None => s.from_where.push_str("FROM decisions d"),
-        }
         let text = |v: &Option<String>| v.clone().map(Value::Text);
         let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
+        let micros = |t: Option<DateTime<Utc>>| t.map(|t| Value::Integer(t.timestamp_micros()));
+        let search = filter.text.as_deref().and_then(fts_query);
+        let from = match search {
+            Some(_) => "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid",
+            None => "FROM decisions d",
+        };
         let conditions = [
+            ("decisions_fts MATCH ?", search.map(Value::Text)),
             ("d.seq < ?", before_seq.map(Value::Integer)),
-            (
-                "d.ts >= ?",
-                filter.since.map(|t| Value::Integer(t.timestamp_micros())),
-            ),
-            (
-                "d.ts < ?",
-                filter.until.map(|t| Value::Integer(t.timestamp_micros())),
-            ),
+            ("d.ts >= ?", micros(filter.since)),
+            ("d.ts < ?", micros(filter.until)),
             ("d.tenant_id = ?", text(&filter.tenant_id)),
             ("d.capability_id = ?", text(&filter.capability_id)),
             ("d.worker = ?", text(&filter.worker)),
@@ -117,21 +106,16 @@ impl Selection {
             ("d.data_label = ?", text(&filter.data_label)),
             ("d.dry_run = ?", flag(filter.dry_run)),
         ];
-        for (sql, value) in conditions {
-            if let Some(v) = value {
-                clauses.push(s.bind(sql, v));
-            }
-        }
+        let (clauses, params): (Vec<&str>, Vec<Value>) = conditions
+            .into_iter()
+            .filter_map(|(sql, value)| value.map(|v| (sql, v)))
+            .unzip();
+        let mut from_where = from.to_string();
         if !clauses.is_empty() {
-            s.from_where.push_str(" WHERE ");
-            s.from_where.push_str(&clauses.join(" AND "));
+            from_where.push_str(" WHERE ");
+            from_where.push_str(&clauses.join(" AND "));
         }
-        s
-    }
-
-    fn bind(&mut self, sql: &str, value: Value) -> String {
-        self.params.push(value);
-        sql.to_string()
+        Self { from_where, params }
     }
 }
 
