@@ -6,8 +6,9 @@
 //! offending top-level field at once.
 //!
 //! Limitation (documented in docs/wcp.md): integers beyond 64 bits arrive from `serde_json` as
-//! floats. A `blast_score` that large is out of range anyway and is denied (its value saturates
-//! to the i64 bounds in the deny reason); inside `request` it is hashed as a float.
+//! floats. A `blast_score` between i64 and u64 (or a longer decimal string) saturates to the
+//! i64 bounds and is denied as out of range; a literal beyond u64 is rejected like a float that
+//! large; inside `request` such a number is hashed as a float.
 
 use crate::model::{DataLabel, Env, QosClass, TenantRisk};
 use crate::py::is_blank;
@@ -260,20 +261,24 @@ fn optional_object(v: Option<&Value>) -> Result<Option<Map<String, Value>>, Stri
     }
 }
 
-/// Integers of any size, integral floats and decimal-integer strings; never booleans.
+/// Integers of any size, integral floats within i64 and decimal-integer strings; never
+/// booleans. Measured against the reference (pydantic 2): `"42.0"`, `"1_000"` and `" +5 "`
+/// are integers, `1e20` (a float too large for i64) and `"4e1"` are not.
 fn blast_score(v: Option<&Value>) -> Result<Option<i64>, String> {
     const WHAT: &str = "must be an integer or null";
+    // f64 bounds of i64: pydantic accepts a float strictly between -2^63 and 2^63.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
             if let Some(i) = n.as_i64() {
                 Ok(Some(i))
             } else if n.is_u64() {
-                Ok(Some(i64::MAX))
+                Ok(Some(i64::MAX)) // beyond i64: out of 0..=100 anyway, the router denies it
             } else {
                 match n.as_f64() {
-                    Some(f) if f.is_finite() && f.fract() == 0.0 => Ok(Some(f as i64)), // saturates
-                    _ => Err(format!("{WHAT}, got the non-integral number {n}")),
+                    Some(f) if f.fract() == 0.0 && f > -LIMIT && f < LIMIT => Ok(Some(f as i64)),
+                    _ => Err(format!("{WHAT}, got the number {n}")),
                 }
             }
         }
@@ -284,19 +289,31 @@ fn blast_score(v: Option<&Value>) -> Result<Option<i64>, String> {
     }
 }
 
-/// `int(" -090 ")` as the reference accepts it: optional sign, ASCII digits, outer whitespace.
+/// pydantic's string-to-int: surrounding (Unicode) whitespace, one optional sign, ASCII digits
+/// with single underscores between them, and an optional fraction made only of zeros.
 fn parse_decimal_integer(s: &str) -> Option<i64> {
-    let t = s.trim_matches(crate::py::is_py_space);
-    let (negative, digits) = match t.as_bytes().first()? {
+    let t = s.trim();
+    let (negative, rest) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = match rest.split_once('.') {
+        Some((int, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => int,
+        Some(_) => return None,
+        None => rest,
+    };
+    let well_formed = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__");
+    if !well_formed {
         return None;
     }
+    let plain: String = digits.chars().filter(|&c| c != '_').collect();
     // Out-of-i64 values are out of the 0..=100 range too: saturate, the router denies them.
-    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
+    let magnitude = plain.parse::<i64>().unwrap_or(i64::MAX);
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -358,6 +375,13 @@ mod tests {
             (json!(" 50 "), 50),
             (json!("-1"), -1),
             (json!(101), 101),
+            (json!("42.0"), 42),
+            (json!("-42.000 "), -42),
+            (json!("1_000"), 1000),
+            (json!(" +5 "), 5),
+            (json!("5\u{b}"), 5),
+            (json!("-0.0"), 0),
+            (json!(9.2e18), 9_200_000_000_000_000_000),
         ] {
             assert_eq!(
                 parse_route_input(&with("blast_score", raw.clone()))
@@ -392,11 +416,27 @@ mod tests {
 
     #[test]
     fn huge_blast_scores_parse_and_saturate() {
-        let v: Value = serde_json::from_str(
-            r#"{"capability_id":"c","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"t","correlation_id":"x","blast_score":123456789012345678901234567890}"#,
-        )
-        .unwrap();
-        assert_eq!(parse_route_input(&v).unwrap().blast_score, Some(i64::MAX));
+        let with_literal = |literal: &str| {
+            let text = format!(
+                r#"{{"capability_id":"c","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"t","correlation_id":"x","blast_score":{literal}}}"#
+            );
+            parse_route_input(&serde_json::from_str(&text).unwrap())
+        };
+        assert_eq!(
+            with_literal("12345678901234567890").unwrap().blast_score,
+            Some(i64::MAX)
+        );
+        assert_eq!(
+            with_literal("-9223372036854775808").unwrap().blast_score,
+            Some(i64::MIN)
+        );
+        // Beyond u64, serde_json reads the literal as a float (see docs/wcp.md): rejected like 1e29.
+        assert_eq!(
+            with_literal("123456789012345678901234567890")
+                .unwrap_err()
+                .invalid_fields,
+            ["blast_score"]
+        );
         assert_eq!(
             parse_route_input(&with("blast_score", json!("-99999999999999999999")))
                 .unwrap()
