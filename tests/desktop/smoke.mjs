@@ -4,61 +4,22 @@
 // Run through tests/desktop/smoke.sh (which builds the app and provides the X server).
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, launch, until } from './webdriver.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = process.env.PROCTOR_BIN ?? join(ROOT, 'target/debug/proctor');
 const APP = process.env.PROCTOR_DESKTOP_BIN ?? join(ROOT, 'target/debug/proctor-desktop');
-const DRIVER = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn, what, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? last})`);
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'proctor-desktop-'));
 const apiPort = await freePort();
-const driverPort = await freePort();
 const api = `http://127.0.0.1:${apiPort}`;
-let driver;
-let session;
-const wd = async (method, path, body) => {
-  const res = await fetch(`http://127.0.0.1:${driverPort}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json.value;
-};
-const run = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
-
+let app;
 const results = [];
 async function step(name, fn) {
   try {
@@ -72,18 +33,9 @@ async function step(name, fn) {
 }
 
 try {
-  driver = spawn(DRIVER, ['--port', String(driverPort)], {
-    env: { ...process.env, PROCTOR_DATA_DIR: dataDir, PROCTOR_LISTEN: `127.0.0.1:${apiPort}`, RUST_LOG: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await until(() => fetch(`http://127.0.0.1:${driverPort}/status`).then((r) => r.ok), 'tauri-driver');
-
-  const launched = Date.now();
-  session = (
-    await wd('POST', '/session', {
-      capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP } } },
-    })
-  ).sessionId;
+  app = await launch(APP, { PROCTOR_DATA_DIR: dataDir, PROCTOR_LISTEN: `127.0.0.1:${apiPort}`, RUST_LOG: 'warn' });
+  const launched = app.requested;
+  const { run, runAsync, wd, session } = app;
 
   await step('the embedded hall answers /health on loopback', async () => {
     const health = await until(() => fetch(`${api}/health`).then((r) => r.ok && r.json()), 'the app /health');
@@ -120,18 +72,17 @@ try {
       'the overview to show 1 healthy worker and 1 decision (pushed through Tauri events)',
     );
     // The same decision through a Tauri command (IPC), not HTTP.
-    const viaIpc = await wd('POST', `/session/${session}/execute/async`, {
-      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("get_decision", { decision_id: arguments[0] }).then((r) => done(r.decision.decision_id), (e) => done("error " + JSON.stringify(e)));',
-      args: [routed.decision_id],
-    });
+    const viaIpc = await runAsync(
+      'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("get_decision", { decision_id: arguments[0] }).then((r) => done(r.decision.decision_id), (e) => done("error " + JSON.stringify(e)));',
+      [routed.decision_id],
+    );
     assert.equal(viaIpc, routed.decision_id);
   });
 
   await step('a command the capabilities do not grant is refused', async () => {
-    const refused = await wd('POST', `/session/${session}/execute/async`, {
-      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("plugin:dialog|save", {}).then(() => done("allowed"), (e) => done(String(e)));',
-      args: [],
-    });
+    const refused = await runAsync(
+      'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("plugin:dialog|save", {}).then(() => done("allowed"), (e) => done(String(e)));',
+    );
     assert.notEqual(refused, 'allowed');
   });
 
@@ -143,8 +94,7 @@ try {
   });
 
   await step('quitting closes the app cleanly and the ledger verifies', async () => {
-    await wd('DELETE', `/session/${session}`);
-    session = null;
+    await app.quit();
     await until(() => fetch(`${api}/health`).then(() => false, () => true), 'the app to exit');
     const ledger = join(dataDir, 'ledger/decisions.sqlite');
     assert.ok(existsSync(ledger), `ledger at ${ledger}`);
@@ -156,8 +106,7 @@ try {
   results.push(false);
   console.log(`FAIL setup\n     ${err?.stack ?? err}`);
 } finally {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  driver?.kill('SIGTERM');
+  await app?.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 const passed = results.filter(Boolean).length;
