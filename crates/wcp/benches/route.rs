@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use wcp::{
-    artifact_hash, parse_route_input, DeclarativeGate, Registry, RouteInput, Router, RuleSet,
+    artifact_hash, parse_route_input, parse_route_input_owned, DeclarativeGate, Registry,
+    RouteInput, Router, RuleSet,
 };
 
 fn scenario_dir() -> PathBuf {
@@ -69,7 +70,7 @@ fn load() -> Scenario {
 /// Parse, decide and serialize one line, as `proctor route` does.
 fn end_to_end(router: &Router, line: &str, out: &mut Vec<u8>) {
     let v: Value = serde_json::from_str(line).unwrap();
-    let input = parse_route_input(&v).unwrap();
+    let input = parse_route_input_owned(v).unwrap();
     serde_json::to_writer(&mut *out, &router.decide(&input)).unwrap();
     out.push(b'\n');
 }

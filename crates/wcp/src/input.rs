@@ -55,17 +55,55 @@ pub fn parse_route_input_str(text: &str) -> Result<RouteInput, InputError> {
         invalid_fields: Vec::new(),
         message: format!("not valid JSON: {e}"),
     })?;
-    parse_route_input(&value)
+    parse_route_input_owned(value)
 }
 
 /// Parses a RouteInput from a JSON value with the reference's coercions (SPEC.md §1.14).
 pub fn parse_route_input(value: &Value) -> Result<RouteInput, InputError> {
-    let Some(obj) = value.as_object() else {
-        return Err(InputError {
-            invalid_fields: Vec::new(),
-            message: format!("a RouteInput must be a JSON object, got {}", kind(value)),
-        });
+    let obj = as_object(value)?;
+    let owned = |k: &str| obj.get(k).cloned();
+    parse_fields(
+        obj,
+        [
+            owned("request"),
+            owned("blast_radius"),
+            owned("privilege_context"),
+        ],
+    )
+}
+
+/// Like [`parse_route_input`], but moves the payload objects out of `value` instead of
+/// cloning them (the fast path for streams of requests).
+pub fn parse_route_input_owned(value: Value) -> Result<RouteInput, InputError> {
+    let mut obj = match value {
+        Value::Object(obj) => obj,
+        other => return Err(not_an_object(&other)),
     };
+    let containers = [
+        obj.remove("request"),
+        obj.remove("blast_radius"),
+        obj.remove("privilege_context"),
+    ];
+    parse_fields(&obj, containers)
+}
+
+fn as_object(value: &Value) -> Result<&Map<String, Value>, InputError> {
+    value.as_object().ok_or_else(|| not_an_object(value))
+}
+
+fn not_an_object(value: &Value) -> InputError {
+    InputError {
+        invalid_fields: Vec::new(),
+        message: format!("a RouteInput must be a JSON object, got {}", kind(value)),
+    }
+}
+
+/// `containers` holds `request`, `blast_radius` and `privilege_context`, taken out of `obj`.
+fn parse_fields(
+    obj: &Map<String, Value>,
+    containers: [Option<Value>; 3],
+) -> Result<RouteInput, InputError> {
+    let [request_value, blast_radius_value, privilege_context_value] = containers;
     let mut errors = Errors::default();
     let capability_id = errors.take("capability_id", required_string(obj, "capability_id"));
     let tenant_id = errors.take(
@@ -86,11 +124,11 @@ pub fn parse_route_input(value: &Value) -> Result<RouteInput, InputError> {
         "qos_class",
         required_enum(obj, "qos_class", QosClass::parse, QosClass::ALL),
     );
-    let request = errors.take("request", request(obj.get("request")));
-    let blast_radius = errors.take("blast_radius", optional_object(obj.get("blast_radius")));
+    let request = errors.take("request", request(request_value));
+    let blast_radius = errors.take("blast_radius", optional_object(blast_radius_value));
     let privilege_context = errors.take(
         "privilege_context",
-        optional_object(obj.get("privilege_context")),
+        optional_object(privilege_context_value),
     );
     let blast_score = errors.take("blast_score", blast_score(obj.get("blast_score")));
     let dry_run = errors.take("dry_run", dry_run(obj.get("dry_run")));
@@ -245,19 +283,19 @@ fn optional_string(v: Option<&Value>) -> Result<Option<String>, String> {
     }
 }
 
-fn request(v: Option<&Value>) -> Result<Map<String, Value>, String> {
+fn request(v: Option<Value>) -> Result<Map<String, Value>, String> {
     match v {
         None => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(m.clone()),
-        Some(other) => Err(format!("must be an object, got {}", kind(other))),
+        Some(Value::Object(m)) => Ok(m),
+        Some(other) => Err(format!("must be an object, got {}", kind(&other))),
     }
 }
 
-fn optional_object(v: Option<&Value>) -> Result<Option<Map<String, Value>>, String> {
+fn optional_object(v: Option<Value>) -> Result<Option<Map<String, Value>>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m.clone())),
-        Some(other) => Err(format!("must be an object or null, got {}", kind(other))),
+        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(other) => Err(format!("must be an object or null, got {}", kind(&other))),
     }
 }
 
@@ -443,6 +481,23 @@ mod tests {
                 .blast_score,
             Some(-i64::MAX)
         );
+    }
+
+    #[test]
+    fn owned_and_borrowed_parsers_agree() {
+        for v in [
+            with("request", json!({"a": [1, {"b": null}]})),
+            with("request", json!(3)),
+            with("privilege_context", json!({"x": 1})),
+            with("blast_radius", json!([1])),
+            json!("not an object"),
+        ] {
+            assert_eq!(
+                parse_route_input_owned(v.clone()),
+                parse_route_input(&v),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub use gate::{
     DeclarativeGate, GateConfigError, GateContext, GateError, GateVerdict, PolicyGate, StubGate,
 };
 pub use hash::artifact_hash;
-pub use input::{parse_route_input, parse_route_input_str, InputError, RouteInput};
+pub use input::{
+    parse_route_input, parse_route_input_owned, parse_route_input_str, InputError, RouteInput,
+};
 pub use model::{
     CandidateWorker, DataLabel, DenyCode, DenyReason, Env, Escalation, HallConfig,
     PreconditionsChecked, QosClass, RouteDecision, TelemetryEvent, TenantRisk,
