@@ -2,7 +2,7 @@
 // with a throwaway data dir, an HTTP client for seeding it, and Debian's Chromium driven by
 // playwright-core (never a downloaded browser).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(ROOT, 'ui/package.json'));
 const { chromium } = require('playwright-core');
 
+export const PROCTOR_BIN = process.env.PROCTOR_BIN ?? join(ROOT, 'target/debug/proctor');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
 
@@ -42,7 +43,7 @@ export class Hall {
   static async start() {
     const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-'));
     writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
-    const bin = process.env.PROCTOR_BIN ?? join(ROOT, 'target/debug/proctor');
+    const bin = PROCTOR_BIN;
     const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
       env: { ...process.env, PROCTOR_UI_DIR: join(ROOT, 'ui/dist'), PROCTOR_CONFIG_DIR: join(dataDir, 'config'), RUST_LOG: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +84,13 @@ export class Hall {
     const json = text ? JSON.parse(text) : null;
     if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
     return json;
+  }
+
+  /** Runs the `proctor` CLI against this hall's key/config dir; throws with its stderr on failure. */
+  cli(...args) {
+    const r = spawnSync(PROCTOR_BIN, args, { env: { ...process.env, PROCTOR_CONFIG_DIR: join(this.dataDir, 'config') }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`proctor ${args.join(' ')} -> ${r.status}: ${r.stderr}`);
+    return r.stdout;
   }
 
   enroll(record) {

@@ -100,7 +100,9 @@ test('full-text search finds decisions by deny code and id', async () => {
   await page.keyboard.type('NO_MATCHING');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => location.hash.includes('q=NO_MATCHING'));
-  await page.locator('.drow').first().waitFor();
+  const error = page.getByRole('alert');
+  await page.getByTestId('row-count').filter({ hasText: /^1 shown/ }).or(error).first().waitFor();
+  assert.equal(await error.count(), 0, `the hall refused the search: ${await error.first().textContent().catch(() => '')}`);
   const rows = await page.locator('.drow').allTextContents();
   assert.equal(rows.length, 1, `expected one row, got ${rows.length}`);
   assert.match(rows[0], /DENY_NO_MATCHING_RULE/);
@@ -135,6 +137,21 @@ test('a worker that stops heartbeating turns stale, live, and raises an alert', 
   await page.getByTestId('alert-badge').waitFor();
 });
 
+test('enrolling from a record file: problems are listed first, a valid record is enrolled', async () => {
+  await page.goto(`${hall.url}/#/workers`);
+  const input = page.locator('input[type="file"]');
+  await input.setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"worker_id": "../x", "capabilities": []}') });
+  const problems = page.getByTestId('enroll-problems');
+  await problems.waitFor();
+  assert.match(await problems.textContent(), /must not contain.*worker_species_id.*capabilities/s);
+  assert.equal((await hall.api('GET', '/v1/workers')).workers.some((w) => w.worker_id === '../x'), false);
+  const good = worker('org.acme.filed.i-1', 'wrk.doc.filed', ['cap.doc.filed']);
+  await input.setInputFiles({ name: 'good.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(good)) });
+  await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+  await page.getByText('org.acme.filed.i-1 enrolled').waitFor();
+  await page.locator('tr[data-worker-id="org.acme.filed.i-1"]').waitFor();
+});
+
 test('an acknowledged alert stays acknowledged after reload', async () => {
   await page.goto(`${hall.url}/#/alerts`);
   const alertRow = page.locator('tr[data-alert-id]', { hasText: 'org.acme.summarizer.i-1' }).first();
@@ -153,6 +170,7 @@ test('attest: a package is hashed and verified by hand; a tampered one shows the
   const pkg = mkdtempSync(join(tmpdir(), 'proctor-pkg-'));
   writePackage(pkg, { 'code/worker.py': 'print("hi")\n', 'requirements.lock': 'x==1\n' });
   const expected = await hall.api('POST', '/v1/attest/hash', { path: pkg });
+  hall.cli('keys', 'new', '--namespace', 'org.acme');
   await page.goto(`${hall.url}/#/attest`);
   await page.getByTestId('attest-path').fill(pkg);
   await page.getByRole('button', { name: 'Compute hash' }).click();
@@ -163,11 +181,11 @@ test('attest: a package is hashed and verified by hand; a tampered one shows the
   await page.getByRole('button', { name: /^Sign/ }).click();
   await page.getByTestId('attest-signed').waitFor();
   await page.getByRole('button', { name: 'Verify against trust store' }).click();
-  await page.getByTestId('attest-verdict').getByText('Verified').waitFor();
+  await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Verified' }).waitFor();
   // Tamper with a file: the verdict names ATTEST_HASH_MISMATCH and says so in words.
   writeFileSync(join(pkg, 'code/worker.py'), 'print("pwned")\n');
   await page.getByRole('button', { name: 'Verify against trust store' }).click();
-  await page.getByTestId('attest-verdict').getByText('Tampered').waitFor();
+  await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Tampered' }).waitFor();
   assert.equal(await page.getByTestId('attest-code').textContent(), 'ATTEST_HASH_MISMATCH');
   await screenshot(page, 'attest');
 });

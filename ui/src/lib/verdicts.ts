@@ -9,7 +9,7 @@ export const ATTEST_EXPLANATIONS: Record<string, string> = {
   ATTEST_NAMESPACE_UNTRUSTED: 'The signing key is not in the trust store for this namespace.',
   ATTEST_KEY_REVOKED: 'The key that signed this package has been revoked.',
   DENY_WORKER_TAMPERED: 'The worker no longer matches what was registered: treat it as tampered.',
-  NO_NAMESPACE_KEY: 'There is no signing key for this namespace on this machine. Create one with `proctor keys new <namespace>`.',
+  NO_NAMESPACE_KEY: 'There is no signing key for this namespace on this machine. Create one with `proctor keys new --namespace <namespace>`.',
   INVALID_PATH: 'The path does not exist or is not a directory on the machine running the hall.',
 };
 
