@@ -41,6 +41,15 @@ test('settings: entering the token connects the UI to the hall', async () => {
   await page.getByRole('button', { name: 'Save and connect' }).click();
   await page.getByText('Connected.').waitFor();
   await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  // Theme: forced dark, kept after reload, back to following the system.
+  await page.getByRole('radio', { name: 'dark' }).check();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.reload();
+  await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await screenshot(page, 'settings-dark');
+  await page.getByRole('radio', { name: 'system' }).check();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
   await screenshot(page, 'settings');
 });
 
