@@ -18,11 +18,9 @@
 use crate::error::{AttestError, Result};
 use crate::hash::{file_sha256_listed, hash_listed, regular_file_stamp, HashOptions};
 use crate::walk::{list_package, Stamp};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::UNIX_EPOCH;
 use wcp::{HashError, WorkerHashes};
 
 /// Where a species' code lives on disk.
@@ -41,7 +39,9 @@ pub struct HashCache {
     options: HashOptions,
 }
 
-type Fingerprint = [u8; 32];
+/// What was hashed: every file's relative path and stamp (one unnamed entry for a file).
+/// Compared by equality: cheaper than digesting it, and collision-free.
+type Fingerprint = Vec<(String, Stamp)>;
 
 impl HashCache {
     pub fn new(options: HashOptions) -> Self {
@@ -56,14 +56,14 @@ impl HashCache {
         match source {
             LiveSource::PackageDir(dir) => {
                 let files = list_package(dir)?;
-                let fingerprint = fingerprint(files.iter().map(|f| (f.rel.as_str(), f.stamp)));
+                let fingerprint = files.iter().map(|f| (f.rel.clone(), f.stamp)).collect();
                 self.cached_or(source, fingerprint, || {
                     Ok(hash_listed(&files, self.options, None)?.hash)
                 })
             }
             LiveSource::SourceFile(path) => {
                 let stamp = regular_file_stamp(path)?;
-                let fingerprint = fingerprint([("", stamp)]);
+                let fingerprint = vec![(String::new(), stamp)];
                 self.cached_or(source, fingerprint, || file_sha256_listed(path, stamp))
             }
         }
@@ -94,18 +94,6 @@ impl HashCache {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-fn fingerprint<'a>(entries: impl IntoIterator<Item = (&'a str, Stamp)>) -> Fingerprint {
-    let mut digest = Sha256::new();
-    for (rel, stamp) in entries {
-        let mtime = stamp
-            .modified
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        digest.update(format!("{rel}\n{}\n{mtime}\n", stamp.size).as_bytes());
-    }
-    digest.finalize().into()
 }
 
 /// Registered and current hashes per species: implements [`wcp::WorkerHashes`].

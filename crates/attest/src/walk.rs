@@ -48,8 +48,6 @@ impl Stamp {
 pub struct PackageFile {
     /// Relative path with `/` separators, as it appears in the hash record.
     pub rel: String,
-    /// The components of `rel`: the sort key (component-wise code-point order).
-    components: Vec<String>,
     /// Where to read the bytes (the canonical target for a followed symlink).
     pub source: PathBuf,
     pub stamp: Stamp,
@@ -60,7 +58,8 @@ pub struct PackageFile {
 struct PendingDir {
     read_from: PathBuf,
     shown_as: PathBuf,
-    components: Vec<Vec<u8>>,
+    /// Relative path bytes (`/`-separated, empty for the root); UTF-8 is checked per file.
+    rel: Vec<u8>,
     ancestors: Vec<PathBuf>,
 }
 
@@ -78,7 +77,7 @@ pub fn list_package(root: &Path) -> Result<Vec<PackageFile>> {
     let mut pending = vec![PendingDir {
         read_from: canonical_root.clone(),
         shown_as: root.to_path_buf(),
-        components: Vec::new(),
+        rel: Vec::new(),
         ancestors: vec![canonical_root.clone()],
     }];
     while let Some(dir) = pending.pop() {
@@ -90,8 +89,7 @@ pub fn list_package(root: &Path) -> Result<Vec<PackageFile>> {
                 continue;
             }
             let shown_as = dir.shown_as.join(&name);
-            let mut components = dir.components.clone();
-            components.push(name.as_encoded_bytes().to_vec());
+            let rel = join_rel(&dir.rel, name.as_encoded_bytes());
             let kind = entry.file_type().map_err(|e| unreadable(&shown_as, &e))?;
 
             let (read_from, meta) = if kind.is_symlink() {
@@ -127,14 +125,14 @@ pub fn list_package(root: &Path) -> Result<Vec<PackageFile>> {
                 pending.push(PendingDir {
                     read_from,
                     shown_as,
-                    components,
+                    rel,
                     ancestors,
                 });
             } else if meta.is_file() {
                 if is_excluded_file_name(&name) {
                     continue;
                 }
-                files.push(PackageFile::new(components, read_from, &shown_as, &meta)?);
+                files.push(PackageFile::new(rel, read_from, &shown_as, &meta)?);
             } else {
                 return Err(AttestError::SpecialFile {
                     path: shown_as,
@@ -143,29 +141,37 @@ pub fn list_package(root: &Path) -> Result<Vec<PackageFile>> {
             }
         }
     }
-    files.sort_by(|a, b| a.components.cmp(&b.components));
+    // Component-wise code-point order (SPEC §3.1 step 3): `a/b` before `a-b`. UTF-8 byte order
+    // is code-point order, and reading `/` as the smallest byte (NUL never occurs in names)
+    // turns component-wise comparison into a plain byte comparison.
+    files.sort_unstable_by(|a, b| sort_key(&a.rel).cmp(sort_key(&b.rel)));
     Ok(files)
 }
 
 impl PackageFile {
-    fn new(
-        components: Vec<Vec<u8>>,
-        source: PathBuf,
-        shown_as: &Path,
-        meta: &Metadata,
-    ) -> Result<Self> {
-        let components = components
-            .into_iter()
-            .map(String::from_utf8)
-            .collect::<Result<Vec<_>, _>>()
+    fn new(rel: Vec<u8>, source: PathBuf, shown_as: &Path, meta: &Metadata) -> Result<Self> {
+        let rel = String::from_utf8(rel)
             .map_err(|_| AttestError::NonUtf8Name(shown_as.to_string_lossy().into_owned()))?;
         Ok(Self {
-            rel: components.join("/"),
-            components,
+            rel,
             source,
             stamp: Stamp::of(meta),
         })
     }
+}
+
+fn sort_key(rel: &str) -> impl Iterator<Item = u8> + '_ {
+    rel.bytes().map(|b| if b == b'/' { 0 } else { b })
+}
+
+fn join_rel(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut rel = Vec::with_capacity(parent.len() + 1 + name.len());
+    if !parent.is_empty() {
+        rel.extend_from_slice(parent);
+        rel.push(b'/');
+    }
+    rel.extend_from_slice(name);
+    rel
 }
 
 fn is_excluded_component(name: &OsStr) -> bool {
