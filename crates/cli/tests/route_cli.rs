@@ -442,3 +442,61 @@ fn attestation_uses_live_hashes_of_source_files() {
     assert_eq!(d["deny_reason_if_denied"]["code"], "DENY_WORKER_TAMPERED");
     assert_eq!(d["worker_attestation_valid"], false);
 }
+
+#[test]
+fn example_hall_config_and_policy_gate() {
+    let route = |tenant: &str, label: &str, risk: &str| {
+        let out = proctor()
+            .arg("route")
+            .args(EXAMPLES)
+            .args([
+                "--hall-config",
+                "examples/hall-config.json",
+                "--policy-gate",
+                "examples/policy-gate.json",
+            ])
+            .args([
+                "--cap",
+                "cap.doc.summarize",
+                "--env",
+                "prod",
+                "--data-label",
+                label,
+                "--tenant",
+                tenant,
+                "--tenant-risk",
+                risk,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        lines(&out).remove(0)
+    };
+    let d = route("acme", "INTERNAL", "low");
+    assert_eq!(d["denied"], false, "{d}");
+    assert_eq!(
+        d["telemetry_envelopes"][0]["event_id"],
+        "evt.gov.blast_scored"
+    );
+    let gated = d["telemetry_envelopes"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(gated["reason"], "policy_gate_allow");
+    assert_eq!(gated["policy_version"], "policy.acme.v1");
+    assert_eq!(
+        route("evil", "INTERNAL", "low")["deny_reason_if_denied"]["code"],
+        "DENY_UNKNOWN_TENANT"
+    );
+    let d = route("acme", "INTERNAL", "high");
+    assert_eq!(d["deny_reason_if_denied"]["code"], "DENY_POLICY_GATE");
+    assert_eq!(d["deny_reason_if_denied"]["reason"], "high_risk_tenant");
+    // RESTRICTED in prod is outside the prod rule (PUBLIC/INTERNAL): the review catch-all takes it.
+    let d = route("acme", "RESTRICTED", "low");
+    assert_eq!(d["matched_rule_id"], "rr_catch_all_review");
+    assert_eq!(d["selected_worker_species_id"], "wrk.review.queue");
+}

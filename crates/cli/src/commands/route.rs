@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use wcp::{
-    parse_route_input, DeclarativeGate, Env, HallConfig, IdSource, Registry, RouteDecision,
-    RouteInput, Router, RuleSet, UuidV4Ids,
+    parse_route_input, parse_route_input_owned, DeclarativeGate, Env, HallConfig, IdSource,
+    Registry, RouteDecision, RouteInput, Router, RuleSet, UuidV4Ids,
 };
 
 const ROUTE_HELP: &str = "\
@@ -292,12 +292,12 @@ fn route_stream(
             // A JSON array of requests: one output line per element.
             Ok(Value::Array(items)) => {
                 let mut bad = 0;
-                for item in &items {
+                for item in items {
                     bad += decide_value(router, item, number, out)?;
                 }
                 return Ok(bad);
             }
-            Ok(v) => return decide_value(router, &v, number, out),
+            Ok(v) => return decide_value(router, v, number, out),
             Err(_) => {}
         }
         // Not one document either: treat it as JSONL whose first line is bad.
@@ -330,7 +330,7 @@ fn decide_line(
         return Ok(0);
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(v) => decide_value(router, &v, number, out),
+        Ok(v) => decide_value(router, v, number, out),
         Err(e) => {
             write_line(
                 out,
@@ -343,11 +343,11 @@ fn decide_line(
 
 fn decide_value(
     router: &Router,
-    v: &Value,
+    v: Value,
     number: usize,
     out: &mut impl Write,
 ) -> Result<usize, CliError> {
-    match parse_route_input(v) {
+    match parse_route_input_owned(v) {
         Ok(input) => {
             write_line(out, &decide(router, &input))?;
             Ok(0)
