@@ -204,8 +204,9 @@ impl Config {
         let cfg_path = data_dir.join(CONFIG_FILE);
         let file = if cfg_path.exists() {
             let text = fs::read_to_string(&cfg_path).map_err(|e| HallError::io(&cfg_path, e))?;
-            toml::from_str::<ConfigFile>(&text)
-                .map_err(|e| HallError::Config(format!("{}: {e}", cfg_path.display())))?
+            let in_file = |e: String| HallError::Config(format!("{}: {e}", cfg_path.display()));
+            check_hall_config_keys(&text).map_err(in_file)?;
+            toml::from_str::<ConfigFile>(&text).map_err(|e| in_file(e.to_string()))?
         } else {
             let file = ConfigFile::default();
             write_atomic(&cfg_path, render_toml(&file)?.as_bytes(), None)?;
@@ -268,6 +269,26 @@ impl Config {
         self.file.alerts = thresholds.alerts;
         let path = self.data_dir.join(CONFIG_FILE);
         write_atomic(&path, render_toml(&self.file)?.as_bytes(), None)
+    }
+}
+
+/// `wcp::HallConfig` ignores unknown keys; here a typo such as `require_worker_atestation` would
+/// silently switch a protection off, so unknown `[hall_config]` keys are an error.
+fn check_hall_config_keys(text: &str) -> Result<(), String> {
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let Some(toml::Value::Table(given)) = doc.get("hall_config") else {
+        return Ok(());
+    };
+    let known = serde_json::to_value(wcp::HallConfig::default()).expect("HallConfig serializes");
+    match given.keys().find(|k| known.get(k.as_str()).is_none()) {
+        Some(k) => Err(format!(
+            "unknown key `{k}` in [hall_config] (known: {})",
+            known
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        )),
+        None => Ok(()),
     }
 }
 
@@ -394,6 +415,18 @@ mod tests {
             err.contains("config.toml") && err.contains("listne"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn typos_in_hall_config_are_errors_not_silently_ignored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(CONFIG_FILE);
+        fs::write(&path, "[hall_config]\nrequire_worker_atestation = true\n").unwrap();
+        let err = Config::load_or_init(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("require_worker_atestation"), "{err}");
+        fs::write(&path, "[hall_config]\nrequire_worker_attestation = true\n").unwrap();
+        let (cfg, _) = Config::load_or_init(tmp.path()).unwrap();
+        assert!(cfg.file.hall_config.unwrap().require_worker_attestation);
     }
 
     #[test]

@@ -104,6 +104,11 @@ impl EventBus {
         let _ = self.tx.send(event);
     }
 
+    /// Lets hot paths skip building an event nobody will read.
+    pub fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<HallEvent> {
         self.tx.subscribe()
     }

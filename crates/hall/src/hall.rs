@@ -161,9 +161,9 @@ impl Hall {
 
     /// Parse, decide, record durably, publish. Returns only recorded decisions: if the ledger
     /// cannot record, the caller gets `DENY_LEDGER_UNAVAILABLE` and nothing is allowed.
-    pub async fn route(&self, input: &Value) -> Result<Routed, HallError> {
-        let input =
-            wcp::parse_route_input(input).map_err(|e| HallError::InvalidRouteInput(e.message))?;
+    pub async fn route(&self, input: Value) -> Result<Routed, HallError> {
+        let input = wcp::parse_route_input_owned(input)
+            .map_err(|e| HallError::InvalidRouteInput(e.message))?;
         check_id_lengths(&input)?;
         let snapshot = self.inner.live.snapshot();
         let decision = snapshot.router.decide(&input);
@@ -214,6 +214,9 @@ impl Hall {
                 subject.clone(),
                 format!("route-time attestation failed for {subject}: live code hash differs from the registered one (decision {})", d.decision_id),
             ));
+        }
+        if !self.inner.bus.has_subscribers() {
+            return; // nobody is watching: skip building the event
         }
         self.inner
             .bus

@@ -23,7 +23,7 @@ pub async fn health() -> Json<Value> {
 }
 
 pub async fn route(State(s): State<AppState>, JsonBody(input): JsonBody<Value>) -> ApiResult {
-    let routed = s.hall.route(&input).await?;
+    let routed = s.hall.route(input).await?;
     // The decision JSON is already serialized (it is what the ledger stored): splice the receipt in
     // rather than re-serializing the whole decision.
     Ok((
