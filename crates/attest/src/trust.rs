@@ -55,11 +55,27 @@ impl Default for TrustStore {
 impl TrustStore {
     /// Loads a trust store; a missing file is an error.
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| AttestError::TrustStoreUnreadable {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let unreadable = |reason: String| AttestError::TrustStoreUnreadable {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        // Whoever can write the trust store decides which keys are trusted.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o022 != 0 {
+                return Err(unreadable(format!(
+                    "group or others may write it (mode {mode:o}); run `chmod go-w {}`",
+                    path.display()
+                )));
+            }
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text)
+            .map_err(|e| unreadable(e.to_string()))?;
         Self::parse(&text).map_err(|reason| AttestError::TrustStoreFormat {
             path: path.to_path_buf(),
             reason,
@@ -101,7 +117,7 @@ impl TrustStore {
         }
         let text =
             serde_json::to_string_pretty(self).expect("a trust store always serializes") + "\n";
-        crate::fsutil::write_atomic(path, text.as_bytes(), None)
+        crate::fsutil::write_atomic(path, text.as_bytes(), Some(0o644))
     }
 
     /// Trusts `key` for its namespace. Returns false if it was already trusted.

@@ -157,3 +157,21 @@ fn trust_store_round_trips_and_rejects_bad_entries() {
     std::fs::write(&path, text.replace("proctor.trust.v1", "v0")).unwrap();
     assert!(TrustStore::load(&path).is_err());
 }
+
+#[test]
+fn a_trust_store_others_can_write_is_refused() {
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("trust.json");
+    TrustStore::default().save(&path).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    for mode in [0o664, 0o646, 0o666] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = TrustStore::load(&path).unwrap_err();
+        assert!(err.to_string().contains("chmod go-w"), "{mode:o}: {err}");
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(TrustStore::load(&path).is_ok());
+}
