@@ -152,6 +152,24 @@ impl LiveHashes {
         }
     }
 
+    /// Hashes every source now, so the first route after a (re)load does not pay for it.
+    /// Returns the species whose code could not be hashed, with the reason; routing to them
+    /// is denied `DENY_WORKER_HASH_UNAVAILABLE` until that is fixed.
+    pub fn warm(&self) -> Vec<(String, AttestError)> {
+        let mut failures: Vec<_> = self
+            .sources
+            .iter()
+            .filter_map(|(species, source)| {
+                self.cache
+                    .current_hash(source)
+                    .err()
+                    .map(|e| (species.clone(), e))
+            })
+            .collect();
+        failures.sort_by(|a, b| a.0.cmp(&b.0));
+        failures
+    }
+
     /// The live source of a species, if it has one.
     pub fn source(&self, species: &str) -> Option<&LiveSource> {
         self.sources.get(species)

@@ -185,3 +185,32 @@ fn unknown_species_has_no_hashes() {
     assert_eq!(hashes.registered_hash("wrk.none").unwrap(), None);
     assert_eq!(hashes.current_hash("wrk.none").unwrap(), None);
 }
+
+#[test]
+fn warm_hashes_every_source_and_names_the_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(&dir.path().join("good"), &[("a.py", b"a")]);
+    let sources = [
+        (
+            "wrk.good".to_owned(),
+            LiveSource::PackageDir(dir.path().join("good")),
+        ),
+        (
+            "wrk.gone".to_owned(),
+            LiveSource::PackageDir(dir.path().join("gone")),
+        ),
+    ];
+    let hashes = LiveHashes::new(
+        Default::default(),
+        sources.into_iter().collect(),
+        Arc::default(),
+    );
+    let failures = hashes.warm();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].0, "wrk.gone");
+    assert!(failures[0].1.to_string().contains("gone"));
+    assert_eq!(
+        hashes.current_hash("wrk.good").unwrap(),
+        Some(package_hash(&dir.path().join("good")).unwrap())
+    );
+}
