@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 pub const ALGORITHM: &str = "ed25519";
 /// Environment variable overriding the configuration directory.
@@ -251,7 +252,7 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Reads a private key file after checking, on the open handle, that only its owner can read it.
-fn read_private(path: &Path) -> Result<String> {
+fn read_private(path: &Path) -> Result<Zeroizing<String>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).map_err(|e| AttestError::io(path, e))?;
     #[cfg(unix)]
@@ -270,7 +271,8 @@ fn read_private(path: &Path) -> Result<String> {
             });
         }
     }
-    let mut text = String::new();
+    // Zeroized on drop: the PEM text is the private key.
+    let mut text = Zeroizing::new(String::new());
     file.read_to_string(&mut text)
         .map_err(|e| AttestError::KeyFormat {
             path: path.to_path_buf(),
