@@ -38,9 +38,17 @@ fn every_decision_round_trips_byte_for_byte() {
         assert_eq!(stored.seq, receipt.seq);
         assert_eq!(stored.hash, receipt.hash);
     }
-    let report = ledger.backend().verify(&mut |_| {}).unwrap();
+    let mut progress = Vec::new();
+    let report = ledger.backend().verify(&mut |p| progress.push(p)).unwrap();
     assert!(report.is_intact(), "{:?}", report.finding);
     assert_eq!(report.records_checked, 500);
+    assert_eq!(
+        progress.last(),
+        Some(&ledger::Progress {
+            done: 500,
+            total: 500
+        })
+    );
 }
 
 #[test]
