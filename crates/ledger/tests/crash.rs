@@ -84,7 +84,7 @@ fn acknowledged_decisions_survive_sigkill() {
             }
             acked
         });
-        std::thread::sleep(Duration::from_millis(rng.gen_range(80..400)));
+        std::thread::sleep(Duration::from_millis(rng.gen_range(150..600)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let acked = reader.join().unwrap();
