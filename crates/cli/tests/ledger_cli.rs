@@ -356,3 +356,35 @@ fn prune_keeps_the_chain_verifiable() {
     let page = run_json(&f.db, &["decisions", "list"]);
     assert_eq!(page["records"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn verify_log_deep_finds_a_damaged_index() {
+    let f = imported();
+    proctor()
+        .args(["verify-log", "--deep", "--db"])
+        .arg(&f.db)
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_schema SET sql = 'CREATE INDEX decisions_tenant ON decisions (env)'
+           WHERE name = 'decisions_tenant';
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(conn);
+    // The chain itself is intact; only the deep check sees the index damage.
+    proctor()
+        .args(["verify-log", "--db"])
+        .arg(&f.db)
+        .assert()
+        .success();
+    proctor()
+        .args(["verify-log", "--deep", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the ledger file is damaged"))
+        .stderr(predicate::str::contains("decisions_tenant"));
+}

@@ -371,3 +371,29 @@ fn editing_a_retention_checkpoint_is_detected() {
         }
     );
 }
+
+#[test]
+fn an_index_that_no_longer_matches_its_rows_is_found_by_the_integrity_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
+    drop(backend);
+    // Re-point the tenant index at another column without rebuilding it: the chain is still
+    // intact (rows are untouched) but tenant filters would now return wrong rows.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_schema SET sql = 'CREATE INDEX decisions_tenant ON decisions (capability_id)'
+           WHERE name = 'decisions_tenant';
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(conn);
+    let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    let problems = backend.integrity_check().unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("decisions_tenant")),
+        "{problems:?}"
+    );
+}
