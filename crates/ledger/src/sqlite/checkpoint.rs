@@ -6,7 +6,7 @@
 //! grows past [`RESTART_PAGES`] (the writer outpaces the copier), one RESTART checkpoint waits
 //! for a gap between batches so the next batch rewinds the WAL, which bounds its size.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -30,12 +30,12 @@ impl Checkpointer {
     pub fn start(path: &Path, options: &OpenOptions) -> Result<Self> {
         let conn = connect(path, options, true)?;
         let (nudge, nudges) = mpsc::sync_channel(1);
-        let path = path.to_path_buf();
+        let owned = path.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("ledger-checkpoint".into())
-            .spawn(move || run(&conn, &path, &nudges))
+            .spawn(move || run(&conn, &owned, &nudges))
             .map_err(|e| LedgerError::Database {
-                path: PathBuf::new(),
+                path: path.to_path_buf(),
                 detail: format!("cannot start the checkpoint thread: {e}"),
             })?;
         Ok(Self {
