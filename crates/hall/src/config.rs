@@ -242,9 +242,14 @@ impl Config {
                 data_dir.join(p)
             }
         };
+        // Env, then config, then a built UI in `./ui/dist` (running from the repository).
         let ui_dir = std::env::var_os(UI_DIR_ENV)
             .map(PathBuf::from)
-            .or_else(|| file.ui_dir.as_deref().map(abs));
+            .or_else(|| file.ui_dir.as_deref().map(abs))
+            .or_else(|| {
+                let dist = std::env::current_dir().ok()?.join("ui").join("dist");
+                dist.join("index.html").is_file().then_some(dist)
+            });
         Config {
             policy_gate_file: file.policy_gate_file.as_deref().map(abs),
             ledger_path: abs(&file.ledger_path),

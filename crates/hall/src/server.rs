@@ -42,8 +42,7 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| HallError::Config(e.to_string()))?;
     tracing::info!(%addr, "hall listening");
-    let url_file = config.data_dir.join(crate::config::URL_FILE);
-    crate::config::write_atomic(&url_file, format!("http://{addr}\n").as_bytes(), None)?;
+    let url_file = announce(&config.data_dir, addr)?;
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -54,6 +53,17 @@ pub async fn serve(
     hall.close().await;
     let _ = std::fs::remove_file(&url_file);
     result.map_err(|e| HallError::Config(format!("server error: {e}")))
+}
+
+/// Write `<data dir>/hall.url` so client commands find this hall. [`serve`] does it; a caller that
+/// tells the world it is ready before `serve` runs (e.g. by printing the address) calls it first.
+pub fn announce(
+    data_dir: &std::path::Path,
+    addr: SocketAddr,
+) -> Result<std::path::PathBuf, HallError> {
+    let url_file = data_dir.join(crate::config::URL_FILE);
+    crate::config::write_atomic(&url_file, format!("http://{addr}\n").as_bytes(), None)?;
+    Ok(url_file)
 }
 
 /// Resolves on SIGINT or SIGTERM.

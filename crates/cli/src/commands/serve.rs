@@ -68,6 +68,7 @@ pub fn run(args: Args) -> CliResult {
         let hall = hall::Hall::open(config)
             .await
             .map_err(|e| CliError::runtime(e.to_string()))?;
+        hall::server::announce(&data_dir, addr).map_err(|e| CliError::runtime(e.to_string()))?;
         // A machine-readable line so scripts (and tests) can find an ephemeral port.
         println!("listening on http://{addr}");
         hall::server::serve(hall, listener, hall::server::shutdown_signal())
