@@ -260,3 +260,72 @@ pub fn compare(expected: &Value, observed: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(patch: Value) -> Result<Scenario, ScenarioError> {
+        let mut v = json!({"id": "s1", "rules": {"rules": []}, "registry": {"workers": [], "egress_allowlist": {}},
+                           "hall": {"hall_config": null, "policy_gate": null, "privilege_callables": false, "attestation_callables": false},
+                           "input": {}});
+        for (k, x) in patch.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        Scenario::from_json(&v)
+    }
+
+    #[test]
+    fn setup_errors_name_the_section() {
+        let cases = [
+            (
+                json!({"rules": {"rules": [{"match": {}}]}}),
+                "rules: rule #0",
+            ),
+            (json!({"registry": {"workers": {}}}), "registry.workers"),
+            (
+                json!({"registry": {"egress_allowlist": {"production": []}}}),
+                "unknown env",
+            ),
+            (
+                json!({"hall": {"hall_config": {"require_signatory": "yes"}}}),
+                "hall.hall_config",
+            ),
+            (
+                json!({"hall": {"policy_gate": {"default": "ALLOW"}}}),
+                "hall.policy_gate",
+            ),
+            (
+                json!({"hall": {"current_hashes": {"wrk.a": 5}}}),
+                "hall.current_hashes",
+            ),
+        ];
+        for (patch, want) in cases {
+            let err = scenario(patch).err().expect("set-up fails").to_string();
+            assert!(
+                err.starts_with("scenario s1: ") && err.contains(want),
+                "{err} should contain {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejected_inputs_are_outcomes_not_errors() {
+        let s = scenario(json!({"input": {"env": "DEV"}})).unwrap();
+        let Outcome::Invalid(e) = s.run() else {
+            panic!("input should be rejected")
+        };
+        assert!(e.invalid_fields.contains(&"env".to_string()));
+        assert_eq!(s.run().to_json()["input_valid"], false);
+        assert!(s.run().to_json()["error"].as_str().unwrap().contains("env"));
+    }
+
+    #[test]
+    fn unparsable_lines_are_errors() {
+        assert!(Scenario::from_line("{")
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("not valid JSON"));
+    }
+}
