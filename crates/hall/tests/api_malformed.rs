@@ -227,6 +227,23 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
     );
 }
 
+#[test]
+fn a_stalled_request_times_out_with_a_json_408() {
+    use std::io::Write;
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), "request_timeout_s = 1\n").unwrap()
+    });
+    let mut stream = std::net::TcpStream::connect(hall.addr).unwrap();
+    let head = format!(
+        "POST /v1/route HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"",
+        hall.bearer()
+    );
+    stream.write_all(head.as_bytes()).unwrap(); // ...and the rest of the body never comes
+    let (status, body) = common::read_response(stream);
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["error"]["code"], "TIMEOUT");
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),

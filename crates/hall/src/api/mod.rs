@@ -233,10 +233,20 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
     let mut public = Router::new();
     let mut private = Router::new();
     for e in endpoints() {
-        if e.auth {
-            private = private.route(e.path, e.handler);
+        // Whole-ledger verification and package hashing take as long as the data is big; the
+        // event stream answers at once and then stays open. Everything else must be quick.
+        let handler = if is_long_running(e.path) {
+            e.handler
         } else {
-            public = public.route(e.path, e.handler);
+            e.handler.layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                limits.timeout,
+            ))
+        };
+        if e.auth {
+            private = private.route(e.path, handler);
+        } else {
+            public = public.route(e.path, handler);
         }
     }
     // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
@@ -254,12 +264,8 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
         .merge(private)
         .merge(ui::router(ui_dir))
         .with_state(state)
-        .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.timeout,
-        ))
+        .layer(middleware::from_fn(json_errors))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -268,6 +274,14 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+}
+
+/// Routes exempt from the request timeout (docs/API.md).
+pub fn is_long_running(path: &str) -> bool {
+    path == "/v1/ledger/verify"
+        || path == "/v1/events"
+        || path.starts_with("/v1/attest/")
+        || path.ends_with("/verify")
 }
 
 /// Turn any bare error response produced below the handlers (axum's method router, path

@@ -208,31 +208,9 @@ impl TestHall {
                 sent += chunk.len();
             }
         });
-        let mut reader = BufReader::new(stream);
-        let mut status_line = String::new();
-        reader.read_line(&mut status_line).unwrap();
-        let status: u16 = status_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let mut content_length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line.trim().is_empty() {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                content_length = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body).unwrap();
-        drop(reader);
+        let reply = read_response(stream);
         let _ = feeder.join();
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        reply
     }
 
     pub fn stop(&mut self) {
@@ -345,4 +323,31 @@ pub fn replace_file(path: &Path, text: &str) {
     let tmp = path.with_extension("swp~");
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Read one HTTP/1.1 response (status and JSON body) from a raw socket.
+pub fn read_response(stream: std::net::TcpStream) -> (u16, Value) {
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut content_length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; content_length];
+    reader.read_exact(&mut body).unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
