@@ -128,7 +128,8 @@ impl DecisionFields {
         micros_to_time(self.ts_micros)
     }
 
-    /// The text the free-text index sees: ids, codes and the deny message.
+    /// The text the free-text index sees: ids, codes and the deny message, as
+    /// [`search_words`] (one token each for the index's tokenizer).
     pub(crate) fn search_text(&self) -> String {
         let parts = [
             Some(self.decision_id.as_str()),
@@ -140,8 +141,22 @@ impl DecisionFields {
             self.deny_code.as_deref(),
             self.deny_message.as_deref(),
         ];
-        parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
+        let words: Vec<&str> = parts.into_iter().flatten().flat_map(search_words).collect();
+        words.join(" ")
     }
+}
+
+/// Characters that stay inside a search word, so ids such as `cap.pay.invoice`, a UUID or
+/// `DENY_NO_MATCHING_RULE` are one word (the FTS tokenizer uses the same set as tokenchars).
+pub(crate) const WORD_CHARS: &str = "-._";
+
+/// Split text into search words: runs of letters, digits and [`WORD_CHARS`], with those
+/// joiners trimmed from the ends (so "refused." is the word "refused"). Indexing and queries
+/// both go through this, so they always agree.
+pub(crate) fn search_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || WORD_CHARS.contains(c)))
+        .map(|w| w.trim_matches(|c: char| WORD_CHARS.contains(c)))
+        .filter(|w| !w.is_empty())
 }
 
 impl NewRecord {

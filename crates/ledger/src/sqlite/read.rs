@@ -8,7 +8,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use super::codec::Codec;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
-use crate::record::{micros_to_time, DecisionFields, StoredDecision};
+use crate::record::{micros_to_time, search_words, DecisionFields, StoredDecision};
 
 pub enum ReadError {
     Ledger(LedgerError),
@@ -119,22 +119,24 @@ impl Selection {
     }
 }
 
-/// Turn what a person typed into a safe FTS5 expression: every word must appear, each word
-/// is matched as a phrase of its tokens (so `cap.pay.invoice` or a UUID match as written),
-/// and a trailing `*` keeps prefix search. `None` if nothing searchable was typed.
+/// Turn what a person typed into a safe FTS5 expression: every word must appear (words as
+/// [`search_words`] splits them, so ids and codes match whole), each quoted so nothing typed
+/// is FTS syntax, and a trailing `*` on a typed word makes its last word a prefix search.
+/// `None` if nothing searchable was typed.
 pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter_map(|word| {
-            let (word, prefix) = match word.strip_suffix('*') {
-                Some(w) => (w, "*"),
-                None => (word, ""),
-            };
-            word.chars()
-                .any(char::is_alphanumeric)
-                .then(|| format!("\"{}\"{prefix}", word.replace('"', "\"\"")))
-        })
-        .collect();
+    let mut terms = Vec::new();
+    for typed in text.split_whitespace() {
+        let (typed, prefix) = match typed.strip_suffix('*') {
+            Some(t) => (t, "*"),
+            None => (typed, ""),
+        };
+        let words: Vec<&str> = search_words(typed).collect();
+        for (i, word) in words.iter().enumerate() {
+            let star = if i + 1 == words.len() { prefix } else { "" };
+            // Words hold no quotes (see search_words): quoting is enough to escape them.
+            terms.push(format!("\"{word}\"{star}"));
+        }
+    }
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
@@ -250,7 +252,11 @@ mod tests {
             fts_query("cap.pay DENY_X").unwrap(),
             r#""cap.pay" "DENY_X""#
         );
-        assert_eq!(fts_query(r#"a"b inv*"#).unwrap(), r#""a""b" "inv"*"#);
-        assert_eq!(fts_query("  - * "), None);
+        assert_eq!(
+            fts_query(r#"a"b inv* refused."#).unwrap(),
+            r#""a" "b" "inv"* "refused""#
+        );
+        assert_eq!(fts_query("x:cap.*").unwrap(), r#""x" "cap"*"#);
+        assert_eq!(fts_query(r#"  - * "" ._ "#), None);
     }
 }

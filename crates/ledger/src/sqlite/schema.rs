@@ -61,8 +61,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX decisions_deny_code ON decisions (deny_code) WHERE deny_code IS NOT NULL;
     CREATE INDEX decisions_ts ON decisions (ts);
 
-    -- Contentless: the index only, no second copy of the text; rowid = seq.
-    CREATE VIRTUAL TABLE decisions_fts USING fts5 (body, content = '', contentless_delete = 1);
+    -- Contentless: the index only, no second copy of the text; rowid = seq. Ids stay whole
+    -- tokens (record.rs, WORD_CHARS), which keeps the index small and inserts cheap.
+    CREATE VIRTUAL TABLE decisions_fts USING fts5 (
+        body, content = '', contentless_delete = 1, tokenize = "unicode61 tokenchars '-._'"
+    );
 
     -- Retention checkpoints, chained from the genesis (see chain.rs).
     CREATE TABLE checkpoints (
