@@ -500,3 +500,26 @@ fn example_hall_config_and_policy_gate() {
     assert_eq!(d["matched_rule_id"], "rr_catch_all_review");
     assert_eq!(d["selected_worker_species_id"], "wrk.review.queue");
 }
+
+#[test]
+fn invalid_utf8_line_is_one_bad_line() {
+    let good = fs::read_to_string(root().join("examples/input.json")).unwrap();
+    let good: Value = serde_json::from_str(&good).unwrap();
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"capability_id\": \"\xff\xfe\"}\n");
+    bytes.extend_from_slice(format!("{good}\r\n").as_bytes());
+    let out = proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .args(["--input", "-"])
+        .write_stdin(bytes)
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let got = lines(&out);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1]["error"]["code"], "invalid_json");
+    assert_eq!(got[2]["denied"], false, "CRLF line endings are fine");
+}

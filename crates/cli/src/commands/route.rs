@@ -270,25 +270,26 @@ fn route_stream(
     mut reader: Box<dyn BufRead>,
     out: &mut impl Write,
 ) -> Result<usize, CliError> {
-    let mut line = String::new();
+    // Lines are bytes: a line that is not UTF-8 is one bad line, not the end of the run.
+    let mut line = Vec::new();
     let mut number = 0;
     // Skip leading blank lines to find the first request.
     loop {
         line.clear();
-        if reader.read_line(&mut line).map_err(io_error)? == 0 {
+        if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
             return Ok(0);
         }
         number += 1;
-        if !line.trim().is_empty() {
+        if !is_blank(&line) {
             break;
         }
     }
     // One line that is not a JSON value on its own: the input is a single (multi-line) document.
-    if serde_json::from_str::<Value>(&line).is_err() {
-        let mut rest = String::new();
-        reader.read_to_string(&mut rest).map_err(io_error)?;
-        let whole = format!("{line}{rest}");
-        match serde_json::from_str::<Value>(&whole) {
+    if serde_json::from_slice::<Value>(&line).is_err() {
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).map_err(io_error)?;
+        let whole = [line.as_slice(), rest.as_slice()].concat();
+        match serde_json::from_slice::<Value>(&whole) {
             // A JSON array of requests: one output line per element.
             Ok(Value::Array(items)) => {
                 let mut bad = 0;
@@ -302,7 +303,7 @@ fn route_stream(
         }
         // Not one document either: treat it as JSONL whose first line is bad.
         let mut bad = decide_line(router, &line, number, out)?;
-        for text in rest.lines() {
+        for text in rest.split(|&b| b == b'\n') {
             number += 1;
             bad += decide_line(router, text, number, out)?;
         }
@@ -311,7 +312,7 @@ fn route_stream(
     let mut bad = decide_line(router, &line, number, out)?;
     loop {
         line.clear();
-        if reader.read_line(&mut line).map_err(io_error)? == 0 {
+        if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
             return Ok(bad);
         }
         number += 1;
@@ -319,17 +320,21 @@ fn route_stream(
     }
 }
 
+fn is_blank(text: &[u8]) -> bool {
+    text.iter().all(u8::is_ascii_whitespace)
+}
+
 /// Blank lines are skipped; anything else produces exactly one output line.
 fn decide_line(
     router: &Router,
-    text: &str,
+    text: &[u8],
     number: usize,
     out: &mut impl Write,
 ) -> Result<usize, CliError> {
-    if text.trim().is_empty() {
+    if is_blank(text) {
         return Ok(0);
     }
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_slice::<Value>(text) {
         Ok(v) => decide_value(router, v, number, out),
         Err(e) => {
             write_line(
