@@ -289,7 +289,8 @@ fn conformance_run_reports_mismatches() {
 fn conformance_decide_answers_every_line() {
     let vectors = fs::read_to_string(root().join("tests/vectors/route.jsonl")).unwrap();
     let some: Vec<&str> = vectors.lines().take(40).collect();
-    let input = format!("{}\nnot a scenario\n", some.join("\n"));
+    let mut input = format!("{}\nnot a scenario\n", some.join("\n")).into_bytes();
+    input.extend_from_slice(b"\xff\n");
     let out = proctor()
         .args(["conformance", "decide"])
         .write_stdin(input)
@@ -299,8 +300,13 @@ fn conformance_decide_answers_every_line() {
         .stdout
         .clone();
     let got = lines(&out);
-    assert_eq!(got.len(), 41);
+    assert_eq!(
+        got.len(),
+        42,
+        "one answer per line, even for a line that is not UTF-8"
+    );
     assert_eq!(got[40]["scenario_valid"], false);
+    assert_eq!(got[41]["scenario_valid"], false);
     for (line, answer) in some.iter().zip(&got) {
         let scenario: Value = serde_json::from_str(line).unwrap();
         let expected = &scenario["expected"];

@@ -46,11 +46,13 @@ fn io_error(e: io::Error) -> CliError {
 fn decide() -> CliResult {
     let stdin = io::stdin().lock();
     let mut out = BufWriter::new(io::stdout().lock());
-    for line in stdin.lines() {
+    // Lines are read as bytes so that a line that is not UTF-8 still gets its answer line.
+    for line in stdin.split(b'\n') {
         let line = line.map_err(io_error)?;
-        let answer = match Scenario::from_line(&line) {
-            Ok(s) => s.run().to_json(),
-            Err(e) => json!({"scenario_valid": false, "error": e.to_string()}),
+        let answer = match std::str::from_utf8(&line).map(Scenario::from_line) {
+            Ok(Ok(s)) => s.run().to_json(),
+            Ok(Err(e)) => json!({"scenario_valid": false, "error": e.to_string()}),
+            Err(e) => json!({"scenario_valid": false, "error": format!("line is not UTF-8: {e}")}),
         };
         serde_json::to_writer(&mut out, &answer).map_err(|e| CliError::runtime(e.to_string()))?;
         out.write_all(b"\n").map_err(io_error)?;
