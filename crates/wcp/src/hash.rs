@@ -10,6 +10,7 @@ use crate::input::RouteInput;
 use crate::py::write_float_repr;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// Lowercase hex SHA-256 of the RouteInput as the reference serializes it.
 pub fn artifact_hash(input: &RouteInput) -> String {
@@ -93,13 +94,23 @@ impl<'a> HashWriter<'a> {
     }
 }
 
+/// Lets integers be formatted straight into the hasher (`write!`), with no temporary string.
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
 fn write_route_input(w: &mut HashWriter<'_>, inp: &RouteInput) {
     // The 13 fields in sorted key order.
     w.bytes(b"{\"blast_radius\": ");
     write_opt_object(w, inp.blast_radius.as_ref());
     w.bytes(b", \"blast_score\": ");
     match inp.blast_score {
-        Some(s) => w.bytes(s.to_string().as_bytes()),
+        Some(s) => {
+            let _ = write!(w, "{s}");
+        }
         None => w.bytes(b"null"),
     }
     w.bytes(b", \"capability_id\": ");
@@ -168,7 +179,7 @@ fn write_value(w: &mut HashWriter<'_>, v: &Value) {
                 write_float_repr(&mut s, n.as_f64().unwrap_or(f64::NAN));
                 w.bytes(s.as_bytes());
             } else {
-                w.bytes(n.to_string().as_bytes());
+                let _ = write!(w, "{n}");
             }
         }
         Value::String(s) => write_str(w, s),
