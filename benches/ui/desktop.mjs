@@ -51,14 +51,14 @@ try {
   const fcp = await app.run('const p = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint"); return p ? Math.round(p.startTime) : null');
   const pid = appPid();
   const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
-  // Watch the Decisions screen (live mode) during the run: the heaviest screen under a stream.
-  await app.run('location.hash = "#/decisions"');
+  // Watch a screen during the run (default Decisions in live mode, the heaviest under a stream).
+  await app.run(`location.hash = "#/${process.env.SCREEN ?? 'decisions'}"`);
 
   const load = startLoad({ url, token, perSecond: rate });
   const samples = [];
   const t0 = Date.now();
   while (Date.now() - t0 < seconds * 1000) {
-    samples.push({ t: (Date.now() - t0) / 1000, mib: memoryMiB(pid) });
+    samples.push({ t: (Date.now() - t0) / 1000, mib: memoryMiB(pid), appMib: rssKiB(pid) / 1024 });
     await sleep(5000);
   }
   const sent = await load.stop();
@@ -75,6 +75,8 @@ try {
     rss_mib_after_warmup: Number(steady[0].mib.toFixed(1)),
     rss_mib_end: Number(samples.at(-1).mib.toFixed(1)),
     rss_slope_mib_per_min_after_warmup: Number(slopePerMinute(steady).toFixed(2)),
+    app_process_only_slope_mib_per_min: Number(slopePerMinute(steady.map((s) => ({ t: s.t, mib: s.appMib }))).toFixed(2)),
+    app_process_only_mib_end: Number(samples.at(-1).appMib.toFixed(1)),
     samples: samples.map((s) => Math.round(s.mib)),
   }, null, 1));
 } finally {

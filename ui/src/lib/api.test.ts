@@ -204,9 +204,10 @@ describe('TauriTransport', () => {
     const events: HallEvent[] = [];
     const stop = t.subscribe({ onEvent: (e) => events.push(e), onStatus: () => {} });
     await flush();
-    handler!({ kind: 'alert', data: { id: 1 } });
+    handler!([{ kind: 'alert', data: { id: 1 } }, { kind: 'decision', data: { seq: 2 } }, 'garbage']);
+    handler!({ kind: 'lagged', data: { missed: 3 } });
     handler!('garbage');
-    expect(events).toHaveLength(1);
+    expect(events.map((e) => e.kind)).toEqual(['alert', 'decision', 'lagged']);
     stop();
     expect(unlisten).toHaveBeenCalled();
   });

@@ -330,7 +330,7 @@ export interface TauriDeps {
   listen(event: string, handler: (payload: unknown) => void): Promise<() => void>;
 }
 
-/** The desktop shell emits every hall event on this Tauri event as `{kind, data}`. */
+/** The desktop shell emits hall events on this Tauri event, in batches: an array of `{kind, data}`. */
 export const TAURI_EVENT = 'hall:event';
 
 export class TauriTransport implements Transport {
@@ -359,8 +359,9 @@ export class TauriTransport implements Transport {
     handlers.onStatus({ state: 'connecting' });
     this.deps
       .listen(TAURI_EVENT, (payload) => {
-        const event = payload as HallEvent;
-        if (event && typeof event === 'object' && 'kind' in event) handlers.onEvent(event);
+        for (const event of Array.isArray(payload) ? payload : [payload]) {
+          if (event && typeof event === 'object' && 'kind' in event) handlers.onEvent(event as HallEvent);
+        }
       })
       .then((fn) => {
         if (stopped) fn();
