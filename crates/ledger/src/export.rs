@@ -55,21 +55,23 @@ pub const CSV_HEADER: [&str; 18] = [
 
 fn csv_row(d: &StoredDecision) -> [String; 18] {
     let f = &d.fields;
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Ids and messages come from agents: never let a spreadsheet run them as formulas.
+    let text = |v: &str| spreadsheet_safe(v).into_owned();
+    let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
     [
         d.seq.to_string(),
         d.hash.clone(),
         f.time()
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
-        f.decision_id.clone(),
-        f.correlation_id.clone(),
-        f.tenant_id.clone(),
-        f.capability_id.clone(),
-        f.matched_rule_id.clone(),
+        text(&f.decision_id),
+        text(&f.correlation_id),
+        text(&f.tenant_id),
+        text(&f.capability_id),
+        text(&f.matched_rule_id),
         opt(&f.worker),
-        f.env.clone(),
-        f.data_label.clone(),
-        f.qos_class.clone(),
+        text(&f.env),
+        text(&f.data_label),
+        text(&f.qos_class),
         f.denied.to_string(),
         opt(&f.deny_code),
         opt(&f.deny_message),
@@ -77,6 +79,16 @@ fn csv_row(d: &StoredDecision) -> [String; 18] {
         opt(&f.artifact_hash),
         f.ts_micros.to_string(),
     ]
+}
+
+/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
+/// leading `'`, the usual CSV-injection guard; every other value is written unchanged.
+fn spreadsheet_safe(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
 }
 
 /// Where rows go: the csv writer buffers and quotes; JSONL lines are written verbatim.

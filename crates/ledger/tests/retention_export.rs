@@ -136,3 +136,37 @@ fn export_streams_every_match_with_progress() {
         Err(LedgerError::BadQuery(_))
     ));
 }
+
+#[test]
+fn csv_cells_that_look_like_formulas_are_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(&dir, 0);
+    let hostile =
+        common::decision(1).replacen("\"tenant_id\":\"", "\"tenant_id\":\"=HYPERLINK(1)", 1);
+    ledger.append_blocking(hostile).unwrap();
+    let mut csv = Vec::new();
+    ledger::export(
+        ledger.backend(),
+        &Filter::default(),
+        Format::Csv,
+        &mut csv,
+        &mut |_| {},
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let row = reader.records().next().unwrap().unwrap();
+    assert!(row[5].starts_with("'=HYPERLINK(1)"), "{:?}", &row[5]);
+    // JSONL keeps the exact bytes.
+    let mut jsonl = Vec::new();
+    ledger::export(
+        ledger.backend(),
+        &Filter::default(),
+        Format::Jsonl,
+        &mut jsonl,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(String::from_utf8(jsonl)
+        .unwrap()
+        .contains("\"tenant_id\":\"=HYPERLINK(1)"));
+}
