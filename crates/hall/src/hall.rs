@@ -256,7 +256,17 @@ impl Hall {
             }
         };
         let dir = self.inner.live.registry_dir().to_path_buf();
-        let path = dir.join(format!("{}.json", entry.worker_id));
+        // Re-enrolling replaces the worker's record where it lives, even in a hand-named file,
+        // so one worker never ends up in two files.
+        let existing = self
+            .inner
+            .live
+            .snapshot()
+            .workers
+            .iter()
+            .find(|w| w.worker_id == entry.worker_id)
+            .map(|w| w.file.clone());
+        let path = dir.join(existing.unwrap_or_else(|| format!("{}.json", entry.worker_id)));
         let updated = path.exists();
         let bytes = serde_json::to_vec_pretty(&record).expect("JSON value serializes");
         tokio::task::spawn_blocking(move || {

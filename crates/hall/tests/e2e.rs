@@ -108,6 +108,28 @@ fn enroll_heartbeat_route_record_trace_and_push() {
 }
 
 #[test]
+fn re_enrolling_a_hand_placed_worker_replaces_its_file() {
+    let hall = TestHall::start_with(|dir| {
+        std::fs::create_dir_all(dir.join("registry")).unwrap();
+        std::fs::write(
+            dir.join("registry/10-summarizer.json"),
+            worker_record("org.acme.w").to_string(),
+        )
+        .unwrap();
+    });
+    let mut record = worker_record("org.acme.w");
+    record["risk_tier"] = json!("high");
+    let r = hall.post("/v1/workers", &record);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["updated"], true);
+    assert!(!hall.data().join("registry/org.acme.w.json").exists());
+    let workers = hall.get("/v1/workers").body;
+    assert_eq!(workers["count"], 1);
+    assert_eq!(workers["workers"][0]["risk_tier"], "high");
+    assert_eq!(workers["workers"][0]["source_file"], "10-summarizer.json");
+}
+
+#[test]
 fn enrollment_artifact_hash_is_checked() {
     let hall = TestHall::start();
     let mut record = worker_record("org.acme.w2");
