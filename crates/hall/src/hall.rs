@@ -148,6 +148,7 @@ impl Hall {
         }
         hall.start_watching(&config)?;
         hall.start_health_ticks();
+        hall.start_integrity_check();
         Ok(hall)
     }
 
@@ -410,6 +411,24 @@ impl Hall {
         });
         self.inner.tasks.lock().expect("tasks lock").push(task);
         Ok(())
+    }
+
+    /// Walk the hash chain once in the background at start: an edited, deleted or reordered
+    /// record raises a `ledger_integrity` alert without anyone asking (routing is not delayed).
+    fn start_integrity_check(&self) {
+        let hall = self.clone();
+        let task = tokio::spawn(async move {
+            match hall.verify_ledger().await {
+                Ok(report) if report["ok"] == true => {
+                    tracing::info!(records = %report["records"], "ledger chain verified")
+                }
+                Ok(report) => {
+                    tracing::error!(message = %report["message"], "ledger chain is broken")
+                }
+                Err(e) => tracing::error!(error = %e, "ledger chain could not be verified"),
+            }
+        });
+        self.inner.tasks.lock().expect("tasks lock").push(task);
     }
 
     fn start_health_ticks(&self) {

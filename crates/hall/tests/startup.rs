@@ -49,3 +49,40 @@ fn an_unloadable_policy_gate_stops_the_start() {
         .expect("missing gate must fail");
     assert!(err.to_string().contains("gate.json"), "{err}");
 }
+
+#[test]
+fn a_tampered_ledger_raises_an_integrity_alert_at_start() {
+    let mut hall = TestHall::start();
+    for i in 0..3 {
+        assert_eq!(
+            hall.post("/v1/route", &route_input(&format!("t-{i}")))
+                .status,
+            200
+        );
+    }
+    let data = hall.data();
+    hall.stop();
+    // Someone deletes a record behind the hall's back.
+    let db = rusqlite::Connection::open(data.join("ledger/decisions.sqlite")).unwrap();
+    assert_eq!(
+        db.execute("DELETE FROM decisions WHERE seq = 2", [])
+            .unwrap(),
+        1
+    );
+    drop(db);
+
+    let restarted = TestHall::restart(hall);
+    let alert = wait_for("ledger_integrity alert", || {
+        let alerts = restarted.get("/v1/alerts").body;
+        alerts["alerts"]
+            .as_array()?
+            .iter()
+            .find(|a| a["kind"] == "ledger_integrity")
+            .cloned()
+    });
+    assert_eq!(alert["severity"], "critical");
+    assert!(
+        alert["message"].as_str().unwrap().contains("record 2"),
+        "{alert}"
+    );
+}

@@ -49,6 +49,17 @@ impl TestHall {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
         prepare(dir.path());
+        Self::start_in(dir)
+    }
+
+    /// Stop `old` and start a new hall on the same data dir.
+    pub fn restart(mut old: TestHall) -> TestHall {
+        old.stop();
+        let dir = std::mem::replace(&mut old.dir, tempfile::tempdir().unwrap());
+        Self::start_in(dir)
+    }
+
+    fn start_in(dir: tempfile::TempDir) -> TestHall {
         let (mut config, _) = hall::Config::load_or_init(dir.path()).unwrap();
         config.file.listen = "127.0.0.1:0".parse().unwrap();
         let token = config.read_token().unwrap();
