@@ -172,3 +172,40 @@ fn enrollment_artifact_hash_is_checked() {
     }
     assert!(!hall.data().join("etc").exists());
 }
+
+#[test]
+fn reference_enroll_alias_speaks_the_reference_shapes_behind_auth() {
+    let hall = TestHall::start();
+    let mut record = worker_record("org.acme.ref");
+    let missing = hall.post("/enroll", &record);
+    assert_eq!(missing.status, 400);
+    assert!(missing.body["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("artifact_hash is required."));
+    let no_id = hall.post(
+        "/enroll",
+        &json!({"worker_species_id": "s", "capabilities": ["c"]}),
+    );
+    assert_eq!(no_id.body, json!({"error": "worker_id is required"}));
+
+    record["artifact_hash"] = json!(hall::enroll_hash::enrollment_hash(&record));
+    let created = hall.post("/enroll", &record);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["enrollment_id"].as_str().unwrap().len(), 36);
+    assert_eq!(created.body["artifact_hash_verified"], true);
+    let updated = hall.post("/enroll", &record);
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.body["updated"], true);
+
+    record["risk_tier"] = json!("critical");
+    let tampered = hall.post("/enroll", &record);
+    assert_eq!(tampered.status, 400);
+    assert_eq!(tampered.body["code"], "DENY_WORKER_TAMPERED");
+    assert_eq!(
+        hall.request("POST", "/enroll", None, Some(b"{}")).status,
+        401,
+        "auth is never weakened"
+    );
+    assert_eq!(hall.get("/v1/workers").body["count"], 1);
+}

@@ -93,6 +93,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(enroll),
         ),
         ep(
+            Method::POST,
+            "/enroll",
+            "Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth)",
+            Some("WorkerRecord"),
+            post(reference_enroll),
+        ),
+        ep(
             Method::GET,
             "/v1/workers",
             "List enrolled workers with their health",

@@ -43,6 +43,35 @@ pub async fn enroll(State(s): State<AppState>, JsonBody(record): JsonBody<Value>
     Ok((status, Json(enrolled)).into_response())
 }
 
+/// `POST /enroll`: the reference hall's enrollment (SPEC.md §4.1) for clients written against it,
+/// behind the same bearer auth as everything else. As in the reference, `artifact_hash` is
+/// required and errors are `{"error": text}` (plus `code` on tamper).
+pub async fn reference_enroll(
+    State(s): State<AppState>,
+    JsonBody(record): JsonBody<Value>,
+) -> Response {
+    let refuse = |body: Value| (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    if let Err(problem) = crate::live::validate_record(&record) {
+        return refuse(json!({ "error": problem }));
+    }
+    if !record.get("artifact_hash").is_some_and(Value::is_string) {
+        return refuse(
+            json!({"error": "artifact_hash is required. Compute it as sha256: + the SHA-256 of the \
+            record's compact sorted-keys JSON without artifact_hash (SPEC.md §4.1)."}),
+        );
+    }
+    match s.hall.enroll(record).await {
+        Ok(e) if e.updated => Json(json!({"enrolled": true, "updated": true, "worker_id": e.worker_id,
+            "artifact_hash_verified": true})).into_response(),
+        Ok(e) => (StatusCode::CREATED, Json(json!({"enrolled": true, "enrollment_id": uuid::Uuid::new_v4().to_string(),
+            "worker_id": e.worker_id, "enrolled_at": e.enrolled_at, "artifact_hash_verified": true}))).into_response(),
+        Err(crate::HallError::EnrollTampered) => refuse(json!({"error": "artifact_hash mismatch — record was tampered",
+            "code": "DENY_WORKER_TAMPERED"})),
+        Err(crate::HallError::InvalidRecord(problem)) => refuse(json!({ "error": problem })),
+        Err(other) => ApiError::from(other).into_response(),
+    }
+}
+
 pub async fn workers(State(s): State<AppState>) -> Json<Value> {
     let workers = s.hall.workers();
     Json(json!({"count": workers.len(), "workers": workers}))
