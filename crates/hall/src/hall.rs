@@ -276,7 +276,7 @@ impl Hall {
         })
         .await
         .map_err(|e| HallError::Config(format!("enroll task failed: {e}")))??;
-        let outcome = self.inner.live.reload_registry();
+        let outcome = self.reload(Source::Registry).await?;
         self.apply_reload(outcome).await;
         tracing::info!(worker_id = %entry.worker_id, updated, "worker enrolled");
         Ok(Enrolled {
@@ -373,6 +373,17 @@ impl Hall {
         });
     }
 
+    /// Reading files and hashing `source_file`s is blocking work: keep it off the async workers.
+    async fn reload(&self, source: Source) -> Result<Reloaded, HallError> {
+        let hall = self.clone();
+        tokio::task::spawn_blocking(move || match source {
+            Source::Rules => hall.inner.live.reload_rules(),
+            Source::Registry => hall.inner.live.reload_registry(),
+        })
+        .await
+        .map_err(|e| HallError::Config(format!("reload task failed: {e}")))
+    }
+
     async fn apply_reload(&self, outcome: Reloaded) {
         if outcome.event.source == Source::Registry {
             let snapshot = self.inner.live.snapshot();
@@ -398,14 +409,13 @@ impl Hall {
         let task = tokio::spawn(async move {
             while let Some(sources) = changes.recv().await {
                 for source in sources {
-                    let outcome = match source {
-                        Source::Rules => hall.inner.live.reload_rules(),
-                        Source::Registry => {
-                            watcher.rewatch_registry();
-                            hall.inner.live.reload_registry()
-                        }
-                    };
-                    hall.apply_reload(outcome).await;
+                    if source == Source::Registry {
+                        watcher.rewatch_registry();
+                    }
+                    match hall.reload(source).await {
+                        Ok(outcome) => hall.apply_reload(outcome).await,
+                        Err(e) => tracing::error!(error = %e, "reload failed"),
+                    }
                 }
             }
         });
