@@ -279,6 +279,11 @@ impl Hall {
         let outcome = self.reload(Source::Registry).await?;
         self.apply_reload(outcome).await;
         tracing::info!(worker_id = %entry.worker_id, updated, "worker enrolled");
+        self.remember(
+            "enrollment",
+            Some(&entry.worker_id),
+            json!({"updated": updated, "artifact_hash_verified": artifact_hash_verified}),
+        );
         Ok(Enrolled {
             enrolled: true,
             updated,
@@ -357,7 +362,35 @@ impl Hall {
             );
             self.raise(NewAlert::new(kind, t.worker_id.clone(), message));
         }
+        self.remember(
+            "health_transition",
+            Some(&t.worker_id),
+            json!({"from": t.from, "to": t.to, "reported_status": t.reported_status}),
+        );
         self.inner.bus.publish(HallEvent::Health(t));
+    }
+
+    /// Keep an operational record in the ledger's hall_events table (not hash-chained: context,
+    /// not evidence), in the background.
+    fn remember(&self, kind: &'static str, worker_id: Option<&str>, details: Value) {
+        let event = ledger::NewHallEvent {
+            at: Utc::now(),
+            kind: kind.to_string(),
+            worker_id: worker_id.map(str::to_string),
+            correlation_id: None,
+            details,
+        };
+        let hall = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = hall
+                .inner
+                .ledger
+                .query(move |b| b.insert_event(&event))
+                .await
+            {
+                tracing::warn!(error = %e, kind, "could not record hall event");
+            }
+        });
     }
 
     /// Store an alert (in the background: callers are on hot or sync paths) and publish it.
@@ -397,6 +430,16 @@ impl Hall {
         for alert in outcome.alerts {
             self.raise(alert);
         }
+        let kind = match outcome.event.source {
+            Source::Registry => "registry_change",
+            Source::Rules => "rules_change",
+        };
+        let e = &outcome.event;
+        self.remember(
+            kind,
+            None,
+            json!({"ok": e.ok, "workers": e.workers, "rules": e.rules, "message": e.message}),
+        );
         self.inner.bus.publish(HallEvent::Registry(outcome.event));
     }
 

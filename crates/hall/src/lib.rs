@@ -21,7 +21,7 @@ pub mod events;
 mod hall;
 pub mod health;
 pub mod live;
-mod queries;
+pub mod queries;
 mod receipt;
 mod record;
 pub mod server;

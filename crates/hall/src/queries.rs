@@ -13,6 +13,17 @@ use serde_json::{json, Value};
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
 
+/// `GET /v1/hall-events` query parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallEventsQuery {
+    pub worker_id: Option<String>,
+    pub kind: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
 /// A ledger record as shown to callers: chain position plus the decision as recorded.
 fn record_json(r: &StoredDecision) -> Value {
     let decision: Value = serde_json::from_str(&r.json).unwrap_or(Value::Null);
@@ -129,6 +140,27 @@ impl Hall {
             .find(|a| a.id == id)
             .map(from_ledger_alert)
             .ok_or_else(|| HallError::NotFound(format!("alert {id}")))
+    }
+
+    /// What the hall saw: enrollments, health transitions, registry and rules reloads (oldest
+    /// first).
+    pub async fn hall_events(&self, q: HallEventsQuery) -> Result<Value, HallError> {
+        let limit = q.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(HallError::InvalidQuery(
+                "limit must be between 1 and 1000".into(),
+            ));
+        }
+        let filter = ledger::EventFilter {
+            worker_id: q.worker_id,
+            correlation_id: None,
+            kind: q.kind,
+            since: q.since,
+            until: q.until,
+            limit: Some(limit),
+        };
+        let events = self.ledger().query(move |b| b.events(&filter)).await?;
+        Ok(json!({"count": events.len(), "events": events}))
     }
 
     /// Walk the whole hash chain; a broken chain raises a critical alert.

@@ -58,6 +58,31 @@ fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
             && alerts_of(&hall, "worker_offline").len() == 1)
             .then_some(())
     });
+    // The hall keeps what it saw in the ledger's hall_events table.
+    let kinds = wait_for("hall events", || {
+        let events = hall.get("/v1/hall-events?worker_id=org.acme.w").body;
+        let kinds: Vec<String> = events["events"]
+            .as_array()?
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect();
+        (kinds.len() == 4).then_some(kinds)
+    });
+    assert_eq!(
+        kinds,
+        [
+            "enrollment",
+            "health_transition",
+            "health_transition",
+            "health_transition"
+        ]
+    );
+    let reloads = hall.get("/v1/hall-events?kind=registry_change").body;
+    assert!(
+        reloads["count"].as_u64().unwrap() >= 2,
+        "start + enrollment: {reloads}"
+    );
+    assert_eq!(hall.get("/v1/hall-events?limit=0").status, 400);
     let stats = hall.get("/v1/stats").body;
     assert_eq!(stats["workers"]["offline"], 1);
     assert!(stats["alerts_open"].as_u64().unwrap() >= 2);

@@ -157,6 +157,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         ep(
             Method::GET,
+            "/v1/hall-events",
+            "What the hall saw: enrollments, health transitions, reloads",
+            None,
+            get(hall_events),
+        ),
+        ep(
+            Method::GET,
             "/v1/alerts",
             "Alerts, newest first",
             None,

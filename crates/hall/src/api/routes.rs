@@ -129,6 +129,13 @@ pub async fn stats(State(s): State<AppState>, Q(q): Q<StatsQuery>) -> ApiResult<
     Ok(Json(s.hall.stats(q.since).await?))
 }
 
+pub async fn hall_events(
+    State(s): State<AppState>,
+    Q(q): Q<crate::queries::HallEventsQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.hall.hall_events(q).await?))
+}
+
 pub async fn ledger_verify(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(s.hall.verify_ledger().await?))
 }
