@@ -4,6 +4,7 @@
 use crate::api::{self, auth::Tickets, AppState, Limits};
 use crate::error::HallError;
 use crate::hall::Hall;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +44,12 @@ pub async fn serve(
         .map_err(|e| HallError::Config(e.to_string()))?;
     tracing::info!(%addr, "hall listening");
     let url_file = announce(&config.data_dir, addr)?;
+    // Small JSON answers on keep-alive connections: don't let Nagle hold them back.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
