@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod heartbeat;
 pub mod keys;
 pub mod route;
+mod route_sink;
 pub mod rules;
 pub mod serve;
 pub mod trace;

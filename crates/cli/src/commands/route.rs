@@ -4,6 +4,7 @@
 //! RouteDecision JSON per request, in order, streamed through a buffered stdout. A request
 //! that cannot be parsed yields an error object on its own output line and the run goes on.
 
+use super::route_sink::Sink;
 use crate::exit::{CliError, CliResult};
 use serde_json::{json, Value};
 use std::fs;
@@ -31,7 +32,8 @@ Exit codes:
   3  bad input file: unreadable or invalid rules, registry directory, hall config or policy gate
      file; or at least one input line could not be parsed (its output line is an error object,
      every other line is still decided)
-  4  I/O error while reading input or writing output";
+  4  I/O error while reading input or writing output, or (with --db) a decision that could not
+     be recorded: its line is a DENY_LEDGER_UNAVAILABLE error object instead of the decision";
 
 #[derive(clap::Args)]
 #[command(after_help = ROUTE_HELP)]
@@ -52,6 +54,9 @@ pub struct Args {
     /// envelope policy, SPEC.md §1.8), e.g. `prod=api.example.com,s3.amazonaws.com`. Repeatable.
     #[arg(long, value_name = "ENV=HOST[,HOST...]", value_parser = parse_egress)]
     pub egress_allowlist: Vec<(Env, Vec<String>)>,
+    /// Record every decision in this ledger before printing it (with its evidence receipt).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     /// Requests: a RouteInput JSON file or JSONL, `-` for stdin.
     #[arg(
         long,
@@ -95,12 +100,14 @@ pub struct ShortForm {
 
 pub fn run(args: Args) -> CliResult {
     let router = build_router(&args)?;
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let ledger = args.db.as_deref().map(open_ledger).transpose()?;
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut sink = Sink::new(out, ledger);
     let bad_lines = match (&args.input, &args.short.cap) {
-        (Some(input), _) => route_stream(&router, open_input(input)?, &mut out)?,
+        (Some(input), _) => route_stream(&router, open_input(input)?, &mut sink)?,
         (None, Some(_)) => {
             let input = short_form_input(&args.short)?;
-            write_line(&mut out, &decide(&router, &input))?;
+            sink.decision(&decide(&router, &input))?;
             0
         }
         (None, None) => {
@@ -109,13 +116,24 @@ pub fn run(args: Args) -> CliResult {
             ))
         }
     };
-    out.flush().map_err(io_error)?;
+    let unrecorded = sink.finish()?;
+    if unrecorded > 0 {
+        return Err(CliError::runtime(format!(
+            "{unrecorded} decision(s) could not be recorded in the ledger and were withheld \
+             (DENY_LEDGER_UNAVAILABLE lines)"
+        )));
+    }
     if bad_lines > 0 {
         return Err(CliError::bad_input(format!(
             "{bad_lines} input line(s) could not be parsed (see their error objects)"
         )));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens (creating if needed) the ledger that `--db` names.
+fn open_ledger(path: &Path) -> Result<ledger::Ledger, CliError> {
+    ledger::Ledger::open(path).map_err(super::decisions::ledger_error)
 }
 
 /// The one place a decision is made, so a ledger (or the hall) can be wired in here.
@@ -268,7 +286,7 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
 fn route_stream(
     router: &Router,
     mut reader: Box<dyn BufRead>,
-    out: &mut impl Write,
+    sink: &mut Sink<impl Write>,
 ) -> Result<usize, CliError> {
     // Lines are bytes: a line that is not UTF-8 is one bad line, not the end of the run.
     let mut line = Vec::new();
@@ -294,29 +312,29 @@ fn route_stream(
             Ok(Value::Array(items)) => {
                 let mut bad = 0;
                 for item in items {
-                    bad += decide_value(router, item, number, out)?;
+                    bad += decide_value(router, item, number, sink)?;
                 }
                 return Ok(bad);
             }
-            Ok(v) => return decide_value(router, v, number, out),
+            Ok(v) => return decide_value(router, v, number, sink),
             Err(_) => {}
         }
         // Not one document either: treat it as JSONL whose first line is bad.
-        let mut bad = decide_line(router, &line, number, out)?;
+        let mut bad = decide_line(router, &line, number, sink)?;
         for text in rest.split(|&b| b == b'\n') {
             number += 1;
-            bad += decide_line(router, text, number, out)?;
+            bad += decide_line(router, text, number, sink)?;
         }
         return Ok(bad);
     }
-    let mut bad = decide_line(router, &line, number, out)?;
+    let mut bad = decide_line(router, &line, number, sink)?;
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
             return Ok(bad);
         }
         number += 1;
-        bad += decide_line(router, &line, number, out)?;
+        bad += decide_line(router, &line, number, sink)?;
     }
 }
 
@@ -329,16 +347,15 @@ fn decide_line(
     router: &Router,
     text: &[u8],
     number: usize,
-    out: &mut impl Write,
+    sink: &mut Sink<impl Write>,
 ) -> Result<usize, CliError> {
     if is_blank(text) {
         return Ok(0);
     }
     match serde_json::from_slice::<Value>(text) {
-        Ok(v) => decide_value(router, v, number, out),
+        Ok(v) => decide_value(router, v, number, sink),
         Err(e) => {
-            write_line(
-                out,
+            sink.ready(
                 &json!({"error": {"code": "invalid_json", "line": number, "message": format!("not valid JSON: {e}")}}),
             )?;
             Ok(1)
@@ -350,25 +367,19 @@ fn decide_value(
     router: &Router,
     v: Value,
     number: usize,
-    out: &mut impl Write,
+    sink: &mut Sink<impl Write>,
 ) -> Result<usize, CliError> {
     match parse_route_input_owned(v) {
         Ok(input) => {
-            write_line(out, &decide(router, &input))?;
+            sink.decision(&decide(router, &input))?;
             Ok(0)
         }
         Err(e) => {
             let error = json!({"code": "invalid_input", "line": number, "message": e.message, "invalid_fields": e.invalid_fields});
-            write_line(out, &json!({ "error": error }))?;
+            sink.ready(&json!({ "error": error }))?;
             Ok(1)
         }
     }
-}
-
-fn write_line(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, value)
-        .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
-    out.write_all(b"\n").map_err(io_error)
 }
 
 fn io_error(e: io::Error) -> CliError {

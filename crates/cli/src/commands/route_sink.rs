@@ -1,0 +1,146 @@
+//! Where `proctor route` writes its answers: straight to stdout, or — with `--db` — through the
+//! ledger first, so a decision is printed only once its record is durable (the hall's rule).
+//!
+//! Recorded decisions are pipelined: up to `IN_FLIGHT` appends wait in a queue while the
+//! ledger's writer commits them in batches, and lines leave in input order.
+
+use crate::exit::CliError;
+use chrono::{SecondsFormat, Utc};
+use hall::{EvidenceReceipt, Routed};
+use ledger::{Ledger, Receipt};
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use tokio::sync::oneshot;
+use wcp::RouteDecision;
+
+/// How many decisions may wait for their group commit at once.
+const IN_FLIGHT: usize = 4096;
+
+type Ack = oneshot::Receiver<ledger::Result<Receipt>>;
+
+enum Line {
+    /// Ready to print (errors, or decisions when nothing is recorded).
+    Ready(Vec<u8>),
+    /// Waiting for its ledger receipt.
+    Recording {
+        json: String,
+        decision_id: String,
+        artifact_hash: Option<String>,
+        ack: Result<Ack, String>,
+    },
+}
+
+pub struct Sink<W: Write> {
+    out: W,
+    ledger: Option<Ledger>,
+    queue: VecDeque<Line>,
+    /// Decisions that could not be recorded (printed as DENY_LEDGER_UNAVAILABLE errors).
+    pub unrecorded: usize,
+}
+
+impl<W: Write> Sink<W> {
+    pub fn new(out: W, ledger: Option<Ledger>) -> Self {
+        Sink {
+            out,
+            ledger,
+            queue: VecDeque::new(),
+            unrecorded: 0,
+        }
+    }
+
+    pub fn decision(&mut self, decision: &RouteDecision) -> Result<(), CliError> {
+        let Some(ledger) = &self.ledger else {
+            return self.ready(decision);
+        };
+        let json = serde_json::to_string(decision)
+            .map_err(|e| CliError::runtime(format!("serializing a decision: {e}")))?;
+        let ack = ledger.submit(json.clone()).map_err(|e| e.to_string());
+        self.queue.push_back(Line::Recording {
+            json,
+            decision_id: decision.decision_id.clone(),
+            artifact_hash: decision.artifact_hash.clone(),
+            ack,
+        });
+        self.drain(IN_FLIGHT)
+    }
+
+    /// A line that needs no recording (an error object, or a decision without `--db`).
+    pub fn ready(&mut self, value: &impl serde::Serialize) -> Result<(), CliError> {
+        let mut line = serde_json::to_vec(value)
+            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        line.push(b'\n');
+        if self.queue.is_empty() {
+            return self.out.write_all(&line).map_err(io_error);
+        }
+        self.queue.push_back(Line::Ready(line));
+        Ok(())
+    }
+
+    /// Wait for every pending record, print what is left, and close the ledger (which
+    /// commits anything still queued).
+    pub fn finish(mut self) -> Result<usize, CliError> {
+        self.drain(0)?;
+        self.out.flush().map_err(io_error)?;
+        if let Some(ledger) = self.ledger.take() {
+            ledger.close();
+        }
+        Ok(self.unrecorded)
+    }
+
+    /// Print queued lines, in order, until at most `keep` wait.
+    fn drain(&mut self, keep: usize) -> Result<(), CliError> {
+        while self.queue.len() > keep {
+            let line = self.queue.pop_front().expect("queue is longer than keep");
+            let bytes = match line {
+                Line::Ready(bytes) => bytes,
+                Line::Recording {
+                    json,
+                    decision_id,
+                    artifact_hash,
+                    ack,
+                } => match wait(ack) {
+                    Ok(receipt) => {
+                        let routed = Routed {
+                            decision_json: json,
+                            receipt: EvidenceReceipt {
+                                decision_id,
+                                artifact_hash,
+                                ledger_seq: receipt.seq,
+                                ledger_hash: receipt.hash,
+                                recorded_at: Utc::now()
+                                    .to_rfc3339_opts(SecondsFormat::Micros, true),
+                            },
+                        };
+                        let mut line = routed.response_json().into_bytes();
+                        line.push(b'\n');
+                        line
+                    }
+                    Err(why) => {
+                        // Fail closed: an unrecorded decision is never handed out.
+                        self.unrecorded += 1;
+                        let error = serde_json::json!({"error": {
+                            "code": "DENY_LEDGER_UNAVAILABLE",
+                            "decision_id": decision_id,
+                            "message": format!("the decision could not be recorded, so it is withheld: {why}"),
+                        }});
+                        let mut line = error.to_string().into_bytes();
+                        line.push(b'\n');
+                        line
+                    }
+                },
+            };
+            self.out.write_all(&bytes).map_err(io_error)?;
+        }
+        Ok(())
+    }
+}
+
+fn wait(ack: Result<Ack, String>) -> Result<Receipt, String> {
+    ack?.blocking_recv()
+        .map_err(|_| "the ledger writer stopped".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn io_error(e: io::Error) -> CliError {
+    CliError::runtime(format!("I/O error: {e}"))
+}
