@@ -388,3 +388,47 @@ fn verify_log_deep_finds_a_damaged_index() {
         .stderr(predicate::str::contains("the ledger file is damaged"))
         .stderr(predicate::str::contains("decisions_tenant"));
 }
+
+/// Without --db, the ledger commands read the ledger of a hall's data dir (as `proctor serve`
+/// writes it), honouring a `ledger_path` set in its config.toml.
+#[test]
+fn without_db_the_ledger_of_the_hall_data_dir_is_used() {
+    let fx = imported();
+    let hall = tempfile::tempdir().unwrap();
+    std::fs::write(
+        hall.path().join("config.toml"),
+        format!("ledger_path = {:?}\n", fx.db.display().to_string()),
+    )
+    .unwrap();
+    let listed = |extra: &[&std::ffi::OsStr], data_dir_env: Option<&Path>| {
+        let mut cmd = proctor();
+        cmd.args(["decisions", "list", "--json", "--limit", "1"])
+            .args(extra)
+            .env_remove("PROCTOR_DATA_DIR");
+        if let Some(dir) = data_dir_env {
+            cmd.env("PROCTOR_DATA_DIR", dir);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let by_flag = listed(&["--data-dir".as_ref(), hall.path().as_os_str()], None);
+    let by_env = listed(&[], Some(hall.path()));
+    assert!(
+        by_flag.contains("00000000-0000-4000-8000-000000000078"),
+        "{by_flag}"
+    );
+    assert_eq!(by_flag, by_env);
+
+    // A data dir without a config: the default place, and a missing ledger is a clear error.
+    let empty = tempfile::tempdir().unwrap();
+    proctor()
+        .args(["verify-log", "--data-dir"])
+        .arg(empty.path())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("decisions.sqlite"));
+    assert!(
+        !empty.path().join("config.toml").exists(),
+        "a read never initialises a hall"
+    );
+}

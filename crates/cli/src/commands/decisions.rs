@@ -15,8 +15,9 @@ use ledger::{
 use crate::exit::{CliError, CliResult};
 
 const DECISIONS_HELP: &str = "\
-The ledger file is --db PATH, else $PROCTOR_DB, else the per-user data dir
-(e.g. ~/.local/share/proctor/ledger.db on Linux).
+The ledger file is --db PATH, else $PROCTOR_DB, else the ledger of the hall whose data dir is
+--data-dir, $PROCTOR_DATA_DIR or the per-user default (e.g. ~/.local/share/proctor, whose ledger
+is ledger/decisions.sqlite), the same file `proctor serve` writes.
 
 Exit codes:
   0  success
@@ -40,24 +41,34 @@ pub enum Command {
     Prune(PruneArgs),
 }
 
-/// `--db`, shared by every ledger command.
+/// `--db` / `--data-dir`, shared by every ledger command.
 #[derive(clap::Args, Debug)]
 pub struct DbArg {
-    /// The ledger file [default: the per-user data dir, e.g. ~/.local/share/proctor/ledger.db].
+    /// The ledger file [default: the ledger of the hall in --data-dir].
     #[arg(long, value_name = "PATH", env = ledger::DB_ENV)]
     pub db: Option<PathBuf>,
+    /// The hall whose ledger to use when --db is not given [default: the per-user data dir].
+    #[arg(long, value_name = "DIR", env = "PROCTOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 impl DbArg {
     pub fn path(&self) -> Result<PathBuf, CliError> {
-        self.db
-            .clone()
-            .or_else(ledger::default_path)
-            .ok_or_else(|| {
-                CliError::usage(
-                    "no data directory on this system: pass --db PATH or set PROCTOR_DB",
-                )
-            })
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        let data_dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => hall::config::default_data_dir()
+                .map_err(|e| CliError::usage(format!("{e}, or pass --db PATH / set PROCTOR_DB")))?,
+        };
+        // Only an existing hall's config is read: a ledger command never initialises a hall.
+        if data_dir.join(hall::config::CONFIG_FILE).is_file() {
+            let (config, _) = hall::Config::load_or_init(&data_dir)
+                .map_err(|e| CliError::bad_input(e.to_string()))?;
+            return Ok(config.ledger_path);
+        }
+        Ok(data_dir.join(hall::config::ConfigFile::default().ledger_path))
     }
 
     /// Open for reading only: readers never create or migrate a ledger.
