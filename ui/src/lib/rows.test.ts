@@ -26,6 +26,18 @@ describe('decision rows', () => {
     expect(dropped).toBe(0);
   });
 
+  it('inserts a late event where it belongs instead of dropping it', () => {
+    let rows = prependLive([], [row(10), row(12)], 100).rows;
+    rows = prependLive(rows, [row(11), row(9), row(13)], 100).rows;
+    rows = prependLive(rows, [row(12), row(8)], 100).rows;
+    expect(rows.map((r) => r.seq)).toEqual([13, 12, 11, 10, 9, 8]);
+  });
+
+  it('keeps a page loaded below the live head intact', () => {
+    const { rows } = prependLive([row(20), row(5), row(4)], [row(21), row(6)], 100);
+    expect(rows.map((r) => r.seq)).toEqual([21, 20, 6, 5, 4]);
+  });
+
   it('caps the list and says how many rows fell off', () => {
     const { rows, dropped } = prependLive([row(2), row(1)], [row(3), row(4)], 3);
     expect(rows.map((r) => r.seq)).toEqual([4, 3, 2]);

@@ -55,18 +55,30 @@ export function rowFromEvent(e: DecisionEvent): DecisionRow {
 }
 
 /**
- * Puts newly pushed rows (any order) in front of the newest-first list, skipping any already
- * present (a page load and the stream can overlap), and keeps at most `cap` rows.
- * Returns the new list and how many rows were dropped from the tail.
+ * Merges newly pushed rows into the newest-first list, keeping it sorted by seq and skipping rows
+ * already shown (a page load and the stream can overlap). Events do not arrive in seq order: the
+ * hall publishes each decision when its ledger batch commits, so a late event is inserted where it
+ * belongs rather than dropped. Keeps at most `cap` rows; returns how many fell off the tail.
  */
 export function prependLive(rows: DecisionRow[], incoming: DecisionRow[], cap: number): { rows: DecisionRow[]; dropped: number } {
-  const newest = rows[0]?.seq ?? -Infinity;
-  const fresh = incoming.filter((r) => r.seq > newest).sort((a, b) => b.seq - a.seq);
-  const seen = new Set<number>();
-  const unique = fresh.filter((r) => (seen.has(r.seq) ? false : (seen.add(r.seq), true)));
-  const merged = unique.length === 0 ? rows : unique.concat(rows);
-  const dropped = Math.max(0, merged.length - cap);
-  return { rows: dropped > 0 ? merged.slice(0, cap) : merged, dropped };
+  if (incoming.length === 0) return { rows, dropped: 0 };
+  const fresh = [...incoming].sort((a, b) => b.seq - a.seq);
+  const lowest = fresh[fresh.length - 1]!.seq;
+  // Only the head of the list can interleave with the new rows.
+  let k = 0;
+  while (k < rows.length && rows[k]!.seq >= lowest) k++;
+  const merged: DecisionRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < k || j < fresh.length) {
+    const a = i < k ? rows[i]! : undefined;
+    const b = j < fresh.length ? fresh[j]! : undefined;
+    const next = b === undefined || (a !== undefined && a.seq >= b.seq) ? (i++, a!) : (j++, b);
+    if (merged.length === 0 || merged[merged.length - 1]!.seq !== next.seq) merged.push(next);
+  }
+  const all = k === rows.length ? merged : merged.concat(rows.slice(k));
+  const dropped = Math.max(0, all.length - cap);
+  return { rows: dropped > 0 ? all.slice(0, cap) : all, dropped };
 }
 
 /** Appends an older page under the list, skipping rows already shown. */
