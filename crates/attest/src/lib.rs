@@ -18,7 +18,6 @@ pub mod keys;
 pub mod live;
 pub mod manifest;
 pub mod namespace;
-mod pyjson;
 pub mod sign;
 pub mod signature;
 pub mod trust;

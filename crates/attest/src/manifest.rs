@@ -6,11 +6,11 @@
 
 use crate::error::{AttestError, Result};
 use crate::namespace::Namespace;
-use crate::pyjson;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;
+use wcp::pyjson::{self, Format};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SCHEMA_VERSION: &str = "awp.v1";
@@ -130,7 +130,7 @@ impl Manifest {
                 )
             })
             .collect();
-        pyjson::compact(&Value::Object(signed)).into_bytes()
+        pyjson::to_string(&Value::Object(signed), Format::COMPACT).into_bytes()
     }
 
     /// Adds the reference's HMAC-SHA256 signature field (compatibility mode).
@@ -142,7 +142,7 @@ impl Manifest {
 
     /// The manifest file text: pretty, sorted, ASCII-escaped, trailing newline.
     pub fn to_file_text(&self) -> String {
-        pyjson::pretty(&Value::Object(self.doc.clone())) + "\n"
+        pyjson::to_string(&Value::Object(self.doc.clone()), Format::PRETTY) + "\n"
     }
 
     /// Writes `manifest.json` into the package via a temporary file + rename, so a crash

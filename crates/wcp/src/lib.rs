@@ -33,6 +33,8 @@
 //! - [`gate`], [`attestation`], [`privilege`], [`clock`]: the injected traits and their
 //!   defaults/doubles ([`StubGate`], [`DeclarativeGate`], [`MapHashes`], [`SystemClock`]).
 //! - [`hash`]: the byte-exact [`artifact_hash`] evidence receipt (§1.11).
+//! - [`pyjson`]: Python `json.dumps(sort_keys=True)` bytes, the one serializer behind every
+//!   hash and signature over Python-serialized JSON (§1.11, §3.2, §3.3, §4.1).
 //! - [`telemetry`]: event builders and id sanitization (§1.12).
 //! - [`conformance`]: worker scoring (§1.13) and the CI decision check.
 //! - [`error`]: [`Error`], wrapping every load/parse error with a stable `code()`.
@@ -48,6 +50,7 @@ pub mod input;
 pub mod model;
 pub mod privilege;
 pub mod py;
+pub mod pyjson;
 pub mod registry;
 pub mod router;
 pub mod rules;
