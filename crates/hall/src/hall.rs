@@ -106,9 +106,13 @@ pub struct DecisionQuery {
     pub correlation_id: Option<String>,
     pub worker: Option<String>,
     pub env: Option<wcp::Env>,
+    pub data_label: Option<wcp::DataLabel>,
     pub denied: Option<bool>,
+    pub dry_run: Option<bool>,
     pub deny_code: Option<String>,
     pub rule_id: Option<String>,
+    /// Free text over ids, codes and deny messages (the ledger's full-text search).
+    pub q: Option<String>,
     pub since: Option<chrono::DateTime<Utc>>,
     pub until: Option<chrono::DateTime<Utc>>,
     pub cursor: Option<String>,

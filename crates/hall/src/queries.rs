@@ -49,7 +49,9 @@ impl Hall {
             denied: q.denied,
             deny_code: q.deny_code,
             env: q.env.map(|e| e.as_str().to_string()),
-            ..Filter::default()
+            data_label: q.data_label.map(|l| l.as_str().to_string()),
+            dry_run: q.dry_run,
+            text: q.q,
         };
         let request = PageRequest {
             filter,

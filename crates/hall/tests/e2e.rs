@@ -3,7 +3,7 @@
 mod common;
 
 use common::{route_input, worker_record, TestHall};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 #[test]
@@ -86,6 +86,33 @@ fn enroll_heartbeat_route_record_trace_and_push() {
     assert!(denied.body["evidence_receipt"]["artifact_hash"].is_null());
     let page = hall.get("/v1/decisions?denied=true");
     assert_eq!(page.body["decisions"].as_array().unwrap().len(), 1);
+    // Free text and the other ledger filters are query parameters too.
+    let ids = |path: &str| -> Vec<Value> {
+        let page = hall.get(path);
+        assert_eq!(page.status, 200, "{path}: {:?}", page.body);
+        page.body["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["decision"]["correlation_id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        ids("/v1/decisions?q=cap.nothing.here"),
+        [json!("corr-e2e-2")]
+    );
+    assert_eq!(
+        ids("/v1/decisions?q=DENY_NO_MATCHING_RULE"),
+        [json!("corr-e2e-2")]
+    );
+    assert_eq!(ids("/v1/decisions?q=no.such.words"), Vec::<Value>::new());
+    assert_eq!(
+        ids("/v1/decisions?data_label=PUBLIC&dry_run=false").len(),
+        2
+    );
+    assert!(ids("/v1/decisions?data_label=RESTRICTED").is_empty());
+    assert!(ids("/v1/decisions?dry_run=true").is_empty());
+    assert_eq!(hall.get("/v1/decisions?data_label=SECRET").status, 400);
 
     let workers = hall.get("/v1/workers");
     assert_eq!(workers.body["count"], 1);
