@@ -39,6 +39,18 @@ pub trait LedgerBackend: Send + Sync {
     /// the others are committed and chained.
     fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
 
+    /// Derived work kept off the durable path (the SQLite backend's free-text index): do a
+    /// step of at most `max_records` committed records. The group-commit writer calls this
+    /// between batches. Returns how many records still wait. The default has none.
+    fn catch_up(&self, _max_records: usize) -> Result<u64> {
+        Ok(0)
+    }
+
+    /// How many committed records still wait for [`LedgerBackend::catch_up`] (cheap).
+    fn lag(&self) -> u64 {
+        0
+    }
+
     /// One page of history, newest first.
     fn page(&self, request: &PageRequest) -> Result<Page>;
 

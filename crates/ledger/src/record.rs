@@ -130,8 +130,9 @@ impl DecisionFields {
 
     /// The text the free-text index sees: ids, codes and the deny message, as
     /// [`search_words`] (one token each for the index's tokenizer).
+    #[cfg(test)]
     pub(crate) fn search_text(&self) -> String {
-        let parts = [
+        search_text([
             Some(self.decision_id.as_str()),
             Some(self.correlation_id.as_str()),
             Some(self.tenant_id.as_str()),
@@ -140,10 +141,22 @@ impl DecisionFields {
             self.worker.as_deref(),
             self.deny_code.as_deref(),
             self.deny_message.as_deref(),
-        ];
-        let words: Vec<&str> = parts.into_iter().flatten().flat_map(search_words).collect();
-        words.join(" ")
+        ])
     }
+}
+
+/// The text the free-text index sees for a record's searchable columns (decision id,
+/// correlation id, tenant, capability, rule, worker, deny code, deny message; absent ones
+/// skipped): their [`search_words`], space-separated.
+pub(crate) fn search_text<'a>(columns: impl IntoIterator<Item = Option<&'a str>>) -> String {
+    let mut text = String::with_capacity(256);
+    for word in columns.into_iter().flatten().flat_map(search_words) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(word);
+    }
+    text
 }
 
 /// Characters that stay inside a search word, so ids such as `cap.pay.invoice`, a UUID or

@@ -7,7 +7,7 @@
 //! and sync callers block on them.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -20,6 +20,12 @@ use crate::sqlite::{OpenOptions, SqliteBackend};
 
 /// The most records one transaction takes; bounds commit latency under heavy load.
 pub const DEFAULT_MAX_BATCH: usize = 4096;
+/// Records indexed per catch-up step (a few ms of work: the longest an append arriving
+/// while the writer is idle-indexing waits).
+const CATCH_UP_STEP: usize = 4096;
+/// Under sustained load, the writer catches up once this many records wait, so free-text
+/// search lags the chain by at most about this many records.
+const MAX_LAG: usize = 65_536;
 
 struct Job {
     record: NewRecord,
@@ -118,7 +124,22 @@ impl Drop for Ledger {
 
 fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Ok(first) = jobs.recv() {
+    loop {
+        let first = match jobs.try_recv() {
+            Ok(job) => job,
+            // Idle: catch up derived work (the free-text index) a step at a time, so an
+            // append arriving meanwhile waits for one step at most.
+            Err(TryRecvError::Empty) => {
+                if backend.lag() > 0 && catch_up(backend) {
+                    continue;
+                }
+                match jobs.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
         batch.push(first);
         while batch.len() < max_batch {
             match jobs.try_recv() {
@@ -127,6 +148,24 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
             }
         }
         commit(backend, &mut batch);
+        // Under sustained load the queue is never empty: bound how far derived work may lag.
+        if backend.lag() >= MAX_LAG as u64 {
+            catch_up(backend);
+        }
+    }
+    // Closing: leave nothing for the next open to catch up on.
+    while backend.lag() > 0 && catch_up(backend) {}
+}
+
+/// One step of derived work; false if it failed (logged: the records are durable anyway, and
+/// the next open catches up).
+fn catch_up(backend: &dyn LedgerBackend) -> bool {
+    match backend.catch_up(CATCH_UP_STEP) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "ledger free-text indexing failed; will retry");
+            false
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Appending one batch: a single IMMEDIATE transaction that reads the chain head, inserts and
-//! chains every record, indexes its text and moves the head. Reading the head inside the
+//! chains every record and moves the head. Free text is indexed later (fts.rs). Reading the head inside the
 //! write lock (instead of caching it) keeps the chain linear even if two processes write.
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -15,8 +15,6 @@ const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_i
     deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
-const INDEX_TEXT: &str = "INSERT INTO decisions_fts (rowid, body) VALUES (?1, ?2)";
-
 pub fn append_batch(
     conn: &mut Connection,
     codec: &Codec,
@@ -27,7 +25,6 @@ pub fn append_batch(
     let mut receipts = Vec::with_capacity(batch.len());
     {
         let mut insert = tx.prepare_cached(INSERT)?;
-        let mut index_text = tx.prepare_cached(INDEX_TEXT)?;
         for record in batch {
             let f = &record.fields;
             let next = seq + 1;
@@ -70,7 +67,6 @@ pub fn append_batch(
                 }
                 Err(e) => return Err(e),
             }
-            index_text.execute((next, f.search_text()))?;
             seq = next;
             prev = hash;
             receipts.push(Ok(Receipt {

@@ -5,6 +5,7 @@
 mod append;
 mod checkpoint;
 mod codec;
+mod fts;
 mod hall;
 mod read;
 mod retention;
@@ -12,6 +13,7 @@ pub(crate) mod schema;
 mod verify;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -69,6 +71,10 @@ pub struct SqliteBackend {
     writer: Option<Mutex<Connection>>,
     reader: Mutex<Connection>,
     codec: Codec,
+    /// The last committed seq and the last seq in the free-text index, as this process last
+    /// saw them: their difference is [`LedgerBackend::lag`].
+    head_seq: AtomicI64,
+    indexed_seq: AtomicI64,
 }
 
 impl SqliteBackend {
@@ -102,6 +108,8 @@ impl SqliteBackend {
             Some(_) => Some(checkpoint::Checkpointer::start(&path, &options)?),
             None => None,
         };
+        let (indexed_seq, head_seq) =
+            fts::positions(&reader).map_err(|e| LedgerError::sqlite(&path, e))?;
         tracing::debug!(path = %path.display(), read_only = options.read_only, "ledger opened");
         Ok(Self {
             checkpointer,
@@ -110,6 +118,8 @@ impl SqliteBackend {
             writer,
             reader: Mutex::new(reader),
             codec,
+            head_seq: AtomicI64::new(head_seq),
+            indexed_seq: AtomicI64::new(indexed_seq),
         })
     }
 
@@ -238,13 +248,34 @@ impl LedgerBackend for SqliteBackend {
         let mut conn = self.writer()?;
         let receipts =
             append::append_batch(&mut conn, &self.codec, batch).map_err(|e| self.err(e))?;
+        if let Some(seq) = receipts.iter().rev().find_map(|r| r.as_ref().ok()) {
+            self.head_seq.fetch_max(seq.seq, Ordering::Relaxed);
+        }
         if let Some(c) = &self.checkpointer {
             c.nudge();
         }
         Ok(receipts)
     }
 
+    fn catch_up(&self, max_records: usize) -> Result<u64> {
+        let mut conn = self.writer()?;
+        let (indexed, head) =
+            fts::index_pending(&mut conn, max_records).map_err(|e| self.err(e))?;
+        self.indexed_seq.store(indexed, Ordering::Relaxed);
+        self.head_seq.fetch_max(head, Ordering::Relaxed);
+        Ok(self.lag())
+    }
+
+    fn lag(&self) -> u64 {
+        if self.writer.is_none() {
+            return 0;
+        }
+        let head = self.head_seq.load(Ordering::Relaxed);
+        (head - self.indexed_seq.load(Ordering::Relaxed)).max(0) as u64
+    }
+
     fn page(&self, request: &PageRequest) -> Result<Page> {
+        self.index_before_search(&request.filter)?;
         read::page(&self.reader(), &self.codec, request).map_err(|e| self.read_err(e))
     }
 
@@ -257,6 +288,7 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn stats(&self, request: &StatsRequest) -> Result<Stats> {
+        self.index_before_search(&request.filter)?;
         read::stats(&self.reader(), request).map_err(|e| self.read_err(e))
     }
 
@@ -296,6 +328,16 @@ impl LedgerBackend for SqliteBackend {
 }
 
 impl SqliteBackend {
+    /// A search through a writable handle sees every committed record: it first indexes what
+    /// the writer has not indexed yet (at most the writer's lag bound, usually nothing).
+    /// Read-only handles search what the writing process has indexed so far.
+    fn index_before_search(&self, filter: &crate::query::Filter) -> Result<()> {
+        if filter.text.is_some() && self.writer.is_some() && self.lag() > 0 {
+            self.catch_up(usize::MAX)?;
+        }
+        Ok(())
+    }
+
     /// Query errors: a bad FTS expression is the caller's mistake, not the database's.
     fn read_err(&self, e: read::ReadError) -> LedgerError {
         match e {

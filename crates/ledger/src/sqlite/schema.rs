@@ -104,6 +104,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX hall_events_correlation ON hall_events (correlation_id, ts)
         WHERE correlation_id IS NOT NULL;
     "#,
+    // 2: the free-text index is maintained after commit, off the durable path (fts.rs);
+    // this is how far it got. Files from version 1 indexed every record in the append.
+    r#"
+    CREATE TABLE fts_state (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_seq INTEGER NOT NULL
+    );
+    INSERT INTO fts_state (id, indexed_seq) SELECT 1, coalesce(max(seq), 0) FROM decisions;
+    "#,
 ];
 
 /// The schema version this build writes.
