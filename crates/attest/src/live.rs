@@ -3,7 +3,11 @@
 //!
 //! - Registered hash: the registry record's `attestation.code_hash` (hex64, as the wcp
 //!   registry validates it). With only a `source_file` and no `code_hash`, the reference
-//!   snapshots the file's hash at enrollment; so do we. A `package_dir` never gets a
+//!   snapshots the file's hash at enrollment; so do we: the first successful snapshot per
+//!   (species, file) is kept in the [`HashCache`] and reused by every later registry reload,
+//!   so a file edited after enrollment stays `DENY_WORKER_TAMPERED` across reloads instead of
+//!   becoming the new registered hash. Re-enrolling through the hall retakes it
+//!   ([`HashCache::forget_enrollment`]). A `package_dir` never gets a
 //!   snapshot: it needs an explicit `code_hash` (normally the signed manifest's
 //!   `package_hash`), otherwise the router denies with `DENY_WORKER_ATTESTATION_MISSING`.
 //! - Current hash: `attestation.package_dir` (Proctor extension: canonical package hash of
@@ -36,6 +40,8 @@ pub enum LiveSource {
 #[derive(Debug, Default)]
 pub struct HashCache {
     entries: Mutex<HashMap<LiveSource, (Fingerprint, String)>>,
+    /// Registered `source_file` hashes taken at enrollment, by (species, source).
+    enrolled: Mutex<HashMap<(String, LiveSource), String>>,
     options: HashOptions,
 }
 
@@ -47,8 +53,26 @@ impl HashCache {
     pub fn new(options: HashOptions) -> Self {
         Self {
             entries: Mutex::default(),
+            enrolled: Mutex::default(),
             options,
         }
+    }
+
+    /// The registered hash of a `source_file` species: the snapshot taken when it was first
+    /// seen (its enrollment), never a re-read after that, which would launder a tamper.
+    pub fn enrollment_snapshot(&self, species: &str, source: &LiveSource) -> Result<String> {
+        let key = (species.to_owned(), source.clone());
+        if let Some(hash) = lock(&self.enrolled).get(&key) {
+            return Ok(hash.clone());
+        }
+        let hash = self.current_hash(source)?;
+        Ok(lock(&self.enrolled).entry(key).or_insert(hash).clone())
+    }
+
+    /// Drops a species' enrollment snapshots, so that the next registry load takes a fresh
+    /// one: called when the species is (re-)enrolled.
+    pub fn forget_enrollment(&self, species: &str) {
+        lock(&self.enrolled).retain(|(s, _), _| s != species);
     }
 
     /// The current hash of `source`, from the cache when nothing changed on disk.
@@ -75,7 +99,7 @@ impl HashCache {
         fingerprint: Fingerprint,
         compute: impl FnOnce() -> Result<String>,
     ) -> Result<String> {
-        if let Some((seen, hash)) = self.lock().get(source) {
+        if let Some((seen, hash)) = lock(&self.entries).get(source) {
             if *seen == fingerprint {
                 return Ok(hash.clone());
             }
@@ -83,17 +107,16 @@ impl HashCache {
         // Hash outside the lock: other species keep routing meanwhile.
         let hash = compute()?;
         tracing::debug!(?source, "re-hashed worker code after a change on disk");
-        self.lock()
-            .insert(source.clone(), (fingerprint, hash.clone()));
+        lock(&self.entries).insert(source.clone(), (fingerprint, hash.clone()));
         Ok(hash)
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LiveSource, (Fingerprint, String)>> {
-        // A panic while holding the lock cannot leave a half-written entry: keep going.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a half-written entry: keep going.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Registered and current hashes per species: implements [`wcp::WorkerHashes`].
@@ -137,7 +160,7 @@ impl LiveHashes {
         let mut registered = registry.registered_hashes().clone();
         for (species, source) in &sources {
             if let (LiveSource::SourceFile(_), false) = (source, registered.contains_key(species)) {
-                match cache.current_hash(source) {
+                match cache.enrollment_snapshot(species, source) {
                     Ok(hash) => drop(registered.insert(species.clone(), hash)),
                     Err(e) => {
                         tracing::warn!(%species, error = %e, "cannot snapshot source_file hash")

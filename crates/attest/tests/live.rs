@@ -131,6 +131,27 @@ fn source_file_follows_the_reference_snapshot_then_rehash() {
 }
 
 #[test]
+fn a_reload_after_tampering_keeps_the_enrollment_snapshot() {
+    let registry_dir = tempfile::tempdir().unwrap();
+    let file = registry_dir.path().join("worker.py");
+    write_tree(registry_dir.path(), &[("worker.py", b"def run(): pass\n")]);
+    let cache = Arc::new(HashCache::default());
+    let enrolled = record(json!({"source_file": "worker.py"}));
+    let router = router_for(registry_dir.path(), enrolled.clone(), cache.clone());
+    assert_eq!(route(&router), None);
+
+    std::fs::write(&file, b"def run(): evil()\n").unwrap();
+    // A registry reload shares the cache and must not take the tampered file as registered.
+    let reloaded = router_for(registry_dir.path(), enrolled.clone(), cache.clone());
+    assert_eq!(route(&reloaded), Some(DenyCode::WorkerTampered));
+
+    // Re-enrolling the species is what accepts the new code.
+    cache.forget_enrollment(SPECIES);
+    let reenrolled = router_for(registry_dir.path(), enrolled, cache);
+    assert_eq!(route(&reenrolled), None);
+}
+
+#[test]
 fn source_file_hash_is_plain_sha256() {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), &[("w.py", b"abc")]);

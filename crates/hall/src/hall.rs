@@ -280,6 +280,12 @@ impl Hall {
         })
         .await
         .map_err(|e| HallError::Config(format!("enroll task failed: {e}")))??;
+        // An enrollment is what may change a `source_file` species' registered hash; plain
+        // registry reloads keep the snapshot taken at enrollment.
+        self.inner
+            .live
+            .hash_cache()
+            .forget_enrollment(&entry.worker_species_id);
         let outcome = self.reload(Source::Registry).await?;
         self.apply_reload(outcome).await;
         tracing::info!(worker_id = %entry.worker_id, updated, "worker enrolled");

@@ -141,6 +141,11 @@ impl Live {
         &self.registry_dir
     }
 
+    /// Route-time hash cache, shared by every registry reload.
+    pub fn hash_cache(&self) -> &attest::HashCache {
+        &self.settings.hash_cache
+    }
+
     pub fn reload_rules(&self) -> Reloaded {
         let result = fs::read_to_string(&self.rules_file)
             .map_err(|e| e.to_string())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{route_input, wait_for, TestHall};
+use common::{route_input, wait_for, worker_record, TestHall};
 use serde_json::json;
 
 fn setup_keys() -> tempfile::TempDir {
@@ -109,4 +109,43 @@ fn hash_sign_verify_by_hand_and_per_worker_and_at_route_time() {
     );
     assert_eq!(missing.status, 400);
     assert_eq!(missing.body["error"]["code"], "INVALID_PATH");
+}
+
+#[test]
+fn a_registry_reload_does_not_launder_a_tampered_source_file() {
+    let code = tempfile::tempdir().unwrap();
+    let file = code.path().join("worker.py");
+    std::fs::write(&file, "def run(): pass\n").unwrap();
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(
+            dir.join("config.toml"),
+            "[hall_config]\nrequire_worker_attestation = true\n",
+        )
+        .unwrap();
+    });
+    let mut record = worker_record("org.acme.sum.i-1");
+    record["attestation"] = json!({"source_file": file.to_str().unwrap()});
+    assert_eq!(hall.post("/v1/workers", &record).status, 201);
+    assert_eq!(
+        hall.post("/v1/route", &route_input("snap-1")).body["denied"],
+        false
+    );
+
+    std::fs::write(&file, "def run(): evil()\n").unwrap();
+    // Enrolling another worker reloads the registry; the snapshot must survive it.
+    let mut other = worker_record("org.acme.other.i-1");
+    other["worker_species_id"] = json!("wrk.other");
+    assert_eq!(hall.post("/v1/workers", &other).status, 201);
+    let denied = hall.post("/v1/route", &route_input("snap-2")).body;
+    assert_eq!(
+        denied["deny_reason_if_denied"]["code"], "DENY_WORKER_TAMPERED",
+        "{denied}"
+    );
+
+    // Re-enrolling the worker accepts its current code.
+    assert_eq!(hall.post("/v1/workers", &record).status, 200);
+    assert_eq!(
+        hall.post("/v1/route", &route_input("snap-3")).body["denied"],
+        false
+    );
 }
