@@ -80,6 +80,20 @@ fn init_dir() -> tempfile::TempDir {
     dir
 }
 
+/// A data dir whose registry already holds one worker for the rules' species.
+fn init_dir_with_worker() -> tempfile::TempDir {
+    let dir = init_dir();
+    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
+    std::fs::write(
+        dir.path().join("registry/w.json"),
+        json!({"worker_id": "org.acme.w", "worker_species_id": "wrk.doc.summarizer",
+        "capabilities": ["cap.doc.summarize"]})
+        .to_string(),
+    )
+    .unwrap();
+    dir
+}
+
 fn proctor(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("proctor").unwrap();
     cmd.env("PROCTOR_DATA_DIR", dir);
@@ -99,6 +113,28 @@ fn agent() -> ureq::Agent {
         .max_idle_connections(0)
         .build()
         .into()
+}
+
+/// `POST /v1/route` with the given correlation id.
+fn post_route(
+    agent: &ureq::Agent,
+    url: &str,
+    token: &str,
+    cid: &str,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    agent
+        .post(format!("{url}/v1/route"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(route_input(cid))
+}
+
+/// The decision answered by a successful route.
+fn route_ok(url: &str, token: &str, cid: &str) -> Value {
+    post_route(&agent(), url, token, cid)
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap()
 }
 
 fn route_input(cid: &str) -> Value {
@@ -185,14 +221,7 @@ fn serve_enroll_heartbeat_workers_and_exit_codes() {
         .code(4);
 
     // The route answered over HTTP is the one recorded.
-    let r = agent()
-        .post(format!("{}/v1/route", server.url))
-        .header("Authorization", format!("Bearer {}", token(dir.path())))
-        .send_json(route_input("cli-1"))
-        .unwrap()
-        .body_mut()
-        .read_json::<Value>()
-        .unwrap();
+    let r = route_ok(&server.url, &token(dir.path()), "cli-1");
     assert_eq!(r["denied"], false);
 
     // SIGTERM: graceful shutdown, exit 0, the ledger is flushed and closed.
@@ -216,15 +245,7 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_decision() {
-    let dir = init_dir();
-    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
-    std::fs::write(
-        dir.path().join("registry/w.json"),
-        json!({"worker_id": "org.acme.w", "worker_species_id": "wrk.doc.summarizer",
-        "capabilities": ["cap.doc.summarize"]})
-        .to_string(),
-    )
-    .unwrap();
+    let dir = init_dir_with_worker();
     let mut server = Server::start(dir.path());
     let token = token(dir.path());
     let acked: Arc<Mutex<Vec<(String, i64, String)>>> = Arc::default();
@@ -245,10 +266,7 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let resp = agent
-                        .post(format!("{url}/v1/route"))
-                        .header("Authorization", format!("Bearer {token}"))
-                        .send_json(route_input(&format!("crash-{t}-{n}")));
+                    let resp = post_route(&agent, &url, &token, &format!("crash-{t}-{n}"));
                     // Connection errors after the kill are expected; only 200s count.
                     let Ok(mut resp) = resp else { continue };
                     if resp.status() != 200 {
@@ -297,37 +315,18 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
 
     // The hall restarts on the crashed data and continues the chain.
     let server = Server::start(dir.path());
-    let d = agent()
-        .post(format!("{}/v1/route", server.url))
-        .header("Authorization", format!("Bearer {token}"))
-        .send_json(route_input("after-crash"))
-        .unwrap()
-        .body_mut()
-        .read_json::<Value>()
-        .unwrap();
+    let d = route_ok(&server.url, &token, "after-crash");
     assert_eq!(d["evidence_receipt"]["ledger_seq"], last + 1);
 }
 
 #[test]
 fn a_ledger_that_cannot_write_fails_closed() {
-    let dir = init_dir();
-    std::fs::create_dir_all(dir.path().join("registry")).unwrap();
-    std::fs::write(
-        dir.path().join("registry/w.json"),
-        json!({"worker_id": "org.acme.w", "worker_species_id": "wrk.doc.summarizer",
-        "capabilities": ["cap.doc.summarize"]})
-        .to_string(),
-    )
-    .unwrap();
+    let dir = init_dir_with_worker();
     let server = Server::start_limited(dir.path(), Some(512));
     let token = token(dir.path());
     let (mut ok, mut refused) = (0, 0);
     for i in 0..20_000 {
-        let mut resp = agent()
-            .post(format!("{}/v1/route", server.url))
-            .header("Authorization", format!("Bearer {token}"))
-            .send_json(route_input(&format!("full-{i}")))
-            .unwrap();
+        let mut resp = post_route(&agent(), &server.url, &token, &format!("full-{i}")).unwrap();
         let body: Value = resp.body_mut().read_json().unwrap();
         match resp.status().as_u16() {
             200 => ok += 1,

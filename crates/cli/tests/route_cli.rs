@@ -1,5 +1,6 @@
 //! The real `proctor` binary: routing, rules and worker checks, conformance runs.
 
+use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -16,8 +17,9 @@ fn proctor() -> Command {
     cmd
 }
 
-fn lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
+/// The stdout of a finished run, one JSON value per line.
+fn lines(run: &Assert) -> Vec<Value> {
+    String::from_utf8_lossy(&run.get_output().stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
         .collect()
@@ -37,10 +39,7 @@ fn quick_start_routes_the_example_input() {
         .args(EXAMPLES)
         .args(["--input", "examples/input.json"])
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success();
     let d = &lines(&out)[0];
     assert_eq!(d["denied"], false);
     assert_eq!(d["selected_worker_species_id"], "wrk.doc.summarizer");
@@ -64,10 +63,7 @@ fn short_form_uses_defaults_and_generates_a_correlation_id() {
             "acme",
         ])
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success();
     let d = &lines(&out)[0];
     assert_eq!(d["tenant_id"], "acme");
     assert_eq!(d["qos_class"], "P2");
@@ -104,10 +100,8 @@ fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
         .arg("--input")
         .arg(&file)
         .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    let got = lines(&out.stdout);
+        .code(3);
+    let got = lines(&out);
     assert_eq!(got.len(), 4, "one output line per non-blank input line");
     assert_eq!(got[0]["denied"], false);
     assert_eq!(got[1]["error"]["code"], "invalid_json");
@@ -117,7 +111,8 @@ fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
         serde_json::json!(["qos_class"])
     );
     assert_eq!(got[3]["matched_rule_id"], "rr_doc_summarize_prod");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2 input line(s) could not be parsed"));
+    assert!(String::from_utf8_lossy(&out.get_output().stderr)
+        .contains("2 input line(s) could not be parsed"));
 }
 
 #[test]
@@ -129,10 +124,7 @@ fn stdin_and_multiline_documents() {
         .args(["--input", "-"])
         .write_stdin(pretty)
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success();
     assert_eq!(lines(&out).len(), 1);
     let input: Value =
         serde_json::from_str(&fs::read_to_string(root().join("examples/input.json")).unwrap())
@@ -145,10 +137,7 @@ fn stdin_and_multiline_documents() {
         .args(["--input", "-"])
         .write_stdin(array)
         .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+        .code(3);
     let got = lines(&out);
     assert_eq!(
         got.len(),
@@ -241,10 +230,7 @@ fn workers_check_scores_records() {
     let out = proctor()
         .args(["workers", "check", "examples/registry", "--json"])
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success();
     assert_eq!(lines(&out)[1]["achieved_level"], "WCP-Basic");
     proctor()
         .args(["workers", "check", "/nonexistent"])
@@ -295,10 +281,7 @@ fn conformance_decide_answers_every_line() {
         .args(["conformance", "decide"])
         .write_stdin(input)
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success();
     let got = lines(&out);
     assert_eq!(
         got.len(),
@@ -351,10 +334,7 @@ fn egress_allowlist_and_hall_config_flags() {
             ])
             .args(extra)
             .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+            .success();
         lines(&out).remove(0)
     };
     let d = request(&[]);
@@ -433,10 +413,7 @@ fn attestation_uses_live_hashes_of_source_files() {
             .arg(&hall)
             .args(["--input", "examples/input.json"])
             .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+            .success();
         lines(&out).remove(0)
     };
     let d = route();
@@ -474,10 +451,7 @@ fn example_hall_config_and_policy_gate() {
                 risk,
             ])
             .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+            .success();
         lines(&out).remove(0)
     };
     let d = route("acme", "INTERNAL", "low");
@@ -520,10 +494,7 @@ fn invalid_utf8_line_is_one_bad_line() {
         .args(["--input", "-"])
         .write_stdin(bytes)
         .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+        .code(3);
     let got = lines(&out);
     assert_eq!(got.len(), 3);
     assert_eq!(got[1]["error"]["code"], "invalid_json");
