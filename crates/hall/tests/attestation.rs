@@ -19,6 +19,17 @@ fn setup_keys() -> tempfile::TempDir {
     cfg
 }
 
+/// A hall that checks worker code at route time.
+fn attesting_hall() -> TestHall {
+    TestHall::start_with(|dir| {
+        std::fs::write(
+            dir.join("config.toml"),
+            "[hall_config]\nrequire_worker_attestation = true\n",
+        )
+        .unwrap();
+    })
+}
+
 #[test]
 fn hash_sign_verify_by_hand_and_per_worker_and_at_route_time() {
     let _cfg = setup_keys();
@@ -29,13 +40,7 @@ fn hash_sign_verify_by_hand_and_per_worker_and_at_route_time() {
     let expected_hash = attest::package_hash(pkg.path()).unwrap();
     let pkg_dir = pkg.path().to_str().unwrap().to_string();
 
-    let hall = TestHall::start_with(|dir| {
-        std::fs::write(
-            dir.join("config.toml"),
-            "[hall_config]\nrequire_worker_attestation = true\n",
-        )
-        .unwrap();
-    });
+    let hall = attesting_hall();
 
     let hashed = hall.post("/v1/attest/hash", &json!({"path": pkg_dir}));
     assert_eq!(hashed.status, 200, "{:?}", hashed.body);
@@ -116,13 +121,7 @@ fn a_registry_reload_does_not_launder_a_tampered_source_file() {
     let code = tempfile::tempdir().unwrap();
     let file = code.path().join("worker.py");
     std::fs::write(&file, "def run(): pass\n").unwrap();
-    let hall = TestHall::start_with(|dir| {
-        std::fs::write(
-            dir.join("config.toml"),
-            "[hall_config]\nrequire_worker_attestation = true\n",
-        )
-        .unwrap();
-    });
+    let hall = attesting_hall();
     let mut record = worker_record("org.acme.sum.i-1");
     record["attestation"] = json!({"source_file": file.to_str().unwrap()});
     assert_eq!(hall.post("/v1/workers", &record).status, 201);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{route_input, worker_record, TestHall};
+use common::{place_worker, route_input, worker_record, TestHall};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -136,14 +136,7 @@ fn enroll_heartbeat_route_record_trace_and_push() {
 
 #[test]
 fn re_enrolling_a_hand_placed_worker_replaces_its_file() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::create_dir_all(dir.join("registry")).unwrap();
-        std::fs::write(
-            dir.join("registry/10-summarizer.json"),
-            worker_record("org.acme.w").to_string(),
-        )
-        .unwrap();
-    });
+    let hall = TestHall::start_with(|dir| place_worker(dir, "10-summarizer.json", "org.acme.w"));
     let mut record = worker_record("org.acme.w");
     record["risk_tier"] = json!("high");
     let r = hall.post("/v1/workers", &record);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{replace_file, route_input, wait_for, worker_record, TestHall, RULES};
+use common::{place_worker, replace_file, route_input, wait_for, worker_record, TestHall, RULES};
 use serde_json::Value;
 
 fn alert_of_kind(hall: &TestHall, kind: &str) -> Option<Value> {
@@ -22,14 +22,7 @@ fn matched_rule(hall: &TestHall) -> (String, Value) {
 
 #[test]
 fn rules_edits_apply_and_broken_rules_keep_the_last_good_version() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::create_dir_all(dir.join("registry")).unwrap();
-        std::fs::write(
-            dir.join("registry/w.json"),
-            worker_record("org.acme.w").to_string(),
-        )
-        .unwrap();
-    });
+    let hall = TestHall::start_with(|dir| place_worker(dir, "w.json", "org.acme.w"));
     let mut sse = hall.events();
     assert_eq!(matched_rule(&hall).0, "rr_doc");
 
@@ -91,14 +84,7 @@ fn rules_edits_apply_and_broken_rules_keep_the_last_good_version() {
 
 #[test]
 fn registry_files_and_the_registry_dir_going_away() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::create_dir_all(dir.join("registry")).unwrap();
-        std::fs::write(
-            dir.join("registry/w.json"),
-            worker_record("org.acme.w").to_string(),
-        )
-        .unwrap();
-    });
+    let hall = TestHall::start_with(|dir| place_worker(dir, "w.json", "org.acme.w"));
     assert_eq!(matched_rule(&hall).1["denied"], false);
     let registry = hall.data().join("registry");
 

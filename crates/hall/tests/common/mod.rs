@@ -33,6 +33,13 @@ pub fn worker_record(worker_id: &str) -> Value {
            "capabilities": ["cap.doc.summarize"], "risk_tier": "low"})
 }
 
+/// Hand-places `worker_record(worker_id)` as `registry/<file>` of a data dir (before start).
+pub fn place_worker(data_dir: &Path, file: &str, worker_id: &str) {
+    let registry = data_dir.join("registry");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(registry.join(file), worker_record(worker_id).to_string()).unwrap();
+}
+
 pub fn route_input(correlation_id: &str) -> Value {
     json!({"capability_id": "cap.doc.summarize", "env": "dev", "data_label": "PUBLIC",
            "tenant_risk": "low", "qos_class": "P2", "tenant_id": "agent.test",
