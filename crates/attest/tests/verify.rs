@@ -67,6 +67,13 @@ fn default_package() -> Signed {
     signed_package(&[("main.py", b"print('hi')\n"), ("lib/util.py", b"X = 1\n")])
 }
 
+/// Replaces `from` by `to` in the package's manifest file text.
+fn edit_manifest(pkg: &Signed, from: &str, to: &str) {
+    let path = pkg.dir.path().join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).unwrap().replace(from, to);
+    std::fs::write(&path, text).unwrap();
+}
+
 fn code_of(dir: &Path, trust: &TrustStore) -> Option<VerdictCode> {
     verify_package(dir, &VerifyOptions::new(trust)).code
 }
@@ -130,11 +137,7 @@ fn content_tampering_is_a_hash_mismatch() {
 #[test]
 fn editing_a_signed_manifest_field_breaks_the_signature() {
     let pkg = default_package();
-    let path = pkg.dir.path().join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("\"1.0.0\"", "\"9.9.9\"");
-    std::fs::write(&path, text).unwrap();
+    edit_manifest(&pkg, "\"1.0.0\"", "\"9.9.9\"");
     assert_eq!(
         code_of(pkg.dir.path(), &pkg.trust),
         Some(VerdictCode::SigInvalid)
@@ -145,11 +148,7 @@ fn editing_a_signed_manifest_field_breaks_the_signature() {
 fn unsigned_manifest_fields_are_not_covered_like_the_reference() {
     // SPEC §3.3: attested_at_utc and trust_statement are not signed.
     let pkg = default_package();
-    let path = pkg.dir.path().join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("Package attested", "Totally attested");
-    std::fs::write(&path, text).unwrap();
+    edit_manifest(&pkg, "Package attested", "Totally attested");
     assert_eq!(code_of(pkg.dir.path(), &pkg.trust), None);
 }
 
