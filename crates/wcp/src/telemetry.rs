@@ -152,6 +152,20 @@ impl Event {
         Self(e)
     }
 
+    /// An event of one decision: timestamped, then its correlation and tenant ids.
+    fn stamped(event_id: &'static str, ts: &str, ids: &Ids) -> Self {
+        Self::new(event_id, Some(ts))
+            .s("correlation_id", &ids.correlation_id)
+            .s("tenant_id", &ids.tenant_id)
+    }
+
+    /// The governance events' `env`, `data_label` and `policy_version`.
+    fn scope(self, env: Env, label: DataLabel, policy_version: &str) -> Self {
+        self.s("env", env.as_str())
+            .s("data_label", label.as_str())
+            .s("policy_version", policy_version)
+    }
+
     fn s(mut self, key: &'static str, value: &str) -> Self {
         self.0.push(key, Value::String(value.into()));
         self
@@ -171,9 +185,7 @@ pub fn task_denied(
     message: &str,
     matched_rule_id: &str,
 ) -> TelemetryEvent {
-    Event::new("evt.os.task.denied", Some(ts))
-        .s("correlation_id", &ids.correlation_id)
-        .s("tenant_id", &ids.tenant_id)
+    Event::stamped("evt.os.task.denied", ts, ids)
         .s("capability_id", &ids.capability_id)
         .s("deny_code", code)
         .s("deny_message", message)
@@ -190,12 +202,8 @@ pub fn blast_scored(
     policy_version: &str,
     score: i64,
 ) -> TelemetryEvent {
-    Event::new("evt.gov.blast_scored", Some(ts))
-        .s("correlation_id", &ids.correlation_id)
-        .s("tenant_id", &ids.tenant_id)
-        .s("env", env.as_str())
-        .s("data_label", label.as_str())
-        .s("policy_version", policy_version)
+    Event::stamped("evt.gov.blast_scored", ts, ids)
+        .scope(env, label, policy_version)
         .v("blast_score", Value::from(score))
         .s("decision", "ALLOW")
         .0
@@ -210,12 +218,8 @@ pub fn privilege_checked(
     policy_version: &str,
     species: &str,
 ) -> TelemetryEvent {
-    Event::new("evt.gov.privilege_envelope.checked", Some(ts))
-        .s("correlation_id", &ids.correlation_id)
-        .s("tenant_id", &ids.tenant_id)
-        .s("env", env.as_str())
-        .s("data_label", label.as_str())
-        .s("policy_version", policy_version)
+    Event::stamped("evt.gov.privilege_envelope.checked", ts, ids)
+        .scope(env, label, policy_version)
         .s("worker_species_id", species)
         .s("decision", "ALLOW")
         .0
@@ -251,9 +255,7 @@ pub struct Routed<'a> {
 pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
     let ids = r.ids;
     [
-        Event::new("evt.os.task.routed", Some(r.ts))
-            .s("correlation_id", &ids.correlation_id)
-            .s("tenant_id", &ids.tenant_id)
+        Event::stamped("evt.os.task.routed", r.ts, ids)
             .s("task_id", r.task_id)
             .s("capability_id", &ids.capability_id)
             .s("matched_rule_id", r.matched_rule_id)
@@ -261,16 +263,12 @@ pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
             .s("policy_version", r.policy_version)
             .s("qos_class", r.qos_class.as_str())
             .0,
-        Event::new("evt.os.worker.selected", Some(r.ts))
-            .s("correlation_id", &ids.correlation_id)
-            .s("tenant_id", &ids.tenant_id)
+        Event::stamped("evt.os.worker.selected", r.ts, ids)
             .s("capability_id", &ids.capability_id)
             .s("selected_worker_species_id", r.species)
             .s("reason", "first_available_candidate")
             .0,
-        Event::new("evt.os.policy.gated", Some(r.ts))
-            .s("correlation_id", &ids.correlation_id)
-            .s("tenant_id", &ids.tenant_id)
+        Event::stamped("evt.os.policy.gated", r.ts, ids)
             .s("capability_id", &ids.capability_id)
             .s("decision", "ALLOW")
             .s("policy_version", r.policy_version)
