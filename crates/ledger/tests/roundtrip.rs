@@ -228,3 +228,36 @@ fn bad_queries_are_named() {
         Err(LedgerError::BadQuery(_))
     ));
 }
+
+/// Each file decodes with the dictionary stored in it, so files made with an earlier
+/// dictionary (the raw two-decision one) stay readable after the built-in one changed.
+#[test]
+fn a_file_keeps_using_the_dictionary_stored_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    drop(Ledger::open(&path).unwrap());
+    let earlier: &[u8] =
+        br#"{"decision_id":"x","tenant_id":"tenant-acme","capability_id":"cap.doc.summarize"}"#;
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE codec SET dictionary = ?1", [earlier])
+        .unwrap();
+    let ledger = Ledger::open(&path).unwrap();
+    let json = common::decision(3);
+    ledger.append_blocking(json.clone()).unwrap();
+    let id = ledger::NewRecord::from_json(json.clone())
+        .unwrap()
+        .fields
+        .decision_id;
+    drop(ledger);
+    // Compressed with the stored dictionary, not the built-in one.
+    let body: Vec<u8> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT body FROM decisions", [], |r| r.get(0))
+        .unwrap();
+    let mut d = zstd::bulk::Decompressor::with_dictionary(earlier).unwrap();
+    assert_eq!(d.decompress(&body, 1 << 20).unwrap(), json.as_bytes());
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.backend().get(&id).unwrap().unwrap().json, json);
+    assert!(ledger.backend().verify(&mut |_| {}).unwrap().is_intact());
+}

@@ -12,7 +12,10 @@ fn decision_ids(range: std::ops::Range<u64>) -> (Vec<NewRecord>, Vec<String>) {
     let records: Vec<NewRecord> = range
         .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
         .collect();
-    let ids = records.iter().map(|r| r.fields.decision_id.clone()).collect();
+    let ids = records
+        .iter()
+        .map(|r| r.fields.decision_id.clone())
+        .collect();
     (records, ids)
 }
 
@@ -50,7 +53,10 @@ fn records_committed_but_not_indexed_become_searchable_when_a_writer_reopens() {
     let ledger = Ledger::open(&path).unwrap();
     let start = Instant::now();
     while ledger.backend().lag() > 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "index never caught up");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "index never caught up"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let reader = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();

@@ -152,7 +152,7 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
         .map_err(db)?;
         tx.execute(
             "INSERT INTO codec (id, name, dictionary) VALUES (1, ?1, ?2)",
-            (codec::CODEC_NAME, codec::DICTIONARY_V1),
+            (codec::CODEC_NAME, codec::DICTIONARY),
         )
         .map_err(db)?;
     }
