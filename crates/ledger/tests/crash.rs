@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ledger::{Ledger, LedgerBackend, OpenOptions, SqliteBackend};
+use ledger::{Filter, Ledger, LedgerBackend, OpenOptions, PageRequest, SqliteBackend};
 use rand::Rng;
 
 const CHILD_ENV: &str = "LEDGER_CRASH_CHILD_DB";
@@ -94,6 +94,21 @@ fn acknowledged_decisions_survive_sigkill() {
             assert!(
                 backend.get(id).unwrap().is_some(),
                 "round {round}: acknowledged decision {id} was lost"
+            );
+        }
+        // The free-text index may have lagged when the child died; a writer catches up from
+        // where it stopped, so the newest acknowledged decision is searchable again.
+        if let Some(id) = acked.last() {
+            while backend.catch_up(100_000).unwrap() > 0 {}
+            let filter = Filter {
+                text: Some(id.clone()),
+                ..Filter::default()
+            };
+            let page = backend.page(&PageRequest::first(filter, 5)).unwrap();
+            assert_eq!(
+                page.records.len(),
+                1,
+                "round {round}: {id} is not searchable"
             );
         }
         let report = backend.verify(&mut |_| {}).unwrap();
