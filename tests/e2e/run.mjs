@@ -105,7 +105,8 @@ test('full-text search finds decisions by deny code and id', async () => {
   await page.goto(`${hall.url}/#/decisions`);
   await page.locator('.drow').first().waitFor();
   await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'decision-search');
+  // Focus may land a frame later (the shortcut handler focuses after the screen settles).
+  await page.waitForFunction(() => document.activeElement?.id === 'decision-search', null, { timeout: 5000 });
   // Ids and codes are whole words in the ledger's index; a trailing * searches by prefix
   // (docs/ledger.md).
   await page.keyboard.type('DENY_NO*');
