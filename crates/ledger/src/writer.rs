@@ -1,7 +1,9 @@
 //! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
 //! writer takes everything queued (up to a batch limit), writes it in one transaction and
 //! acknowledges each caller only after that transaction committed. Many decisions share one
-//! fsync, and each caller waits only for its own batch.
+//! fsync, and each caller waits only for its own batch. Between batches (when the queue is
+//! empty, or when too much waits) the writer does the backend's derived work
+//! ([`LedgerBackend::catch_up`]: the free-text index), which no caller waits for.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
