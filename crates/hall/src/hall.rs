@@ -95,6 +95,33 @@ pub struct WorkerView {
     pub source_file: String,
     pub record: Value,
     pub health: Option<Health>,
+    pub conformance: WorkerConformance,
+}
+
+/// A worker's WCP conformance (SPEC.md §1.13) as scored by `wcp::conformance::check_worker`,
+/// so every client shows the same level instead of re-implementing the rules.
+#[derive(Debug, Serialize)]
+pub struct WorkerConformance {
+    pub level: wcp::conformance::Level,
+    /// The first level not reached (`null` once `WCP-Full` is reached).
+    pub next_level: Option<wcp::conformance::Level>,
+    /// Labels of the checks that level (and any below it) still lacks.
+    pub missing: Vec<&'static str>,
+}
+
+impl WorkerConformance {
+    fn of(record: &Value) -> Self {
+        let report = wcp::conformance::check_worker(record);
+        let (next_level, missing) = match report.next_level() {
+            Some((level, missing)) => (Some(level), missing),
+            None => (None, Vec::new()),
+        };
+        WorkerConformance {
+            level: report.achieved_level,
+            next_level,
+            missing,
+        }
+    }
 }
 
 /// `GET /v1/decisions` query parameters.
@@ -329,6 +356,7 @@ impl Hall {
                 source_file: w.file.clone(),
                 record: w.record.clone(),
                 health: self.inner.health.get(&w.worker_id),
+                conformance: WorkerConformance::of(&w.record),
             })
             .collect();
         views.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));

@@ -229,3 +229,36 @@ fn reference_enroll_alias_speaks_the_reference_shapes_behind_auth() {
     );
     assert_eq!(hall.get("/v1/workers").body["count"], 1);
 }
+
+#[test]
+fn workers_list_carries_the_conformance_wcp_scores() {
+    let hall = TestHall::start();
+    let mut full = worker_record("org.acme.full");
+    full["required_controls"] = json!(["ctrl.obs.audit_log_append_only", "ctrl.pol.default_deny"]);
+    full["currently_implements"] = json!(["ctrl.obs.evidence_receipt"]);
+    full["allowed_environments"] = json!(["dev", "prod"]);
+    full["blast_radius"] = json!({"data": "low", "network": "none", "financial": "none",
+                                   "time": "low", "reversibility": "full"});
+    full["privilege_envelope"] = json!({"network": "none"});
+    full["idempotency"] = json!("idempotent");
+    for record in [&full, &worker_record("org.acme.basic")] {
+        let r = hall.post("/v1/workers", record);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let workers = hall.get("/v1/workers").body;
+    let conformance = |i: usize| workers["workers"][i]["conformance"].clone();
+    // Sorted by worker_id: basic first.
+    assert_eq!(workers["workers"][0]["worker_id"], "org.acme.basic");
+    assert_eq!(
+        conformance(0),
+        json!({"level": "WCP-Basic", "next_level": "WCP-Standard", "missing": [
+            "required_controls[] declared", "currently_implements[] declared",
+            "allowed_environments[] declared",
+            "ctrl.obs.audit_log_append_only (or equivalent) declared",
+            "ctrl.pol.default_deny (or equivalent) declared"]})
+    );
+    assert_eq!(
+        conformance(1),
+        json!({"level": "WCP-Full", "next_level": null, "missing": []})
+    );
+}

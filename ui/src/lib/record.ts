@@ -38,31 +38,3 @@ export function checkRecordText(text: string): RecordCheck {
   }
   return { record, problems };
 }
-
-export type ConformanceLevel = 'none' | 'WCP-Basic' | 'WCP-Standard' | 'WCP-Full';
-
-const truthy = (v: unknown): boolean =>
-  !(v === undefined || v === null || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0) ||
-    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0));
-
-const normalize = (c: string) => c.toLowerCase().replace(/[-.]/g, '_');
-
-/** The achieved WCP conformance level of a record (SPEC.md §1.13), for display in the Workers list. */
-export function conformanceLevel(record: Record<string, unknown>): ConformanceLevel {
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  const controls = [...list(record.required_controls), ...list(record.currently_implements)].map(normalize);
-  const hasControl = (...needles: string[]) => controls.some((c) => needles.some((n) => c.includes(n)));
-  const basic = truthy(record.worker_id) && truthy(record.capabilities) && truthy(record.worker_species_id) && truthy(record.risk_tier);
-  if (!basic) return 'none';
-  const standard =
-    truthy(record.required_controls) && truthy(record.currently_implements) && truthy(record.allowed_environments) &&
-    hasControl('audit_log', 'ctrl_audit') && hasControl('default_deny', 'ctrl_pol_default_deny', 'deny_default');
-  if (!standard) return 'WCP-Basic';
-  const blast = record.blast_radius;
-  const blastOk = typeof blast === 'object' && blast !== null && ['data', 'network', 'financial', 'time', 'reversibility'].every((k) => k in blast);
-  const envelope = record.privilege_envelope;
-  const full =
-    blastOk && typeof envelope === 'object' && envelope !== null && !Array.isArray(envelope) && Object.keys(envelope).length > 0 &&
-    truthy(record.idempotency) && (truthy(record.artifact_hash) || hasControl('artifact_hash', 'evidence_receipt'));
-  return full ? 'WCP-Full' : 'WCP-Standard';
-}

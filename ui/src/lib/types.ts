@@ -135,6 +135,18 @@ export interface Worker {
   record: Record<string, unknown>;
   /** Null until the hall has seen the worker at all (shown as offline, "never"). */
   health: Health | null;
+  /** Scored by the hall with `wcp::conformance::check_worker` (docs/API.md, GET /v1/workers). */
+  conformance: Conformance;
+}
+
+export type ConformanceLevel = 'none' | 'WCP-Basic' | 'WCP-Standard' | 'WCP-Full';
+
+export interface Conformance {
+  level: ConformanceLevel;
+  /** The first level not reached; null once WCP-Full is reached. */
+  next_level: ConformanceLevel | null;
+  /** What that level (and any below it) still lacks, in words. */
+  missing: string[];
 }
 
 export interface WorkerList {
