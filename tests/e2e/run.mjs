@@ -147,6 +147,11 @@ test('a worker that stops heartbeating turns stale, live, and raises an alert', 
   await row.locator('[data-health="stale"]').waitFor({ timeout: 15_000 });
   await screenshot(page, 'workers');
   await page.getByTestId('alert-badge').waitFor();
+  // The hall's conformance score (wcp): the seeded record declares the Standard controls only.
+  assert.match(await row.textContent(), /WCP-Standard\s*for WCP-Full: 4 missing/);
+  // The incident the worker served now shows its health transition on the timeline.
+  await page.goto(`${hall.url}/#/traces/${corr(1)}`);
+  await page.locator('.timeline [data-kind="health"]', { hasText: 'org.acme.summarizer.i-1 went stale' }).waitFor({ timeout: 10_000 });
 });
 
 test('enrolling from a record file: problems are listed first, a valid record is enrolled', async () => {
@@ -233,7 +238,9 @@ test("the served OpenAPI document is the one the UI's request types were generat
 
 // Every response field the UI reads (ui/src/lib/types.ts), checked against a real hall.
 const SHAPES = {
-  Worker: ['worker_id', 'worker_species_id', 'capabilities', 'record', 'health'],
+  Worker: ['worker_id', 'worker_species_id', 'capabilities', 'record', 'health', 'conformance'],
+  Conformance: ['level', 'next_level', 'missing'],
+  Trace: ['correlation_id', 'decisions', 'health_transitions'],
   Health: ['state', 'reported_status', 'last_heartbeat_at', 'last_latency_ms', 'decisions_routed', 'series'],
   LedgerRecord: ['seq', 'hash', 'decision'],
   RouteDecision: ['decision_id', 'timestamp', 'correlation_id', 'tenant_id', 'capability_id', 'matched_rule_id', 'env', 'data_label',
@@ -256,6 +263,7 @@ test('wire shapes: real responses carry every field the UI reads', async () => {
   const seen = workers.workers.find((w) => w.health);
   hasShape('Worker', seen);
   hasShape('Health', seen.health);
+  hasShape('Conformance', seen.conformance);
   const routed = await hall.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.shape', correlation_id: corr(5) });
   hasShape('RouteDecision', routed);
   hasShape('EvidenceReceipt', routed.evidence_receipt);
@@ -266,6 +274,7 @@ test('wire shapes: real responses carry every field the UI reads', async () => {
   const one = await hall.api('GET', `/v1/decisions/${routed.decision_id}`);
   hasShape('LedgerRecord', one);
   const trace = await hall.api('GET', `/v1/traces/${corr(5)}`);
+  hasShape('Trace', trace);
   assert.equal(trace.decisions.length, 1);
   hasShape('Stats', await hall.api('GET', '/v1/stats'));
   const alerts = await hall.api('GET', '/v1/alerts');

@@ -8,10 +8,14 @@ use crate::record::from_ledger_alert;
 use chrono::{DateTime, Utc};
 use ledger::{AlertFilter, Filter, PageRequest, StatsRequest, StoredDecision};
 use serde_json::{json, Value};
+use std::collections::HashSet;
 
 /// Default and largest page for `GET /v1/decisions`.
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
+
+/// How far around a trace's decisions health transitions count as part of the incident.
+const TRACE_CONTEXT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// `GET /v1/hall-events` query parameters.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -75,7 +79,61 @@ impl Hall {
         let id = correlation_id.to_string();
         let records = self.ledger().query(move |b| b.trace(&id)).await?;
         let decisions: Vec<Value> = records.iter().map(record_json).collect();
-        Ok(json!({"correlation_id": correlation_id, "decisions": decisions}))
+        let transitions = self.transitions_around(&records, &decisions).await?;
+        Ok(
+            json!({"correlation_id": correlation_id, "decisions": decisions,
+                  "health_transitions": transitions}),
+        )
+    }
+
+    /// Health transitions (hall events) of the workers a trace's decisions considered, from
+    /// `TRACE_CONTEXT` before the first decision to `TRACE_CONTEXT` after the last: what an
+    /// incident review needs to see next to the decisions.
+    async fn transitions_around(
+        &self,
+        records: &[StoredDecision],
+        decisions: &[Value],
+    ) -> Result<Vec<ledger::HallEvent>, HallError> {
+        let times = records.iter().map(|r| r.fields.ts_micros);
+        let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
+            return Ok(Vec::new());
+        };
+        let species: HashSet<&str> = decisions
+            .iter()
+            .flat_map(|d| {
+                d["decision"]["candidate_workers_ranked"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+            })
+            .filter_map(|c| c["worker_species_id"].as_str())
+            .collect();
+        let involved: HashSet<String> = self
+            .workers()
+            .into_iter()
+            .filter(|w| species.contains(w.worker_species_id.as_str()))
+            .map(|w| w.worker_id)
+            .collect();
+        if involved.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = ledger::EventFilter {
+            kind: Some("health_transition".into()),
+            since: DateTime::from_timestamp_micros(first).map(|t| t - TRACE_CONTEXT),
+            until: DateTime::from_timestamp_micros(last).map(|t| t + TRACE_CONTEXT),
+            limit: Some(1000),
+            ..ledger::EventFilter::default()
+        };
+        let events = self.ledger().query(move |b| b.events(&filter)).await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| {
+                e.event
+                    .worker_id
+                    .as_ref()
+                    .is_some_and(|w| involved.contains(w))
+            })
+            .collect())
     }
 
     pub async fn stats(&self, since: Option<DateTime<Utc>>) -> Result<Value, HallError> {

@@ -172,3 +172,49 @@ fn serves_the_web_ui_with_client_side_routing_and_strict_headers() {
     assert_eq!(api_404.status, 404);
     assert_eq!(api_404.body["error"]["code"], "NOT_FOUND");
 }
+
+#[test]
+fn a_trace_includes_health_transitions_of_the_workers_its_decisions_considered() {
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+    });
+    let mut other = worker_record("org.acme.other");
+    other["worker_species_id"] = json!("wrk.other");
+    other["capabilities"] = json!(["cap.other"]);
+    for (record, id) in [
+        (worker_record("org.acme.w"), "org.acme.w"),
+        (other, "org.acme.other"),
+    ] {
+        assert_eq!(hall.post("/v1/workers", &record).status, 201);
+        let hb = hall.post(
+            &format!("/v1/workers/{id}/heartbeat"),
+            &json!({"latency_ms": 500.0}),
+        );
+        assert_eq!(hb.status, 200, "{:?}", hb.body);
+    }
+    assert_eq!(
+        hall.post("/v1/route", &route_input("incident-1")).status,
+        200
+    );
+    // Both workers go degraded then stale; only the summarizer was a candidate of the decision.
+    let transitions = wait_for("stale transition in the trace", || {
+        let trace = hall.get("/v1/traces/incident-1").body;
+        let t = trace["health_transitions"].as_array()?.clone();
+        t.iter().any(|e| e["details"]["to"] == "stale").then_some(t)
+    });
+    assert!(
+        transitions
+            .iter()
+            .all(|e| e["worker_id"] == "org.acme.w" && e["kind"] == "health_transition"),
+        "{transitions:?}"
+    );
+    assert_eq!(transitions[0]["details"]["to"], "degraded");
+    let other = hall.get("/v1/hall-events?worker_id=org.acme.other&kind=health_transition");
+    assert!(
+        other.body["count"].as_u64().unwrap() >= 1,
+        "{:?}",
+        other.body
+    );
+    let unknown = hall.get("/v1/traces/no-such-id").body;
+    assert_eq!(unknown["health_transitions"], json!([]));
+}

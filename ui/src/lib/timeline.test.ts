@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { record } from '../test/fixtures';
 import { buildTimeline } from './timeline';
-import type { Alert, Worker } from './types';
+import type { Alert, HealthTransitionEvent, Worker } from './types';
 
 const worker = (id: string, species: string, beats: string[]): Worker => ({
   worker_id: id, worker_species_id: species, capabilities: [], risk_tier: 'low', source_file: null, record: {},
@@ -9,6 +9,9 @@ const worker = (id: string, species: string, beats: string[]): Worker => ({
   health: { state: 'healthy', reported_status: 'ok', last_heartbeat_at: beats.at(-1) ?? null, last_latency_ms: 1, decisions_routed: 0, series: beats.map((at) => ({ at, latency_ms: 5, decisions: 0 })) },
 });
 const alert = (id: number, subject: string, at: string): Alert => ({ id, created_at: at, kind: 'worker_stale', severity: 'warn', subject, message: 'm', acked: false, acked_at: null });
+const transition = (worker_id: string, at: string): HealthTransitionEvent => ({
+  id: 1, at, kind: 'health_transition', worker_id, correlation_id: null, details: { from: 'healthy', to: 'stale', reported_status: 'ok' },
+});
 
 describe('incident timeline', () => {
   it('merges decisions with heartbeats and alerts of the workers involved, in time order', () => {
@@ -18,11 +21,13 @@ describe('incident timeline', () => {
       worker('org.a.other', 'wrk.other', ['2026-01-01T12:00:10Z']),
     ];
     const alerts = [alert(1, 'org.a.sum.1', '2026-01-01T12:00:45Z'), alert(2, 'org.a.other', '2026-01-01T12:00:50Z'), alert(3, 'org.a.sum.1', '2026-01-02T00:00:00Z')];
-    const t = buildTimeline(decisions, workers, alerts, 'corr-1');
-    expect(t.map((e) => e.kind)).toEqual(['heartbeat', 'decision', 'heartbeat', 'alert', 'decision']);
+    const health_transitions = [transition('org.a.sum.1', '2026-01-01T12:00:40Z')];
+    const t = buildTimeline({ correlation_id: 'corr-1', decisions, health_transitions }, workers, alerts);
+    expect(t.map((e) => e.kind)).toEqual(['heartbeat', 'decision', 'heartbeat', 'health', 'alert', 'decision']);
   });
 
   it('is empty for an unknown correlation id', () => {
-    expect(buildTimeline([], [], [alert(1, 'corr-1', '2026-01-01T00:00:00Z')], 'corr-1')).toEqual([]);
+    const trace = { correlation_id: 'corr-1', decisions: [], health_transitions: [] };
+    expect(buildTimeline(trace, [], [alert(1, 'corr-1', '2026-01-01T00:00:00Z')])).toEqual([]);
   });
 });

@@ -1,19 +1,25 @@
-// Builds an incident timeline for one correlation id: its decisions (from the ledger trace), plus
-// what the hall knows about the workers involved around that time: heartbeats from their health
+// Builds an incident timeline for one correlation id: its decisions and the health transitions of
+// the workers involved (both from the hall's trace), plus heartbeats from those workers' health
 // series and alerts about them. Entries are sorted oldest first.
 
-import { recordTime, type Alert, type LedgerRecord, type Worker } from './types';
+import { recordTime, type Alert, type HealthTransitionEvent, type LedgerRecord, type Trace, type Worker } from './types';
 
 export type TimelineEntry =
   | { kind: 'decision'; at: string; record: LedgerRecord }
   | { kind: 'heartbeat'; at: string; worker_id: string; latency_ms: number | null }
+  | { kind: 'health'; at: string; event: HealthTransitionEvent }
   | { kind: 'alert'; at: string; alert: Alert };
 
 /** How far around the decisions heartbeats and alerts are considered part of the incident. */
 export const CONTEXT_MS = 5 * 60 * 1000;
 
-export function buildTimeline(decisions: LedgerRecord[], workers: Worker[], alerts: Alert[], correlationId: string): TimelineEntry[] {
-  const entries: TimelineEntry[] = decisions.map((record) => ({ kind: 'decision', at: recordTime(record), record }));
+export function buildTimeline(trace: Trace, workers: Worker[], alerts: Alert[]): TimelineEntry[] {
+  const { decisions, correlation_id: correlationId } = trace;
+  const entries: TimelineEntry[] = [
+    ...decisions.map((record): TimelineEntry => ({ kind: 'decision', at: recordTime(record), record })),
+    // The hall already picked the involved workers and the time window for these.
+    ...trace.health_transitions.map((event): TimelineEntry => ({ kind: 'health', at: event.at, event })),
+  ];
   if (decisions.length > 0) {
     const times = decisions.map((r) => Date.parse(recordTime(r))).filter(Number.isFinite);
     const from = Math.min(...times) - CONTEXT_MS;

@@ -108,6 +108,18 @@ export interface DecisionPage {
 export interface Trace {
   correlation_id: string;
   decisions: LedgerRecord[];
+  /** Hall events of the workers the decisions considered, from 5 min before to 5 min after them. */
+  health_transitions: HealthTransitionEvent[];
+}
+
+/** A `health_transition` hall event as stored (docs/API.md, GET /v1/hall-events). */
+export interface HealthTransitionEvent {
+  id: number;
+  at: string;
+  kind: 'health_transition';
+  worker_id: string;
+  correlation_id: string | null;
+  details: { from: HealthState; to: HealthState; reported_status: string | null };
 }
 
 export interface HealthPoint {
