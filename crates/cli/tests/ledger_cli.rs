@@ -69,6 +69,10 @@ fn imported() -> Fixture {
     }
 }
 
+fn verify_log(db: &Path) -> assert_cmd::assert::Assert {
+    proctor().args(["verify-log", "--db"]).arg(db).assert()
+}
+
 fn run_json(db: &Path, args: &[&str]) -> Value {
     let out = proctor()
         .args(args)
@@ -239,10 +243,7 @@ fn trace_lists_one_correlation_in_order() {
 #[test]
 fn verify_log_passes_then_names_the_first_tampered_record() {
     let f = imported();
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&f.db)
-        .assert()
+    verify_log(&f.db)
         .success()
         .stdout(predicate::str::contains(format!(
             "ledger intact: {N} records verified"
@@ -255,10 +256,7 @@ fn verify_log_passes_then_names_the_first_tampered_record() {
     )
     .unwrap();
     drop(conn);
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&f.db)
-        .assert()
+    verify_log(&f.db)
         .code(1)
         .stderr(predicate::str::contains("broken at record 42"))
         .stderr(predicate::str::contains("tenant_id"));
@@ -310,10 +308,7 @@ fn the_db_comes_from_the_environment_and_missing_files_are_bad_input() {
             "00000000-0000-4000-8000-000000000078",
         ));
     let missing = f.db.with_file_name("missing.db");
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&missing)
-        .assert()
+    verify_log(&missing)
         .code(3)
         .stderr(predicate::str::contains("no ledger database found"));
     assert!(!missing.exists());
@@ -345,10 +340,7 @@ fn prune_keeps_the_chain_verifiable() {
         .stdout(predicate::str::contains(format!(
             "pruned {N} decisions (through seq {N})"
         )));
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&f.db)
-        .assert()
+    verify_log(&f.db)
         .success()
         .stdout(predicate::str::contains(format!(
             "records 1..={N} were pruned"
@@ -375,11 +367,7 @@ fn verify_log_deep_finds_a_damaged_index() {
     .unwrap();
     drop(conn);
     // The chain itself is intact; only the deep check sees the index damage.
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&f.db)
-        .assert()
-        .success();
+    verify_log(&f.db).success();
     proctor()
         .args(["verify-log", "--deep", "--db"])
         .arg(&f.db)
