@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { eventually } from '../poll.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,20 +17,8 @@ export const freePort = () =>
     });
   });
 
-export async function until(fn, what, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? last})`);
-}
+/** The desktop app starts slower than a page: wait up to 20 s by default. */
+export const until = (fn, what, timeoutMs = 20_000) => eventually(fn, what, timeoutMs);
 
 /** Starts tauri-driver with `env` (inherited by the app) and opens a session on `app`. */
 export async function launch(app, env) {

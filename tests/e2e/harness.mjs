@@ -159,21 +159,8 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-/** Polls `fn` until it returns a truthy value (for hall-side state, not for the UI). */
-export async function eventually(fn, what, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
+/** Polls hall-side state (not the UI: use Playwright's own waits there). */
+export { eventually } from '../poll.mjs';
 
 export function writePackage(root, files) {
   for (const [rel, content] of Object.entries(files)) {
