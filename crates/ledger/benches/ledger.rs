@@ -103,7 +103,7 @@ fn group_commit(
                     })
                     .collect();
                 let start = Instant::now();
-                let cpu_start = process_cpu();
+                let cpu_start = common::cpu_time("/proc/self/stat");
                 let threads: Vec<_> = work
                     .into_iter()
                     .map(|batch| {
@@ -129,7 +129,7 @@ fn group_commit(
                 }
                 total += start.elapsed();
                 let mut acc = cpu_per_decision.lock().unwrap();
-                acc.0 += process_cpu() - cpu_start;
+                acc.0 += common::cpu_time("/proc/self/stat") - cpu_start;
                 acc.1 += PRODUCERS * PER_PRODUCER;
             }
             total
@@ -141,23 +141,6 @@ fn group_commit(
         cpu.as_secs_f64() * 1e6 / n as f64,
         if indexed { ", free-text index" } else { "" }
     );
-}
-
-/// User + system CPU time of this whole process (all threads), from /proc.
-fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the ")" that ends the command name; utime and stime are fields 14 and 15.
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10) // USER_HZ = 100 on Linux
 }
 
 /// The shared 1M-record ledger, generated on first use.

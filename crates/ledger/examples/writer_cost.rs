@@ -46,17 +46,23 @@ fn main() {
             .name("ledger-writer".into())
             .spawn_scoped(s, || {
                 let start = Instant::now();
-                let cpu_start = thread_cpu();
+                let cpu_start = common::cpu_time("/proc/thread-self/stat");
                 for chunk in records.chunks(batch) {
                     for r in backend.append_batch(chunk).expect("append") {
                         r.expect("record");
                     }
                 }
-                let append = (start.elapsed(), thread_cpu() - cpu_start);
+                let append = (
+                    start.elapsed(),
+                    common::cpu_time("/proc/thread-self/stat") - cpu_start,
+                );
                 let start = Instant::now();
-                let cpu_start = thread_cpu();
+                let cpu_start = common::cpu_time("/proc/thread-self/stat");
                 while backend.catch_up(batch).expect("index") > 0 {}
-                let index = (start.elapsed(), thread_cpu() - cpu_start);
+                let index = (
+                    start.elapsed(),
+                    common::cpu_time("/proc/thread-self/stat") - cpu_start,
+                );
                 (append, index)
             })
             .expect("spawn")
@@ -76,20 +82,4 @@ fn main() {
         per(index.0),
         per(index.1)
     );
-}
-
-/// User + system CPU time of the calling thread, from /proc (10 ms resolution).
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
 }

@@ -123,3 +123,21 @@ pub fn decision_with(i: u64, unix_seconds: i64, correlation_id: &str) -> String 
     })
     .to_string()
 }
+
+/// User + system CPU time from a Linux `stat` file (`/proc/self/stat` for the whole process,
+/// `/proc/thread-self/stat` for the calling thread), at the kernel's 10 ms tick resolution.
+pub fn cpu_time(stat_path: &str) -> std::time::Duration {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the ")" that ends the command name; utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    std::time::Duration::from_millis(ticks * 10) // USER_HZ = 100 on Linux
+}
