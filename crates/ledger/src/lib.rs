@@ -22,8 +22,6 @@ mod record;
 mod sqlite;
 mod writer;
 
-use std::path::PathBuf;
-
 pub use backend::{LedgerBackend, PruneReport, Receipt};
 pub use chain::{chain_hash, Checkpoint, Finding, Problem, Progress, VerifyReport};
 pub use error::{LedgerError, Result};
@@ -37,11 +35,6 @@ pub use sqlite::schema::LATEST as SCHEMA_VERSION;
 pub use sqlite::{OpenOptions, SqliteBackend};
 pub use writer::{Ledger, DEFAULT_MAX_BATCH};
 
-/// The environment variable that overrides the default ledger path.
+/// The environment variable that names the ledger file for the CLI's ledger commands (without
+/// it they use the ledger of the hall's data dir).
 pub const DB_ENV: &str = "PROCTOR_DB";
-
-/// Where a hall keeps its ledger by default: `<data dir>/proctor/ledger.db`
-/// (e.g. `~/.local/share/proctor/ledger.db` on Linux). `None` if the OS has no data dir.
-pub fn default_path() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("proctor").join("ledger.db"))
-}
