@@ -21,7 +21,7 @@ pub const URL_FILE: &str = "hall.url";
 pub const UI_DIR_ENV: &str = "PROCTOR_UI_DIR";
 
 /// Health thresholds (seconds since the last heartbeat; latency in ms).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthThresholds {
     pub stale_after_s: u64,
@@ -41,7 +41,7 @@ impl Default for HealthThresholds {
 
 /// Deny-rate spike detection: alert when, over the last `deny_rate_window_s` seconds, at least
 /// `deny_rate_min_decisions` decisions were made and the share denied reaches the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertThresholds {
     pub deny_rate_threshold: f64,

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 pub const EVENT_BUFFER: usize = 1024;
 
 /// Summary of a recorded decision (the full record is one `GET /v1/decisions/{id}` away).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DecisionEvent {
     pub seq: u64,
     pub hash: String,
@@ -24,6 +24,7 @@ pub struct DecisionEvent {
     pub correlation_id: String,
     pub tenant_id: String,
     pub capability_id: String,
+    #[schemars(with = "wcp::Env")]
     pub env: String,
     pub denied: bool,
     pub deny_code: Option<String>,
@@ -33,14 +34,14 @@ pub struct DecisionEvent {
 }
 
 /// Which live source was (re)loaded.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Registry,
     Rules,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RegistryEvent {
     pub source: Source,
     pub ok: bool,

@@ -76,7 +76,7 @@ fn load_gate(config: &Config) -> Result<Option<Arc<dyn wcp::PolicyGate>>, HallEr
 }
 
 /// Reply to an enrollment (docs/API.md).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Enrolled {
     pub enrolled: bool,
     pub updated: bool,
@@ -86,13 +86,14 @@ pub struct Enrolled {
 }
 
 /// A worker as listed by `GET /v1/workers`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WorkerView {
     pub worker_id: String,
     pub worker_species_id: String,
     pub capabilities: Value,
     pub risk_tier: Value,
     pub source_file: String,
+    #[schemars(with = "serde_json::Map<String, Value>")]
     pub record: Value,
     pub health: Option<Health>,
     pub conformance: WorkerConformance,
@@ -100,7 +101,7 @@ pub struct WorkerView {
 
 /// A worker's WCP conformance (SPEC.md §1.13) as scored by `wcp::conformance::check_worker`,
 /// so every client shows the same level instead of re-implementing the rules.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WorkerConformance {
     pub level: wcp::conformance::Level,
     /// The first level not reached (`null` once `WCP-Full` is reached).

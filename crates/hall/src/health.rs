@@ -13,7 +13,9 @@ use std::sync::Mutex;
 /// How many heartbeats each worker's time series keeps.
 pub const SERIES_LEN: usize = 120;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum HealthState {
     Healthy,
@@ -39,7 +41,9 @@ impl HealthState {
 }
 
 /// What a worker says about itself in a heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportedStatus {
     #[default]
@@ -58,7 +62,7 @@ pub struct Heartbeat {
     pub latency_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Sample {
     pub at: DateTime<Utc>,
     pub latency_ms: Option<f64>,
@@ -67,7 +71,7 @@ pub struct Sample {
 }
 
 /// Health as shown to the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Health {
     pub state: HealthState,
     pub reported_status: Option<ReportedStatus>,
@@ -78,7 +82,7 @@ pub struct Health {
 }
 
 /// A change of state, published as a `health` event.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Transition {
     pub worker_id: String,
     pub from: HealthState,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Proof that a decision is in the ledger (docs/API.md).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct EvidenceReceipt {
     pub decision_id: String,
     /// The decision's `artifact_hash` (null on deny, SPEC.md §1.11).

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 /// WCP conformance level of a worker record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Level {
     #[serde(rename = "none")]
     None,

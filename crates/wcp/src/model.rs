@@ -10,6 +10,7 @@ macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -101,6 +102,7 @@ pub const CTRL_PRIVILEGE_ENVELOPES_REQUIRED: &str = "ctrl.privilege_envelopes_re
 
 /// Escalation policy of a rule, echoed in the decision.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Escalation {
     pub policy_gate: bool,
@@ -112,6 +114,7 @@ pub struct Escalation {
 
 /// Precondition flags of a rule, each defaulting independently.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct PreconditionsChecked {
     pub must_have_correlation_id: bool,
@@ -137,6 +140,7 @@ impl Default for PreconditionsChecked {
 
 /// Hall-wide floor. `None` where a config is optional means "no config" (SPEC.md §2 floors).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct HallConfig {
     pub require_signatory: bool,
@@ -167,6 +171,7 @@ impl Default for HallConfig {
 
 /// One entry of `candidate_workers_ranked` in a decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CandidateWorker {
     pub worker_species_id: String,
     pub score_hint: Option<f64>,
@@ -177,6 +182,7 @@ pub struct CandidateWorker {
 
 /// `deny_reason_if_denied`: code, message and the code's extra keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DenyReason {
     pub code: DenyCode,
     pub message: String,
@@ -188,6 +194,7 @@ pub use crate::telemetry::TelemetryEvent;
 
 /// The response envelope (SPEC.md §1.3). All fields are always serialized.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteDecision {
     pub decision_id: String,
     pub timestamp: String,

@@ -112,6 +112,30 @@ impl<'de> Deserialize<'de> for TelemetryEvent {
     }
 }
 
+/// An open object: every event has an `event_id` and a `correlation_id`; the other keys depend
+/// on the event (SPEC.md §1.12), so the schema names the common ones and allows the rest.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for TelemetryEvent {
+    fn schema_name() -> Cow<'static, str> {
+        "TelemetryEvent".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One telemetry envelope (SPEC.md §1.12); keys besides these depend on event_id.",
+            "type": "object",
+            "required": ["event_id", "correlation_id"],
+            "properties": {
+                "event_id": {"type": "string"},
+                "timestamp": {"type": "string"},
+                "correlation_id": {"type": "string"},
+                "tenant_id": {"type": "string"}
+            },
+            "additionalProperties": true
+        })
+    }
+}
+
 /// Removes U+0000..U+001F and U+007F (log-injection defence).
 pub fn sanitize_id(s: &str) -> Cow<'_, str> {
     let bad = |c: char| c <= '\u{1f}' || c == '\u{7f}';
