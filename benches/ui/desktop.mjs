@@ -18,10 +18,12 @@ const APP = resolve(process.env.PROCTOR_DESKTOP_BIN ?? join(ROOT, 'target/releas
 const rate = Number(process.argv[2] ?? 100);
 const seconds = Number(process.argv[3] ?? 120);
 
-function rssKiB(pid) {
+function statusKiB(pid, field) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+  return Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
 }
+const rssKiB = (pid) => statusKiB(pid, 'VmRSS');
+const comm = (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 function tree(pid) {
   let kids = [];
   try {
@@ -31,6 +33,17 @@ function tree(pid) {
 }
 const appPid = () => Number(execFileSync('pgrep', ['-n', '-f', `^${APP}`], { encoding: 'utf8' }).trim());
 const memoryMiB = (pid) => tree(pid).reduce((sum, p) => sum + (() => { try { return rssKiB(p); } catch { return 0; } })(), 0) / 1024;
+/** RSS per process name in the app's tree (the app, WebKitWebProcess, WebKitNetworkProcess), MiB. */
+function byProcess(pid) {
+  const out = {};
+  for (const p of tree(pid)) {
+    try {
+      const name = p === pid ? 'app' : comm(p);
+      out[name] = (out[name] ?? 0) + rssKiB(p) / 1024;
+    } catch {}
+  }
+  return out;
+}
 
 function slopePerMinute(points) {
   const n = points.length;
@@ -58,7 +71,12 @@ try {
   const samples = [];
   const t0 = Date.now();
   while (Date.now() - t0 < seconds * 1000) {
-    samples.push({ t: (Date.now() - t0) / 1000, mib: memoryMiB(pid), appMib: rssKiB(pid) / 1024 });
+    const procs = byProcess(pid);
+    // Anonymous (heap) vs file-backed RSS of the app process: a growing heap is real growth.
+    const anon = statusKiB(pid, 'RssAnon') / 1024;
+    const dom = await app.run('return document.getElementsByTagName("*").length').catch(() => null);
+    samples.push({ t: (Date.now() - t0) / 1000, mib: memoryMiB(pid), appMib: procs.app, anon, procs, dom });
+    if (process.env.TRACE) console.error(JSON.stringify({ t: Math.round(samples.at(-1).t), total: Math.round(samples.at(-1).mib), anon: Math.round(anon), dom, ...Object.fromEntries(Object.entries(procs).map(([k, v]) => [k, Math.round(v)])) }));
     await sleep(5000);
   }
   const sent = await load.stop();
@@ -75,8 +93,13 @@ try {
     rss_mib_after_warmup: Number(steady[0].mib.toFixed(1)),
     rss_mib_end: Number(samples.at(-1).mib.toFixed(1)),
     rss_slope_mib_per_min_after_warmup: Number(slopePerMinute(steady).toFixed(2)),
+    // A bounded cache that filled early shows as a slope in the first half only.
+    rss_slope_mib_per_min_last_half: Number(slopePerMinute(steady.slice(Math.floor(steady.length / 2))).toFixed(2)),
     app_process_only_slope_mib_per_min: Number(slopePerMinute(steady.map((s) => ({ t: s.t, mib: s.appMib }))).toFixed(2)),
     app_process_only_mib_end: Number(samples.at(-1).appMib.toFixed(1)),
+    app_anon_slope_mib_per_min: Number(slopePerMinute(steady.map((s) => ({ t: s.t, mib: s.anon }))).toFixed(2)),
+    per_process_slope_mib_per_min: Object.fromEntries(Object.keys(steady.at(-1).procs).map((k) => [k, Number(slopePerMinute(steady.map((s) => ({ t: s.t, mib: s.procs[k] ?? 0 }))).toFixed(2))])),
+    dom_elements_start_end: [samples[0].dom, samples.at(-1).dom],
     samples: samples.map((s) => Math.round(s.mib)),
   }, null, 1));
 } finally {

@@ -24,7 +24,9 @@ export const until = (fn, what, timeoutMs = 20_000) => eventually(fn, what, time
 export async function launch(app, env) {
   const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
   const port = await freePort();
-  const driver = spawn(driverBin, ['--port', String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  // A free native port too (WebKitWebDriver defaults to 4445), so two runs can share the machine.
+  const nativePort = await freePort();
+  const driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const wd = async (method, path, body) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       method,

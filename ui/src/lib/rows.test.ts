@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { record } from '../test/fixtures';
-import { appendPage, explainSkip, prependLive, rowFromEvent, rowFromRecord, type DecisionRow } from './rows';
+import { LIVE_ROW_CAP, appendPage, explainSkip, prependLive, queueLive, rowFromEvent, rowFromRecord, type DecisionRow } from './rows';
 
 const row = (seq: number): DecisionRow => rowFromRecord(record(seq));
 
@@ -42,6 +42,30 @@ describe('decision rows', () => {
     const { rows, dropped } = prependLive([row(2), row(1)], [row(3), row(4)], 3);
     expect(rows.map((r) => r.seq)).toEqual([4, 3, 2]);
     expect(dropped).toBe(1);
+  });
+
+  it('keeps the live list at LIVE_ROW_CAP rows however long the stream runs', () => {
+    let rows: DecisionRow[] = [];
+    let dropped = 0;
+    for (let batch = 0; batch < 30; batch++) {
+      const incoming = Array.from({ length: 500 }, (_, i) => row(batch * 500 + i + 1));
+      const result = prependLive(rows, incoming, LIVE_ROW_CAP);
+      rows = result.rows;
+      dropped += result.dropped;
+    }
+    expect(LIVE_ROW_CAP).toBe(5_000);
+    expect(rows).toHaveLength(LIVE_ROW_CAP);
+    expect(rows[0]!.seq).toBe(15_000);
+    expect(rows.at(-1)!.seq).toBe(10_001);
+    expect(dropped).toBe(10_000);
+  });
+
+  it('queues rows while paused, keeping the newest and saying when some fell off', () => {
+    let q = queueLive([], [row(1), row(2)], 3);
+    expect(q).toEqual({ queued: [row(1), row(2)], overflowed: false });
+    q = queueLive(q.queued, [row(3), row(4)], 3);
+    expect(q.queued.map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(q.overflowed).toBe(true);
   });
 
   it('appends older pages without duplicates', () => {

@@ -55,6 +55,13 @@ export function rowFromEvent(e: DecisionEvent): DecisionRow {
 }
 
 /**
+ * The most rows the live list keeps (and the most it queues while paused). At 100 decisions/s this
+ * fills in under a minute; older rows stay in the ledger and are reached by paging, so the webview's
+ * memory stays flat however long live mode runs.
+ */
+export const LIVE_ROW_CAP = 5_000;
+
+/**
  * Merges newly pushed rows into the newest-first list, keeping it sorted by seq and skipping rows
  * already shown (a page load and the stream can overlap). Events do not arrive in seq order: the
  * hall publishes each decision when its ledger batch commits, so a late event is inserted where it
@@ -79,6 +86,15 @@ export function prependLive(rows: DecisionRow[], incoming: DecisionRow[], cap: n
   const all = k === rows.length ? merged : merged.concat(rows.slice(k));
   const dropped = Math.max(0, all.length - cap);
   return { rows: dropped > 0 ? all.slice(0, cap) : all, dropped };
+}
+
+/**
+ * Queues rows pushed while live mode is paused, keeping the newest `cap`. `overflowed` says rows
+ * were dropped, so merging the queue on resume would leave a hole: reload the list instead.
+ */
+export function queueLive(queued: DecisionRow[], incoming: DecisionRow[], cap: number): { queued: DecisionRow[]; overflowed: boolean } {
+  const all = queued.concat(incoming);
+  return all.length > cap ? { queued: all.slice(-cap), overflowed: true } : { queued: all, overflowed: false };
 }
 
 /** Appends an older page under the list, skipping rows already shown. */
