@@ -1,18 +1,54 @@
 //! The OpenAPI 3.1 document, generated from the same endpoint table that builds the router.
-//! Shapes are described in prose in docs/API.md; the schemas here cover request bodies.
+//!
+//! Response bodies are described by schemas derived from the Rust types that serialize them
+//! (schemars, serialize contract: wcp's `RouteDecision`, the hall's `WorkerView`, `Health`,
+//! `Alert`, the SSE payloads ...). Where a handler builds its JSON by hand, the schema below says
+//! exactly what it builds, composed from the derived ones. Every response object is closed
+//! (`additionalProperties: false`) unless the type itself is open, so `tests/openapi.rs`, which
+//! validates real responses of every endpoint against this document, fails on any field that is
+//! missing, mistyped or undocumented. Request bodies keep hand-written schemas: they describe
+//! what the lenient parsers accept (SPEC.md §1.14 coercions), which no Rust type spells out.
+//!
+//! The UI's TypeScript wire types are generated from this document (`npm --prefix ui run
+//! gen:api`), so the shapes exist once, here and in the Rust types.
 
+use crate::alerts::Alert;
+use crate::config::{AlertThresholds, HealthThresholds};
+use crate::events::{DecisionEvent, RegistryEvent};
+use crate::hall::{Enrolled, WorkerView};
+use crate::health::{Health, HealthState, Transition};
+use crate::receipt::EvidenceReceipt;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::transform::{transform_subschemas, Transform};
+use schemars::{JsonSchema, Schema};
 use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
 
+/// Where component schemas live (and what `$ref`s point at).
+const COMPONENTS: &str = "/components/schemas";
+
+static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+
+/// The document served at `GET /v1/openapi.json` (built once).
 pub fn document() -> Value {
+    DOCUMENT.clone()
+}
+
+fn build() -> Value {
+    let mut schemas = Schemas::new();
     let mut paths = Map::new();
     for e in super::endpoints() {
+        let mut responses = success_responses(e.method.as_str(), e.path, &mut schemas);
+        let error = json!({"content": {"application/json": {"schema": reference("Error")}}});
+        for (range, description) in [("4XX", "Client error"), ("5XX", "Local failure")] {
+            let mut r = error.clone();
+            r["description"] = json!(description);
+            responses.entry(range).or_insert(r);
+        }
         let mut op = json!({
             "summary": e.summary,
             "operationId": operation_id(e.method.as_str(), e.path),
-            "responses": {
-                "200": {"description": "OK", "content": {"application/json": {}}},
-                "4XX": {"description": "Client error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+            "responses": responses,
         });
         if !e.auth {
             op["security"] = json!([]);
@@ -26,7 +62,7 @@ pub fn document() -> Value {
         if let Some(schema) = e.body {
             op["requestBody"] = json!({
                 "required": true,
-                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+                "content": {"application/json": {"schema": reference(schema)}}
             });
         }
         let item = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
@@ -35,15 +71,251 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Proctor hall API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "See docs/API.md for response shapes and semantics."},
+                 "description": "Every request and response body is described here; docs/API.md explains the semantics."},
         "servers": [{"url": "http://127.0.0.1:8765"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas()
+            "schemas": schemas.finish()
         }
     })
+}
+
+/// The component schemas: derived ones (collected by the generator as they are referenced) plus
+/// the hand-written request bodies and response envelopes.
+struct Schemas {
+    generator: SchemaGenerator,
+}
+
+impl Schemas {
+    fn new() -> Self {
+        let settings = SchemaSettings::draft2020_12()
+            .for_serialize()
+            .with(|s| s.definitions_path = COMPONENTS.into())
+            .with_transform(CloseObjects);
+        Self {
+            generator: settings.into_generator(),
+        }
+    }
+
+    /// `$ref` to the derived schema of `T` (registered on first use).
+    fn of<T: JsonSchema>(&mut self) -> Value {
+        self.generator.subschema_for::<T>().to_value()
+    }
+
+    /// The derived schema of `T` itself (not a `$ref`), for envelopes that extend it.
+    fn body_of<T: JsonSchema>(&mut self, name: &str) -> Value {
+        self.of::<T>();
+        let mut schema = Schema::from(
+            self.generator.definitions()[name]
+                .as_object()
+                .cloned()
+                .expect("derived schemas are objects"),
+        );
+        CloseObjects.transform(&mut schema);
+        schema.to_value()
+    }
+
+    fn finish(mut self) -> Map<String, Value> {
+        let hand_written = responses(&mut self).into_iter().chain(requests());
+        let mut all = self.generator.take_definitions(true);
+        for (name, schema) in hand_written {
+            let clash = all.insert(name.clone(), schema);
+            debug_assert!(clash.is_none(), "two component schemas named {name}");
+        }
+        all.sort_keys();
+        all
+    }
+}
+
+/// Response objects carry exactly the documented keys: adds `additionalProperties: false` to
+/// every object schema with `properties` that does not say otherwise (open types such as
+/// `DenyReason` and `TelemetryEvent` do).
+#[derive(Clone)]
+struct CloseObjects;
+
+impl Transform for CloseObjects {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(obj) = schema.as_object_mut() {
+            if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+                obj.insert("additionalProperties".into(), Value::Bool(false));
+            }
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#{COMPONENTS}/{name}")})
+}
+
+fn json_reply(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+/// What each operation answers when it succeeds (and, for the reference alias, its own error
+/// shape). Errors otherwise share `Error` (added by the caller as `4XX`/`5XX`).
+fn success_responses(method: &str, path: &str, s: &mut Schemas) -> Map<String, Value> {
+    let ok = |schema: Value| json!({"200": json_reply("OK", schema)});
+    let out = match (method, path) {
+        ("GET", "/health") => ok(reference("Liveness")),
+        ("POST", "/v1/route") => ok(reference("RoutedDecision")),
+        ("POST", "/v1/workers") => json!({
+            "200": json_reply("Replaced an enrolled worker's record", s.of::<Enrolled>()),
+            "201": json_reply("Enrolled a new worker", s.of::<Enrolled>())}),
+        ("POST", "/enroll") => json!({
+            "200": json_reply("Replaced (reference shape)", reference("ReferenceReenrolled")),
+            "201": json_reply("Enrolled (reference shape)", reference("ReferenceEnrolled")),
+            "400": json_reply("Refused (reference shape)", reference("ReferenceError"))}),
+        ("GET", "/v1/workers") => ok(reference("WorkerList")),
+        ("POST", "/v1/workers/{worker_id}/heartbeat") => ok(reference("HeartbeatReply")),
+        ("POST", "/v1/workers/{worker_id}/verify") => ok(reference("WorkerVerdict")),
+        ("GET", "/v1/decisions") => ok(reference("DecisionPage")),
+        ("GET", "/v1/decisions/{decision_id}") => ok(reference("LedgerRecord")),
+        ("GET", "/v1/traces/{correlation_id}") => ok(reference("Trace")),
+        ("GET", "/v1/stats") => ok(reference("Stats")),
+        ("GET", "/v1/ledger/verify") => ok(reference("LedgerVerification")),
+        ("GET", "/v1/hall-events") => ok(reference("HallEventList")),
+        ("GET", "/v1/alerts") => ok(reference("AlertList")),
+        ("POST", "/v1/alerts/{id}/ack") => ok(s.of::<Alert>()),
+        ("POST", "/v1/events/ticket") => ok(reference("EventTicket")),
+        ("GET", "/v1/events") => json!({"200": {
+            "description": "Server-Sent Events: each message's `event:` name and JSON `data:` are one StreamEvent",
+            "content": {"text/event-stream": {"schema": reference("StreamEvent")}}}}),
+        ("POST", "/v1/attest/hash") => ok(reference("PackageHash")),
+        ("POST", "/v1/attest/verify") => ok(reference("AttestVerdict")),
+        ("POST", "/v1/attest/sign") => ok(reference("SignResult")),
+        ("GET", "/v1/settings") | ("PUT", "/v1/settings/thresholds") => ok(reference("Settings")),
+        ("GET", "/v1/openapi.json") => ok(json!({"type": "object"})),
+        // An endpoint added without documenting its answer: tests/openapi.rs fails on it.
+        _ => json!({}),
+    };
+    as_map(out)
+}
+
+fn as_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A closed object whose every property is required (what the handlers' `json!` bodies are).
+fn object(properties: Value) -> Value {
+    let required: Vec<&String> = properties.as_object().expect("properties").keys().collect();
+    json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false})
+}
+
+/// `base` (a closed derived object schema) with more required properties.
+fn extend(mut base: Value, more: Value) -> Value {
+    for (key, schema) in more.as_object().expect("properties") {
+        base["properties"][key] = schema.clone();
+        base["required"]
+            .as_array_mut()
+            .expect("derived objects list required keys")
+            .push(json!(key));
+    }
+    base
+}
+
+fn nullable(type_name: &str) -> Value {
+    json!({"type": [type_name, "null"]})
+}
+
+/// Response envelopes built by hand in the handlers (`json!`), composed from derived schemas.
+fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
+    let string = json!({"type": "string"});
+    let count = json!({"type": "integer", "minimum": 0});
+    let time = json!({"type": "string", "format": "date-time"});
+    let hex64 = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    let counts_by_key = json!({"type": "object", "additionalProperties": count});
+    let verdict = object(json!({
+        "ok": {"type": "boolean"},
+        "verdict": {"type": "string", "enum": ["valid", "tampered", "unsigned", "invalid"]},
+        "code": {"type": ["string", "null"], "pattern": "^ATTEST_[A-Z_]+$"},
+        "message": string,
+        "details": {"type": "object"},
+        "checked_at": time}));
+    let routed = extend(
+        s.body_of::<wcp::RouteDecision>("RouteDecision"),
+        json!({"evidence_receipt": s.of::<EvidenceReceipt>()}),
+    );
+    let record = object(
+        json!({"seq": {"type": "integer", "minimum": 1}, "hash": hex64,
+        "decision": s.of::<wcp::RouteDecision>()}),
+    );
+    let workers_by_state: Map<String, Value> = [
+        HealthState::Healthy,
+        HealthState::Degraded,
+        HealthState::Stale,
+        HealthState::Offline,
+    ]
+    .iter()
+    .map(|state| (state.as_str().to_string(), count.clone()))
+    .collect();
+    let stream_event =
+        |name: &str, data: Value| object(json!({"event": {"const": name}, "data": data}));
+    let stream = json!({"oneOf": [
+        stream_event("decision", s.of::<DecisionEvent>()),
+        stream_event("health", s.of::<Transition>()),
+        stream_event("registry", s.of::<RegistryEvent>()),
+        stream_event("alert", s.of::<Alert>()),
+        stream_event("lagged", object(json!({"missed": count}))),
+    ]});
+    vec![
+        ("Liveness", object(json!({"status": {"const": "ok"}, "timestamp": string}))),
+        ("RoutedDecision", routed),
+        ("LedgerRecord", record),
+        ("DecisionPage", object(json!({"decisions": {"type": "array", "items": reference("LedgerRecord")},
+            "next_cursor": nullable("string")}))),
+        ("HallEvent", object(json!({"id": {"type": "integer"}, "at": time, "kind": string,
+            "worker_id": nullable("string"), "correlation_id": nullable("string"),
+            "details": {"type": "object"}}))),
+        ("HallEventList", object(json!({"events": {"type": "array", "items": reference("HallEvent")},
+            "count": count}))),
+        ("Trace", object(json!({"correlation_id": string,
+            "decisions": {"type": "array", "items": reference("LedgerRecord")},
+            "health_transitions": {"type": "array", "items": reference("HallEvent")}}))),
+        ("WorkerList", object(json!({"workers": {"type": "array", "items": s.of::<WorkerView>()},
+            "count": count}))),
+        ("HeartbeatReply", object(json!({"worker_id": string, "health": s.of::<Health>()}))),
+        ("StatsBucket", object(json!({"start": time, "decisions": count, "denied": count}))),
+        ("Stats", object(json!({
+            "decisions_total": count, "allowed": count, "denied": count,
+            "deny_rate": {"type": "number", "minimum": 0, "maximum": 1},
+            "by_deny_code": counts_by_key, "by_worker": counts_by_key,
+            "buckets": {"type": "array", "items": reference("StatsBucket")},
+            "workers": object(Value::Object(workers_by_state)),
+            "alerts_open": count, "uptime_s": count}))),
+        ("LedgerVerification", object(json!({"ok": {"type": "boolean"}, "records": count,
+            "head_seq": nullable("integer"), "first_bad_seq": nullable("integer"), "message": string}))),
+        ("AlertList", object(json!({"alerts": {"type": "array", "items": s.of::<Alert>()}, "count": count}))),
+        ("EventTicket", object(json!({"ticket": string, "expires_at": time}))),
+        ("StreamEvent", stream),
+        ("PackageHash", object(json!({"path": string, "package_hash": hex64, "files": count}))),
+        ("WorkerVerdict", extend(verdict.clone(), json!({"worker_id": string}))),
+        ("AttestVerdict", verdict),
+        ("SignResult", object(json!({"manifest": {"type": "object"}, "package_hash": hex64, "key_id": string}))),
+        ("Settings", object(json!({
+            "listen": string, "data_dir": string, "ledger_path": string, "registry_dir": string,
+            "rules_file": string, "ui_dir": nullable("string"), "body_limit_bytes": count,
+            "health": s.of::<HealthThresholds>(), "alerts": s.of::<AlertThresholds>(),
+            "hall_config": {"oneOf": [s.of::<wcp::HallConfig>(), {"type": "null"}]}}))),
+        ("ReferenceEnrolled", object(json!({"enrolled": {"const": true}, "enrollment_id": string,
+            "worker_id": string, "enrolled_at": string, "artifact_hash_verified": {"const": true}}))),
+        ("ReferenceReenrolled", object(json!({"enrolled": {"const": true}, "updated": {"const": true},
+            "worker_id": string, "artifact_hash_verified": {"const": true}}))),
+        ("ReferenceError", {
+            let mut e = object(json!({"error": string, "code": {"const": "DENY_WORKER_TAMPERED"}}));
+            e["required"] = json!(["error"]);
+            e
+        }),
+        ("Error", object(json!({"error": object(json!({"code": string, "message": string}))}))),
+    ]
+    .into_iter()
+    .map(|(name, schema)| (name.to_string(), schema))
+    .collect()
 }
 
 fn operation_id(method: &str, path: &str) -> String {
@@ -68,13 +340,11 @@ fn enum_of(values: &[&str]) -> Value {
     json!({"type": "string", "enum": values})
 }
 
-fn schemas() -> Value {
+/// Request bodies: what the handlers' parsers accept.
+fn requests() -> Vec<(String, Value)> {
     let s = json!({"type": "string"});
     let obj = json!({"type": "object"});
-    json!({
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"],
-            "properties": {"code": s, "message": s}}}},
+    let schemas = json!({
         "RouteInput": {"type": "object",
             "required": ["capability_id", "env", "data_label", "tenant_risk", "qos_class", "tenant_id", "correlation_id"],
             "properties": {
@@ -114,5 +384,6 @@ fn schemas() -> Value {
                 "properties": {"deny_rate_threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                                "deny_rate_window_s": {"type": "integer", "minimum": 1, "maximum": 3600},
                                "deny_rate_min_decisions": {"type": "integer", "minimum": 1}}}}}
-    })
+    });
+    as_map(schemas).into_iter().collect()
 }
