@@ -86,6 +86,19 @@ fn every_operation_documents_its_success_and_error_bodies() {
     }
 }
 
+#[test]
+fn the_ui_copy_of_the_document_is_current() {
+    // The UI's TypeScript wire types are generated from this copy (ui/src/lib/wire.gen.ts).
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/openapi.json");
+    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(
+        copy == hall::api::openapi::document(),
+        "ui/src/lib/openapi.json is stale: run `cargo run -q -p hall --example openapi > \
+         ui/src/lib/openapi.json && npm --prefix ui run gen:api`"
+    );
+}
+
 /// Validates replies against the document and remembers which operations were covered.
 struct Checker {
     doc: Value,

@@ -383,11 +383,354 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An alert as stored and shown (docs/API.md). */
+        Alert: {
+            /** Format: int64 */
+            id: number;
+            created_at: string;
+            kind: components["schemas"]["AlertKind"];
+            severity: components["schemas"]["Severity"];
+            subject: string;
+            message: string;
+            acked: boolean;
+            acked_at: string | null;
+        };
+        /** @enum {string} */
+        AlertKind: "deny_rate_spike" | "worker_stale" | "worker_offline" | "tamper" | "ledger_integrity" | "rules_rejected" | "registry_rejected" | "registry_missing";
+        AlertList: {
+            alerts: components["schemas"]["Alert"][];
+            count: number;
+        };
+        /**
+         * @description Deny-rate spike detection: alert when, over the last `deny_rate_window_s` seconds, at least
+         *     `deny_rate_min_decisions` decisions were made and the share denied reaches the threshold.
+         */
+        AlertThresholds: {
+            /** Format: double */
+            deny_rate_threshold: number;
+            /** Format: uint64 */
+            deny_rate_window_s: number;
+            /** Format: uint64 */
+            deny_rate_min_decisions: number;
+        };
+        AttestSignRequest: {
+            path: string;
+            worker_id: string;
+            worker_species_id: string;
+            worker_version: string;
+            /** @enum {string} */
+            build_source?: "local" | "ci" | "agent";
+        };
+        AttestVerdict: {
+            ok: boolean;
+            /** @enum {string} */
+            verdict: "valid" | "tampered" | "unsigned" | "invalid";
+            code: string | null;
+            message: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            checked_at: string;
+        };
+        AttestVerifyRequest: {
+            path: string;
+            worker_id: string;
+            worker_species_id: string;
+        };
+        /** @description One entry of `candidate_workers_ranked` in a decision. */
+        CandidateWorker: {
+            worker_species_id: string;
+            /** Format: double */
+            score_hint: number | null;
+            /** @description Always null in decisions (the reference never copies it from the rule). */
+            requires_controls_minimum: string[] | null;
+            skip_reason: string | null;
+        };
+        /**
+         * @description Data sensitivity label.
+         * @enum {string}
+         */
+        DataLabel: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+        /** @description Summary of a recorded decision (the full record is one `GET /v1/decisions/{id}` away). */
+        DecisionEvent: {
+            /** Format: uint64 */
+            seq: number;
+            hash: string;
+            recorded_at: string;
+            decision_id: string;
+            correlation_id: string;
+            tenant_id: string;
+            capability_id: string;
+            env: components["schemas"]["Env"];
+            denied: boolean;
+            deny_code: string | null;
+            matched_rule_id: string;
+            selected_worker_species_id: string | null;
+            dry_run: boolean;
+        };
+        DecisionPage: {
+            decisions: components["schemas"]["LedgerRecord"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description Every deny code a decision can carry (SPEC.md §2).
+         * @enum {string}
+         */
+        DenyCode: "DENY_UNKNOWN_TENANT" | "DENY_MISSING_TENANT_ID" | "DENY_INVALID_INPUT" | "DENY_SHADOW_RULES_DETECTED" | "DENY_NO_MATCHING_RULE" | "DENY_MISSING_CORRELATION_ID" | "DENY_MISSING_REQUIRED_CONTROLS" | "DENY_REQUIRES_HUMAN" | "DENY_POLICY_GATE_UNCONFIGURED" | "DENY_INTERNAL_ERROR" | "DENY_POLICY_GATE" | "DENY_REQUIRES_HUMAN_APPROVAL" | "DENY_POLICY_GATE_INVALID_RESPONSE" | "DENY_NO_AVAILABLE_WORKER" | "DENY_ATTESTATION_UNCONFIGURED" | "DENY_WORKER_ATTESTATION_MISSING" | "DENY_WORKER_ATTESTATION_INVALID_HASH" | "DENY_WORKER_HASH_UNAVAILABLE" | "DENY_WORKER_TAMPERED" | "DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED" | "DENY_PRIVILEGE_ENVELOPE_VIOLATED";
+        /** @description `deny_reason_if_denied`: code, message and the code's extra keys. */
+        DenyReason: {
+            code: components["schemas"]["DenyCode"];
+            message: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Reply to an enrollment (docs/API.md). */
+        Enrolled: {
+            enrolled: boolean;
+            updated: boolean;
+            worker_id: string;
+            enrolled_at: string;
+            artifact_hash_verified: boolean;
+        };
+        /**
+         * @description Deployment environment.
+         * @enum {string}
+         */
+        Env: "dev" | "stage" | "prod" | "edge";
         Error: {
             error: {
                 code: string;
                 message: string;
             };
+        };
+        /** @description Escalation policy of a rule, echoed in the decision. */
+        Escalation: {
+            /** @default false */
+            policy_gate: boolean;
+            /** @default false */
+            msavx_step_up: boolean;
+            /** @default false */
+            human_required_default: boolean;
+            /** @default [] */
+            human_required_if: {
+                [key: string]: unknown;
+            }[];
+            /** @default null */
+            rationale: string | null;
+        };
+        EventTicket: {
+            ticket: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** @description Proof that a decision is in the ledger (docs/API.md). */
+        EvidenceReceipt: {
+            decision_id: string;
+            /** @description The decision's `artifact_hash` (null on deny, SPEC.md §1.11). */
+            artifact_hash: string | null;
+            /** Format: int64 */
+            ledger_seq: number;
+            ledger_hash: string;
+            recorded_at: string;
+        };
+        /** @description Hall-wide floor. `None` where a config is optional means "no config" (SPEC.md §2 floors). */
+        HallConfig: {
+            /** @default false */
+            require_signatory: boolean;
+            /** @default [] */
+            allowed_tenants: string[];
+            /**
+             * @description Declared but not enforced in WCP 0.1: only logged.
+             * @default false
+             */
+            require_credential: boolean;
+            /** @default false */
+            require_worker_attestation: boolean;
+            /** @default true */
+            enforce_correlation_id: boolean;
+            /** @default true */
+            enforce_required_controls: boolean;
+            /** @default true */
+            enforce_blast_scoring_in_prod: boolean;
+            /** @default false */
+            enforce_privilege_envelopes: boolean;
+        };
+        HallEvent: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            kind: string;
+            worker_id: string | null;
+            correlation_id: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        HallEventList: {
+            events: components["schemas"]["HallEvent"][];
+            count: number;
+        };
+        /** @description Health as shown to the API. */
+        Health: {
+            state: components["schemas"]["HealthState"];
+            reported_status: components["schemas"]["ReportedStatus"] | null;
+            /** Format: date-time */
+            last_heartbeat_at: string | null;
+            /** Format: double */
+            last_latency_ms: number | null;
+            /** Format: uint64 */
+            decisions_routed: number;
+            series: components["schemas"]["Sample"][];
+        };
+        /** @enum {string} */
+        HealthState: "healthy" | "degraded" | "stale" | "offline";
+        /** @description Health thresholds (seconds since the last heartbeat; latency in ms). */
+        HealthThresholds: {
+            /** Format: uint64 */
+            stale_after_s: number;
+            /** Format: uint64 */
+            offline_after_s: number;
+            /** Format: double */
+            degraded_latency_ms: number;
+        };
+        HealthTransitionEvent: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            /** @constant */
+            kind: "health_transition";
+            worker_id: string;
+            correlation_id: string | null;
+            details: {
+                from: components["schemas"]["HealthState"];
+                to: components["schemas"]["HealthState"];
+                reported_status: components["schemas"]["ReportedStatus"] | null;
+            };
+        };
+        Heartbeat: {
+            /** @enum {string} */
+            status?: "ok" | "degraded" | "offline";
+            latency_ms?: number;
+        };
+        HeartbeatReply: {
+            worker_id: string;
+            health: components["schemas"]["Health"];
+        };
+        LedgerRecord: {
+            seq: number;
+            hash: string;
+            decision: components["schemas"]["RouteDecision"];
+        };
+        LedgerVerification: {
+            ok: boolean;
+            records: number;
+            head_seq: number | null;
+            first_bad_seq: number | null;
+            message: string;
+        };
+        /**
+         * @description WCP conformance level of a worker record.
+         * @enum {string}
+         */
+        Level: "none" | "WCP-Basic" | "WCP-Standard" | "WCP-Full";
+        Liveness: {
+            /** @constant */
+            status: "ok";
+            timestamp: string;
+        };
+        PackageHash: {
+            path: string;
+            package_hash: string;
+            files: number;
+        };
+        PathRequest: {
+            path: string;
+        };
+        /** @description Precondition flags of a rule, each defaulting independently. */
+        PreconditionsChecked: {
+            /** @default true */
+            must_have_correlation_id: boolean;
+            /** @default true */
+            must_attach_policy_version: boolean;
+            /** @default true */
+            must_record_artifact_hash_if_executes: boolean;
+            /** @default true */
+            deny_if_missing_required_controls: boolean;
+            /** @default false */
+            deny_if_unsigned_artifact_in_prod: boolean;
+            /** @default false */
+            deny_if_no_attestation_in_prod: boolean;
+        };
+        /**
+         * @description Quality-of-service class, `P0` highest.
+         * @enum {string}
+         */
+        QosClass: "P0" | "P1" | "P2" | "P3";
+        ReferenceEnrolled: {
+            /** @constant */
+            enrolled: true;
+            enrollment_id: string;
+            worker_id: string;
+            enrolled_at: string;
+            /** @constant */
+            artifact_hash_verified: true;
+        };
+        ReferenceError: {
+            error: string;
+            /** @constant */
+            code?: "DENY_WORKER_TAMPERED";
+        };
+        ReferenceReenrolled: {
+            /** @constant */
+            enrolled: true;
+            /** @constant */
+            updated: true;
+            worker_id: string;
+            /** @constant */
+            artifact_hash_verified: true;
+        };
+        RegistryEvent: {
+            source: components["schemas"]["Source"];
+            ok: boolean;
+            /** Format: uint */
+            workers: number;
+            /** Format: uint */
+            rules: number;
+            /** Format: date-time */
+            at: string;
+            message: string;
+        };
+        /**
+         * @description What a worker says about itself in a heartbeat.
+         * @enum {string}
+         */
+        ReportedStatus: "ok" | "degraded" | "offline";
+        /** @description The response envelope (SPEC.md §1.3). All fields are always serialized. */
+        RouteDecision: {
+            decision_id: string;
+            timestamp: string;
+            correlation_id: string;
+            tenant_id: string;
+            capability_id: string;
+            matched_rule_id: string;
+            env: components["schemas"]["Env"];
+            data_label: components["schemas"]["DataLabel"];
+            tenant_risk: components["schemas"]["TenantRisk"];
+            qos_class: components["schemas"]["QosClass"];
+            denied: boolean;
+            deny_reason_if_denied: components["schemas"]["DenyReason"] | null;
+            selected_worker_species_id: string | null;
+            candidate_workers_ranked: components["schemas"]["CandidateWorker"][];
+            required_controls_effective: string[];
+            recommended_profiles_effective: unknown[];
+            escalation_effective: components["schemas"]["Escalation"];
+            preconditions_checked: components["schemas"]["PreconditionsChecked"];
+            artifact_hash: string | null;
+            worker_attestation_checked: boolean;
+            worker_attestation_valid: boolean | null;
+            dry_run: boolean;
+            telemetry_envelopes: components["schemas"]["TelemetryEvent"][];
         };
         RouteInput: {
             capability_id: string;
@@ -401,53 +744,147 @@ export interface components {
             tenant_risk: "low" | "medium" | "high";
             /** @enum {string} */
             qos_class: "P0" | "P1" | "P2" | "P3";
-            request?: Record<string, never>;
-            blast_radius?: Record<string, never> | null;
+            request?: {
+                [key: string]: unknown;
+            };
+            blast_radius?: {
+                [key: string]: unknown;
+            } | null;
             blast_score?: number | string | null;
-            privilege_context?: Record<string, never> | null;
+            privilege_context?: {
+                [key: string]: unknown;
+            } | null;
             dry_run?: boolean | number | string;
             tenant_credential?: string | null;
         };
-        WorkerRecord: {
-            worker_id: string;
-            worker_species_id: string;
-            capabilities: string[];
-            risk_tier?: string;
-            required_controls?: unknown[];
-            currently_implements?: unknown[];
-            allowed_environments?: unknown[];
-            blast_radius?: Record<string, never>;
-            privilege_envelope?: Record<string, never>;
-            idempotency?: string;
-            attestation?: Record<string, never>;
-            artifact_hash?: string;
-            owner?: string;
-            contact?: string;
+        /** @description The response envelope (SPEC.md §1.3). All fields are always serialized. */
+        RoutedDecision: {
+            decision_id: string;
+            timestamp: string;
+            correlation_id: string;
+            tenant_id: string;
+            capability_id: string;
+            matched_rule_id: string;
+            env: components["schemas"]["Env"];
+            data_label: components["schemas"]["DataLabel"];
+            tenant_risk: components["schemas"]["TenantRisk"];
+            qos_class: components["schemas"]["QosClass"];
+            denied: boolean;
+            deny_reason_if_denied: components["schemas"]["DenyReason"] | null;
+            selected_worker_species_id: string | null;
+            candidate_workers_ranked: components["schemas"]["CandidateWorker"][];
+            required_controls_effective: string[];
+            recommended_profiles_effective: unknown[];
+            escalation_effective: components["schemas"]["Escalation"];
+            preconditions_checked: components["schemas"]["PreconditionsChecked"];
+            artifact_hash: string | null;
+            worker_attestation_checked: boolean;
+            worker_attestation_valid: boolean | null;
+            dry_run: boolean;
+            telemetry_envelopes: components["schemas"]["TelemetryEvent"][];
+            evidence_receipt: components["schemas"]["EvidenceReceipt"];
         };
-        Heartbeat: {
-            /** @enum {string} */
-            status?: "ok" | "degraded" | "offline";
-            latency_ms?: number;
+        Sample: {
+            /** Format: date-time */
+            at: string;
+            /** Format: double */
+            latency_ms: number | null;
+            /**
+             * Format: uint64
+             * @description Decisions routed to the worker's species since the previous heartbeat.
+             */
+            decisions: number;
         };
-        VerifyRequest: {
-            package_dir?: string;
+        Settings: {
+            listen: string;
+            data_dir: string;
+            ledger_path: string;
+            registry_dir: string;
+            rules_file: string;
+            ui_dir: string | null;
+            body_limit_bytes: number;
+            health: components["schemas"]["HealthThresholds"];
+            alerts: components["schemas"]["AlertThresholds"];
+            hall_config: components["schemas"]["HallConfig"] | null;
         };
-        PathRequest: {
-            path: string;
+        /** @enum {string} */
+        Severity: "info" | "warning" | "critical";
+        SignResult: {
+            manifest: {
+                [key: string]: unknown;
+            };
+            package_hash: string;
+            key_id: string;
         };
-        AttestVerifyRequest: {
-            path: string;
-            worker_id: string;
-            worker_species_id: string;
+        /**
+         * @description Which live source was (re)loaded.
+         * @enum {string}
+         */
+        Source: "registry" | "rules";
+        Stats: {
+            decisions_total: number;
+            allowed: number;
+            denied: number;
+            deny_rate: number;
+            by_deny_code: {
+                [key: string]: number;
+            };
+            by_worker: {
+                [key: string]: number;
+            };
+            buckets: components["schemas"]["StatsBucket"][];
+            workers: {
+                healthy: number;
+                degraded: number;
+                stale: number;
+                offline: number;
+            };
+            alerts_open: number;
+            uptime_s: number;
         };
-        AttestSignRequest: {
-            path: string;
-            worker_id: string;
-            worker_species_id: string;
-            worker_version: string;
-            /** @enum {string} */
-            build_source?: "local" | "ci" | "agent";
+        StatsBucket: {
+            /** Format: date-time */
+            start: string;
+            decisions: number;
+            denied: number;
         };
+        StreamEvent: {
+            /** @constant */
+            event: "decision";
+            data: components["schemas"]["DecisionEvent"];
+        } | {
+            /** @constant */
+            event: "health";
+            data: components["schemas"]["Transition"];
+        } | {
+            /** @constant */
+            event: "registry";
+            data: components["schemas"]["RegistryEvent"];
+        } | {
+            /** @constant */
+            event: "alert";
+            data: components["schemas"]["Alert"];
+        } | {
+            /** @constant */
+            event: "lagged";
+            data: {
+                missed: number;
+            };
+        };
+        /** @description One telemetry envelope (SPEC.md §1.12); keys besides these depend on event_id. */
+        TelemetryEvent: {
+            event_id: string;
+            timestamp?: string;
+            correlation_id: string;
+            tenant_id?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Risk tier of the requesting tenant.
+         * @enum {string}
+         */
+        TenantRisk: "low" | "medium" | "high";
         Thresholds: {
             health: {
                 stale_after_s: number;
@@ -459,6 +896,86 @@ export interface components {
                 deny_rate_window_s: number;
                 deny_rate_min_decisions: number;
             };
+        };
+        Trace: {
+            correlation_id: string;
+            decisions: components["schemas"]["LedgerRecord"][];
+            health_transitions: components["schemas"]["HealthTransitionEvent"][];
+        };
+        /** @description A change of state, published as a `health` event. */
+        Transition: {
+            worker_id: string;
+            from: components["schemas"]["HealthState"];
+            to: components["schemas"]["HealthState"];
+            /** Format: date-time */
+            at: string;
+            reported_status: components["schemas"]["ReportedStatus"] | null;
+        };
+        VerifyRequest: {
+            package_dir?: string;
+        };
+        /**
+         * @description A worker's WCP conformance (SPEC.md §1.13) as scored by `wcp::conformance::check_worker`,
+         *     so every client shows the same level instead of re-implementing the rules.
+         */
+        WorkerConformance: {
+            level: components["schemas"]["Level"];
+            /** @description The first level not reached (`null` once `WCP-Full` is reached). */
+            next_level: components["schemas"]["Level"] | null;
+            /** @description Labels of the checks that level (and any below it) still lacks. */
+            missing: string[];
+        };
+        WorkerList: {
+            workers: components["schemas"]["WorkerView"][];
+            count: number;
+        };
+        WorkerRecord: {
+            worker_id: string;
+            worker_species_id: string;
+            capabilities: string[];
+            risk_tier?: string;
+            required_controls?: unknown[];
+            currently_implements?: unknown[];
+            allowed_environments?: unknown[];
+            blast_radius?: {
+                [key: string]: unknown;
+            };
+            privilege_envelope?: {
+                [key: string]: unknown;
+            };
+            idempotency?: string;
+            attestation?: {
+                [key: string]: unknown;
+            };
+            artifact_hash?: string;
+            owner?: string;
+            contact?: string;
+        };
+        WorkerVerdict: {
+            ok: boolean;
+            /** @enum {string} */
+            verdict: "valid" | "tampered" | "unsigned" | "invalid";
+            code: string | null;
+            message: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            checked_at: string;
+            worker_id: string;
+        };
+        /** @description A worker as listed by `GET /v1/workers`. */
+        WorkerView: {
+            worker_id: string;
+            worker_species_id: string;
+            capabilities: unknown;
+            risk_tier: unknown;
+            source_file: string;
+            record: {
+                [key: string]: unknown;
+            };
+            health: components["schemas"]["Health"] | null;
+            conformance: components["schemas"]["WorkerConformance"];
         };
     };
     responses: never;
@@ -484,11 +1001,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Liveness"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -517,11 +1043,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RoutedDecision"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -546,11 +1081,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkerList"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -573,17 +1117,35 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description Replaced an enrolled worker's record */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Enrolled"];
+                };
+            };
+            /** @description Enrolled a new worker */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrolled"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -606,17 +1168,44 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description Replaced (reference shape) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ReferenceReenrolled"];
+                };
+            };
+            /** @description Enrolled (reference shape) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceEnrolled"];
+                };
+            };
+            /** @description Refused (reference shape) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceError"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -647,11 +1236,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HeartbeatReply"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -682,11 +1280,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkerVerdict"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -711,11 +1318,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DecisionPage"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -742,11 +1358,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LedgerRecord"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -773,11 +1398,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Trace"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -802,11 +1436,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Stats"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -831,11 +1474,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LedgerVerification"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -860,11 +1512,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HallEventList"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -889,11 +1550,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AlertList"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -920,11 +1590,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Alert"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -949,11 +1628,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventTicket"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -972,17 +1660,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Server-Sent Events: each message's `event:` name and JSON `data:` are one StreamEvent */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1011,11 +1708,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PackageHash"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1044,11 +1750,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AttestVerdict"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1077,11 +1792,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SignResult"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1106,11 +1830,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Settings"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1139,11 +1872,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Settings"];
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1168,11 +1910,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Client error */
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };

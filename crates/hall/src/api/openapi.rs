@@ -16,7 +16,7 @@ use crate::alerts::Alert;
 use crate::config::{AlertThresholds, HealthThresholds};
 use crate::events::{DecisionEvent, RegistryEvent};
 use crate::hall::{Enrolled, WorkerView};
-use crate::health::{Health, HealthState, Transition};
+use crate::health::{Health, HealthState, ReportedStatus, Transition};
 use crate::receipt::EvidenceReceipt;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::transform::{transform_subschemas, Transform};
@@ -187,7 +187,7 @@ fn success_responses(method: &str, path: &str, s: &mut Schemas) -> Map<String, V
         ("POST", "/v1/attest/verify") => ok(reference("AttestVerdict")),
         ("POST", "/v1/attest/sign") => ok(reference("SignResult")),
         ("GET", "/v1/settings") | ("PUT", "/v1/settings/thresholds") => ok(reference("Settings")),
-        ("GET", "/v1/openapi.json") => ok(json!({"type": "object"})),
+        ("GET", "/v1/openapi.json") => ok(open_object()),
         // An endpoint added without documenting its answer: tests/openapi.rs fails on it.
         _ => json!({}),
     };
@@ -219,6 +219,11 @@ fn extend(mut base: Value, more: Value) -> Value {
     base
 }
 
+/// Any JSON object (`{"type": "object"}` alone reads as "no keys" to TypeScript generators).
+fn open_object() -> Value {
+    json!({"type": "object", "additionalProperties": true})
+}
+
 fn nullable(type_name: &str) -> Value {
     json!({"type": [type_name, "null"]})
 }
@@ -229,13 +234,14 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
     let count = json!({"type": "integer", "minimum": 0});
     let time = json!({"type": "string", "format": "date-time"});
     let hex64 = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    let open = open_object();
     let counts_by_key = json!({"type": "object", "additionalProperties": count});
     let verdict = object(json!({
         "ok": {"type": "boolean"},
         "verdict": {"type": "string", "enum": ["valid", "tampered", "unsigned", "invalid"]},
         "code": {"type": ["string", "null"], "pattern": "^ATTEST_[A-Z_]+$"},
         "message": string,
-        "details": {"type": "object"},
+        "details": open,
         "checked_at": time}));
     let routed = extend(
         s.body_of::<wcp::RouteDecision>("RouteDecision"),
@@ -271,12 +277,17 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
             "next_cursor": nullable("string")}))),
         ("HallEvent", object(json!({"id": {"type": "integer"}, "at": time, "kind": string,
             "worker_id": nullable("string"), "correlation_id": nullable("string"),
-            "details": {"type": "object"}}))),
+            "details": open}))),
+        ("HealthTransitionEvent", object(json!({"id": {"type": "integer"}, "at": time,
+            "kind": {"const": "health_transition"}, "worker_id": string,
+            "correlation_id": nullable("string"),
+            "details": object(json!({"from": s.of::<HealthState>(), "to": s.of::<HealthState>(),
+                "reported_status": {"anyOf": [s.of::<ReportedStatus>(), {"type": "null"}]}}))}))),
         ("HallEventList", object(json!({"events": {"type": "array", "items": reference("HallEvent")},
             "count": count}))),
         ("Trace", object(json!({"correlation_id": string,
             "decisions": {"type": "array", "items": reference("LedgerRecord")},
-            "health_transitions": {"type": "array", "items": reference("HallEvent")}}))),
+            "health_transitions": {"type": "array", "items": reference("HealthTransitionEvent")}}))),
         ("WorkerList", object(json!({"workers": {"type": "array", "items": s.of::<WorkerView>()},
             "count": count}))),
         ("HeartbeatReply", object(json!({"worker_id": string, "health": s.of::<Health>()}))),
@@ -296,7 +307,7 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         ("PackageHash", object(json!({"path": string, "package_hash": hex64, "files": count}))),
         ("WorkerVerdict", extend(verdict.clone(), json!({"worker_id": string}))),
         ("AttestVerdict", verdict),
-        ("SignResult", object(json!({"manifest": {"type": "object"}, "package_hash": hex64, "key_id": string}))),
+        ("SignResult", object(json!({"manifest": open, "package_hash": hex64, "key_id": string}))),
         ("Settings", object(json!({
             "listen": string, "data_dir": string, "ledger_path": string, "registry_dir": string,
             "rules_file": string, "ui_dir": nullable("string"), "body_limit_bytes": count,
@@ -343,7 +354,8 @@ fn enum_of(values: &[&str]) -> Value {
 /// Request bodies: what the handlers' parsers accept.
 fn requests() -> Vec<(String, Value)> {
     let s = json!({"type": "string"});
-    let obj = json!({"type": "object"});
+    let obj = open_object();
+    let obj_or_null = json!({"type": ["object", "null"], "additionalProperties": true});
     let schemas = json!({
         "RouteInput": {"type": "object",
             "required": ["capability_id", "env", "data_label", "tenant_risk", "qos_class", "tenant_id", "correlation_id"],
@@ -353,9 +365,9 @@ fn requests() -> Vec<(String, Value)> {
                 "data_label": enum_of(&["PUBLIC", "INTERNAL", "RESTRICTED"]),
                 "tenant_risk": enum_of(&["low", "medium", "high"]),
                 "qos_class": enum_of(&["P0", "P1", "P2", "P3"]),
-                "request": obj, "blast_radius": {"type": ["object", "null"]},
+                "request": obj, "blast_radius": obj_or_null,
                 "blast_score": {"type": ["integer", "string", "null"]},
-                "privilege_context": {"type": ["object", "null"]},
+                "privilege_context": obj_or_null,
                 "dry_run": {"type": ["boolean", "integer", "string"]},
                 "tenant_credential": {"type": ["string", "null"]}}},
         "WorkerRecord": {"type": "object", "required": ["worker_id", "worker_species_id", "capabilities"],
