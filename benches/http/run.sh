@@ -49,11 +49,30 @@ REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d5s -s "$here/rou
 rss_warm=$(rss); n_warm=$(decided)
 
 cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }  # utime + stime, clock ticks
+# The same per thread, summed by thread name (tokio-rt-worker, ledger-writer, ledger-checkpoi, ...):
+# where the server's CPU goes, without a profiler.
+threads_cpu() { for t in /proc/$server_pid/task/*; do echo "$(tr ' ' _ < "$t/comm"):$(awk '{print $14 + $15}' "$t/stat")"; done | tr '\n' ' '; }
+written() { awk '/^write_bytes/ {print $2}' "/proc/$server_pid/io"; }  # bytes sent to the disk
 echo "== wrk: 1 thread, $conns connections, $duration" >&2
-cpu_before=$(cpu); n_before=$(decided)
+cpu_before=$(cpu); threads_before=$(threads_cpu); written_before=$(written); n_before=$(decided)
 result=$(REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
 echo "$result" >&2
-cpu_us=$(python3 -c "print(round(($(cpu) - $cpu_before) / $(getconf CLK_TCK) / ($(decided) - $n_before) * 1e6, 1))")
+n_window=$(( $(decided) - n_before ))
+cpu_us=$(python3 -c "print(round(($(cpu) - $cpu_before) / $(getconf CLK_TCK) / $n_window * 1e6, 1))")
+breakdown=$(python3 - "$threads_before" "$(threads_cpu)" "$(getconf CLK_TCK)" "$n_window" <<'PY'
+import collections, sys
+def by_name(s):
+    out = collections.Counter()
+    for item in s.split():
+        name, ticks = item.rsplit(":", 1)
+        out[name] += int(ticks)
+    return out
+before, after, hz, n = by_name(sys.argv[1]), by_name(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+per = {k: (after[k] - before.get(k, 0)) / hz / n * 1e6 for k in after}
+print(", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.05))
+PY
+)
+written_per=$(( ($(written) - written_before) / n_window ))
 
 echo "== reference router in-process (pyhall-wcp 0.2.2, $ref_decisions decisions)" >&2
 python3 -m venv "$work/venv"
@@ -72,13 +91,15 @@ verify_start=$(date +%s.%N)
 verify=$(curl -s -H "Authorization: Bearer $token" "$url/v1/ledger/verify")
 verify_s=$(python3 -c "print(round($(date +%s.%N) - $verify_start, 1))")
 
-python3 - "$result" "$ref" "$rss_warm" "$n_warm" "$samples" "$verify" "$verify_s" "$cpu_us" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$result" "$ref" "$rss_warm" "$n_warm" "$samples" "$verify" "$verify_s" "$cpu_us" "$(cut -d' ' -f1-3 /proc/loadavg)" "$breakdown" "$written_per" <<'PY'
 import json, sys
 r, ref = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 rss_warm, n_warm, samples, verify = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(), json.loads(sys.argv[6])
-verify_s, cpu_us, load = sys.argv[7], sys.argv[8], sys.argv[9]
+verify_s, cpu_us, load, breakdown, written_per = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10], int(sys.argv[11])
 print(f"HTTP /v1/route (durable)  {r['rps']:>10,.0f} decisions/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms   max {r['max_ms']:.1f} ms   non-2xx {r['non_2xx']}   socket errors {r['socket_errors']}")
 print(f"server CPU per decision (all threads: HTTP, routing, ledger writer): {cpu_us} us;  load average at the end: {load}")
+print(f"  by thread, us per decision: {breakdown}")
+print(f"  written to disk per decision (WAL + checkpoints): {written_per:,} bytes")
 print(f"reference in-process      {ref['in_process_rate']:>10,.0f} decisions/s   p50 {ref['p50_us']:.0f} us   p99 {ref['p99_us']:.0f} us   (no HTTP, no logging)")
 print(f"ratio HTTP+ledger / reference in-process: {r['rps'] / ref['in_process_rate']:.1f}x")
 print(f"RSS after warm-up ({n_warm:,} decisions): {rss_warm / 1024:.1f} MiB")

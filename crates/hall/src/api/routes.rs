@@ -28,7 +28,7 @@ pub async fn route(State(s): State<AppState>, JsonBody(input): JsonBody<Value>) 
     // rather than re-serializing the whole decision.
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        routed.response_json(),
+        routed.into_response_bytes(),
     )
         .into_response())
 }
