@@ -138,7 +138,7 @@ impl WorkerConformance {
 }
 
 /// `GET /v1/decisions` query parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionQuery {
     pub capability_id: Option<String>,

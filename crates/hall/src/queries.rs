@@ -18,7 +18,7 @@ pub const MAX_LIMIT: usize = 500;
 const TRACE_CONTEXT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// `GET /v1/hall-events` query parameters.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HallEventsQuery {
     pub worker_id: Option<String>,

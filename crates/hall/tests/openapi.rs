@@ -87,6 +87,61 @@ fn every_operation_documents_its_success_and_error_bodies() {
 }
 
 #[test]
+fn documented_query_parameters_are_exactly_the_accepted_ones() {
+    let hall = TestHall::start();
+    let doc = c_doc(&hall);
+    hall.post("/v1/workers", &worker_record("org.acme.q.i-1"));
+    for _ in 0..2 {
+        hall.post("/v1/route", &route_input("q-1"));
+    }
+    // The one parameter no made-up value satisfies: an opaque cursor from a previous page.
+    let cursor = hall.get("/v1/decisions?limit=1").body["next_cursor"].clone();
+    let mut checked = 0;
+    for (method, path) in operations(&doc) {
+        if method != "GET" || path.contains('{') || path == "/v1/events" {
+            continue;
+        }
+        let params = doc["paths"][&path]["get"]["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for p in params.iter().filter(|p| p["in"] == "query") {
+            let name = p["name"].as_str().unwrap();
+            let value = match name {
+                "cursor" => cursor.as_str().expect("a second page").to_string(),
+                _ => sample_value(&p["schema"]),
+            };
+            let r = hall.get(&format!("{path}?{name}={value}"));
+            assert_eq!(r.status, 200, "GET {path}?{name}={value}: {:?}", r.body);
+            checked += 1;
+        }
+        let r = hall.get(&format!("{path}?undocumented=1"));
+        assert!(
+            r.status == 400 || params.is_empty(),
+            "GET {path} accepts an undocumented parameter"
+        );
+        if r.status == 400 {
+            assert_eq!(r.body["error"]["code"], "INVALID_QUERY", "GET {path}");
+        }
+    }
+    assert!(checked >= 20, "only {checked} query parameters documented");
+}
+
+/// A value a parameter of this schema accepts.
+fn sample_value(schema: &Value) -> String {
+    if let Some(first) = schema["enum"].get(0) {
+        return first.as_str().unwrap().to_string();
+    }
+    match (schema["type"].as_str(), schema["format"].as_str()) {
+        (Some("boolean"), _) => "true".into(),
+        (Some("integer"), _) => "1".into(),
+        (Some("string"), Some("date-time")) => "2026-01-01T00:00:00Z".into(),
+        (Some("string"), _) => "x".into(),
+        other => panic!("no sample for {other:?} ({schema})"),
+    }
+}
+
+#[test]
 fn the_ui_copy_of_the_document_is_current() {
     // The UI's TypeScript wire types are generated from this copy (ui/src/lib/wire.gen.ts).
     let path =

@@ -1305,7 +1305,23 @@ export interface operations {
     };
     get_decisions: {
         parameters: {
-            query?: never;
+            query?: {
+                capability_id?: string;
+                tenant_id?: string;
+                correlation_id?: string;
+                worker?: string;
+                env?: "dev" | "stage" | "prod" | "edge";
+                data_label?: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+                denied?: boolean;
+                dry_run?: boolean;
+                deny_code?: string;
+                rule_id?: string;
+                q?: string;
+                since?: string;
+                until?: string;
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1423,7 +1439,9 @@ export interface operations {
     };
     get_stats: {
         parameters: {
-            query?: never;
+            query?: {
+                since?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1499,7 +1517,13 @@ export interface operations {
     };
     get_hall_events: {
         parameters: {
-            query?: never;
+            query?: {
+                worker_id?: string;
+                kind?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1537,7 +1561,10 @@ export interface operations {
     };
     get_alerts: {
         parameters: {
-            query?: never;
+            query?: {
+                open?: boolean;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1653,7 +1680,10 @@ export interface operations {
     };
     get_events: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description From POST /v1/events/ticket, for clients that cannot send headers (EventSource) */
+                ticket?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

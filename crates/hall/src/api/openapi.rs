@@ -55,6 +55,7 @@ fn build() -> Value {
         }
         let params: Vec<Value> = path_params(e.path)
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "maxLength": super::extract::MAX_ID_LEN}}))
+            .chain(query_params(e.method.as_str(), e.path))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
@@ -327,6 +328,65 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
     .into_iter()
     .map(|(name, schema)| (name.to_string(), schema))
     .collect()
+}
+
+/// Query parameters, derived from the structs the handlers deserialize them into (so a
+/// parameter the handler refuses is never documented, and the reverse).
+fn query_params(method: &str, path: &str) -> Vec<Value> {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let schema = match (method, path) {
+        ("GET", "/v1/decisions") => generator.root_schema_for::<crate::hall::DecisionQuery>(),
+        ("GET", "/v1/stats") => generator.root_schema_for::<super::routes::StatsQuery>(),
+        ("GET", "/v1/alerts") => generator.root_schema_for::<super::routes::AlertsQuery>(),
+        ("GET", "/v1/hall-events") => {
+            generator.root_schema_for::<crate::queries::HallEventsQuery>()
+        }
+        ("GET", "/v1/events") => {
+            return vec![json!({"name": "ticket", "in": "query", "required": false,
+                "description": "From POST /v1/events/ticket, for clients that cannot send headers (EventSource)",
+                "schema": {"type": "string"}})]
+        }
+        _ => return Vec::new(),
+    };
+    let required = schema.get("required").cloned().unwrap_or(json!([]));
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    properties
+        .into_iter()
+        .map(|(name, schema)| {
+            let required = required.as_array().is_some_and(|r| r.contains(&json!(name)));
+            json!({"name": name, "in": "query", "required": required, "schema": without_null(schema)})
+        })
+        .collect()
+}
+
+/// A query parameter is absent or has a value: drop the `null` that `Option` adds.
+fn without_null(mut schema: Value) -> Value {
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            schema["type"] = only.clone();
+        }
+    }
+    if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+        values.retain(|v| !v.is_null());
+    }
+    if let Some(mut alternatives) = schema
+        .get_mut("anyOf")
+        .and_then(Value::as_array_mut)
+        .cloned()
+    {
+        alternatives.retain(|a| a != &json!({"type": "null"}));
+        if let [only] = alternatives.as_slice() {
+            return only.clone();
+        }
+    }
+    schema
 }
 
 fn operation_id(method: &str, path: &str) -> String {

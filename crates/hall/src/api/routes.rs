@@ -119,7 +119,7 @@ pub async fn trace(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Valu
     Ok(Json(s.hall.trace(&id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     since: Option<DateTime<Utc>>,
@@ -140,7 +140,7 @@ pub async fn ledger_verify(State(s): State<AppState>) -> ApiResult<Json<Value>> 
     Ok(Json(s.hall.verify_ledger().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsQuery {
     #[serde(default)]
