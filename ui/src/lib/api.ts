@@ -30,6 +30,7 @@ import type {
   WorkerVerdict,
 } from './types';
 import { EVENT_KINDS } from './types';
+import type { paths } from './wire.gen';
 
 export type QueryValue = string | number | boolean | null | undefined;
 export type Query = Record<string, QueryValue>;
@@ -151,6 +152,20 @@ export class HallApi {
     return this.transport.call<HallSettings>(OPS.putThresholds, { body: thresholds });
   }
 }
+
+/** What an operation answers on success (`200`), read from the OpenAPI document by path and method. */
+export type Answer<O extends Op> = Operation<O> extends { responses: { 200: { content: infer C } } }
+  ? C extends { 'application/json': infer Body } ? Body : never
+  : never;
+type Operation<O extends Op> = paths[O['path'] & keyof paths][Lowercase<O['method']> & keyof paths[O['path'] & keyof paths]];
+
+// Compile-time proof that each `HallApi` method is typed with what the hall really answers: the
+// document's success body for the method's operation must be assignable to the declared return
+// type (every `OPS` key is a `HallApi` method). A wrong mapping fails `npm run check`.
+type Reads<K extends keyof typeof OPS> = Awaited<ReturnType<HallApi[K]>>;
+type Mismatched = { [K in keyof typeof OPS]: Answer<(typeof OPS)[K]> extends Reads<K> ? never : K }[keyof typeof OPS];
+type AssertNone<T extends never> = T;
+export type EveryAnswerMatchesTheDocument = AssertNone<Mismatched>;
 
 /** Fills `{name}` segments of a path template. Missing params are a programming error. */
 export function fillPath(template: string, params: Record<string, string> = {}): string {
