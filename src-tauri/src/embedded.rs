@@ -93,6 +93,7 @@ impl EmbeddedHall {
             body_bytes: config.file.body_limit_bytes,
             timeout: Duration::from_secs(config.file.request_timeout_s),
         };
+        crate::sqlite_heap::bound();
         let hall = Hall::open(config)
             .await
             .map_err(|e| StartError::Open(e.to_string()))?;

@@ -5,6 +5,7 @@
 //! - `commands`: one Tauri command per API operation the UI uses (granted in capabilities/main.json).
 //! - `events`: every hall event forwarded to the webview as `hall:event` `{kind, data}`.
 //! - `tray`: health summary and quick actions.
+//! - `sqlite_heap`: a ceiling on SQLite's page cache, so the app's memory levels off.
 //!
 //! No business logic lives here: everything is `hall::Hall` behind its API.
 
@@ -12,6 +13,7 @@ mod commands;
 mod embedded;
 mod error;
 mod events;
+pub mod sqlite_heap;
 mod tray;
 
 include!("command_names.rs");
@@ -69,7 +71,7 @@ pub fn run() {
             app.manage(hall);
             Ok(())
         })
-        .build(tauri::generate_context!("../tauri.conf.json"))
+        .build(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("proctor-desktop: cannot start: {e}");
             std::process::exit(1);

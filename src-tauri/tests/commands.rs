@@ -16,7 +16,7 @@ fn app(data_dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<Mo
     };
     let hall = tauri::async_runtime::block_on(EmbeddedHall::start(options)).expect("hall starts");
     let app = builder(mock_builder())
-        .build(tauri::generate_context!("../tauri.conf.json"))
+        .build(tauri::generate_context!())
         .expect("app builds");
     app.manage(hall);
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
