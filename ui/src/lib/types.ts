@@ -3,8 +3,8 @@
 // The hall's OpenAPI document (`GET /v1/openapi.json`) describes every request and response body;
 // its response schemas are derived from the Rust types that serialize them, and the hall's tests
 // validate real responses of every endpoint against it. The copy in openapi.json is turned into
-// wire.gen.ts by `npm run gen:api`; the hall's tests fail when the copy is stale (refresh it with
-// `cargo run -q -p hall --example openapi > ui/src/lib/openapi.json`), and so does the e2e suite
+// wire.gen.ts by `npm run gen:api`; the hall's tests fail when the copy is stale (refresh both with
+// `npm run sync:api`), and so does the e2e suite
 // when the served document differs from it. This module only names the generated schemas and
 // derives the few UI-side views of them (the event union, value lists of enums).
 
