@@ -5,5 +5,8 @@
 
 fn main() {
     let doc = hall::api::openapi::document();
-    println!("{}", serde_json::to_string_pretty(&doc).expect("a JSON value serializes"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&doc).expect("a JSON value serializes")
+    );
 }
