@@ -145,6 +145,9 @@ pub struct ChainRow<'a> {
     pub hash: &'a [u8],
     pub json: &'a [u8],
     pub fields: DecisionFields,
+    /// A column the backend derives from the row's ids for lookups (e.g. SQLite's
+    /// `decision_key`) that no longer matches them; `None` when all match.
+    pub stale_key: Option<&'static str>,
 }
 
 /// Random-access questions the walker asks only after it found a bad link. Errors are the
@@ -205,7 +208,7 @@ impl Walker {
                     }),
             );
         }
-        if let Some(column) = mismatched_column(row) {
+        if let Some(column) = mismatched_column(row).or(row.stale_key) {
             return found(Problem::ColumnEdited { column });
         }
         self.prev = hash;

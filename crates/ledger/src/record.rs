@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{LedgerError, Result};
 
@@ -41,9 +42,29 @@ pub struct DecisionFields {
 pub struct NewRecord {
     pub fields: DecisionFields,
     pub json: String,
-    /// The backend's stored form of `json` (e.g. compressed), computed by
+    /// The backend's per-record work (e.g. compression), done by
     /// [`crate::LedgerBackend::prepare`] on the caller's thread; `None` = not yet.
-    pub(crate) encoded: Option<Vec<u8>>,
+    pub(crate) prepared: Option<Prepared>,
+}
+
+/// What the SQLite backend computes for a record before it reaches the single writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    /// The stored (compressed) form of the JSON.
+    pub body: Vec<u8>,
+    /// [`lookup_key`] of the decision id.
+    pub decision_key: i64,
+}
+
+/// The 64-bit key an id is indexed by: the first 8 bytes of its SHA-256, big-endian. An
+/// index of these small integers has ~3× fewer pages than one of the id text, so the random
+/// ids of a batch dirty (and the WAL and checkpoints copy) far fewer pages. Keys can collide,
+/// so every lookup also compares the id itself. Stored in files: never change it.
+pub(crate) fn lookup_key(id: &str) -> i64 {
+    let digest = Sha256::digest(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// The subset of the wire format the ledger needs; everything else is kept in the JSON only.
@@ -186,7 +207,7 @@ impl NewRecord {
         Ok(Self {
             fields,
             json,
-            encoded: None,
+            prepared: None,
         })
     }
 }

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -41,7 +41,9 @@ struct Job {
 /// backend for queries. Dropping it flushes queued appends and stops the writer.
 pub struct Ledger {
     backend: Arc<dyn LedgerBackend>,
-    jobs: Mutex<Option<Sender<Job>>>,
+    /// `None` once closing. Submits take a read lock, so concurrent producers do not queue
+    /// for each other's sends (the channel itself takes concurrent sends).
+    jobs: RwLock<Option<Sender<Job>>>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -69,7 +71,7 @@ impl Ledger {
             })?;
         Ok(Self {
             backend,
-            jobs: Mutex::new(Some(tx)),
+            jobs: RwLock::new(Some(tx)),
             writer: Some(writer),
         })
     }
@@ -85,7 +87,7 @@ impl Ledger {
         let mut record = NewRecord::from_json(json)?;
         self.backend.prepare(&mut record)?;
         let (ack, receipt) = oneshot::channel();
-        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let jobs = self.jobs.read().unwrap_or_else(|p| p.into_inner());
         let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
         sender
             .send(Job { record, ack })
@@ -112,7 +114,7 @@ impl Ledger {
     }
 
     fn shutdown(&mut self) {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.jobs.write().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(writer) = self.writer.take() {
             if writer.join().is_err() {
                 tracing::error!("the ledger writer thread panicked");

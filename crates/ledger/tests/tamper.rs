@@ -115,6 +115,18 @@ fn editing_a_filter_column_is_detected() {
             }
         }
     );
+    // The lookup key of the decision id (schema 3): a stale key would hide the record from
+    // `get` and from the duplicate check.
+    let f = tampered("UPDATE decisions SET decision_key = decision_key + 1 WHERE seq = 11");
+    assert_eq!(
+        f,
+        Finding {
+            seq: 11,
+            problem: Problem::ColumnEdited {
+                column: "decision_key"
+            }
+        }
+    );
     let f = tampered("UPDATE decisions SET denied = 1 - denied WHERE seq = 3");
     assert_eq!(
         f,
@@ -186,12 +198,13 @@ fn forge_at(conn: &Connection, at: i64, link: [u8; 32]) {
     let f = ledger::DecisionFields::from_json(&json).unwrap();
     conn.execute(
         "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, capability_id, matched_rule_id,
-           worker, env, data_label, qos_class, denied, deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+           worker, env, data_label, qos_class, denied, deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         rusqlite::params![at, f.ts_micros, f.decision_id, f.correlation_id, f.tenant_id, f.capability_id,
             f.matched_rule_id, f.worker, f.env, f.data_label, f.qos_class, f.denied, f.deny_code,
             f.deny_message, f.dry_run, f.artifact_hash, link.as_slice(),
-            chain_hash(&link, json.as_bytes()).as_slice(), encode(conn, &json)],
+            chain_hash(&link, json.as_bytes()).as_slice(), encode(conn, &json),
+            common::key_of(&f.decision_id)],
     )
     .unwrap();
 }

@@ -2,18 +2,35 @@
 //! chains every record and moves the head. Free text is indexed later (fts.rs). Reading the head inside the
 //! write lock (instead of caching it) keeps the chain linear even if two processes write.
 
+use std::borrow::Cow;
+
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::codec::Codec;
 use crate::backend::Receipt;
 use crate::chain::{chain_hash, Hash};
 use crate::error::{LedgerError, Result};
-use crate::record::NewRecord;
+use crate::record::{lookup_key, NewRecord, Prepared};
 
 const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, \
     capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-    deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+    deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+/// Decision ids are unique. The probe uses the small integer index on `decision_key` (schema
+/// migration 3) and compares the id itself, so ids whose keys collide are still told apart.
+/// (A separate statement: an `INSERT … SELECT … WHERE NOT EXISTS` on the same table makes
+/// SQLite stage every row in a temporary table first, which cost more than the probe.)
+const EXISTS: &str = "SELECT 1 FROM decisions WHERE decision_key = ?1 AND decision_id = ?2";
+
+/// The per-record work that needs no database: compress the JSON and key the decision id
+/// (run on the caller's thread by `LedgerBackend::prepare`).
+pub fn prepare(codec: &Codec, record: &NewRecord) -> std::result::Result<Prepared, String> {
+    Ok(Prepared {
+        body: codec.encode(record.json.as_bytes())?,
+        decision_key: lookup_key(&record.fields.decision_id),
+    })
+}
 
 pub fn append_batch(
     conn: &mut Connection,
@@ -25,19 +42,20 @@ pub fn append_batch(
     let mut receipts = Vec::with_capacity(batch.len());
     {
         let mut insert = tx.prepare_cached(INSERT)?;
+        let mut exists = tx.prepare_cached(EXISTS)?;
         for record in batch {
             let f = &record.fields;
             let next = seq + 1;
-            let hash = chain_hash(&prev, record.json.as_bytes());
-            let encoded;
-            let body = match &record.encoded {
-                Some(body) => body,
-                None => {
-                    encoded = codec.encode(record.json.as_bytes()).map_err(codec_error)?;
-                    &encoded
-                }
+            let prepared = match &record.prepared {
+                Some(p) => Cow::Borrowed(p),
+                None => Cow::Owned(prepare(codec, record).map_err(codec_error)?),
             };
-            let inserted = insert.execute(rusqlite::params![
+            if exists.exists((prepared.decision_key, &f.decision_id))? {
+                receipts.push(Err(LedgerError::DuplicateDecision(f.decision_id.clone())));
+                continue;
+            }
+            let hash = chain_hash(&prev, record.json.as_bytes());
+            insert.execute(rusqlite::params![
                 next,
                 f.ts_micros,
                 f.decision_id,
@@ -56,17 +74,9 @@ pub fn append_batch(
                 f.artifact_hash,
                 prev.as_slice(),
                 hash.as_slice(),
-                body,
-            ]);
-            match inserted {
-                Ok(_) => {}
-                // A failed statement leaves the transaction intact: reject only this record.
-                Err(e) if is_unique_violation(&e) => {
-                    receipts.push(Err(LedgerError::DuplicateDecision(f.decision_id.clone())));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
+                prepared.body,
+                prepared.decision_key,
+            ])?;
             seq = next;
             prev = hash;
             receipts.push(Ok(Receipt {
@@ -92,12 +102,6 @@ fn head(conn: &Connection) -> rusqlite::Result<(i64, Hash)> {
         )
     })?;
     Ok((seq, hash))
-}
-
-/// Only the `decision_id` index is UNIQUE, so this is a duplicate decision.
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 fn codec_error(detail: String) -> rusqlite::Error {

@@ -233,14 +233,13 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
 
 impl LedgerBackend for SqliteBackend {
     fn prepare(&self, record: &mut NewRecord) -> Result<()> {
-        let body = self
-            .codec
-            .encode(record.json.as_bytes())
-            .map_err(|detail| LedgerError::Database {
-                path: self.path.clone(),
-                detail,
-            })?;
-        record.encoded = Some(body);
+        record.prepared =
+            Some(
+                append::prepare(&self.codec, record).map_err(|detail| LedgerError::Database {
+                    path: self.path.clone(),
+                    detail,
+                })?,
+            );
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use super::codec::Codec;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
-use crate::record::{micros_to_time, search_words, DecisionFields, StoredDecision};
+use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
 
 pub enum ReadError {
     Ledger(LedgerError),
@@ -168,9 +168,12 @@ pub fn get(
     codec: &Codec,
     decision_id: &str,
 ) -> rusqlite::Result<Option<StoredDecision>> {
-    let sql = format!("SELECT {COLUMNS} FROM decisions d WHERE d.decision_id = ?1");
+    // The key finds the row through the small index; the id tells colliding keys apart.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM decisions d WHERE d.decision_key = ?1 AND d.decision_id = ?2"
+    );
     conn.prepare_cached(&sql)?
-        .query_row([decision_id], |r| stored(r, codec))
+        .query_row((lookup_key(decision_id), decision_id), |r| stored(r, codec))
         .optional()
 }
 

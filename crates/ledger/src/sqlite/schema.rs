@@ -7,11 +7,19 @@ use std::path::Path;
 
 use super::codec::{self, Codec};
 use crate::error::{LedgerError, Result};
+use crate::record::lookup_key;
+
+/// One schema step: plain SQL, or SQL plus work SQL can't do alone.
+enum Migration {
+    Sql(&'static str),
+    Rust(fn(&Connection) -> rusqlite::Result<()>),
+}
 
 /// Migration `i` (0-based) upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: decisions + chain state + free-text index + checkpoints + hall records.
-    r#"
+    Migration::Sql(
+        r#"
     -- One row: the chain's genesis and its head (last committed record), updated with every batch.
     CREATE TABLE chain_state (
         id         INTEGER PRIMARY KEY CHECK (id = 1),
@@ -104,16 +112,55 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX hall_events_correlation ON hall_events (correlation_id, ts)
         WHERE correlation_id IS NOT NULL;
     "#,
+    ),
     // 2: the free-text index is maintained after commit, off the durable path (fts.rs);
     // this is how far it got. Files from version 1 indexed every record in the append.
-    r#"
+    Migration::Sql(
+        r#"
     CREATE TABLE fts_state (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         indexed_seq INTEGER NOT NULL
     );
     INSERT INTO fts_state (id, indexed_seq) SELECT 1, coalesce(max(seq), 0) FROM decisions;
     "#,
+    ),
+    // 3: decision ids are indexed by a 64-bit key of the id instead of the id text.
+    Migration::Rust(key_decision_ids),
 ];
+
+/// Migration 3. Random decision ids land on random pages of their index, so each batch
+/// dirtied most of the pages of a text index (~45 bytes an entry); an index of 64-bit keys
+/// (`record::lookup_key`, ~16 bytes an entry) has ~3× fewer pages to dirty, write to the WAL
+/// and checkpoint. Not UNIQUE (keys may collide): appends check for the id itself (append.rs).
+/// Existing rows get their keys here, in steps, before the new index is built.
+fn key_decision_ids(conn: &Connection) -> rusqlite::Result<()> {
+    const STEP: i64 = 10_000;
+    conn.execute_batch(
+        "ALTER TABLE decisions ADD COLUMN decision_key INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    let mut select = conn
+        .prepare("SELECT seq, decision_id FROM decisions WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let mut update = conn.prepare("UPDATE decisions SET decision_key = ?2 WHERE seq = ?1")?;
+    let mut after = 0i64;
+    loop {
+        let ids = select
+            .query_map((after, STEP), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (seq, id) in &ids {
+            update.execute((seq, lookup_key(id)))?;
+        }
+        match ids.last() {
+            Some((seq, _)) => after = *seq,
+            None => break,
+        }
+    }
+    conn.execute_batch(
+        "DROP INDEX decisions_decision_id;
+         CREATE INDEX decisions_decision_key ON decisions (decision_key);",
+    )
+}
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -139,9 +186,13 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
         .map_err(db)?;
     let found = user_version(&tx).map_err(db)?;
     check_version(path, found, &tx)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tracing::info!(path = %path.display(), version = i + 1, "applying ledger migration");
-        tx.execute_batch(sql).map_err(db)?;
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql),
+            Migration::Rust(step) => step(&tx),
+        }
+        .map_err(db)?;
     }
     if found == 0 {
         let genesis = random_genesis();

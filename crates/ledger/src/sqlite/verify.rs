@@ -13,6 +13,7 @@ use crate::chain::{
     checkpoint_hash, ChainLookup, ChainRow, Checkpoint, Finding, Hash, Problem, Progress,
     VerifyReport, Walker,
 };
+use crate::record::lookup_key;
 
 const PROGRESS_EVERY: u64 = 10_000;
 
@@ -56,7 +57,7 @@ pub(super) fn walk(
     let mut stmt = conn.prepare(
         "SELECT d.seq, d.prev_hash, d.hash, d.body, d.ts, d.decision_id, d.correlation_id, \
          d.tenant_id, d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, \
-         d.qos_class, d.denied, d.deny_code, d.deny_message, d.dry_run, d.artifact_hash \
+         d.qos_class, d.denied, d.deny_code, d.deny_message, d.dry_run, d.artifact_hash, d.decision_key \
          FROM decisions d WHERE d.seq > ?1 AND d.seq <= ?2 ORDER BY d.seq",
     )?;
     // Rows past the head are forged appends: scan them too so `finish` can say so.
@@ -73,13 +74,16 @@ pub(super) fn walk(
             }
         };
         let finding = match read_row(row, codec) {
-            Ok((seq, prev_hash, hash, json, fields)) => {
+            Ok((seq, prev_hash, hash, json, fields, decision_key)) => {
+                let stale_key =
+                    (decision_key != lookup_key(&fields.decision_id)).then_some("decision_key");
                 let row = ChainRow {
                     seq,
                     prev_hash: &prev_hash,
                     hash: &hash,
                     json: &json,
                     fields,
+                    stale_key,
                 };
                 walker.step(&row, &mut lookup)
             }
@@ -115,6 +119,7 @@ type RowParts = (
     Vec<u8>,
     Vec<u8>,
     crate::record::DecisionFields,
+    i64,
 );
 
 fn read_row(row: &rusqlite::Row<'_>, codec: &Codec) -> rusqlite::Result<RowParts> {
@@ -126,7 +131,14 @@ fn read_row(row: &rusqlite::Row<'_>, codec: &Codec) -> rusqlite::Result<RowParts
             .map_or_else(|_| b.to_vec(), String::into_bytes),
         _ => Vec::new(),
     };
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, json, fields(row, 4)?))
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        json,
+        fields(row, 4)?,
+        row.get(19)?,
+    ))
 }
 
 fn corrupt_at(seq: i64, e: &rusqlite::Error) -> Finding {

@@ -124,6 +124,13 @@ pub fn decision_with(i: u64, unix_seconds: i64, correlation_id: &str) -> String 
     .to_string()
 }
 
+/// The documented lookup key of an id (docs/ledger.md, column `decision_key`): the first 8
+/// bytes of its SHA-256, big-endian. What a forger who read the file format would compute.
+pub fn key_of(id: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    i64::from_be_bytes(Sha256::digest(id.as_bytes())[..8].try_into().unwrap())
+}
+
 /// User + system CPU time from a Linux `stat` file (`/proc/self/stat` for the whole process,
 /// `/proc/thread-self/stat` for the calling thread), at the kernel's 10 ms tick resolution.
 pub fn cpu_time(stat_path: &str) -> std::time::Duration {
