@@ -127,8 +127,8 @@ export class HallApi {
   getStats(since?: string) {
     return this.transport.call<Stats>(OPS.getStats, { query: { since } });
   }
-  verifyLedger(full: boolean) {
-    return this.transport.call<LedgerStatus>(OPS.verifyLedger, { query: { full: full || undefined } });
+  verifyLedger() {
+    return this.transport.call<LedgerStatus>(OPS.verifyLedger);
   }
   listAlerts(query: { open?: boolean; limit?: number } = {}) {
     return this.transport.call<AlertList>(OPS.listAlerts, { query: { open: query.open || undefined, limit: query.limit } });

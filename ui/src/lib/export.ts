@@ -1,7 +1,7 @@
 // Export of decision records as CSV (one row per decision, the columns people filter on) or JSONL
 // (the whole ledger record per line, lossless).
 
-import { recordTime, type LedgerRecord } from './types';
+import type { LedgerRecord } from './types';
 
 export const CSV_COLUMNS = [
   'seq',
@@ -36,7 +36,7 @@ export function csvRow(record: LedgerRecord): string {
   const d = record.decision;
   const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
     seq: record.seq,
-    recorded_at: recordTime(record),
+    recorded_at: record.decision.timestamp,
     decision_id: d.decision_id,
     timestamp: d.timestamp,
     correlation_id: d.correlation_id,

@@ -6,7 +6,7 @@ import { ApiError, HallApi, detectTransport, type StreamStatus } from './api';
 import { notifyAlert } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
 import { RateSeries } from './series';
-import { recordTime, type Alert, type DecisionEvent, type HallEvent, type HealthState, type Stats, type Worker } from './types';
+import type { Alert, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
 
 export type Connection =
   | { state: 'starting' }
@@ -161,7 +161,7 @@ export class HallState {
       for (let page = 0; page < SEED_PAGES; page++) {
         const result = await api.listDecisions({ since, cursor: cursor ?? undefined, limit: SEED_PAGE_SIZE });
         for (const r of result.decisions) {
-          this.rates.add(Date.parse(recordTime(r)), r.decision.denied);
+          this.rates.add(Date.parse(r.decision.timestamp), r.decision.denied);
           newestSeeded = Math.max(newestSeeded, r.seq);
         }
         cursor = result.next_cursor;

@@ -2,7 +2,7 @@
 // from `GET /v1/decisions` and a pushed `decision` event. The full record is fetched on selection,
 // so streaming 1,000 decisions/s costs no request per decision.
 
-import { recordTime, type DecisionEvent, type LedgerRecord } from './types';
+import type { DecisionEvent, LedgerRecord } from './types';
 
 export interface DecisionRow {
   seq: number;
@@ -23,7 +23,7 @@ export function rowFromRecord(r: LedgerRecord): DecisionRow {
   const d = r.decision;
   return {
     seq: r.seq,
-    recorded_at: recordTime(r),
+    recorded_at: r.decision.timestamp,
     decision_id: d.decision_id,
     correlation_id: d.correlation_id,
     tenant_id: d.tenant_id,

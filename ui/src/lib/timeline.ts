@@ -2,7 +2,7 @@
 // the workers involved (both from the hall's trace), plus heartbeats from those workers' health
 // series and alerts about them. Entries are sorted oldest first.
 
-import { recordTime, type Alert, type HealthTransitionEvent, type LedgerRecord, type Trace, type Worker } from './types';
+import type { Alert, HealthTransitionEvent, LedgerRecord, Trace, Worker } from './types';
 
 export type TimelineEntry =
   | { kind: 'decision'; at: string; record: LedgerRecord }
@@ -16,12 +16,12 @@ export const CONTEXT_MS = 5 * 60 * 1000;
 export function buildTimeline(trace: Trace, workers: Worker[], alerts: Alert[]): TimelineEntry[] {
   const { decisions, correlation_id: correlationId } = trace;
   const entries: TimelineEntry[] = [
-    ...decisions.map((record): TimelineEntry => ({ kind: 'decision', at: recordTime(record), record })),
+    ...decisions.map((record): TimelineEntry => ({ kind: 'decision', at: record.decision.timestamp, record })),
     // The hall already picked the involved workers and the time window for these.
     ...trace.health_transitions.map((event): TimelineEntry => ({ kind: 'health', at: event.at, event })),
   ];
   if (decisions.length > 0) {
-    const times = decisions.map((r) => Date.parse(recordTime(r))).filter(Number.isFinite);
+    const times = decisions.map((r) => Date.parse(r.decision.timestamp)).filter(Number.isFinite);
     const from = Math.min(...times) - CONTEXT_MS;
     const to = Math.max(...times) + CONTEXT_MS;
     const inWindow = (iso: string) => {

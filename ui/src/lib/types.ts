@@ -47,25 +47,17 @@ export type RouteDecision = Schemas['RouteDecision'];
 export type EvidenceReceipt = Schemas['EvidenceReceipt'];
 /** `POST /v1/route`: the decision with its evidence receipt. */
 export type RoutedDecision = Schemas['RoutedDecision'];
-/**
- * One ledger entry. `prev_hash` and `recorded_at` are not part of the wire (the hall never sends
- * them); they stay optional here only until the readers written before the document described
- * responses drop them.
- */
-export type LedgerRecord = Schemas['LedgerRecord'] & { prev_hash?: string; recorded_at?: string };
+/** One ledger entry. */
+export type LedgerRecord = Schemas['LedgerRecord'];
 export type DecisionPage = Schemas['DecisionPage'];
 export type Trace = Schemas['Trace'];
 /** A `health_transition` hall event as stored (GET /v1/hall-events, GET /v1/traces/{id}). */
 export type HealthTransitionEvent = Schemas['HealthTransitionEvent'];
 export type HallEventRecord = Schemas['HallEvent'];
 export type Stats = Schemas['Stats'];
-/** `GET /v1/ledger/verify`. (`head_hash` is not sent; optional until its reader drops it.) */
-export type LedgerStatus = Schemas['LedgerVerification'] & { head_hash?: undefined };
+/** `GET /v1/ledger/verify`. */
+export type LedgerStatus = Schemas['LedgerVerification'];
 
-/** When a record was made: the decision's own timestamp (the ledger's time is not on the wire). */
-export function recordTime(r: LedgerRecord): string {
-  return r.recorded_at ?? r.decision.timestamp;
-}
 
 // Workers.
 export type HealthPoint = Schemas['Sample'];
@@ -81,8 +73,8 @@ export type WorkerVerdict = Schemas['WorkerVerdict'];
 export type Alert = Schemas['Alert'];
 export type AlertList = Schemas['AlertList'];
 export type PackageHash = Schemas['PackageHash'];
-/** `POST /v1/attest/verify`. (`meta` is not sent, the facts are `details`; optional until its reader moves.) */
-export type AttestVerdict = Schemas['AttestVerdict'] & { meta?: undefined };
+/** `POST /v1/attest/verify`. */
+export type AttestVerdict = Schemas['AttestVerdict'];
 export type SignResult = Schemas['SignResult'];
 export type HallSettings = Schemas['Settings'];
 

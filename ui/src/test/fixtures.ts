@@ -17,6 +17,6 @@ export function decision(over: Partial<RouteDecision> = {}): RouteDecision {
   };
 }
 
-export function record(seq: number, over: Partial<RouteDecision> = {}, recordedAt = '2026-01-01T12:00:00Z'): LedgerRecord {
-  return { seq, hash: `h${seq}`, prev_hash: `h${seq - 1}`, recorded_at: recordedAt, decision: decision({ decision_id: `d-${seq}`, ...over }) };
+export function record(seq: number, over: Partial<RouteDecision> = {}, timestamp = '2026-01-01T12:00:00Z'): LedgerRecord {
+  return { seq, hash: `h${seq}`, decision: decision({ decision_id: `d-${seq}`, timestamp, ...over }) };
 }
