@@ -3,21 +3,8 @@
 
 mod common;
 
-use common::{route_input, wait_for, worker_record, TestHall};
+use common::{route_input, setup_keys, wait_for, worker_record, TestHall};
 use serde_json::json;
-
-fn setup_keys() -> tempfile::TempDir {
-    let cfg = tempfile::tempdir().unwrap();
-    // The hall and `proctor attest` share this directory; one env var per test process.
-    std::env::set_var("PROCTOR_CONFIG_DIR", cfg.path());
-    let ns = attest::Namespace::parse("org.acme").unwrap();
-    let key = attest::KeyStore::new(cfg.path()).create(&ns).unwrap();
-    let trust_path = cfg.path().join(attest::trust::TRUST_FILE);
-    let mut trust = attest::TrustStore::load_or_default(&trust_path).unwrap();
-    trust.trust(key.public()).unwrap();
-    trust.save(&trust_path).unwrap();
-    cfg
-}
 
 /// A hall that checks worker code at route time.
 fn attesting_hall() -> TestHall {

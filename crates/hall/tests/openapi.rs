@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{route_input, wait_for, worker_record, TestHall};
+use common::{route_input, setup_keys, wait_for, worker_record, TestHall};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -223,20 +223,6 @@ impl Checker {
     fn component(&self, name: &str) -> Value {
         json!({"$ref": format!("#/components/schemas/{name}")})
     }
-}
-
-fn setup_keys() -> tempfile::TempDir {
-    let cfg = tempfile::tempdir().unwrap();
-    // The hall reads keys and the trust store from here (one env var per test process; no
-    // other test in this binary attests).
-    std::env::set_var("PROCTOR_CONFIG_DIR", cfg.path());
-    let ns = attest::Namespace::parse("org.acme").unwrap();
-    let key = attest::KeyStore::new(cfg.path()).create(&ns).unwrap();
-    let trust_path = cfg.path().join(attest::trust::TRUST_FILE);
-    let mut trust = attest::TrustStore::load_or_default(&trust_path).unwrap();
-    trust.trust(key.public()).unwrap();
-    trust.save(&trust_path).unwrap();
-    cfg
 }
 
 #[test]

@@ -322,6 +322,21 @@ impl SseReader {
 }
 
 /// Poll `f` until it returns `Some`, for up to 10 s (file-watch reloads are asynchronous).
+/// A config dir with a fresh `org.acme` signing key that the trust store trusts. The hall (and
+/// `proctor attest`) read keys from `PROCTOR_CONFIG_DIR`: one value per test process, so only
+/// the tests of one binary may call this.
+pub fn setup_keys() -> tempfile::TempDir {
+    let cfg = tempfile::tempdir().unwrap();
+    std::env::set_var("PROCTOR_CONFIG_DIR", cfg.path());
+    let ns = attest::Namespace::parse("org.acme").unwrap();
+    let key = attest::KeyStore::new(cfg.path()).create(&ns).unwrap();
+    let trust_path = cfg.path().join(attest::trust::TRUST_FILE);
+    let mut trust = attest::TrustStore::load_or_default(&trust_path).unwrap();
+    trust.trust(key.public()).unwrap();
+    trust.save(&trust_path).unwrap();
+    cfg
+}
+
 pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
