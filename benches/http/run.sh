@@ -6,6 +6,7 @@
 #
 #   benches/http/run.sh                         # full run (~3 min after the build)
 #   DURATION=10s TOTAL=200000 benches/http/run.sh   # quicker
+#   PROCTOR_BIN=/tmp/proctor-old benches/http/run.sh  # a prebuilt binary (A/B runs), no build
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,8 +24,11 @@ command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; e
 [ -f "$scenario/rules.json" ] || python3 "$root/benches/reference/gen_scenario.py"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
 
-echo "== building proctor (release)" >&2
-(cd "$root" && cargo build --release --locked -q -p proctor)
+proctor=${PROCTOR_BIN:-$root/target/release/proctor}
+if [ -z "${PROCTOR_BIN:-}" ]; then
+  echo "== building proctor (release)" >&2
+  (cd "$root" && cargo build --release --locked -q -p proctor)
+fi
 
 echo "== starting proctor serve on a fresh data dir" >&2
 data=$work/hall
@@ -33,7 +37,7 @@ cp "$scenario/rules.json" "$data/rules.json"
 cp -r "$scenario/registry" "$data/registry"
 cp "$scenario/gate.json" "$data/gate.json"
 printf 'policy_gate_file = "gate.json"\n' > "$data/config.toml"
-RUST_LOG=warn "$root/target/release/proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
+RUST_LOG=warn "$proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
   > "$work/serve.out" 2> "$work/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do grep -q '^listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done

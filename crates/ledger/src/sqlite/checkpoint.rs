@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -18,6 +18,11 @@ use crate::error::{LedgerError, Result};
 
 /// Check at least this often even without a nudge (hall alerts and events also grow the WAL).
 const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// At most one checkpoint per this interval. Small batches (a few dozen decisions under
+/// closed-loop HTTP load) rewrite the same hot index pages commit after commit; a checkpoint
+/// copies each page once however many frames the WAL holds for it, so checkpointing after
+/// every commit copied the same pages again and again.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// ~128 MiB of 4 KiB pages.
 const RESTART_PAGES: i64 = 32_768;
 
@@ -62,11 +67,14 @@ impl Drop for Checkpointer {
 }
 
 fn run(conn: &Connection, path: &Path, nudges: &Receiver<()>) {
+    let mut last = Instant::now();
     loop {
         match nudges.recv_timeout(IDLE_CHECK) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
+        std::thread::sleep(MIN_INTERVAL.saturating_sub(last.elapsed()));
+        last = Instant::now();
         if let Err(e) = checkpoint(conn) {
             // Not fatal: commits stay durable in the WAL; the next attempt may succeed.
             tracing::warn!(path = %path.display(), error = %e, "ledger WAL checkpoint failed");
