@@ -144,28 +144,24 @@ fn csv_cells_that_look_like_formulas_are_neutralised() {
     let hostile =
         common::decision(1).replacen("\"tenant_id\":\"", "\"tenant_id\":\"=HYPERLINK(1)", 1);
     ledger.append_blocking(hostile).unwrap();
-    let mut csv = Vec::new();
-    ledger::export(
-        ledger.backend(),
-        &Filter::default(),
-        Format::Csv,
-        &mut csv,
-        &mut |_| {},
-    )
-    .unwrap();
+    let export_all = |format| {
+        let mut out = Vec::new();
+        ledger::export(
+            ledger.backend(),
+            &Filter::default(),
+            format,
+            &mut out,
+            &mut |_| {},
+        )
+        .unwrap();
+        out
+    };
+    let csv = export_all(Format::Csv);
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let row = reader.records().next().unwrap().unwrap();
     assert!(row[5].starts_with("'=HYPERLINK(1)"), "{:?}", &row[5]);
     // JSONL keeps the exact bytes.
-    let mut jsonl = Vec::new();
-    ledger::export(
-        ledger.backend(),
-        &Filter::default(),
-        Format::Jsonl,
-        &mut jsonl,
-        &mut |_| {},
-    )
-    .unwrap();
+    let jsonl = export_all(Format::Jsonl);
     assert!(String::from_utf8(jsonl)
         .unwrap()
         .contains("\"tenant_id\":\"=HYPERLINK(1)"));
