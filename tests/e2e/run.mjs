@@ -41,15 +41,29 @@ test('settings: entering the token connects the UI to the hall', async () => {
   await page.getByRole('button', { name: 'Save and connect' }).click();
   await page.getByText('Connected.').waitFor();
   await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
-  // Theme: forced dark, kept after reload, back to following the system.
+  // Theme: forced dark, kept after reload, back to following the system. The palette (app.css,
+  // light-dark()) must follow the OS under `system` and ignore it under a forced theme.
+  const colors = () => page.evaluate(() => { const s = getComputedStyle(document.body); return `${s.backgroundColor} ${s.color}`; });
+  const LIGHT = 'rgb(246, 247, 249) rgb(27, 31, 36)';
+  const DARK = 'rgb(15, 18, 22) rgb(230, 233, 238)';
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.getByRole('radio', { name: 'dark' }).check();
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.equal(await colors(), DARK, 'forced dark on a light system');
   await page.reload();
   await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.equal(await colors(), DARK, 'forced dark after reload');
   await screenshot(page, 'settings-dark');
   await page.getByRole('radio', { name: 'system' }).check();
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+  assert.equal(await colors(), LIGHT, 'system theme on a light system');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.equal(await colors(), DARK, 'system theme on a dark system');
+  await page.getByRole('radio', { name: 'light' }).check();
+  assert.equal(await colors(), LIGHT, 'forced light on a dark system');
+  await page.getByRole('radio', { name: 'system' }).check();
+  await page.emulateMedia({ colorScheme: null });
   await screenshot(page, 'settings');
 });
 
@@ -226,6 +240,95 @@ test('an XSS payload in tenant and capability ids renders as text', async () => 
   assert.equal(await page.getByTestId('detail-capability').textContent(), capability);
   assert.equal(await page.locator('main img').count(), 0);
   assert.equal(await page.evaluate(() => window.__xss), undefined);
+});
+
+// The live list's memory bound, end to end: LIVE_ROW_CAP (ui/src/lib/rows.ts, read from the source
+// so the test follows the constant) is reached by decisions routed while the screen is open.
+const LIVE_ROW_CAP = Number(readFileSync(join(ROOT, 'ui/src/lib/rows.ts'), 'utf8').match(/LIVE_ROW_CAP = ([\d_]+);/)[1].replaceAll('_', ''));
+
+/** Routes `n` decisions with `inFlight` requests at a time; returns the receipts' ledger seqs by decision id. */
+async function routeMany(n, input, inFlight = 24) {
+  const routed = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, async () => {
+    while (next < n) {
+      next++;
+      const r = await hall.route(input);
+      routed.push({ id: r.decision_id, seq: r.evidence_receipt.ledger_seq });
+    }
+  }));
+  return routed;
+}
+
+test('live mode keeps the newest LIVE_ROW_CAP rows, says so, and pages back through the whole ledger', async () => {
+  await page.goto(`${hall.url}/#/decisions`);
+  await page.locator('.drow').first().waitFor();
+  const rowCount = page.getByTestId('row-count');
+  const shownNow = async () => Number((await rowCount.textContent()).match(/^(\d+) shown/)[1]);
+  const topRow = async () => page.locator('.drow').first().getAttribute('data-decision-id');
+  const before = await shownNow();
+  assert.ok(before < LIVE_ROW_CAP, `the list starts with ${before} rows`);
+  assert.equal(await page.getByTestId('live-cap-note').count(), 0, 'the cap note shows before the cap is reached');
+
+  // Seed past the cap in chunks, waiting for the screen to show each chunk: the hall's event
+  // buffer is 1,024 and a subscriber further behind is cut off (lagged), which reloads the list.
+  const total = LIVE_ROW_CAP - before + 50;
+  const input = { capability_id: 'cap.doc.summarize', tenant_id: 'tenant.bulk', correlation_id: corr(6) };
+  let newest = null;
+  for (let sent = 0; sent < total; ) {
+    const chunk = await routeMany(Math.min(500, total - sent), input);
+    sent += chunk.length;
+    for (const r of chunk) if (!newest || r.seq > newest.seq) newest = r;
+    await page.locator(`.drow[data-decision-id="${newest.id}"]`).waitFor({ timeout: 10_000 });
+    await rowCount.filter({ hasText: new RegExp(`^${Math.min(before + sent, LIVE_ROW_CAP)} shown`) }).waitFor({ timeout: 10_000 });
+  }
+  assert.equal(await page.getByTestId('missed-events').count(), 0, 'the stream lagged and the list reloaded');
+
+  // At the cap: the note says so, the list holds exactly the cap, newest first, and no paging.
+  const note = page.getByTestId('live-cap-note');
+  await note.waitFor();
+  const capText = await page.evaluate((n) => new Intl.NumberFormat().format(n), LIVE_ROW_CAP);
+  assert.match(await note.textContent(), new RegExp(`Live mode shows the newest ${capText} decisions; older ones stay in the ledger\\.`));
+  assert.equal((await rowCount.textContent()).trim(), `${LIVE_ROW_CAP} shown`);
+  assert.equal(await topRow(), newest.id);
+  await screenshot(page, 'decisions-live-cap');
+
+  // The note's button pauses live mode and reloads from the newest page, with a cursor again ...
+  await note.getByRole('button', { name: 'Pause and page back through history' }).click();
+  await note.waitFor({ state: 'hidden' });
+  await page.getByTestId('live-toggle').filter({ hasText: 'Resume live' }).waitFor();
+  await rowCount.filter({ hasText: /^\d+ shown, more on scroll$/ }).waitFor();
+  assert.ok((await shownNow()) < LIVE_ROW_CAP);
+  assert.equal(await topRow(), newest.id);
+
+  // ... so scrolling pages back past the cap to the first decision of the ledger.
+  const ledgerTotal = (await hall.api('GET', '/v1/stats')).decisions_total;
+  assert.ok(ledgerTotal > LIVE_ROW_CAP);
+  const first = (await hall.api('GET', `/v1/decisions?correlation_id=${corr(1)}`)).decisions.at(-1);
+  assert.equal(first.seq, 1, 'the seed routed the ledger\'s first decision under corr(1)');
+  const list = page.getByRole('listbox', { name: 'Decisions' });
+  while (/more on scroll/.test(await rowCount.textContent())) {
+    const n = await shownNow();
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.waitForFunction(
+      (n) => { const t = document.querySelector('[data-testid="row-count"]').textContent; return !t.startsWith(`${n} shown`); },
+      n, { timeout: 5000 },
+    );
+  }
+  assert.equal(await shownNow(), ledgerTotal);
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.locator(`.drow[data-decision-id="${first.decision.decision_id}"]`).waitFor();
+  assert.equal(await page.locator('.drow').last().getAttribute('data-decision-id'), first.decision.decision_id);
+
+  // Resume: the decision routed while paused goes on top, and the list is bounded by the cap again.
+  const late = await hall.route({ ...input, tenant_id: 'tenant.late' });
+  await page.getByTestId('live-toggle').filter({ hasText: 'Resume live (1 new)' }).click();
+  await page.getByTestId('live-toggle').filter({ hasText: 'Pause live' }).waitFor();
+  await rowCount.filter({ hasText: new RegExp(`^${LIVE_ROW_CAP} shown$`) }).waitFor();
+  await note.waitFor();
+  await list.evaluate((el) => (el.scrollTop = 0));
+  await page.locator(`.drow[data-decision-id="${late.decision_id}"]`).waitFor();
+  assert.equal(await topRow(), late.decision_id);
 });
 
 test("the served OpenAPI document is the one the UI's wire types were generated from", async () => {
