@@ -3,7 +3,7 @@
 // Prints one line per test and a final `N passed, N failed`; exits non-zero on any failure.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hall, ROOT, browser, screenshot, worker, writePackage } from './harness.mjs';
@@ -199,26 +199,30 @@ test('an acknowledged alert stays acknowledged after reload', async () => {
 
 test('attest: a package is hashed and verified by hand; a tampered one shows the tamper verdict', async () => {
   const pkg = mkdtempSync(join(tmpdir(), 'proctor-pkg-'));
-  writePackage(pkg, { 'code/worker.py': 'print("hi")\n', 'requirements.lock': 'x==1\n' });
-  const expected = await hall.api('POST', '/v1/attest/hash', { path: pkg });
-  hall.cli('keys', 'new', '--namespace', 'org.acme');
-  await page.goto(`${hall.url}/#/attest`);
-  await page.getByTestId('attest-path').fill(pkg);
-  await page.getByRole('button', { name: 'Compute hash' }).click();
-  await page.getByTestId('attest-hash').getByText(expected.package_hash).waitFor();
-  // Sign with a fresh namespace key, then verify: valid.
-  await page.getByTestId('attest-worker-id').fill('org.acme.pkg.i-1');
-  await page.getByTestId('attest-species-id').fill('wrk.doc.pkg');
-  await page.getByRole('button', { name: /^Sign/ }).click();
-  await page.getByTestId('attest-signed').waitFor();
-  await page.getByRole('button', { name: 'Verify against trust store' }).click();
-  await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Verified' }).waitFor();
-  // Tamper with a file: the verdict names ATTEST_HASH_MISMATCH and says so in words.
-  writeFileSync(join(pkg, 'code/worker.py'), 'print("pwned")\n');
-  await page.getByRole('button', { name: 'Verify against trust store' }).click();
-  await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Tampered' }).waitFor();
-  assert.equal(await page.getByTestId('attest-code').textContent(), 'ATTEST_HASH_MISMATCH');
-  await screenshot(page, 'attest');
+  try {
+    writePackage(pkg, { 'code/worker.py': 'print("hi")\n', 'requirements.lock': 'x==1\n' });
+    const expected = await hall.api('POST', '/v1/attest/hash', { path: pkg });
+    hall.cli('keys', 'new', '--namespace', 'org.acme');
+    await page.goto(`${hall.url}/#/attest`);
+    await page.getByTestId('attest-path').fill(pkg);
+    await page.getByRole('button', { name: 'Compute hash' }).click();
+    await page.getByTestId('attest-hash').getByText(expected.package_hash).waitFor();
+    // Sign with a fresh namespace key, then verify: valid.
+    await page.getByTestId('attest-worker-id').fill('org.acme.pkg.i-1');
+    await page.getByTestId('attest-species-id').fill('wrk.doc.pkg');
+    await page.getByRole('button', { name: /^Sign/ }).click();
+    await page.getByTestId('attest-signed').waitFor();
+    await page.getByRole('button', { name: 'Verify against trust store' }).click();
+    await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Verified' }).waitFor();
+    // Tamper with a file: the verdict names ATTEST_HASH_MISMATCH and says so in words.
+    writeFileSync(join(pkg, 'code/worker.py'), 'print("pwned")\n');
+    await page.getByRole('button', { name: 'Verify against trust store' }).click();
+    await page.getByTestId('attest-verdict').getByRole('heading', { name: 'Tampered' }).waitFor();
+    assert.equal(await page.getByTestId('attest-code').textContent(), 'ATTEST_HASH_MISMATCH');
+    await screenshot(page, 'attest');
+  } finally {
+    rmSync(pkg, { recursive: true, force: true });
+  }
 });
 
 test('ledger integrity is shown and a full verification runs', async () => {
