@@ -39,9 +39,9 @@ pub trait LedgerBackend: Send + Sync {
     /// the others are committed and chained.
     fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
 
-    /// Derived work kept off the durable path (the SQLite backend's free-text index): do a
-    /// step of at most `max_records` committed records. The group-commit writer calls this
-    /// between batches. Returns how many records still wait. The default has none.
+    /// Derived work kept off the durable path (the SQLite backend's filter and free-text
+    /// indexes): do a step of at most `max_records` committed records. The group-commit
+    /// writer calls this between batches. Returns how many records still wait. The default has none.
     fn catch_up(&self, _max_records: usize) -> Result<u64> {
         Ok(0)
     }

@@ -1,17 +1,19 @@
 //! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
 //! writer takes everything queued (up to a batch limit), writes it in one transaction and
 //! acknowledges each caller only after that transaction committed. Many decisions share one
-//! fsync, and each caller waits only for its own batch. Between batches (when the queue is
-//! empty, or when too much waits) the writer does the backend's derived work
-//! ([`LedgerBackend::catch_up`]: the free-text index), which no caller waits for.
+//! fsync, and each caller waits only for its own batch. Between batches the writer does the
+//! backend's derived work ([`LedgerBackend::catch_up`]: the SQLite backend's filter and
+//! free-text indexes), which no caller waits for, in big steps: once a full step waits, or
+//! when the queue has been empty for a moment.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -25,12 +27,13 @@ use crate::sqlite::{OpenOptions, SqliteBackend};
 /// each index page touched by random ids (decision and correlation ids) is written once for
 /// more records (16,384 instead of 4,096: ~14% less writer CPU, ~20% less writer time).
 pub const DEFAULT_MAX_BATCH: usize = 16_384;
-/// Records indexed per catch-up step (a few ms of work: the longest an append arriving
-/// while the writer is idle-indexing waits).
-const CATCH_UP_STEP: usize = 4096;
-/// Under sustained load, the writer catches up once this many records wait, so free-text
-/// search lags the chain by at most about this many records.
-const MAX_LAG: usize = 65_536;
+/// Records indexed per derived step. Big steps are what make indexing after commit cheaper
+/// than indexing in every commit (each index page touched is written once per step); a step
+/// is tens of ms of writer time, the longest an append arriving meanwhile waits.
+const STEP: usize = 4096;
+/// With fewer than [`STEP`] records waiting, the writer indexes them once no append has
+/// arrived for this long, so an idle ledger is soon fully indexed.
+const IDLE: Duration = Duration::from_millis(20);
 
 struct Job {
     record: NewRecord,
@@ -134,17 +137,10 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
     loop {
         let first = match jobs.try_recv() {
             Ok(job) => job,
-            // Idle: catch up derived work (the free-text index) a step at a time, so an
-            // append arriving meanwhile waits for one step at most.
-            Err(TryRecvError::Empty) => {
-                if backend.lag() > 0 && catch_up(backend) {
-                    continue;
-                }
-                match jobs.recv() {
-                    Ok(job) => job,
-                    Err(_) => break,
-                }
-            }
+            Err(TryRecvError::Empty) => match next_job_when_idle(backend, &jobs) {
+                Some(job) => job,
+                None => break,
+            },
             Err(TryRecvError::Disconnected) => break,
         };
         batch.push(first);
@@ -155,8 +151,8 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
             }
         }
         commit(backend, &mut batch);
-        // Under sustained load the queue is never empty: bound how far derived work may lag.
-        if backend.lag() >= MAX_LAG as u64 {
+        // Under sustained load the queue is rarely empty for long: index once a step waits.
+        if backend.lag() >= STEP as u64 {
             catch_up(backend);
         }
     }
@@ -164,13 +160,31 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
     while backend.lag() > 0 && catch_up(backend) {}
 }
 
+/// Wait for the next append; meanwhile, once the queue has stayed empty for [`IDLE`], index
+/// what waits a step at a time (an append arriving meanwhile waits for one step at most).
+/// `None` when the ledger is closing.
+fn next_job_when_idle(backend: &dyn LedgerBackend, jobs: &Receiver<Job>) -> Option<Job> {
+    while backend.lag() > 0 {
+        match jobs.recv_timeout(IDLE) {
+            Ok(job) => return Some(job),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {
+                if !catch_up(backend) {
+                    break;
+                }
+            }
+        }
+    }
+    jobs.recv().ok()
+}
+
 /// One step of derived work; false if it failed (logged: the records are durable anyway, and
 /// the next open catches up).
 fn catch_up(backend: &dyn LedgerBackend) -> bool {
-    match backend.catch_up(CATCH_UP_STEP) {
+    match backend.catch_up(STEP) {
         Ok(_) => true,
         Err(e) => {
-            tracing::warn!(error = %e, "ledger free-text indexing failed; will retry");
+            tracing::warn!(error = %e, "ledger indexing failed; will retry");
             false
         }
     }

@@ -1,31 +1,58 @@
 //! Upgrading files written by earlier builds, on real SQLite files: a schema-2 ledger (decision
-//! ids indexed as text, UNIQUE) opens, gains the 64-bit id keys of schema 3, and keeps every
-//! record findable, unique and verifiable.
+//! ids indexed as text, UNIQUE) and a schema-3 ledger (filter indexes written in every append)
+//! open, gain the later layouts, and keep every record findable, unique and verifiable.
 
 mod common;
 
-use ledger::{Ledger, LedgerError, OpenOptions, SqliteBackend};
+use ledger::{Filter, Ledger, LedgerBackend, LedgerError, OpenOptions, PageRequest, SqliteBackend};
 use rusqlite::Connection;
 
 const N: u64 = 30;
 
-/// A ledger as schema 2 left it: built by this build, then rolled back to version 2's layout
-/// (no `decision_key` column, the UNIQUE text index on `decision_id`).
-fn schema_2_ledger(path: &std::path::Path) {
+/// Schema 3's layout, rolled back from this build's: whole-table filter indexes, no
+/// `indexed` flags, the free-text position in `fts_state`.
+const BACK_TO_3: &str = "
+    DROP INDEX decisions_decision_key;
+    DROP INDEX decisions_correlation;
+    DROP INDEX decisions_tenant;
+    DROP INDEX decisions_capability;
+    DROP INDEX decisions_worker;
+    DROP INDEX decisions_rule;
+    DROP INDEX decisions_deny_code;
+    ALTER TABLE decisions DROP COLUMN indexed;
+    ALTER TABLE index_state RENAME TO fts_state;
+    CREATE INDEX decisions_decision_key ON decisions (decision_key);
+    CREATE INDEX decisions_correlation ON decisions (correlation_id);
+    CREATE INDEX decisions_tenant ON decisions (tenant_id);
+    CREATE INDEX decisions_capability ON decisions (capability_id);
+    CREATE INDEX decisions_worker ON decisions (worker) WHERE worker IS NOT NULL;
+    CREATE INDEX decisions_rule ON decisions (matched_rule_id);
+    CREATE INDEX decisions_deny_code ON decisions (deny_code) WHERE deny_code IS NOT NULL;
+    PRAGMA user_version = 3;";
+
+/// Schema 2's layout, from schema 3's: no `decision_key` column, a UNIQUE text index on
+/// `decision_id`.
+const BACK_TO_2: &str = "
+    DROP INDEX decisions_decision_key;
+    ALTER TABLE decisions DROP COLUMN decision_key;
+    CREATE UNIQUE INDEX decisions_decision_id ON decisions (decision_id);
+    PRAGMA user_version = 2;";
+
+/// A ledger of N records as an older schema left it: built by this build, then rolled back.
+fn old_ledger(path: &std::path::Path, rollback: &[&str]) {
     let ledger = Ledger::open(path).unwrap();
     for i in 0..N {
         ledger.append_blocking(common::decision(i)).unwrap();
     }
     ledger.close();
-    Connection::open(path)
-        .unwrap()
-        .execute_batch(
-            "DROP INDEX decisions_decision_key;
-             ALTER TABLE decisions DROP COLUMN decision_key;
-             CREATE UNIQUE INDEX decisions_decision_id ON decisions (decision_id);
-             PRAGMA user_version = 2;",
-        )
-        .unwrap();
+    let conn = Connection::open(path).unwrap();
+    for sql in rollback {
+        conn.execute_batch(sql).unwrap();
+    }
+}
+
+fn schema_2_ledger(path: &std::path::Path) {
+    old_ledger(path, &[BACK_TO_3, BACK_TO_2]);
 }
 
 fn decision_id(json: &str) -> String {
@@ -83,10 +110,11 @@ fn a_schema_2_file_gets_id_keys_and_keeps_working() {
         )
         .unwrap();
     assert!(!text_index, "the text index on decision_id is dropped");
-    // `get` and the duplicate probe go through the key index, not a table scan.
+    // `get` and the duplicate probe go through the key index (for indexed rows), not a scan.
     let plan: String = conn
         .query_row(
-            "EXPLAIN QUERY PLAN SELECT 1 FROM decisions WHERE decision_key = 1 AND decision_id = 'x'",
+            "EXPLAIN QUERY PLAN SELECT 1 FROM decisions \
+             WHERE decision_key = 1 AND decision_id = 'x' AND indexed = 1",
             [],
             |r| r.get(3),
         )
@@ -134,4 +162,63 @@ fn ids_whose_keys_collide_are_told_apart() {
         ledger.append_blocking(b),
         Err(LedgerError::DuplicateDecision(_))
     ));
+}
+
+#[test]
+fn a_schema_3_file_gets_derived_filter_indexes_and_keeps_its_unindexed_tail_findable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    // The last 5 records were committed but not yet in the free-text index when the older
+    // build stopped: after the upgrade they are the unindexed tail.
+    old_ledger(&path, &[BACK_TO_3, "UPDATE fts_state SET indexed_seq = 25"]);
+    let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+    assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
+    assert_eq!(backend.lag(), 5);
+    let conn = Connection::open(&path).unwrap();
+    let flags: Vec<(i64, i64)> = conn
+        .prepare("SELECT seq, indexed FROM decisions ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(
+        flags
+            .iter()
+            .all(|&(seq, indexed)| indexed == i64::from(seq <= 25)),
+        "{flags:?}"
+    );
+
+    // Every record is found by id and by an indexed filter, tail and indexed part alike.
+    let tenant_of = |json: &str| {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v["tenant_id"].as_str().map(String::from)
+    };
+    for i in 0..N {
+        let json = common::decision(i);
+        assert_eq!(
+            backend.get(&decision_id(&json)).unwrap().unwrap().json,
+            json
+        );
+        let page = backend
+            .page(&PageRequest::first(
+                Filter {
+                    tenant_id: tenant_of(&json),
+                    ..Filter::default()
+                },
+                50,
+            ))
+            .unwrap();
+        assert!(page.records.iter().any(|r| r.json == json), "record {i}");
+    }
+    while backend.catch_up(100).unwrap() > 0 {}
+    let unindexed: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM decisions WHERE indexed = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unindexed, 0);
+    assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
 }

@@ -1,5 +1,6 @@
 //! Appending one batch: a single IMMEDIATE transaction that reads the chain head, inserts and
-//! chains every record and moves the head. Free text is indexed later (fts.rs). Reading the head inside the
+//! chains every record and moves the head. The records go in unindexed (`indexed = 0`): the
+//! filter and free-text indexes are filled later (derived.rs). Reading the head inside the
 //! write lock (instead of caching it) keeps the chain linear even if two processes write.
 
 use std::borrow::Cow;
@@ -7,6 +8,7 @@ use std::borrow::Cow;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::codec::Codec;
+use super::tail::TailKeys;
 use crate::backend::Receipt;
 use crate::chain::{chain_hash, Hash};
 use crate::error::{LedgerError, Result};
@@ -14,14 +16,18 @@ use crate::record::{lookup_key, NewRecord, Prepared};
 
 const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, \
     capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-    deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+    deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key, indexed) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 0)";
 
-/// Decision ids are unique. The probe uses the small integer index on `decision_key` (schema
-/// migration 3) and compares the id itself, so ids whose keys collide are still told apart.
-/// (A separate statement: an `INSERT … SELECT … WHERE NOT EXISTS` on the same table makes
-/// SQLite stage every row in a temporary table first, which cost more than the probe.)
-const EXISTS: &str = "SELECT 1 FROM decisions WHERE decision_key = ?1 AND decision_id = ?2";
+/// Decision ids are unique. Indexed records are probed through the partial index on
+/// `decision_key` (a 64-bit key of the id, schema migration 3); the records after it only
+/// when the writer's [`TailKeys`] hold the key. Both compare the id itself, so ids whose keys
+/// collide are still told apart. (A separate statement: an `INSERT … SELECT … WHERE NOT
+/// EXISTS` on the same table makes SQLite stage every row in a temporary table first.)
+const EXISTS_INDEXED: &str =
+    "SELECT 1 FROM decisions WHERE decision_key = ?1 AND decision_id = ?2 AND indexed = 1";
+const EXISTS_IN_TAIL: &str = "SELECT 1 FROM decisions NOT INDEXED \
+    WHERE seq > ?3 AND decision_key = ?1 AND decision_id = ?2";
 
 /// The per-record work that needs no database: compress the JSON and key the decision id
 /// (run on the caller's thread by `LedgerBackend::prepare`).
@@ -34,15 +40,19 @@ pub fn prepare(codec: &Codec, record: &NewRecord) -> std::result::Result<Prepare
 
 pub fn append_batch(
     conn: &mut Connection,
+    tail: &mut TailKeys,
     codec: &Codec,
     batch: &[NewRecord],
 ) -> rusqlite::Result<Vec<Result<Receipt>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (mut seq, mut prev) = head(&tx)?;
+    let (indexed, _) = super::derived::positions(&tx)?;
+    tail.sync(&tx, indexed, seq)?;
     let mut receipts = Vec::with_capacity(batch.len());
     {
         let mut insert = tx.prepare_cached(INSERT)?;
-        let mut exists = tx.prepare_cached(EXISTS)?;
+        let mut exists_indexed = tx.prepare_cached(EXISTS_INDEXED)?;
+        let mut exists_in_tail = tx.prepare_cached(EXISTS_IN_TAIL)?;
         for record in batch {
             let f = &record.fields;
             let next = seq + 1;
@@ -50,7 +60,11 @@ pub fn append_batch(
                 Some(p) => Cow::Borrowed(p),
                 None => Cow::Owned(prepare(codec, record).map_err(codec_error)?),
             };
-            if exists.exists((prepared.decision_key, &f.decision_id))? {
+            let key = prepared.decision_key;
+            let duplicate = (tail.might_hold(key)
+                && exists_in_tail.exists((key, &f.decision_id, indexed))?)
+                || exists_indexed.exists((key, &f.decision_id))?;
+            if duplicate {
                 receipts.push(Err(LedgerError::DuplicateDecision(f.decision_id.clone())));
                 continue;
             }
@@ -77,6 +91,7 @@ pub fn append_batch(
                 prepared.body,
                 prepared.decision_key,
             ])?;
+            tail.push(next, key);
             seq = next;
             prev = hash;
             receipts.push(Ok(Receipt {
@@ -90,6 +105,7 @@ pub fn append_batch(
         (seq, prev.as_slice()),
     )?;
     tx.commit()?;
+    tail.committed(seq);
     Ok(receipts)
 }
 

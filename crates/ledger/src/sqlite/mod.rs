@@ -5,11 +5,12 @@
 mod append;
 mod checkpoint;
 mod codec;
-mod fts;
+mod derived;
 mod hall;
 mod read;
 mod retention;
 pub(crate) mod schema;
+mod tail;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -68,13 +69,19 @@ pub struct SqliteBackend {
     path: PathBuf,
     options: OpenOptions,
     /// `None` when opened read-only.
-    writer: Option<Mutex<Connection>>,
+    writer: Option<Mutex<Writer>>,
     reader: Mutex<Connection>,
     codec: Codec,
-    /// The last committed seq and the last seq in the free-text index, as this process last
+    /// The last committed seq and the last indexed seq (derived.rs), as this process last
     /// saw them: their difference is [`LedgerBackend::lag`].
     head_seq: AtomicI64,
     indexed_seq: AtomicI64,
+}
+
+/// The one connection that writes, with what the writer remembers between batches.
+struct Writer {
+    conn: Connection,
+    tail: tail::TailKeys,
 }
 
 impl SqliteBackend {
@@ -97,9 +104,10 @@ impl SqliteBackend {
                 schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
                 Ok(conn)
             });
-            Some(Mutex::new(
-                conn.map_err(|e| explain_open_failure(&path, e))?,
-            ))
+            Some(Mutex::new(Writer {
+                conn: conn.map_err(|e| explain_open_failure(&path, e))?,
+                tail: tail::TailKeys::default(),
+            }))
         };
         let reader = connect(&path, &options, true)?;
         schema::check_readable(&reader, &path)?;
@@ -109,7 +117,7 @@ impl SqliteBackend {
             None => None,
         };
         let (indexed_seq, head_seq) =
-            fts::positions(&reader).map_err(|e| LedgerError::sqlite(&path, e))?;
+            derived::positions(&reader).map_err(|e| LedgerError::sqlite(&path, e))?;
         tracing::debug!(path = %path.display(), read_only = options.read_only, "ledger opened");
         Ok(Self {
             checkpointer,
@@ -131,7 +139,7 @@ impl SqliteBackend {
         LedgerError::sqlite(&self.path, e)
     }
 
-    fn writer(&self) -> Result<MutexGuard<'_, Connection>> {
+    fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
         let writer = self.writer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
         Ok(lock(writer))
     }
@@ -181,7 +189,7 @@ fn explain_open_failure(path: &Path, e: LedgerError) -> LedgerError {
 
 /// A poisoned lock only means another thread panicked mid-call; the connection itself is
 /// still consistent (SQLite rolls back unfinished transactions), so keep using it.
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -244,9 +252,10 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
-        let mut conn = self.writer()?;
+        let mut w = self.writer()?;
+        let Writer { conn, tail } = &mut *w;
         let receipts =
-            append::append_batch(&mut conn, &self.codec, batch).map_err(|e| self.err(e))?;
+            append::append_batch(conn, tail, &self.codec, batch).map_err(|e| self.err(e))?;
         if let Some(seq) = receipts.iter().rev().find_map(|r| r.as_ref().ok()) {
             self.head_seq.fetch_max(seq.seq, Ordering::Relaxed);
         }
@@ -257,9 +266,10 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn catch_up(&self, max_records: usize) -> Result<u64> {
-        let mut conn = self.writer()?;
+        let mut w = self.writer()?;
         let (indexed, head) =
-            fts::index_pending(&mut conn, max_records).map_err(|e| self.err(e))?;
+            derived::index_pending(&mut w.conn, max_records).map_err(|e| self.err(e))?;
+        w.tail.indexed_through(indexed);
         self.indexed_seq.store(indexed, Ordering::Relaxed);
         self.head_seq.fetch_max(head, Ordering::Relaxed);
         Ok(self.lag())
@@ -297,14 +307,13 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
-        let mut conn = self.writer()?;
-        retention::prune_before(&mut conn, &self.codec, cutoff, Utc::now())
+        let mut w = self.writer()?;
+        retention::prune_before(&mut w.conn, &self.codec, cutoff, Utc::now())
             .map_err(|e| e.into_ledger(&self.path))
     }
 
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {
-        let conn = self.writer()?;
-        hall::insert_alert(&conn, alert).map_err(|e| self.err(e))
+        hall::insert_alert(&self.writer()?.conn, alert).map_err(|e| self.err(e))
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
@@ -312,13 +321,11 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let conn = self.writer()?;
-        hall::ack_alert(&conn, id, at).map_err(|e| self.err(e))
+        hall::ack_alert(&self.writer()?.conn, id, at).map_err(|e| self.err(e))
     }
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {
-        let conn = self.writer()?;
-        hall::insert_event(&conn, event).map_err(|e| self.err(e))
+        hall::insert_event(&self.writer()?.conn, event).map_err(|e| self.err(e))
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>> {
@@ -327,9 +334,10 @@ impl LedgerBackend for SqliteBackend {
 }
 
 impl SqliteBackend {
-    /// A search through a writable handle sees every committed record: it first indexes what
-    /// the writer has not indexed yet (at most the writer's lag bound, usually nothing).
-    /// Read-only handles search what the writing process has indexed so far.
+    /// A free-text search through a writable handle sees every committed record: it first
+    /// indexes what the writer has not indexed yet (under load at most about a step; idle,
+    /// nothing). Read-only handles search what the writing process has indexed so far (other
+    /// filters see every record either way: read.rs scans the tail).
     fn index_before_search(&self, filter: &crate::query::Filter) -> Result<()> {
         if filter.text.is_some() && self.writer.is_some() && self.lag() > 0 {
             self.catch_up(usize::MAX)?;

@@ -73,10 +73,13 @@ fn stored(row: &Row<'_>, codec: &Codec) -> rusqlite::Result<StoredDecision> {
     })
 }
 
-/// `FROM … WHERE …` for a filter, with its parameters. With free text the FTS index drives
-/// the scan (it yields rowids newest first cheaply); otherwise the decisions table does.
+/// The rows a filter selects, as one or two `FROM … WHERE …` arms (read with `UNION ALL`),
+/// with the parameters of each. With free text the FTS index drives the scan (it yields
+/// rowids newest first cheaply). A filter on a column with a partial index (derived.rs)
+/// reads the indexed rows through it and the not-yet-indexed tail by a scan of the newest
+/// rows; any other filter reads the decisions table in one arm.
 struct Selection {
-    from_where: String,
+    arms: Vec<String>,
     params: Vec<Value>,
 }
 
@@ -86,37 +89,71 @@ impl Selection {
         let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
         let micros = |t: Option<DateTime<Utc>>| t.map(|t| Value::Integer(t.timestamp_micros()));
         let search = filter.text.as_deref().and_then(fts_query);
-        let from = match search {
-            Some(_) => "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid",
-            None => "FROM decisions d",
-        };
+        let text_search = search.is_some();
+        // (condition, value, whether a partial index serves it)
         let conditions = [
-            ("decisions_fts MATCH ?", search.map(Value::Text)),
-            ("d.seq < ?", before_seq.map(Value::Integer)),
-            ("d.ts >= ?", micros(filter.since)),
-            ("d.ts < ?", micros(filter.until)),
-            ("d.tenant_id = ?", text(&filter.tenant_id)),
-            ("d.capability_id = ?", text(&filter.capability_id)),
-            ("d.worker = ?", text(&filter.worker)),
-            ("d.matched_rule_id = ?", text(&filter.rule_id)),
-            ("d.correlation_id = ?", text(&filter.correlation_id)),
-            ("d.denied = ?", flag(filter.denied)),
-            ("d.deny_code = ?", text(&filter.deny_code)),
-            ("d.env = ?", text(&filter.env)),
-            ("d.data_label = ?", text(&filter.data_label)),
-            ("d.dry_run = ?", flag(filter.dry_run)),
+            ("decisions_fts MATCH ?", search.map(Value::Text), false),
+            ("d.seq < ?", before_seq.map(Value::Integer), false),
+            ("d.ts >= ?", micros(filter.since), false),
+            ("d.ts < ?", micros(filter.until), false),
+            ("d.tenant_id = ?", text(&filter.tenant_id), true),
+            ("d.capability_id = ?", text(&filter.capability_id), true),
+            ("d.worker = ?", text(&filter.worker), true),
+            ("d.matched_rule_id = ?", text(&filter.rule_id), true),
+            ("d.correlation_id = ?", text(&filter.correlation_id), true),
+            ("d.denied = ?", flag(filter.denied), false),
+            ("d.deny_code = ?", text(&filter.deny_code), true),
+            ("d.env = ?", text(&filter.env), false),
+            ("d.data_label = ?", text(&filter.data_label), false),
+            ("d.dry_run = ?", flag(filter.dry_run), false),
         ];
-        let (clauses, params): (Vec<&str>, Vec<Value>) = conditions
-            .into_iter()
-            .filter_map(|(sql, value)| value.map(|v| (sql, v)))
-            .unzip();
-        let mut from_where = from.to_string();
-        if !clauses.is_empty() {
-            from_where.push_str(" WHERE ");
-            from_where.push_str(&clauses.join(" AND "));
+        let mut clauses = vec!["1"];
+        let mut params = Vec::new();
+        let mut indexed_filter = false;
+        for (sql, value, partial) in conditions {
+            if let Some(value) = value {
+                clauses.push(sql);
+                params.push(value);
+                indexed_filter |= partial;
+            }
         }
-        Self { from_where, params }
+        let conditions = clauses.join(" AND ");
+        let arms = if text_search {
+            vec![format!(
+                "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid WHERE {conditions}"
+            )]
+        } else if indexed_filter {
+            indexed_and_tail(&conditions).into()
+        } else {
+            vec![format!("FROM decisions d WHERE {conditions}")]
+        };
+        Self { arms, params }
     }
+
+    /// `SELECT columns` over every arm, and the parameters for the whole statement.
+    fn select(&self, columns: &str) -> (String, Vec<Value>) {
+        let sql = self
+            .arms
+            .iter()
+            .map(|arm| format!("SELECT {columns} {arm}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let params = self.arms.iter().flat_map(|_| self.params.clone()).collect();
+        (sql, params)
+    }
+}
+
+/// The two arms that find rows by a filter index: the indexed rows through it, and the tail
+/// after them (derived.rs), which a scan of the newest rows by seq finds (NOT INDEXED: so a
+/// time filter can never turn the tail scan into a walk of the whole `ts` index).
+fn indexed_and_tail(conditions: &str) -> [String; 2] {
+    [
+        format!("FROM decisions d WHERE d.indexed = 1 AND {conditions}"),
+        format!(
+            "FROM decisions d NOT INDEXED \
+             WHERE d.seq > (SELECT indexed_seq FROM index_state) AND {conditions}"
+        ),
+    ]
 }
 
 /// Turn what a person typed into a safe FTS5 expression: every word must appear (words as
@@ -142,16 +179,12 @@ pub fn fts_query(text: &str) -> Option<String> {
 
 pub fn page(conn: &Connection, codec: &Codec, request: &PageRequest) -> Result<Page, ReadError> {
     let (limit, before) = request.bounds()?;
-    let sel = Selection::new(&request.filter, before);
+    let (select, params) = Selection::new(&request.filter, before).select(COLUMNS);
     // One extra row tells whether an older page exists without a COUNT.
-    let sql = format!(
-        "SELECT {COLUMNS} {} ORDER BY d.seq DESC LIMIT {}",
-        sel.from_where,
-        limit + 1
-    );
+    let sql = format!("{select} ORDER BY seq DESC LIMIT {}", limit + 1);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut records = stmt
-        .query_map(params_from_iter(sel.params.iter()), |r| stored(r, codec))?
+        .query_map(params_from_iter(params.iter()), |r| stored(r, codec))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let next_cursor = (records.len() > limit).then(|| {
         records.truncate(limit);
@@ -169,9 +202,8 @@ pub fn get(
     decision_id: &str,
 ) -> rusqlite::Result<Option<StoredDecision>> {
     // The key finds the row through the small index; the id tells colliding keys apart.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM decisions d WHERE d.decision_key = ?1 AND d.decision_id = ?2"
-    );
+    let [indexed, tail] = indexed_and_tail("d.decision_key = ?1 AND d.decision_id = ?2");
+    let sql = format!("SELECT {COLUMNS} {indexed} UNION ALL SELECT {COLUMNS} {tail}");
     conn.prepare_cached(&sql)?
         .query_row((lookup_key(decision_id), decision_id), |r| stored(r, codec))
         .optional()
@@ -182,10 +214,13 @@ pub fn trace(
     codec: &Codec,
     correlation_id: &str,
 ) -> rusqlite::Result<Vec<StoredDecision>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM decisions d WHERE d.correlation_id = ?1 ORDER BY d.seq");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([correlation_id], |r| stored(r, codec))?;
+    let filter = Filter {
+        correlation_id: Some(correlation_id.to_string()),
+        ..Filter::default()
+    };
+    let (select, params) = Selection::new(&filter, None).select(COLUMNS);
+    let mut stmt = conn.prepare_cached(&format!("{select} ORDER BY seq"))?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), |r| stored(r, codec))?;
     rows.collect()
 }
 
@@ -193,20 +228,20 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
     if request.bucket_seconds < 1 {
         return Err(LedgerError::BadQuery("bucket width must be at least 1 second".into()).into());
     }
-    let sel = Selection::new(&request.filter, None);
-    let params = || params_from_iter(sel.params.iter());
+    let (select, params) = Selection::new(&request.filter, None)
+        .select("d.ts AS ts, d.denied AS denied, d.deny_code AS deny_code, d.worker AS worker");
+    let from = format!("FROM ({select})");
+    let params = || params_from_iter(params.iter());
     let width = request.bucket_seconds.saturating_mul(1_000_000);
-    let (total, denied): (u64, u64) = conn.query_row(
-        &format!(
-            "SELECT count(*), coalesce(sum(d.denied), 0) {}",
-            sel.from_where
-        ),
+    // One snapshot for the totals, the buckets and the tops.
+    let snapshot = conn.unchecked_transaction()?;
+    let (total, denied): (u64, u64) = snapshot.query_row(
+        &format!("SELECT count(*), coalesce(sum(denied), 0) {from}"),
         params(),
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT d.ts - (d.ts % {width}) AS b, count(*), sum(d.denied) {} GROUP BY b ORDER BY b",
-        sel.from_where
+    let mut stmt = snapshot.prepare(&format!(
+        "SELECT ts - (ts % {width}) AS b, count(*), sum(denied) {from} GROUP BY b ORDER BY b"
     ))?;
     let buckets = stmt
         .query_map(params(), |r| {
@@ -218,15 +253,10 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let top = |column: &str| -> rusqlite::Result<Vec<Count>> {
-        let glue = if sel.from_where.contains(" WHERE ") {
-            "AND"
-        } else {
-            "WHERE"
-        };
-        let mut stmt = conn.prepare(&format!(
-            "SELECT d.{column}, count(*) AS n {} {glue} d.{column} IS NOT NULL \
-             GROUP BY d.{column} ORDER BY n DESC, d.{column} LIMIT {}",
-            sel.from_where, request.top
+        let mut stmt = snapshot.prepare(&format!(
+            "SELECT {column}, count(*) AS n {from} WHERE {column} IS NOT NULL \
+             GROUP BY {column} ORDER BY n DESC, {column} LIMIT {}",
+            request.top
         ))?;
         let rows = stmt.query_map(params(), |r| {
             Ok(Count {

@@ -77,7 +77,7 @@ pub fn prune_before(
     tx.execute("DELETE FROM decisions_fts WHERE rowid <= ?1", [through])?;
     // Pruned records need no indexing any more.
     tx.execute(
-        "UPDATE fts_state SET indexed_seq = max(indexed_seq, ?1) WHERE id = 1",
+        "UPDATE index_state SET indexed_seq = max(indexed_seq, ?1) WHERE id = 1",
         [through],
     )?;
     let pruned_total = pruned_before + pruned as i64;

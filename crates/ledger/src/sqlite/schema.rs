@@ -126,6 +126,32 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 3: decision ids are indexed by a 64-bit key of the id instead of the id text.
     Migration::Rust(key_decision_ids),
+    // 4: the filter indexes become derived data too (derived.rs): partial indexes over the rows
+    // marked `indexed`, which the writer sets after commit in big steps, together with the
+    // free-text index; the position both have reached moves to `index_state`. Rows read as
+    // indexed (the column default) except those beyond the free-text position. Only the chain
+    // table and its (sequential) `ts` index stay on the durable path.
+    Migration::Sql(
+        r#"
+    ALTER TABLE fts_state RENAME TO index_state;
+    ALTER TABLE decisions ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
+    UPDATE decisions SET indexed = 0 WHERE seq > (SELECT indexed_seq FROM index_state);
+    DROP INDEX decisions_decision_key;
+    DROP INDEX decisions_correlation;
+    DROP INDEX decisions_tenant;
+    DROP INDEX decisions_capability;
+    DROP INDEX decisions_worker;
+    DROP INDEX decisions_rule;
+    DROP INDEX decisions_deny_code;
+    CREATE INDEX decisions_decision_key ON decisions (decision_key) WHERE indexed = 1;
+    CREATE INDEX decisions_correlation ON decisions (correlation_id) WHERE indexed = 1;
+    CREATE INDEX decisions_tenant ON decisions (tenant_id) WHERE indexed = 1;
+    CREATE INDEX decisions_capability ON decisions (capability_id) WHERE indexed = 1;
+    CREATE INDEX decisions_worker ON decisions (worker) WHERE indexed = 1 AND worker IS NOT NULL;
+    CREATE INDEX decisions_rule ON decisions (matched_rule_id) WHERE indexed = 1;
+    CREATE INDEX decisions_deny_code ON decisions (deny_code) WHERE indexed = 1 AND deny_code IS NOT NULL;
+    "#,
+    ),
 ];
 
 /// Migration 3. Random decision ids land on random pages of their index, so each batch
