@@ -13,7 +13,6 @@ const N: u64 = 30;
 /// `indexed` flags, the free-text position in `fts_state`.
 const BACK_TO_3: &str = "
     DROP INDEX decisions_decision_key;
-    DROP INDEX decisions_correlation;
     DROP INDEX decisions_tenant;
     DROP INDEX decisions_capability;
     DROP INDEX decisions_worker;

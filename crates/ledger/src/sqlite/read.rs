@@ -74,13 +74,14 @@ fn stored(row: &Row<'_>, codec: &Codec) -> rusqlite::Result<StoredDecision> {
 }
 
 /// The rows a filter selects, as one or two `FROM … WHERE …` arms (read with `UNION ALL`),
-/// with the parameters of each. With free text the FTS index drives the scan (it yields
-/// rowids newest first cheaply). A filter on a column with a partial index (derived.rs)
-/// reads the indexed rows through it and the not-yet-indexed tail by a scan of the newest
-/// rows; any other filter reads the decisions table in one arm.
+/// each with its parameters. The free-text index drives free text, and a correlation id (ids
+/// are whole words in it; a random-id B-tree would cost a page write per record). A filter on
+/// a column with a partial index (derived.rs) reads the indexed rows through it. Both
+/// indexes hold the rows up to the same position, so each adds an arm for the tail after it,
+/// scanned newest first; free text has none (a writable handle indexes first, mod.rs). Any
+/// other filter reads the decisions table in one arm.
 struct Selection {
-    arms: Vec<String>,
-    params: Vec<Value>,
+    arms: Vec<(String, Vec<Value>)>,
 }
 
 impl Selection {
@@ -88,11 +89,8 @@ impl Selection {
         let text = |v: &Option<String>| v.clone().map(Value::Text);
         let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
         let micros = |t: Option<DateTime<Utc>>| t.map(|t| Value::Integer(t.timestamp_micros()));
-        let search = filter.text.as_deref().and_then(fts_query);
-        let text_search = search.is_some();
         // (condition, value, whether a partial index serves it)
         let conditions = [
-            ("decisions_fts MATCH ?", search.map(Value::Text), false),
             ("d.seq < ?", before_seq.map(Value::Integer), false),
             ("d.ts >= ?", micros(filter.since), false),
             ("d.ts < ?", micros(filter.until), false),
@@ -100,7 +98,7 @@ impl Selection {
             ("d.capability_id = ?", text(&filter.capability_id), true),
             ("d.worker = ?", text(&filter.worker), true),
             ("d.matched_rule_id = ?", text(&filter.rule_id), true),
-            ("d.correlation_id = ?", text(&filter.correlation_id), true),
+            ("d.correlation_id = ?", text(&filter.correlation_id), false),
             ("d.denied = ?", flag(filter.denied), false),
             ("d.deny_code = ?", text(&filter.deny_code), true),
             ("d.env = ?", text(&filter.env), false),
@@ -118,16 +116,41 @@ impl Selection {
             }
         }
         let conditions = clauses.join(" AND ");
-        let arms = if text_search {
-            vec![format!(
-                "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid WHERE {conditions}"
-            )]
-        } else if indexed_filter {
-            indexed_and_tail(&conditions).into()
-        } else {
-            vec![format!("FROM decisions d WHERE {conditions}")]
+        let free_text = filter.text.as_deref().and_then(fts_query);
+        let correlation = filter.correlation_id.as_deref().and_then(fts_query);
+        let tail = || (tail_arm(&conditions), params.clone());
+        let searched = |terms: String| {
+            let mut with_match = vec![Value::Text(terms)];
+            with_match.extend(params.iter().cloned());
+            (
+                format!(
+                    "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid \
+                     WHERE decisions_fts MATCH ? AND {conditions}"
+                ),
+                with_match,
+            )
         };
-        Self { arms, params }
+        let arms = match (free_text, correlation) {
+            (Some(text), correlation) => {
+                vec![searched(
+                    [Some(text), correlation]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )]
+            }
+            (None, Some(correlation)) => vec![searched(correlation), tail()],
+            (None, None) if indexed_filter => vec![
+                (
+                    format!("FROM decisions d WHERE d.indexed = 1 AND {conditions}"),
+                    params.clone(),
+                ),
+                tail(),
+            ],
+            (None, None) => vec![(format!("FROM decisions d WHERE {conditions}"), params)],
+        };
+        Self { arms }
     }
 
     /// `SELECT columns` over every arm, and the parameters for the whole statement.
@@ -135,25 +158,26 @@ impl Selection {
         let sql = self
             .arms
             .iter()
-            .map(|arm| format!("SELECT {columns} {arm}"))
+            .map(|(arm, _)| format!("SELECT {columns} {arm}"))
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        let params = self.arms.iter().flat_map(|_| self.params.clone()).collect();
+        let params = self
+            .arms
+            .iter()
+            .flat_map(|(_, p)| p.iter().cloned())
+            .collect();
         (sql, params)
     }
 }
 
-/// The two arms that find rows by a filter index: the indexed rows through it, and the tail
-/// after them (derived.rs), which a scan of the newest rows by seq finds (NOT INDEXED: so a
-/// time filter can never turn the tail scan into a walk of the whole `ts` index).
-fn indexed_and_tail(conditions: &str) -> [String; 2] {
-    [
-        format!("FROM decisions d WHERE d.indexed = 1 AND {conditions}"),
-        format!(
-            "FROM decisions d NOT INDEXED \
-             WHERE d.seq > (SELECT indexed_seq FROM index_state) AND {conditions}"
-        ),
-    ]
+/// The records after the derived indexes' position (derived.rs), found by a scan of the
+/// newest rows by seq (NOT INDEXED: so a time filter can never turn it into a walk of the
+/// whole `ts` index).
+fn tail_arm(conditions: &str) -> String {
+    format!(
+        "FROM decisions d NOT INDEXED \
+         WHERE d.seq > (SELECT indexed_seq FROM index_state) AND {conditions}"
+    )
 }
 
 /// Turn what a person typed into a safe FTS5 expression: every word must appear (words as
@@ -202,8 +226,12 @@ pub fn get(
     decision_id: &str,
 ) -> rusqlite::Result<Option<StoredDecision>> {
     // The key finds the row through the small index; the id tells colliding keys apart.
-    let [indexed, tail] = indexed_and_tail("d.decision_key = ?1 AND d.decision_id = ?2");
-    let sql = format!("SELECT {COLUMNS} {indexed} UNION ALL SELECT {COLUMNS} {tail}");
+    const BY_ID: &str = "d.decision_key = ?1 AND d.decision_id = ?2";
+    let tail = tail_arm(BY_ID);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM decisions d WHERE d.indexed = 1 AND {BY_ID} \
+         UNION ALL SELECT {COLUMNS} {tail}"
+    );
     conn.prepare_cached(&sql)?
         .query_row((lookup_key(decision_id), decision_id), |r| stored(r, codec))
         .optional()

@@ -129,8 +129,10 @@ const MIGRATIONS: &[Migration] = &[
     // 4: the filter indexes become derived data too (derived.rs): partial indexes over the rows
     // marked `indexed`, which the writer sets after commit in big steps, together with the
     // free-text index; the position both have reached moves to `index_state`. Rows read as
-    // indexed (the column default) except those beyond the free-text position. Only the chain
-    // table and its (sequential) `ts` index stay on the durable path.
+    // indexed (the column default) except those beyond the free-text position. Correlation
+    // ids are found through the free-text index instead (a B-tree of random ids costs a page
+    // write per record). Only the chain table and its sequential `ts` index stay on the
+    // durable path.
     Migration::Sql(
         r#"
     ALTER TABLE fts_state RENAME TO index_state;
@@ -144,7 +146,6 @@ const MIGRATIONS: &[Migration] = &[
     DROP INDEX decisions_rule;
     DROP INDEX decisions_deny_code;
     CREATE INDEX decisions_decision_key ON decisions (decision_key) WHERE indexed = 1;
-    CREATE INDEX decisions_correlation ON decisions (correlation_id) WHERE indexed = 1;
     CREATE INDEX decisions_tenant ON decisions (tenant_id) WHERE indexed = 1;
     CREATE INDEX decisions_capability ON decisions (capability_id) WHERE indexed = 1;
     CREATE INDEX decisions_worker ON decisions (worker) WHERE indexed = 1 AND worker IS NOT NULL;
