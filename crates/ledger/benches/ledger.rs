@@ -144,8 +144,12 @@ fn group_commit(
 }
 
 /// The shared 1M-record ledger, generated on first use.
+fn big_ledger_path() -> PathBuf {
+    bench_dir().join("ledger-1m.db")
+}
+
 fn big_ledger() -> SqliteBackend {
-    let path = bench_dir().join("ledger-1m.db");
+    let path = big_ledger_path();
     let ready = bench_dir().join("ledger-1m.ready");
     if !ready.exists() {
         let path = fresh("ledger-1m.db");
@@ -248,7 +252,36 @@ fn queries(c: &mut Criterion) {
             );
         })
     });
+    lookups(&mut group, &backend);
     group.finish();
+
+    // The same lookups while the newest 4,096 records (one derived-index step) wait to be
+    // indexed, as under sustained load: they are found by the tail scan.
+    let writer = SqliteBackend::open(big_ledger_path(), OpenOptions::default()).unwrap();
+    let newest = writer
+        .page(&PageRequest::first(Filter::default(), 1))
+        .unwrap();
+    let next_i = newest.records[0].seq as u64; // record i has seq i + 1
+    let tail: Vec<NewRecord> = (next_i..next_i + 4096)
+        .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
+        .collect();
+    writer.append_batch(&tail).unwrap();
+    assert_eq!(writer.lag(), 4096);
+    let mut group = c.benchmark_group("history_1m_4096_unindexed");
+    group.bench_function("page50_tenant_and_denied", |b| {
+        b.iter(|| {
+            let f = Filter {
+                tenant_id: Some(common::TENANTS[next() % 20].into()),
+                denied: Some(true),
+                ..Filter::default()
+            };
+            let page = writer.page(&PageRequest::first(f, 50)).unwrap();
+            assert_eq!(page.records.len(), 50);
+        })
+    });
+    lookups(&mut group, &writer);
+    group.finish();
+    while writer.catch_up(100_000).unwrap() > 0 {}
 
     let mut group = c.benchmark_group("verify_1m");
     group.sample_size(10).throughput(Throughput::Elements(BIG));
@@ -256,6 +289,30 @@ fn queries(c: &mut Criterion) {
         b.iter(|| assert!(backend.verify(&mut |_| {}).unwrap().is_intact()))
     });
     group.finish();
+}
+
+/// A decision by id and a trace by correlation id, spread over the ledger.
+fn lookups(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    backend: &SqliteBackend,
+) {
+    let mut n = 0u64;
+    group.bench_function("get_by_id", |b| {
+        b.iter(|| {
+            n += 1;
+            let i = (n * 7919) % BIG;
+            let id = uuid::Uuid::from_u64_pair(common::mix(i, 11), common::mix(i, 12)).to_string();
+            assert!(backend.get(&id).unwrap().is_some());
+        })
+    });
+    group.bench_function("trace_correlation", |b| {
+        b.iter(|| {
+            n += 1;
+            let i = (n * 7919) % (BIG - 3); // not the last, short group
+            let trace = backend.trace(&format!("corr-{:08x}", i / 3)).unwrap();
+            assert_eq!(trace.len(), 3);
+        })
+    });
 }
 
 criterion_group!(benches, appends, queries);
