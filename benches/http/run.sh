@@ -59,7 +59,9 @@ threads_cpu() { for t in /proc/$server_pid/task/*; do echo "$(tr ' ' _ < "$t/com
 written() { awk '/^write_bytes/ {print $2}' "/proc/$server_pid/io"; }  # bytes sent to the disk
 echo "== wrk: 1 thread, $conns connections, $duration" >&2
 cpu_before=$(cpu); threads_before=$(threads_cpu); written_before=$(written); n_before=$(decided)
-result=$(REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
+wrk_cpu=$work/wrk-cpu  # the load generator's own CPU (it shares the 2 cores)
+result=$(REQS=$scenario/requests.jsonl TOKEN=$token /usr/bin/time -o "$wrk_cpu" -f '%U %S' \
+  wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
 echo "$result" >&2
 n_window=$(( $(decided) - n_before ))
 cpu_us=$(python3 -c "print(round(($(cpu) - $cpu_before) / $(getconf CLK_TCK) / $n_window * 1e6, 1))")
@@ -95,14 +97,16 @@ verify_start=$(date +%s.%N)
 verify=$(curl -s -H "Authorization: Bearer $token" "$url/v1/ledger/verify")
 verify_s=$(python3 -c "print(round($(date +%s.%N) - $verify_start, 1))")
 
-python3 - "$result" "$ref" "$rss_warm" "$n_warm" "$samples" "$verify" "$verify_s" "$cpu_us" "$(cut -d' ' -f1-3 /proc/loadavg)" "$breakdown" "$written_per" <<'PY'
+python3 - "$result" "$ref" "$rss_warm" "$n_warm" "$samples" "$verify" "$verify_s" "$cpu_us" "$(cut -d' ' -f1-3 /proc/loadavg)" "$breakdown" "$written_per" "$(cat "$wrk_cpu")" <<'PY'
 import json, sys
 r, ref = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 rss_warm, n_warm, samples, verify = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(), json.loads(sys.argv[6])
 verify_s, cpu_us, load, breakdown, written_per = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10], int(sys.argv[11])
+wrk_user, wrk_sys = (float(x) for x in sys.argv[12].split())
 print(f"HTTP /v1/route (durable)  {r['rps']:>10,.0f} decisions/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms   max {r['max_ms']:.1f} ms   non-2xx {r['non_2xx']}   socket errors {r['socket_errors']}")
 print(f"server CPU per decision (all threads: HTTP, routing, ledger writer): {cpu_us} us;  load average at the end: {load}")
 print(f"  by thread, us per decision: {breakdown}")
+print(f"  load generator (wrk) CPU per request: {(wrk_user + wrk_sys) / r['requests'] * 1e6:.1f} us")
 print(f"  written to disk per decision (WAL + checkpoints): {written_per:,} bytes")
 print(f"reference in-process      {ref['in_process_rate']:>10,.0f} decisions/s   p50 {ref['p50_us']:.0f} us   p99 {ref['p99_us']:.0f} us   (no HTTP, no logging)")
 print(f"ratio HTTP+ledger / reference in-process: {r['rps'] / ref['in_process_rate']:.1f}x")

@@ -358,13 +358,9 @@ fn verify_log_deep_finds_a_damaged_index() {
         .assert()
         .success();
     let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute_batch(
-        "PRAGMA writable_schema = ON;
-         UPDATE sqlite_schema SET sql = 'CREATE INDEX decisions_tenant ON decisions (env)'
-           WHERE name = 'decisions_tenant';
-         PRAGMA writable_schema = OFF;",
-    )
-    .unwrap();
+    // Tenant filters would now return a record of another tenant.
+    conn.execute("UPDATE by_tenant SET value = 'tenant-x' WHERE seq = 1", [])
+        .unwrap();
     drop(conn);
     // The chain itself is intact; only the deep check sees the index damage.
     verify_log(&f.db).success();
@@ -374,7 +370,7 @@ fn verify_log_deep_finds_a_damaged_index() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("the ledger file is damaged"))
-        .stderr(predicate::str::contains("decisions_tenant"));
+        .stderr(predicate::str::contains("by_tenant"));
 }
 
 /// Without --db, the ledger commands read the ledger of a hall's data dir (as `proctor serve`

@@ -151,10 +151,9 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
             }
         }
         commit(backend, &mut batch);
-        // Under sustained load the queue is rarely empty for long: index once a step waits.
-        if backend.lag() >= STEP as u64 {
-            catch_up(backend);
-        }
+        // Under sustained load the queue is rarely empty for long: index whole steps as soon
+        // as they wait (a batch can bring several), so the lag stays below one step.
+        while backend.lag() >= STEP as u64 && catch_up(backend) {}
     }
     // Closing: leave nothing for the next open to catch up on.
     while backend.lag() > 0 && catch_up(backend) {}

@@ -9,16 +9,15 @@ use rusqlite::Connection;
 
 const N: u64 = 30;
 
-/// Schema 3's layout, rolled back from this build's: whole-table filter indexes, no
-/// `indexed` flags, the free-text position in `fts_state`.
+/// Schema 3's layout, rolled back from this build's: filter indexes on the decisions table,
+/// written in every append; the free-text position in `fts_state`.
 const BACK_TO_3: &str = "
-    DROP INDEX decisions_decision_key;
-    DROP INDEX decisions_tenant;
-    DROP INDEX decisions_capability;
-    DROP INDEX decisions_worker;
-    DROP INDEX decisions_rule;
-    DROP INDEX decisions_deny_code;
-    ALTER TABLE decisions DROP COLUMN indexed;
+    DROP TABLE by_decision_key;
+    DROP TABLE by_tenant;
+    DROP TABLE by_capability;
+    DROP TABLE by_worker;
+    DROP TABLE by_rule;
+    DROP TABLE by_deny_code;
     ALTER TABLE index_state RENAME TO fts_state;
     CREATE INDEX decisions_decision_key ON decisions (decision_key);
     CREATE INDEX decisions_correlation ON decisions (correlation_id);
@@ -112,13 +111,13 @@ fn a_schema_2_file_gets_id_keys_and_keeps_working() {
     // `get` and the duplicate probe go through the key index (for indexed rows), not a scan.
     let plan: String = conn
         .query_row(
-            "EXPLAIN QUERY PLAN SELECT 1 FROM decisions \
-             WHERE decision_key = 1 AND decision_id = 'x' AND indexed = 1",
+            "EXPLAIN QUERY PLAN SELECT 1 FROM by_decision_key x JOIN decisions d ON d.seq = x.seq \
+             WHERE x.value = 1 AND d.decision_id = 'x'",
             [],
             |r| r.get(3),
         )
         .unwrap();
-    assert!(plan.contains("decisions_decision_key"), "{plan}");
+    assert!(plan.contains("PRIMARY KEY (value=?)"), "{plan}");
 }
 
 #[test]
@@ -145,11 +144,17 @@ fn ids_whose_keys_collide_are_told_apart() {
         common::key_of(&decision_id(&a)),
         "the key definition is stable"
     );
-    conn.execute(
+    // In the record and in its index entry (written when the ledger closed).
+    for sql in [
         "UPDATE decisions SET decision_key = ?1 WHERE seq = 1",
-        [common::key_of(&b_id)],
-    )
-    .unwrap();
+        "UPDATE by_decision_key SET value = ?1 WHERE seq = 1",
+    ] {
+        assert_eq!(
+            conn.execute(sql, [common::key_of(&b_id)]).unwrap(),
+            1,
+            "{sql}"
+        );
+    }
     drop(conn);
 
     let ledger = Ledger::open(&path).unwrap();
@@ -173,20 +178,11 @@ fn a_schema_3_file_gets_derived_filter_indexes_and_keeps_its_unindexed_tail_find
     let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
     assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
     assert_eq!(backend.lag(), 5);
+    // The index tables hold exactly the records indexed before the upgrade.
     let conn = Connection::open(&path).unwrap();
-    let flags: Vec<(i64, i64)> = conn
-        .prepare("SELECT seq, indexed FROM decisions ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    assert!(
-        flags
-            .iter()
-            .all(|&(seq, indexed)| indexed == i64::from(seq <= 25)),
-        "{flags:?}"
-    );
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT max(seq) FROM by_tenant"), 25);
+    assert_eq!(count("SELECT count(*) FROM by_decision_key"), 25);
 
     // Every record is found by id and by an indexed filter, tail and indexed part alike.
     let tenant_of = |json: &str| {
@@ -211,13 +207,6 @@ fn a_schema_3_file_gets_derived_filter_indexes_and_keeps_its_unindexed_tail_find
         assert!(page.records.iter().any(|r| r.json == json), "record {i}");
     }
     while backend.catch_up(100).unwrap() > 0 {}
-    let unindexed: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM decisions WHERE indexed = 0",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(unindexed, 0);
+    assert_eq!(count("SELECT count(*) FROM by_decision_key"), N as i64);
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
 }

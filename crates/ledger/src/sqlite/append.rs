@@ -1,6 +1,6 @@
 //! Appending one batch: a single IMMEDIATE transaction that reads the chain head, inserts and
-//! chains every record and moves the head. The records go in unindexed (`indexed = 0`): the
-//! filter and free-text indexes are filled later (derived.rs). Reading the head inside the
+//! chains every record and moves the head. The filter and free-text indexes are filled later
+//! (derived.rs). Reading the head inside the
 //! write lock (instead of caching it) keeps the chain linear even if two processes write.
 
 use std::borrow::Cow;
@@ -16,16 +16,16 @@ use crate::record::{lookup_key, NewRecord, Prepared};
 
 const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, \
     capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-    deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key, indexed) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 0)";
+    deny_message, dry_run, artifact_hash, prev_hash, hash, body, decision_key) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
-/// Decision ids are unique. Indexed records are probed through the partial index on
-/// `decision_key` (a 64-bit key of the id, schema migration 3); the records after it only
+/// Decision ids are unique. Indexed records are probed through their `decision_key` index
+/// (a 64-bit key of the id, schema migrations 3 and 4); the records after it only
 /// when the writer's [`TailKeys`] hold the key. Both compare the id itself, so ids whose keys
 /// collide are still told apart. (A separate statement: an `INSERT … SELECT … WHERE NOT
 /// EXISTS` on the same table makes SQLite stage every row in a temporary table first.)
-const EXISTS_INDEXED: &str =
-    "SELECT 1 FROM decisions WHERE decision_key = ?1 AND decision_id = ?2 AND indexed = 1";
+const EXISTS_INDEXED: &str = "SELECT 1 FROM by_decision_key x JOIN decisions d ON d.seq = x.seq \
+    WHERE x.value = ?1 AND d.decision_id = ?2";
 const EXISTS_IN_TAIL: &str = "SELECT 1 FROM decisions NOT INDEXED \
     WHERE seq > ?3 AND decision_key = ?1 AND decision_id = ?2";
 

@@ -1,20 +1,54 @@
 //! Everything a query needs beyond the chain table is derived data, kept off the durable
-//! append path: the free-text index and the filter indexes (partial indexes over the rows
-//! marked `indexed`, schema migration 4). A batch commits (and its callers are answered)
+//! append path: the free-text index and the filter indexes, tables of `(value, seq)` per
+//! filtered column (schema migration 4). A batch commits (and its callers are answered)
 //! having written only the chain table and its sequential `ts` index; afterwards the writer
 //! indexes the committed records in steps (`index_state.indexed_seq` says how far it got).
 //! Big steps are what make this pay: one step writes each index page it touches once for
 //! thousands of records, where per-batch indexing rewrote it for every few dozen.
 //!
-//! A step's index entries, flags and position move in one transaction, so a crash at any
-//! point leaves them consistent and the next writer picks up exactly where the last one
-//! stopped. Records are re-read from the `decisions` table, so catching up after a crash and
-//! keeping up under load are the same code. Queries cover the records not indexed yet by
-//! scanning that tail (read.rs); free-text search indexes it first (mod.rs).
+//! A step's index entries and position move in one transaction, so a crash at any point
+//! leaves them consistent and the next writer picks up exactly where the last one stopped.
+//! Records are re-read from the `decisions` table, so catching up after a crash and keeping
+//! up under load are the same code. Queries cover the records not indexed yet by scanning
+//! that tail (read.rs); free-text search indexes it first (mod.rs).
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::record::search_text;
+
+/// A filter index: `table (value, seq)` holds `decisions.column` of every indexed record
+/// (records whose column is NULL have no entry).
+pub struct FilterIndex {
+    pub table: &'static str,
+    pub column: &'static str,
+}
+
+pub const FILTER_INDEXES: [FilterIndex; 6] = [
+    FilterIndex {
+        table: "by_decision_key",
+        column: "decision_key",
+    },
+    FilterIndex {
+        table: "by_tenant",
+        column: "tenant_id",
+    },
+    FilterIndex {
+        table: "by_capability",
+        column: "capability_id",
+    },
+    FilterIndex {
+        table: "by_worker",
+        column: "worker",
+    },
+    FilterIndex {
+        table: "by_rule",
+        column: "matched_rule_id",
+    },
+    FilterIndex {
+        table: "by_deny_code",
+        column: "deny_code",
+    },
+];
 
 /// How far the indexes have got and how far the chain goes: `(indexed_seq, head_seq)`.
 pub fn positions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
@@ -52,13 +86,50 @@ pub fn index_pending(conn: &mut Connection, max: usize) -> rusqlite::Result<(i64
         if count < max {
             indexed = head;
         }
-        // Marking the rows puts them into every filter index (SQLite maintains the partial
-        // indexes), in seq order: each index's new entries for a value land side by side.
-        tx.prepare_cached("UPDATE decisions SET indexed = 1 WHERE seq > ?1 AND seq <= ?2")?
+        // One pass per index, inside SQLite; entries go in seq order, so each value's new
+        // entries land side by side at the end of its run.
+        for index in &FILTER_INDEXES {
+            tx.prepare_cached(&format!(
+                "INSERT INTO {table} (value, seq) SELECT {column}, seq FROM decisions \
+                 WHERE seq > ?1 AND seq <= ?2 AND {column} IS NOT NULL",
+                table = index.table,
+                column = index.column
+            ))?
             .execute((from, indexed))?;
+        }
         tx.prepare_cached("UPDATE index_state SET indexed_seq = ?1 WHERE id = 1")?
             .execute([indexed])?;
     }
     tx.commit()?;
     Ok((indexed, head))
+}
+
+/// The filter indexes are tables, which SQLite's `integrity_check` cannot hold against the
+/// records: check each both ways (entries whose record differs or is gone, and indexed
+/// records without their entry). One line per index that is off, empty when all agree.
+pub fn check_filter_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for FilterIndex { table, column } in &FILTER_INDEXES {
+        let (wrong, missing): (i64, i64) = conn.query_row(
+            &format!(
+                "SELECT \
+                   (SELECT count(*) FROM {table} x LEFT JOIN decisions d ON d.seq = x.seq \
+                     WHERE d.{column} IS NOT x.value), \
+                   (SELECT count(*) FROM decisions d \
+                     WHERE d.seq <= (SELECT indexed_seq FROM index_state) \
+                       AND d.{column} IS NOT NULL \
+                       AND NOT EXISTS (SELECT 1 FROM {table} x \
+                                       WHERE x.value = d.{column} AND x.seq = d.seq))"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if wrong + missing > 0 {
+            problems.push(format!(
+                "filter index {table}: {wrong} entries do not match their records, \
+                 {missing} indexed records have no entry"
+            ));
+        }
+    }
+    Ok(problems)
 }

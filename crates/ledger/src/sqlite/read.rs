@@ -6,6 +6,7 @@ use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
 use super::codec::Codec;
+use super::derived::FILTER_INDEXES;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
@@ -31,12 +32,12 @@ pub fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(_, Some(m)) if m.contains("fts5"))
 }
 
-/// The columns of a [`StoredDecision`], in [`stored`]'s order.
-pub const COLUMNS: &str = "d.seq, d.hash, d.ts, d.decision_id, d.correlation_id, d.tenant_id, \
+/// The columns of a [`StoredDecision`] after its seq, in [`stored`]'s order.
+pub const COLUMNS: &str = "d.hash, d.ts, d.decision_id, d.correlation_id, d.tenant_id, \
     d.capability_id, d.matched_rule_id, d.worker, d.env, d.data_label, d.qos_class, d.denied, \
     d.deny_code, d.deny_message, d.dry_run, d.artifact_hash, d.body";
 
-/// The filter columns from a row selected with [`COLUMNS`], starting at column `at`.
+/// The filter columns from a row selected with [`COLUMNS`] (its `d.ts` at column `at`).
 pub fn fields(row: &Row<'_>, at: usize) -> rusqlite::Result<DecisionFields> {
     Ok(DecisionFields {
         ts_micros: row.get(at)?,
@@ -73,15 +74,22 @@ fn stored(row: &Row<'_>, codec: &Codec) -> rusqlite::Result<StoredDecision> {
     })
 }
 
-/// The rows a filter selects, as one or two `FROM … WHERE …` arms (read with `UNION ALL`),
-/// each with its parameters. The free-text index drives free text, and a correlation id (ids
-/// are whole words in it; a random-id B-tree would cost a page write per record). A filter on
-/// a column with a partial index (derived.rs) reads the indexed rows through it. Both
-/// indexes hold the rows up to the same position, so each adds an arm for the tail after it,
-/// scanned newest first; free text has none (a writable handle indexes first, mod.rs). Any
-/// other filter reads the decisions table in one arm.
+/// One source of rows: `FROM … WHERE …`, its parameters, and the expression of its seq (the
+/// driving index's own, so that ordering by seq walks that index).
+struct Arm {
+    from_where: String,
+    params: Vec<Value>,
+    seq: &'static str,
+}
+
+/// The rows a filter selects, as one or two arms read with `UNION ALL`. The free-text index
+/// drives free text, and a correlation id (ids are whole words in it; a B-tree of random ids
+/// would cost a page write per record). A filter on a column with a filter index (derived.rs)
+/// walks that index. Both kinds of index hold the records up to the same position, so each
+/// adds an arm for the tail after it, scanned newest first; free text has none (a writable
+/// handle indexes first, mod.rs). Any other filter reads the decisions table in one arm.
 struct Selection {
-    arms: Vec<(String, Vec<Value>)>,
+    arms: Vec<Arm>,
 }
 
 impl Selection {
@@ -89,82 +97,96 @@ impl Selection {
         let text = |v: &Option<String>| v.clone().map(Value::Text);
         let flag = |v: Option<bool>| v.map(|b| Value::Integer(b as i64));
         let micros = |t: Option<DateTime<Utc>>| t.map(|t| Value::Integer(t.timestamp_micros()));
-        // (condition, value, whether a partial index serves it)
+        // Filter-indexed columns first, in the order an index is picked to drive the scan
+        // (the likely most selective first).
         let conditions = [
-            ("d.seq < ?", before_seq.map(Value::Integer), false),
-            ("d.ts >= ?", micros(filter.since), false),
-            ("d.ts < ?", micros(filter.until), false),
-            ("d.tenant_id = ?", text(&filter.tenant_id), true),
-            ("d.capability_id = ?", text(&filter.capability_id), true),
-            ("d.worker = ?", text(&filter.worker), true),
-            ("d.matched_rule_id = ?", text(&filter.rule_id), true),
-            ("d.correlation_id = ?", text(&filter.correlation_id), false),
-            ("d.denied = ?", flag(filter.denied), false),
-            ("d.deny_code = ?", text(&filter.deny_code), true),
-            ("d.env = ?", text(&filter.env), false),
-            ("d.data_label = ?", text(&filter.data_label), false),
-            ("d.dry_run = ?", flag(filter.dry_run), false),
+            ("worker", "=", text(&filter.worker)),
+            ("matched_rule_id", "=", text(&filter.rule_id)),
+            ("capability_id", "=", text(&filter.capability_id)),
+            ("deny_code", "=", text(&filter.deny_code)),
+            ("tenant_id", "=", text(&filter.tenant_id)),
+            ("correlation_id", "=", text(&filter.correlation_id)),
+            ("ts", ">=", micros(filter.since)),
+            ("ts", "<", micros(filter.until)),
+            ("denied", "=", flag(filter.denied)),
+            ("env", "=", text(&filter.env)),
+            ("data_label", "=", text(&filter.data_label)),
+            ("dry_run", "=", flag(filter.dry_run)),
         ];
-        let mut clauses = vec!["1"];
+        let mut clauses = vec!["1".to_string()];
         let mut params = Vec::new();
-        let mut indexed_filter = false;
-        for (sql, value, partial) in conditions {
-            if let Some(value) = value {
-                clauses.push(sql);
-                params.push(value);
-                indexed_filter |= partial;
+        let mut driver = None;
+        for (column, op, value) in conditions {
+            let Some(value) = value else { continue };
+            if driver.is_none() {
+                driver = FILTER_INDEXES
+                    .iter()
+                    .find(|i| i.column == column)
+                    .map(|i| (i.table, value.clone()));
             }
+            clauses.push(format!("d.{column} {op} ?"));
+            params.push(value);
         }
         let conditions = clauses.join(" AND ");
-        let free_text = filter.text.as_deref().and_then(fts_query);
-        let correlation = filter.correlation_id.as_deref().and_then(fts_query);
-        let tail = || (tail_arm(&conditions), params.clone());
+        // The cursor bounds the driving seq, so the walk starts at the cursor.
+        let arm = |from: &str, seq: &'static str, mut leading: Vec<Value>| {
+            let mut from_where = format!("{from} AND {conditions}");
+            let mut all = std::mem::take(&mut leading);
+            if let Some(before) = before_seq {
+                from_where.push_str(&format!(" AND {seq} < ?"));
+                all.extend(params.iter().cloned());
+                all.push(Value::Integer(before));
+            } else {
+                all.extend(params.iter().cloned());
+            }
+            Arm {
+                from_where,
+                params: all,
+                seq,
+            }
+        };
+        let tail = || arm(TAIL, "d.seq", Vec::new());
         let searched = |terms: String| {
-            let mut with_match = vec![Value::Text(terms)];
-            with_match.extend(params.iter().cloned());
-            (
-                format!(
-                    "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid \
-                     WHERE decisions_fts MATCH ? AND {conditions}"
-                ),
-                with_match,
+            arm(
+                "FROM decisions_fts JOIN decisions d ON d.seq = decisions_fts.rowid \
+                 WHERE decisions_fts MATCH ?",
+                "d.seq",
+                vec![Value::Text(terms)],
             )
         };
-        let arms = match (free_text, correlation) {
-            (Some(text), correlation) => {
-                vec![searched(
-                    [Some(text), correlation]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                )]
+        let free_text = filter.text.as_deref().and_then(fts_query);
+        let correlation = filter.correlation_id.as_deref().and_then(fts_query);
+        let arms = match (free_text, correlation, driver) {
+            (Some(text), correlation, _) => {
+                let terms: Vec<String> = [Some(text), correlation].into_iter().flatten().collect();
+                vec![searched(terms.join(" "))]
             }
-            (None, Some(correlation)) => vec![searched(correlation), tail()],
-            (None, None) if indexed_filter => vec![
-                (
-                    format!("FROM decisions d WHERE d.indexed = 1 AND {conditions}"),
-                    params.clone(),
+            (None, Some(correlation), _) => vec![searched(correlation), tail()],
+            (None, None, Some((table, value))) => vec![
+                arm(
+                    &format!("FROM {table} x JOIN decisions d ON d.seq = x.seq WHERE x.value = ?"),
+                    "x.seq",
+                    vec![value],
                 ),
                 tail(),
             ],
-            (None, None) => vec![(format!("FROM decisions d WHERE {conditions}"), params)],
+            (None, None, None) => vec![arm("FROM decisions d WHERE 1", "d.seq", Vec::new())],
         };
         Self { arms }
     }
 
-    /// `SELECT columns` over every arm, and the parameters for the whole statement.
+    /// `SELECT seq, columns` over every arm, and the parameters for the whole statement.
     fn select(&self, columns: &str) -> (String, Vec<Value>) {
         let sql = self
             .arms
             .iter()
-            .map(|(arm, _)| format!("SELECT {columns} {arm}"))
+            .map(|a| format!("SELECT {} AS seq, {columns} {}", a.seq, a.from_where))
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         let params = self
             .arms
             .iter()
-            .flat_map(|(_, p)| p.iter().cloned())
+            .flat_map(|a| a.params.iter().cloned())
             .collect();
         (sql, params)
     }
@@ -173,12 +195,8 @@ impl Selection {
 /// The records after the derived indexes' position (derived.rs), found by a scan of the
 /// newest rows by seq (NOT INDEXED: so a time filter can never turn it into a walk of the
 /// whole `ts` index).
-fn tail_arm(conditions: &str) -> String {
-    format!(
-        "FROM decisions d NOT INDEXED \
-         WHERE d.seq > (SELECT indexed_seq FROM index_state) AND {conditions}"
-    )
-}
+const TAIL: &str =
+    "FROM decisions d NOT INDEXED WHERE d.seq > (SELECT indexed_seq FROM index_state)";
 
 /// Turn what a person typed into a safe FTS5 expression: every word must appear (words as
 /// [`search_words`] splits them, so ids and codes match whole), each quoted so nothing typed
@@ -225,12 +243,11 @@ pub fn get(
     codec: &Codec,
     decision_id: &str,
 ) -> rusqlite::Result<Option<StoredDecision>> {
-    // The key finds the row through the small index; the id tells colliding keys apart.
-    const BY_ID: &str = "d.decision_key = ?1 AND d.decision_id = ?2";
-    let tail = tail_arm(BY_ID);
+    // The key finds the row through its small index; the id tells colliding keys apart.
     let sql = format!(
-        "SELECT {COLUMNS} FROM decisions d WHERE d.indexed = 1 AND {BY_ID} \
-         UNION ALL SELECT {COLUMNS} {tail}"
+        "SELECT d.seq, {COLUMNS} FROM by_decision_key x JOIN decisions d ON d.seq = x.seq \
+         WHERE x.value = ?1 AND d.decision_id = ?2 \
+         UNION ALL SELECT d.seq, {COLUMNS} {TAIL} AND d.decision_key = ?1 AND d.decision_id = ?2"
     );
     conn.prepare_cached(&sql)?
         .query_row((lookup_key(decision_id), decision_id), |r| stored(r, codec))

@@ -75,6 +75,12 @@ pub fn prune_before(
     )?;
     let pruned = tx.execute("DELETE FROM decisions WHERE seq <= ?1", [through])? as u64;
     tx.execute("DELETE FROM decisions_fts WHERE rowid <= ?1", [through])?;
+    for index in &super::derived::FILTER_INDEXES {
+        tx.execute(
+            &format!("DELETE FROM {} WHERE seq <= ?1", index.table),
+            [through],
+        )?;
+    }
     // Pruned records need no indexing any more.
     tx.execute(
         "UPDATE index_state SET indexed_seq = max(indexed_seq, ?1) WHERE id = 1",

@@ -126,33 +126,12 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 3: decision ids are indexed by a 64-bit key of the id instead of the id text.
     Migration::Rust(key_decision_ids),
-    // 4: the filter indexes become derived data too (derived.rs): partial indexes over the rows
-    // marked `indexed`, which the writer sets after commit in big steps, together with the
-    // free-text index; the position both have reached moves to `index_state`. Rows read as
-    // indexed (the column default) except those beyond the free-text position. Correlation
-    // ids are found through the free-text index instead (a B-tree of random ids costs a page
-    // write per record). Only the chain table and its sequential `ts` index stay on the
-    // durable path.
-    Migration::Sql(
-        r#"
-    ALTER TABLE fts_state RENAME TO index_state;
-    ALTER TABLE decisions ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
-    UPDATE decisions SET indexed = 0 WHERE seq > (SELECT indexed_seq FROM index_state);
-    DROP INDEX decisions_decision_key;
-    DROP INDEX decisions_correlation;
-    DROP INDEX decisions_tenant;
-    DROP INDEX decisions_capability;
-    DROP INDEX decisions_worker;
-    DROP INDEX decisions_rule;
-    DROP INDEX decisions_deny_code;
-    CREATE INDEX decisions_decision_key ON decisions (decision_key) WHERE indexed = 1;
-    CREATE INDEX decisions_tenant ON decisions (tenant_id) WHERE indexed = 1;
-    CREATE INDEX decisions_capability ON decisions (capability_id) WHERE indexed = 1;
-    CREATE INDEX decisions_worker ON decisions (worker) WHERE indexed = 1 AND worker IS NOT NULL;
-    CREATE INDEX decisions_rule ON decisions (matched_rule_id) WHERE indexed = 1;
-    CREATE INDEX decisions_deny_code ON decisions (deny_code) WHERE indexed = 1 AND deny_code IS NOT NULL;
-    "#,
-    ),
+    // 4: the filter indexes become derived data too (derived.rs): tables of (value, seq) that
+    // the writer fills after commit in big steps, with the free-text index; the position they
+    // have all reached moves to `index_state`. Correlation ids are found through the free-text
+    // index instead (a B-tree of random ids costs a page write per record). Only the chain
+    // table and its sequential `ts` index stay on the durable path.
+    Migration::Rust(derive_filter_indexes),
 ];
 
 /// Migration 3. Random decision ids land on random pages of their index, so each batch
@@ -186,6 +165,39 @@ fn key_decision_ids(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "DROP INDEX decisions_decision_id;
          CREATE INDEX decisions_decision_key ON decisions (decision_key);",
+    )
+}
+
+/// Migration 4: filter index tables built from the records indexed so far (sorted, so each is
+/// written in order), then the old indexes dropped. The tables as schema 4 defines them (a
+/// later change to `derived::FILTER_INDEXES` is a later migration).
+fn derive_filter_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    const TABLES: [(&str, &str, &str); 6] = [
+        ("by_decision_key", "decision_key", "INTEGER"),
+        ("by_tenant", "tenant_id", "TEXT"),
+        ("by_capability", "capability_id", "TEXT"),
+        ("by_worker", "worker", "TEXT"),
+        ("by_rule", "matched_rule_id", "TEXT"),
+        ("by_deny_code", "deny_code", "TEXT"),
+    ];
+    conn.execute_batch("ALTER TABLE fts_state RENAME TO index_state;")?;
+    for (table, column, kind) in TABLES {
+        conn.execute_batch(&format!(
+            "CREATE TABLE {table} (value {kind} NOT NULL, seq INTEGER NOT NULL, \
+                 PRIMARY KEY (value, seq)) WITHOUT ROWID;
+             INSERT INTO {table} (value, seq) SELECT {column}, seq FROM decisions \
+                 WHERE seq <= (SELECT indexed_seq FROM index_state) AND {column} IS NOT NULL \
+                 ORDER BY 1, 2;"
+        ))?;
+    }
+    conn.execute_batch(
+        "DROP INDEX decisions_decision_key;
+         DROP INDEX decisions_correlation;
+         DROP INDEX decisions_tenant;
+         DROP INDEX decisions_capability;
+         DROP INDEX decisions_worker;
+         DROP INDEX decisions_rule;
+         DROP INDEX decisions_deny_code;",
     )
 }
 
