@@ -129,15 +129,13 @@ impl Selection {
         }
         let conditions = clauses.join(" AND ");
         // The cursor bounds the driving seq, so the walk starts at the cursor.
-        let arm = |from: &str, seq: &'static str, mut leading: Vec<Value>| {
+        let arm = |from: &str, seq: &'static str, leading: Vec<Value>| {
             let mut from_where = format!("{from} AND {conditions}");
-            let mut all = std::mem::take(&mut leading);
+            let mut all = leading;
+            all.extend(params.iter().cloned());
             if let Some(before) = before_seq {
                 from_where.push_str(&format!(" AND {seq} < ?"));
-                all.extend(params.iter().cloned());
                 all.push(Value::Integer(before));
-            } else {
-                all.extend(params.iter().cloned());
             }
             Arm {
                 from_where,
