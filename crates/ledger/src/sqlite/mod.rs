@@ -339,7 +339,7 @@ impl LedgerBackend for SqliteBackend {
 
 impl SqliteBackend {
     /// A free-text search through a writable handle sees every committed record: it first
-    /// indexes what the writer has not indexed yet (under load at most about a step; idle,
+    /// indexes what the writer has not indexed yet (under load less than a step plus a batch; idle,
     /// nothing). Read-only handles search what the writing process has indexed so far (other
     /// filters see every record either way: read.rs scans the tail).
     fn index_before_search(&self, filter: &crate::query::Filter) -> Result<()> {
