@@ -1,7 +1,7 @@
 //! Appending one batch: a single IMMEDIATE transaction that reads the chain head, inserts and
 //! chains every record and moves the head. The filter and free-text indexes are filled later
-//! (derived.rs). Reading the head inside the
-//! write lock (instead of caching it) keeps the chain linear even if two processes write.
+//! (derived.rs). Reading the head inside the write lock (instead of caching it) keeps the
+//! chain linear even if two processes write.
 
 use std::borrow::Cow;
 
