@@ -22,10 +22,10 @@ use crate::error::{LedgerError, Result};
 use crate::record::NewRecord;
 use crate::sqlite::{OpenOptions, SqliteBackend};
 
-/// The most records one transaction takes; bounds commit latency under heavy load (a full
-/// batch is ~0.2 s of writer work). Larger batches are cheaper per record: fewer fsyncs, and
-/// each index page touched by random ids (decision and correlation ids) is written once for
-/// more records (16,384 instead of 4,096: ~14% less writer CPU, ~20% less writer time).
+/// The most records one transaction takes; bounds commit latency under heavy load. Larger
+/// batches are cheaper per record: fewer fsyncs and page writes per record (measured when the
+/// indexes were still written in the commit: 16,384 instead of 4,096 cost ~14% less writer
+/// CPU).
 pub const DEFAULT_MAX_BATCH: usize = 16_384;
 /// Records indexed per derived step. Big steps are what make indexing after commit cheaper
 /// than indexing in every commit (each index page touched is written once per step); a step
