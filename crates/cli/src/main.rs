@@ -7,6 +7,11 @@ mod exit;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// Serving is allocation-heavy (HTTP, JSON, routing on many threads); mimalloc's per-thread
+/// free lists cost much less CPU there than glibc malloc (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (for `route`: every decision was made, allowed or denied)
