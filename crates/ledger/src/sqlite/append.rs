@@ -100,10 +100,8 @@ pub fn append_batch(
             }));
         }
     }
-    tx.execute(
-        "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
-        (seq, prev.as_slice()),
-    )?;
+    tx.prepare_cached("UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
+        .execute((seq, prev.as_slice()))?;
     tx.commit()?;
     tail.committed(seq);
     Ok(receipts)

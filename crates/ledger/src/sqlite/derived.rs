@@ -8,10 +8,11 @@
 //!
 //! A step's index entries and position move in one transaction, so a crash at any point
 //! leaves them consistent and the next writer picks up exactly where the last one stopped.
-//! Records are re-read from the `decisions` table, so catching up after a crash and keeping
+//! Records are read back from the `decisions` table, so catching up after a crash and keeping
 //! up under load are the same code. Queries cover the records not indexed yet by scanning
 //! that tail (read.rs); free-text search indexes it first (mod.rs).
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::record::search_text;
@@ -52,42 +53,33 @@ pub const FILTER_INDEXES: [FilterIndex; 6] = [
 
 /// How far the indexes have got and how far the chain goes: `(indexed_seq, head_seq)`.
 pub fn positions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT i.indexed_seq, c.head_seq FROM index_state i, chain_state c WHERE i.id = 1 AND c.id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    )?
+    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
 /// Index up to `max` committed records that are not indexed yet, in one transaction.
 /// Returns the new `(indexed_seq, head_seq)`.
+///
+/// Every index is filled by one `INSERT … SELECT` over the step's records, inside SQLite.
+/// One statement per index matters most for the free-text index: FTS5 writes its pending
+/// terms to disk at every statement boundary (each statement opens a savepoint), so
+/// row-at-a-time inserts wrote a tiny segment per record and then spent the step merging them.
 pub fn index_pending(conn: &mut Connection, max: usize) -> rusqlite::Result<(i64, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (from, head) = positions(&tx)?;
-    let mut indexed = from;
-    if indexed < head {
-        let mut select = tx.prepare_cached(
-            "SELECT seq, decision_id, correlation_id, tenant_id, capability_id, matched_rule_id, \
-             worker, deny_code, deny_message FROM decisions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let mut insert =
-            tx.prepare_cached("INSERT INTO decisions_fts (rowid, body) VALUES (?1, ?2)")?;
-        let mut rows = select.query((indexed, i64::try_from(max).unwrap_or(i64::MAX)))?;
-        let mut count = 0;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let columns = (1..=8).map(|i| row.get_ref(i).ok()?.as_str_or_null().ok()?);
-            insert.execute((seq, search_text(columns)))?;
-            indexed = seq;
-            count += 1;
-        }
-        // Fewer rows than asked for: everything up to the head is indexed (records pruned
-        // before they were indexed leave no rows to index).
-        if count < max {
-            indexed = head;
-        }
-        // One pass per index, inside SQLite; entries go in seq order, so each value's new
-        // entries land side by side at the end of its run.
+    // Seqs are dense except for a pruned prefix, so a step may cover fewer than `max`
+    // records but always moves on.
+    let to = head.min(from.saturating_add(i64::try_from(max).unwrap_or(i64::MAX)));
+    if from < to {
+        tx.prepare_cached(&format!(
+            "INSERT INTO decisions_fts (rowid, body) SELECT seq, {SEARCH_TEXT}({SEARCHED}) \
+             FROM decisions WHERE seq > ?1 AND seq <= ?2"
+        ))?
+        .execute((from, to))?;
+        // Entries go in seq order, so each value's new entries land side by side at the end
+        // of its run.
         for index in &FILTER_INDEXES {
             tx.prepare_cached(&format!(
                 "INSERT INTO {table} (value, seq) SELECT {column}, seq FROM decisions \
@@ -95,13 +87,32 @@ pub fn index_pending(conn: &mut Connection, max: usize) -> rusqlite::Result<(i64
                 table = index.table,
                 column = index.column
             ))?
-            .execute((from, indexed))?;
+            .execute((from, to))?;
         }
         tx.prepare_cached("UPDATE index_state SET indexed_seq = ?1 WHERE id = 1")?
-            .execute([indexed])?;
+            .execute([to])?;
     }
     tx.commit()?;
-    Ok((indexed, head))
+    Ok((to.max(from), head))
+}
+
+/// The SQL function that gives the free-text index a record's text ([`search_text`] of the
+/// columns [`SEARCHED`] names); registered on every connection that indexes.
+const SEARCH_TEXT: &str = "proctor_search_text";
+const SEARCHED: &str = "decision_id, correlation_id, tenant_id, capability_id, \
+    matched_rule_id, worker, deny_code, deny_message";
+
+pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        SEARCH_TEXT,
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            // A column that is not text (only a damaged record has one) is left out.
+            let columns = (0..ctx.len()).map(|i| ctx.get_raw(i).as_str_or_null().ok().flatten());
+            Ok(search_text(columns))
+        },
+    )
 }
 
 /// The filter indexes are tables, which SQLite's `integrity_check` cannot hold against the

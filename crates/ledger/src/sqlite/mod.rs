@@ -228,6 +228,7 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         // The checkpoint thread copies the WAL into the file, off the writer (checkpoint.rs).
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(err)?;
+        derived::register_functions(&conn).map_err(err)?;
         if let Some(max) = options.max_size_bytes {
             let page: i64 = conn
                 .query_row("PRAGMA page_size", [], |r| r.get(0))

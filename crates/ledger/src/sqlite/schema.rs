@@ -297,11 +297,9 @@ fn random_genesis() -> [u8; 32] {
 
 /// The chain's genesis and head `(genesis, head_seq, head_hash)`.
 pub fn chain_state(conn: &Connection) -> rusqlite::Result<(Vec<u8>, i64, Vec<u8>)> {
-    conn.query_row(
-        "SELECT genesis, head_seq, head_hash FROM chain_state WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
+    // Cached: every append batch reads the head.
+    conn.prepare_cached("SELECT genesis, head_seq, head_hash FROM chain_state WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
 }
 
 /// The file's codec; refuses encodings this build does not know.
