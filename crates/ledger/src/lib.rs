@@ -5,6 +5,8 @@
 //!   decision is durable, plus [`Ledger::backend`] for everything else.
 //! - [`LedgerBackend`] is the storage seam; [`SqliteBackend`] (one WAL-mode SQLite file per
 //!   hall) is the implementation.
+//! - Filter and free-text indexes are derived data, kept in a file of their own beside the
+//!   ledger ([`index_path`]) and rebuilt from the records when it is missing or damaged.
 //! - Records form a hash chain, `hash = sha256(prev_hash ‖ json)`, from a random genesis
 //!   stored in the file; [`LedgerBackend::verify`] names the first bad record.
 //! - [`export()`] streams any query as CSV or JSONL in constant memory.
@@ -32,7 +34,7 @@ pub use hall_records::{
 pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
 pub use record::{micros_to_time, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
-pub use sqlite::{OpenOptions, SqliteBackend};
+pub use sqlite::{index_path, OpenOptions, SqliteBackend};
 pub use writer::{Ledger, DEFAULT_MAX_BATCH};
 
 /// The environment variable that names the ledger file for the CLI's ledger commands (without

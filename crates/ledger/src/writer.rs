@@ -1,16 +1,16 @@
 //! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
 //! writer takes everything queued (up to a batch limit), writes it in one transaction and
 //! acknowledges each caller only after that transaction committed. Many decisions share one
-//! fsync, and each caller waits only for its own batch. Between batches the writer does the
+//! fsync, and each caller waits only for its own batch. Beside it, an indexer thread does the
 //! backend's derived work ([`LedgerBackend::catch_up`]: the SQLite backend's filter and
-//! free-text indexes), which no caller waits for, in big steps: once a full step waits, or
-//! when the queue has been empty for a moment.
+//! free-text indexes, in a file of their own), which no caller waits for, in big steps: once a
+//! full step waits, or when no batch has been committed for a moment.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -29,11 +29,13 @@ use crate::sqlite::{OpenOptions, SqliteBackend};
 pub const DEFAULT_MAX_BATCH: usize = 16_384;
 /// Records indexed per derived step. Big steps are what make indexing after commit cheaper
 /// than indexing in every commit (each index page touched is written once per step); a step
-/// is tens of ms of writer time, the longest an append arriving meanwhile waits.
+/// is tens of ms of the indexer's time, and unindexed records cost queries a scan of them.
 const STEP: usize = 4096;
-/// With fewer than [`STEP`] records waiting, the writer indexes them once no append has
-/// arrived for this long, so an idle ledger is soon fully indexed.
+/// With fewer than [`STEP`] records waiting, the indexer indexes them once no batch has been
+/// committed for this long, so an idle ledger is soon fully indexed.
 const IDLE: Duration = Duration::from_millis(20);
+/// After a failed step (logged), wait this long before the next try.
+const RETRY: Duration = Duration::from_secs(1);
 
 struct Job {
     record: NewRecord,
@@ -48,6 +50,7 @@ pub struct Ledger {
     /// for each other's sends (the channel itself takes concurrent sends).
     jobs: RwLock<Option<Sender<Job>>>,
     writer: Option<JoinHandle<()>>,
+    indexer: Option<JoinHandle<()>>,
 }
 
 impl Ledger {
@@ -64,18 +67,32 @@ impl Ledger {
     /// Group-commit over any backend.
     pub fn with_backend(backend: Arc<dyn LedgerBackend>, max_batch: usize) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let writer_backend = Arc::clone(&backend);
+        // One pending nudge is enough: the indexer looks at the lag, not at the nudges.
+        let (nudge, nudges) = mpsc::sync_channel(1);
         let max_batch = max_batch.max(1);
-        let writer = std::thread::Builder::new()
-            .name("ledger-writer".into())
-            .spawn(move || run_writer(writer_backend.as_ref(), rx, max_batch))
-            .map_err(|e| {
-                LedgerError::WriteFailed(format!("cannot start the writer thread: {e}"))
-            })?;
+        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(work)
+                .map_err(|e| {
+                    LedgerError::WriteFailed(format!("cannot start the {name} thread: {e}"))
+                })
+        };
+        let indexer_backend = Arc::clone(&backend);
+        let indexer = spawn(
+            "ledger-indexer",
+            Box::new(move || run_indexer(indexer_backend.as_ref(), &nudges)),
+        )?;
+        let writer_backend = Arc::clone(&backend);
+        let writer = spawn(
+            "ledger-writer",
+            Box::new(move || run_writer(writer_backend.as_ref(), rx, &nudge, max_batch)),
+        )?;
         Ok(Self {
             backend,
             jobs: RwLock::new(Some(tx)),
             writer: Some(writer),
+            indexer: Some(indexer),
         })
     }
 
@@ -111,16 +128,21 @@ impl Ledger {
         receipt.blocking_recv().map_err(|_| LedgerError::Closed)?
     }
 
-    /// Stop accepting appends, let the writer finish everything queued, and wait for it.
+    /// Stop accepting appends, let the writer finish everything queued and the indexer index
+    /// it, and wait for both.
     pub fn close(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         self.jobs.write().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(writer) = self.writer.take() {
-            if writer.join().is_err() {
-                tracing::error!("the ledger writer thread panicked");
+        // The writer goes first: its end is what tells the indexer to finish.
+        for (name, thread) in [
+            ("writer", self.writer.take()),
+            ("indexer", self.indexer.take()),
+        ] {
+            if thread.is_some_and(|t| t.join().is_err()) {
+                tracing::error!("the ledger {name} thread panicked");
             }
         }
     }
@@ -132,17 +154,14 @@ impl Drop for Ledger {
     }
 }
 
-fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize) {
+fn run_writer(
+    backend: &dyn LedgerBackend,
+    jobs: Receiver<Job>,
+    indexer: &SyncSender<()>,
+    max_batch: usize,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    loop {
-        let first = match jobs.try_recv() {
-            Ok(job) => job,
-            Err(TryRecvError::Empty) => match next_job_when_idle(backend, &jobs) {
-                Some(job) => job,
-                None => break,
-            },
-            Err(TryRecvError::Disconnected) => break,
-        };
+    while let Ok(first) = jobs.recv() {
         batch.push(first);
         while batch.len() < max_batch {
             match jobs.try_recv() {
@@ -151,34 +170,32 @@ fn run_writer(backend: &dyn LedgerBackend, jobs: Receiver<Job>, max_batch: usize
             }
         }
         commit(backend, &mut batch);
-        // Under sustained load the queue is rarely empty for long: index whole steps as soon
-        // as they wait (a batch can bring several), so the lag stays below one step.
-        while backend.lag() >= STEP as u64 && catch_up(backend) {}
+        let _ = indexer.try_send(());
     }
-    // Closing: leave nothing for the next open to catch up on.
-    while backend.lag() > 0 && catch_up(backend) {}
 }
 
-/// Wait for the next append; meanwhile, once the queue has stayed empty for [`IDLE`], index
-/// what waits a step at a time (an append arriving meanwhile waits for one step at most).
-/// `None` when the ledger is closing.
-fn next_job_when_idle(backend: &dyn LedgerBackend, jobs: &Receiver<Job>) -> Option<Job> {
-    while backend.lag() > 0 {
-        match jobs.recv_timeout(IDLE) {
-            Ok(job) => return Some(job),
-            Err(RecvTimeoutError::Disconnected) => return None,
-            Err(RecvTimeoutError::Timeout) => {
-                if !catch_up(backend) {
-                    break;
-                }
+/// Index committed records: whole steps as soon as they wait (a batch can bring several), so
+/// under load the lag stays below one step; the rest once no batch has come for [`IDLE`].
+/// When the writer has stopped, everything, so the next open has nothing to catch up on.
+fn run_indexer(backend: &dyn LedgerBackend, nudges: &Receiver<()>) {
+    loop {
+        let least = match nudges.recv_timeout(IDLE) {
+            Ok(()) => STEP as u64,
+            Err(RecvTimeoutError::Timeout) => 1,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        while backend.lag() >= least {
+            if !catch_up(backend) {
+                std::thread::sleep(RETRY);
+                break;
             }
         }
     }
-    jobs.recv().ok()
+    while backend.lag() > 0 && catch_up(backend) {}
 }
 
 /// One step of derived work; false if it failed (logged: the records are durable anyway, and
-/// the next open catches up).
+/// the next try or the next open catches up).
 fn catch_up(backend: &dyn LedgerBackend) -> bool {
     match backend.catch_up(STEP) {
         Ok(_) => true,

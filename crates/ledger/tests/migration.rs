@@ -1,6 +1,7 @@
 //! Upgrading files written by earlier builds, on real SQLite files: a schema-2 ledger (decision
-//! ids indexed as text, UNIQUE) and a schema-3 ledger (filter indexes written in every append)
-//! open, gain the later layouts, and keep every record findable, unique and verifiable.
+//! ids indexed as text, UNIQUE), a schema-3 ledger (filter indexes written in every append) and
+//! a schema-4 ledger (derived indexes inside the ledger file) open, gain the later layouts, and
+//! keep every record findable, unique and verifiable.
 
 mod common;
 
@@ -9,7 +10,23 @@ use rusqlite::Connection;
 
 const N: u64 = 30;
 
-/// Schema 3's layout, rolled back from this build's: filter indexes on the decisions table,
+/// Schema 4's layout, rolled back from this build's: the derived indexes inside the ledger
+/// file (here empty, as if nothing had been indexed yet), no index file.
+const BACK_TO_4: &str = "
+    CREATE TABLE index_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
+    INSERT INTO index_state VALUES (1, 0);
+    CREATE TABLE by_decision_key (value INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE TABLE by_tenant (value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE TABLE by_capability (value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE TABLE by_worker (value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE TABLE by_rule (value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE TABLE by_deny_code (value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (value, seq)) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE decisions_fts USING fts5 (
+        body, content = '', contentless_delete = 1, tokenize = \"unicode61 tokenchars '-._'\"
+    );
+    PRAGMA user_version = 4;";
+
+/// Schema 3's layout, from schema 4's: filter indexes on the decisions table,
 /// written in every append; the free-text position in `fts_state`.
 const BACK_TO_3: &str = "
     DROP TABLE by_decision_key;
@@ -43,6 +60,7 @@ fn old_ledger(path: &std::path::Path, rollback: &[&str]) {
         ledger.append_blocking(common::decision(i)).unwrap();
     }
     ledger.close();
+    std::fs::remove_file(ledger::index_path(path)).unwrap();
     let conn = Connection::open(path).unwrap();
     for sql in rollback {
         conn.execute_batch(sql).unwrap();
@@ -50,7 +68,7 @@ fn old_ledger(path: &std::path::Path, rollback: &[&str]) {
 }
 
 fn schema_2_ledger(path: &std::path::Path) {
-    old_ledger(path, &[BACK_TO_3, BACK_TO_2]);
+    old_ledger(path, &[BACK_TO_4, BACK_TO_3, BACK_TO_2]);
 }
 
 fn decision_id(json: &str) -> String {
@@ -109,6 +127,11 @@ fn a_schema_2_file_gets_id_keys_and_keeps_working() {
         .unwrap();
     assert!(!text_index, "the text index on decision_id is dropped");
     // `get` and the duplicate probe go through the key index (for indexed rows), not a scan.
+    conn.execute(
+        "ATTACH DATABASE ?1 AS idx",
+        [ledger::index_path(&path).to_str().unwrap()],
+    )
+    .unwrap();
     let plan: String = conn
         .query_row(
             "EXPLAIN QUERY PLAN SELECT 1 FROM by_decision_key x JOIN decisions d ON d.seq = x.seq \
@@ -145,9 +168,14 @@ fn ids_whose_keys_collide_are_told_apart() {
         "the key definition is stable"
     );
     // In the record and in its index entry (written when the ledger closed).
+    conn.execute(
+        "ATTACH DATABASE ?1 AS idx",
+        [ledger::index_path(&path).to_str().unwrap()],
+    )
+    .unwrap();
     for sql in [
         "UPDATE decisions SET decision_key = ?1 WHERE seq = 1",
-        "UPDATE by_decision_key SET value = ?1 WHERE seq = 1",
+        "UPDATE idx.by_decision_key SET value = ?1 WHERE seq = 1",
     ] {
         assert_eq!(
             conn.execute(sql, [common::key_of(&b_id)]).unwrap(),
@@ -169,20 +197,52 @@ fn ids_whose_keys_collide_are_told_apart() {
 }
 
 #[test]
-fn a_schema_3_file_gets_derived_filter_indexes_and_keeps_its_unindexed_tail_findable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    // The last 5 records were committed but not yet in the free-text index when the older
-    // build stopped: after the upgrade they are the unindexed tail.
-    old_ledger(&path, &[BACK_TO_3, "UPDATE fts_state SET indexed_seq = 25"]);
-    let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwhile() {
+    for (schema, rollback) in [
+        // The last 5 records were committed but not yet in the free-text index when the older
+        // build stopped.
+        (
+            3,
+            vec![
+                BACK_TO_4,
+                BACK_TO_3,
+                "UPDATE fts_state SET indexed_seq = 25",
+            ],
+        ),
+        (
+            4,
+            vec![BACK_TO_4, "UPDATE index_state SET indexed_seq = 25"],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        old_ledger(&path, &rollback);
+        upgraded_ledger_is_rebuilt_into_its_index_file(&path, schema);
+    }
+}
+
+fn upgraded_ledger_is_rebuilt_into_its_index_file(path: &std::path::Path, schema: i64) {
+    let backend = SqliteBackend::open(path, OpenOptions::default()).unwrap();
     assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
-    assert_eq!(backend.lag(), 5);
-    // The index tables hold exactly the records indexed before the upgrade.
-    let conn = Connection::open(&path).unwrap();
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(count("SELECT max(seq) FROM by_tenant"), 25);
-    assert_eq!(count("SELECT count(*) FROM by_decision_key"), 25);
+    // The derived indexes left the ledger file; the new index file starts empty, so every
+    // record is in the tail until the indexer has rebuilt it.
+    assert_eq!(backend.lag(), N, "schema {schema}");
+    let conn = Connection::open(path).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'by_%' \
+             OR name LIKE 'decisions_fts%' OR name = 'index_state'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "schema {schema}: derived tables left in the ledger file"
+    );
+    let index = Connection::open(ledger::index_path(path)).unwrap();
+    let count = |sql: &str| -> i64 { index.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM by_decision_key"), 0);
 
     // Every record is found by id and by an indexed filter, tail and indexed part alike.
     let tenant_of = |json: &str| {
@@ -208,5 +268,6 @@ fn a_schema_3_file_gets_derived_filter_indexes_and_keeps_its_unindexed_tail_find
     }
     while backend.catch_up(100).unwrap() > 0 {}
     assert_eq!(count("SELECT count(*) FROM by_decision_key"), N as i64);
+    assert_eq!(count("SELECT max(seq) FROM by_tenant"), N as i64);
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
 }

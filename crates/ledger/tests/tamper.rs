@@ -413,9 +413,9 @@ fn an_index_that_no_longer_matches_its_rows_is_found_by_the_integrity_check() {
 
 #[test]
 fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integrity_check() {
-    // Filter indexes are tables filled after commit (derived.rs): an edited entry (tenant
-    // filters return a record of another tenant) and a deleted one (a record goes missing
-    // from a filter) are each named.
+    // Filter indexes are tables filled after commit, in the index file (derived.rs): an edited
+    // entry (tenant filters return a record of another tenant) and a deleted one (a record goes
+    // missing from a filter) are each named, and so is the cure.
     for (damage, expect) in [
         (
             "UPDATE by_tenant SET value = 'tenant-x' WHERE seq = 3",
@@ -428,7 +428,7 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = ledger_with_records(&dir);
-        let conn = Connection::open(&path).unwrap();
+        let conn = Connection::open(ledger::index_path(&path)).unwrap();
         assert_eq!(conn.execute(damage, []).unwrap(), 1, "{damage}");
         drop(conn);
         let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
@@ -439,5 +439,13 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
         let problems = backend.integrity_check().unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains(expect), "{problems:?}");
+        assert!(problems[0].contains("ledger.db.index"), "{problems:?}");
+        drop(backend);
+
+        // The index is derived data: without its file, the next writable open rebuilds it.
+        std::fs::remove_file(ledger::index_path(&path)).unwrap();
+        let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+        while backend.catch_up(usize::MAX).unwrap() > 0 {}
+        assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
     }
 }

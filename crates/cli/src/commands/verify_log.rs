@@ -32,7 +32,7 @@ pub fn run(args: Args) -> CliResult {
         if !problems.is_empty() {
             let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
             return Err(CliError::check_failed(format!(
-                "the ledger file is damaged ({} problem(s)): {}",
+                "the ledger's files are damaged ({} problem(s)): {}",
                 problems.len(),
                 shown.join("; ")
             )));

@@ -48,6 +48,7 @@ pub fn append_batch(
     let (mut seq, mut prev) = head(&tx)?;
     let (indexed, _) = super::derived::positions(&tx)?;
     tail.sync(&tx, indexed, seq)?;
+    tail.indexed_through(indexed);
     let mut receipts = Vec::with_capacity(batch.len());
     {
         let mut insert = tx.prepare_cached(INSERT)?;

@@ -1,16 +1,19 @@
 //! Everything a query needs beyond the chain table is derived data, kept off the durable
-//! append path: the free-text index and the filter indexes, tables of `(value, seq)` per
-//! filtered column (schema migration 4). A batch commits (and its callers are answered)
-//! having written only the chain table and its sequential `ts` index; afterwards the writer
-//! indexes the committed records in steps (`index_state.indexed_seq` says how far it got).
-//! Big steps are what make this pay: one step writes each index page it touches once for
-//! thousands of records, where per-batch indexing rewrote it for every few dozen.
+//! append path and out of the ledger file (index_file.rs): the free-text index and the filter
+//! indexes, tables of `(value, seq)` per filtered column. A batch commits (and its callers are
+//! answered) having written only the chain table and its sequential `ts` index; the indexer
+//! then indexes the committed records in steps, on its own connection and thread
+//! (`index_state.indexed_seq` says how far it got). Big steps are what make this pay: one step
+//! writes each index page it touches once for thousands of records, where per-batch indexing
+//! rewrote it for every few dozen.
 //!
 //! A step's index entries and position move in one transaction, so a crash at any point
-//! leaves them consistent and the next writer picks up exactly where the last one stopped.
+//! leaves them consistent and the next indexer picks up exactly where the last one stopped.
 //! Records are read back from the `decisions` table, so catching up after a crash and keeping
 //! up under load are the same code. Queries cover the records not indexed yet by scanning
 //! that tail (read.rs); free-text search indexes it first (mod.rs).
+
+use std::path::Path;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, TransactionBehavior};
@@ -22,32 +25,40 @@ use crate::record::search_text;
 pub struct FilterIndex {
     pub table: &'static str,
     pub column: &'static str,
+    /// The SQL type of `value`.
+    pub kind: &'static str,
 }
 
 pub const FILTER_INDEXES: [FilterIndex; 6] = [
     FilterIndex {
         table: "by_decision_key",
         column: "decision_key",
+        kind: "INTEGER",
     },
     FilterIndex {
         table: "by_tenant",
         column: "tenant_id",
+        kind: "TEXT",
     },
     FilterIndex {
         table: "by_capability",
         column: "capability_id",
+        kind: "TEXT",
     },
     FilterIndex {
         table: "by_worker",
         column: "worker",
+        kind: "TEXT",
     },
     FilterIndex {
         table: "by_rule",
         column: "matched_rule_id",
+        kind: "TEXT",
     },
     FilterIndex {
         table: "by_deny_code",
         column: "deny_code",
+        kind: "TEXT",
     },
 ];
 
@@ -115,12 +126,44 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Retention pruned the ledger's oldest records (`ledger.checkpoints` says through which seq):
+/// drop their index entries (queries join entries to records, so they were already unseen)
+/// and move `indexed_seq` past them. Runs after every prune and at every open, so a crash
+/// between the prune and this leaves nothing behind.
+pub fn forget_pruned(conn: &Connection) -> rusqlite::Result<()> {
+    let (through, forgotten): (i64, i64) = conn.query_row(
+        "SELECT (SELECT coalesce(max(through_seq), 0) FROM ledger.checkpoints), pruned_seq \
+         FROM main.index_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if through <= forgotten {
+        return Ok(());
+    }
+    let mut sql =
+        format!("BEGIN IMMEDIATE; DELETE FROM main.decisions_fts WHERE rowid <= {through};");
+    for index in &FILTER_INDEXES {
+        sql.push_str(&format!(
+            "DELETE FROM main.{} WHERE seq <= {through};",
+            index.table
+        ));
+    }
+    sql.push_str(&format!(
+        "UPDATE main.index_state SET pruned_seq = {through}, \
+         indexed_seq = max(indexed_seq, {through}) WHERE id = 1; COMMIT;"
+    ));
+    conn.execute_batch(&sql).inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })
+}
+
 /// The filter indexes are tables, which SQLite's `integrity_check` cannot hold against the
 /// records: check each both ways (entries whose record differs or is gone, and indexed
-/// records without their entry). One line per index that is off, empty when all agree.
-pub fn check_filter_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+/// records without their entry). One line per index that is off, naming the index file
+/// `index` and its cure; empty when all agree.
+pub fn check_filter_indexes(conn: &Connection, index: &Path) -> rusqlite::Result<Vec<String>> {
     let mut problems = Vec::new();
-    for FilterIndex { table, column } in &FILTER_INDEXES {
+    for FilterIndex { table, column, .. } in &FILTER_INDEXES {
         let (wrong, missing): (i64, i64) = conn.query_row(
             &format!(
                 "SELECT \
@@ -137,8 +180,10 @@ pub fn check_filter_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> 
         )?;
         if wrong + missing > 0 {
             problems.push(format!(
-                "filter index {table}: {wrong} entries do not match their records, \
-                 {missing} indexed records have no entry"
+                "filter index {table} in {}: {wrong} entries do not match their records, \
+                 {missing} indexed records have no entry (derived data: delete that file and \
+                 the next writable open rebuilds it)",
+                index.display()
             ));
         }
     }

@@ -7,6 +7,7 @@ mod checkpoint;
 mod codec;
 mod derived;
 mod hall;
+mod index_file;
 mod read;
 mod retention;
 pub(crate) mod schema;
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 use self::codec::Codec;
+pub use self::index_file::path_for as index_path;
 use crate::backend::{LedgerBackend, PruneReport, Receipt};
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
@@ -71,6 +73,11 @@ pub struct SqliteBackend {
     /// `None` when opened read-only.
     writer: Option<Mutex<Writer>>,
     reader: Mutex<Connection>,
+    /// The index file's connection (index_file.rs), apart from the writer's so that indexing
+    /// and appends do not wait for each other. `None` when read-only. Declared after the
+    /// connections that attach the index read-only: the last to close checkpoints the index
+    /// file and removes its WAL, which only a writable connection may do.
+    indexer: Option<Mutex<Connection>>,
     codec: Codec,
     /// The last committed seq and the last indexed seq (derived.rs), as this process last
     /// saw them: their difference is [`LedgerBackend::lag`].
@@ -91,8 +98,8 @@ impl SqliteBackend {
         if !path.exists() && (options.read_only || !options.create) {
             return Err(LedgerError::NotFound { path });
         }
-        let writer = if options.read_only {
-            None
+        let (writer, indexer) = if options.read_only {
+            (None, None)
         } else {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| LedgerError::Database {
@@ -100,17 +107,23 @@ impl SqliteBackend {
                     detail: format!("cannot create directory {}: {e}", dir.display()),
                 })?;
             }
-            let conn = connect(&path, &options, false).and_then(|mut conn| {
-                schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
-                Ok(conn)
-            });
-            Some(Mutex::new(Writer {
-                conn: conn.map_err(|e| explain_open_failure(&path, e))?,
+            let conn = connect(&path, &options, false)
+                .and_then(|mut conn| {
+                    schema::migrate(&mut conn, &path, Utc::now().timestamp_micros())?;
+                    Ok(conn)
+                })
+                .map_err(|e| explain_open_failure(&path, e))?;
+            let indexer = index_file::open_for_indexing(&path, &options)?;
+            index_file::attach(&conn, &path).map_err(|e| LedgerError::sqlite(&path, e))?;
+            let writer = Writer {
+                conn,
                 tail: tail::TailKeys::default(),
-            }))
+            };
+            (Some(Mutex::new(writer)), Some(Mutex::new(indexer)))
         };
         let reader = connect(&path, &options, true)?;
         schema::check_readable(&reader, &path)?;
+        index_file::attach(&reader, &path).map_err(|e| LedgerError::sqlite(&path, e))?;
         let codec = schema::load_codec(&reader, &path)?;
         let checkpointer = match writer {
             Some(_) => Some(checkpoint::Checkpointer::start(&path, &options)?),
@@ -125,6 +138,7 @@ impl SqliteBackend {
             options,
             writer,
             reader: Mutex::new(reader),
+            indexer,
             codec,
             head_seq: AtomicI64::new(head_seq),
             indexed_seq: AtomicI64::new(indexed_seq),
@@ -150,7 +164,9 @@ impl SqliteBackend {
 
     /// A fresh read connection for long walks.
     fn walk_connection(&self) -> Result<Connection> {
-        connect(&self.path, &self.options, true)
+        let conn = connect(&self.path, &self.options, true)?;
+        index_file::attach(&conn, &self.path).map_err(|e| self.err(e))?;
+        Ok(conn)
     }
 
     /// SQLite's own structural check (`PRAGMA integrity_check`: damaged pages, and indexes
@@ -169,7 +185,8 @@ impl SqliteBackend {
         let mut problems: Vec<String> = structural.into_iter().filter(|p| p != "ok").collect();
         // Index tables on damaged pages can't be read reliably: report the damage alone.
         if problems.is_empty() {
-            problems = derived::check_filter_indexes(&conn).map_err(|e| self.err(e))?;
+            problems = derived::check_filter_indexes(&conn, &index_file::path_for(&self.path))
+                .map_err(|e| self.err(e))?;
         }
         Ok(problems)
     }
@@ -199,7 +216,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Connection> {
     let err = |e| LedgerError::sqlite(path, e);
-    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // URI: the index file is attached by a `file:` URI (read-only mode).
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     flags |= if options.read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY
     } else {
@@ -228,7 +246,6 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         // The checkpoint thread copies the WAL into the file, off the writer (checkpoint.rs).
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(err)?;
-        derived::register_functions(&conn).map_err(err)?;
         if let Some(max) = options.max_size_bytes {
             let page: i64 = conn
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -271,10 +288,9 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn catch_up(&self, max_records: usize) -> Result<u64> {
-        let mut w = self.writer()?;
-        let (indexed, head) =
-            derived::index_pending(&mut w.conn, max_records).map_err(|e| self.err(e))?;
-        w.tail.indexed_through(indexed);
+        let indexer = self.indexer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
+        let (indexed, head) = derived::index_pending(&mut lock(indexer), max_records)
+            .map_err(|e| LedgerError::sqlite(&index_file::path_for(&self.path), e))?;
         self.indexed_seq.store(indexed, Ordering::Relaxed);
         self.head_seq.fetch_max(head, Ordering::Relaxed);
         Ok(self.lag())
@@ -312,9 +328,14 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
-        let mut w = self.writer()?;
-        retention::prune_before(&mut w.conn, &self.codec, cutoff, Utc::now())
-            .map_err(|e| e.into_ledger(&self.path))
+        let report =
+            retention::prune_before(&mut self.writer()?.conn, &self.codec, cutoff, Utc::now())
+                .map_err(|e| e.into_ledger(&self.path))?;
+        if let Some(indexer) = &self.indexer {
+            derived::forget_pruned(&lock(indexer))
+                .map_err(|e| LedgerError::sqlite(&index_file::path_for(&self.path), e))?;
+        }
+        Ok(report)
     }
 
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {

@@ -74,18 +74,7 @@ pub fn prune_before(
         |r| r.get(0),
     )?;
     let pruned = tx.execute("DELETE FROM decisions WHERE seq <= ?1", [through])? as u64;
-    tx.execute("DELETE FROM decisions_fts WHERE rowid <= ?1", [through])?;
-    for index in &super::derived::FILTER_INDEXES {
-        tx.execute(
-            &format!("DELETE FROM {} WHERE seq <= ?1", index.table),
-            [through],
-        )?;
-    }
-    // Pruned records need no indexing any more.
-    tx.execute(
-        "UPDATE index_state SET indexed_seq = max(indexed_seq, ?1) WHERE id = 1",
-        [through],
-    )?;
+    // Their index entries go next, in the index file (derived::forget_pruned).
     let pruned_total = pruned_before + pruned as i64;
     let prev = Hash::try_from(prev_cp_hash.as_slice()).unwrap_or([0; 32]);
     let through_hash_arr = Hash::try_from(through_hash.as_slice()).unwrap_or([0; 32]);

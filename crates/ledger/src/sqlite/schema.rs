@@ -132,6 +132,21 @@ const MIGRATIONS: &[Migration] = &[
     // index instead (a B-tree of random ids costs a page write per record). Only the chain
     // table and its sequential `ts` index stay on the durable path.
     Migration::Rust(derive_filter_indexes),
+    // 5: the derived indexes move to a file of their own (index_file.rs), which the indexer
+    // rebuilds from the records on the first open: it writes under its own lock, beside the
+    // commits instead of between them.
+    Migration::Sql(
+        r#"
+    DROP TABLE by_decision_key;
+    DROP TABLE by_tenant;
+    DROP TABLE by_capability;
+    DROP TABLE by_worker;
+    DROP TABLE by_rule;
+    DROP TABLE by_deny_code;
+    DROP TABLE decisions_fts;
+    DROP TABLE index_state;
+    "#,
+    ),
 ];
 
 /// Migration 3. Random decision ids land on random pages of their index, so each batch

@@ -1,0 +1,160 @@
+//! The derived indexes live in a file of their own beside the ledger (`<ledger>.index`,
+//! docs/ledger.md): a missing, damaged or foreign index file never changes an answer and is
+//! rebuilt from the records by the next writable open; retention drops the index entries of
+//! pruned records; paths that need escaping in a SQLite URI work.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use ledger::{Filter, LedgerBackend, NewRecord, OpenOptions, PageRequest, SqliteBackend};
+use rusqlite::Connection;
+
+const N: u64 = 60;
+
+fn filled(path: &Path, range: std::ops::Range<u64>) -> SqliteBackend {
+    let backend = SqliteBackend::open(path, OpenOptions::default()).unwrap();
+    let records: Vec<NewRecord> = range
+        .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
+        .collect();
+    for r in backend.append_batch(&records).unwrap() {
+        r.unwrap();
+    }
+    while backend.catch_up(usize::MAX).unwrap() > 0 {}
+    backend
+}
+
+fn field(json: &str, name: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v[name].as_str().unwrap().to_string()
+}
+
+/// Every record of 0..N is found by id, by tenant filter and (when `free_text`) by free text.
+fn all_found(backend: &dyn LedgerBackend, free_text: bool) {
+    for i in 0..N {
+        let json = common::decision(i);
+        let id = field(&json, "decision_id");
+        assert_eq!(backend.get(&id).unwrap().unwrap().json, json, "get {i}");
+        let by_tenant = backend
+            .page(&PageRequest::first(
+                Filter {
+                    tenant_id: Some(field(&json, "tenant_id")),
+                    ..Filter::default()
+                },
+                100,
+            ))
+            .unwrap();
+        assert!(
+            by_tenant.records.iter().any(|r| r.json == json),
+            "tenant {i}"
+        );
+        if free_text {
+            let searched = backend
+                .page(&PageRequest::first(
+                    Filter {
+                        text: Some(id),
+                        ..Filter::default()
+                    },
+                    10,
+                ))
+                .unwrap();
+            assert_eq!(searched.records.len(), 1, "free text {i}");
+        }
+    }
+}
+
+fn entries(path: &Path) -> i64 {
+    Connection::open(ledger::index_path(path))
+        .unwrap()
+        .query_row("SELECT count(*) FROM by_decision_key", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_damaged_or_foreign_index_file_is_ignored_by_readers_and_rebuilt_by_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    drop(filled(&path, 0..N));
+    let other = dir.path().join("other.db");
+    drop(filled(&other, 1000..1000 + N));
+    let index = ledger::index_path(&path);
+    for suffix in ["-wal", "-shm"] {
+        let leftover = format!("{}{suffix}", index.display());
+        assert!(
+            !Path::new(&leftover).exists(),
+            "closing leaves no {leftover}"
+        );
+    }
+
+    let garbage = b"this is not an SQLite database, just bytes where the index was".repeat(100);
+    let foreign = std::fs::read(ledger::index_path(&other)).unwrap();
+    for (what, bytes) in [("garbage", garbage), ("another ledger's index", foreign)] {
+        std::fs::write(&index, &bytes).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", index.display()));
+        }
+        // A reader does not trust it: every record is in the scanned tail instead.
+        let reader = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+        all_found(&reader, false);
+        drop(reader);
+        assert_eq!(
+            std::fs::read(&index).unwrap(),
+            bytes,
+            "{what}: a reader changes nothing"
+        );
+
+        // A writer replaces it with a rebuilt one.
+        let writer = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+        assert_eq!(writer.lag(), N, "{what}: everything to index again");
+        while writer.catch_up(usize::MAX).unwrap() > 0 {}
+        all_found(&writer, true);
+        assert_eq!(
+            writer.integrity_check().unwrap(),
+            Vec::<String>::new(),
+            "{what}"
+        );
+        drop(writer);
+        assert_eq!(entries(&path), N as i64, "{what}");
+    }
+
+    // Missing altogether: the same.
+    std::fs::remove_file(&index).unwrap();
+    all_found(
+        &SqliteBackend::open(&path, OpenOptions::read_only()).unwrap(),
+        false,
+    );
+    assert!(!index.exists(), "a reader creates no index file");
+    let writer = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+    while writer.catch_up(usize::MAX).unwrap() > 0 {}
+    all_found(&writer, true);
+}
+
+#[test]
+fn pruning_drops_the_index_entries_of_pruned_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let backend = filled(&path, 0..N);
+    // common::decision(i) is timestamped 2026-01-01T00:00:00Z + i seconds.
+    let cutoff = Utc.timestamp_opt(1_767_225_600 + 20, 0).unwrap();
+    let report = backend.prune_before(cutoff).unwrap();
+    assert_eq!(report.pruned, 20);
+    assert_eq!(entries(&path), N as i64 - 20);
+    assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
+    assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
+}
+
+#[test]
+fn a_ledger_whose_path_needs_escaping_in_a_uri_is_indexed_and_queried() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("hall ?#%&=+ ü 日本");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ledger?mode=rw#x.db");
+    drop(filled(&path, 0..N));
+    assert!(ledger::index_path(&path).exists());
+    assert_eq!(entries(&path), N as i64);
+    all_found(
+        &SqliteBackend::open(&path, OpenOptions::read_only()).unwrap(),
+        true,
+    );
+}
