@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -34,6 +34,12 @@ const STEP: usize = 4096;
 /// With fewer than [`STEP`] records waiting, the indexer indexes them once no batch has been
 /// committed for this long, so an idle ledger is soon fully indexed.
 const IDLE: Duration = Duration::from_millis(20);
+/// Appends that outrun the indexer grow the unindexed tail, which every query scans: past this
+/// lag the writer waits for the indexer before its next batch (backpressure callers see as
+/// latency), at most [`MAX_WAIT`] per batch so a failing indexer slows appends but never
+/// stops them.
+const MAX_LAG: u64 = 16 * STEP as u64;
+const MAX_WAIT: Duration = Duration::from_secs(1);
 /// After a failed step (logged), wait this long before the next try.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -171,6 +177,10 @@ fn run_writer(
         }
         commit(backend, &mut batch);
         let _ = indexer.try_send(());
+        let waiting = Instant::now();
+        while backend.lag() > MAX_LAG && waiting.elapsed() < MAX_WAIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 }
 
