@@ -113,8 +113,8 @@ fn check(conn: &Connection, ledger: &Path) -> rusqlite::Result<Option<String>> {
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     // Derived data: a step lost to power loss is simply done again, so no fsync per step.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Decision keys land on random pages of their index: keep its pages cached (64 MiB).
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    // Decision keys land on random pages of their index: keep its pages cached (32 MiB).
+    conn.pragma_update(None, "cache_size", -32_768)?;
     conn.set_prepared_statement_cache_capacity(32);
     derived::register_functions(conn)?;
     conn.execute("ATTACH DATABASE ?1 AS ledger", [read_only_uri(ledger)])?;

@@ -240,8 +240,9 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         // FULL: every commit fsyncs the WAL, so an acknowledged batch survives power loss.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        // Index pages of random keys (decision ids) stay cached: 64 MiB for the one writer.
-        conn.pragma_update(None, "cache_size", -65_536)
+        // The ledger file now holds only sequential B-trees (records by seq, their time index):
+        // their hot right edges are all a commit touches. 16 MiB.
+        conn.pragma_update(None, "cache_size", -16_384)
             .map_err(err)?;
         // The checkpoint thread copies the WAL into the file, off the writer (checkpoint.rs).
         conn.pragma_update(None, "wal_autocheckpoint", 0)
