@@ -79,12 +79,16 @@ fn a_damaged_or_foreign_index_file_is_ignored_by_readers_and_rebuilt_by_a_writer
     let other = dir.path().join("other.db");
     drop(filled(&other, 1000..1000 + N));
     let index = ledger::index_path(&path);
-    for suffix in ["-wal", "-shm"] {
-        let leftover = format!("{}{suffix}", index.display());
-        assert!(
-            !Path::new(&leftover).exists(),
-            "closing leaves no {leftover}"
-        );
+    // Each file's last connection may write it, so closing checkpoints both and removes their
+    // WALs (a WAL left behind would also hide damage done to the main file from readers).
+    for file in [&path, &index] {
+        for suffix in ["-wal", "-shm"] {
+            let leftover = format!("{}{suffix}", file.display());
+            assert!(
+                !Path::new(&leftover).exists(),
+                "closing leaves no {leftover}"
+            );
+        }
     }
 
     let garbage = b"this is not an SQLite database, just bytes where the index was".repeat(100);

@@ -192,6 +192,18 @@ impl SqliteBackend {
     }
 }
 
+impl Drop for SqliteBackend {
+    /// The last connection to close a WAL file checkpoints it and removes its WAL, if it may
+    /// write that file. The indexer attaches the ledger read-only and closes last (see the
+    /// field order), so it lets go of the ledger first: then the ledger's own connections close
+    /// it cleanly, and the indexer the index file.
+    fn drop(&mut self) {
+        if let Some(indexer) = &self.indexer {
+            let _ = lock(indexer).execute_batch("DETACH DATABASE ledger");
+        }
+    }
+}
+
 /// SQLite says only "unable to open database file" when it may not create its WAL files on
 /// a read-only file or filesystem; name that cause when it is the one.
 fn explain_open_failure(path: &Path, e: LedgerError) -> LedgerError {
