@@ -152,10 +152,10 @@ fn check(conn: &Connection, ledger: &Path) -> rusqlite::Result<Option<String>> {
 fn create(conn: &Connection, genesis: &[u8]) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {}", create_sql("main")))?;
     conn.execute(
-        "INSERT INTO main.index_state (id, genesis, indexed_seq, pruned_seq) SELECT 1, ?1, \
-             coalesce((SELECT min(seq) FROM ledger.decisions) - 1, c.head_seq), \
-             coalesce((SELECT min(seq) FROM ledger.decisions) - 1, c.head_seq) \
-         FROM ledger.chain_state c WHERE c.id = 1",
+        "INSERT INTO main.index_state (id, genesis, indexed_seq, pruned_seq) \
+         SELECT 1, ?1, before_oldest, before_oldest FROM (SELECT coalesce( \
+             (SELECT min(seq) FROM ledger.decisions) - 1, c.head_seq) AS before_oldest \
+           FROM ledger.chain_state c WHERE c.id = 1)",
         [genesis],
     )?;
     conn.execute_batch(&format!("PRAGMA main.user_version = {VERSION}; COMMIT;"))
@@ -189,7 +189,8 @@ pub fn attach(conn: &Connection, ledger: &Path) -> rusqlite::Result<()> {
 /// Attach the index file at `path`; false if it belongs to another ledger.
 fn attach_file(conn: &Connection, path: &Path) -> rusqlite::Result<bool> {
     conn.execute("ATTACH DATABASE ?1 AS idx", [read_only_uri(path)])?;
-    // The writer probes the decision-key index for every append, at random pages (16 MiB).
+    // Every append probes the decision-key index at a random page, and queries read the
+    // filter indexes: keep 16 MiB of them cached.
     conn.pragma_update(Some("idx"), "cache_size", -16_384)?;
     conn.query_row(
         "SELECT i.genesis = c.genesis FROM idx.index_state i, main.chain_state c \

@@ -153,6 +153,11 @@ impl SqliteBackend {
         LedgerError::sqlite(&self.path, e)
     }
 
+    /// An error of the index file's own connection, named by that file.
+    fn index_err(&self, e: rusqlite::Error) -> LedgerError {
+        LedgerError::sqlite(&index_file::path_for(&self.path), e)
+    }
+
     fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
         let writer = self.writer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
         Ok(lock(writer))
@@ -303,7 +308,7 @@ impl LedgerBackend for SqliteBackend {
     fn catch_up(&self, max_records: usize) -> Result<u64> {
         let indexer = self.indexer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
         let (indexed, head) = derived::index_pending(&mut lock(indexer), max_records)
-            .map_err(|e| LedgerError::sqlite(&index_file::path_for(&self.path), e))?;
+            .map_err(|e| self.index_err(e))?;
         self.indexed_seq.store(indexed, Ordering::Relaxed);
         self.head_seq.fetch_max(head, Ordering::Relaxed);
         Ok(self.lag())
@@ -345,8 +350,7 @@ impl LedgerBackend for SqliteBackend {
             retention::prune_before(&mut self.writer()?.conn, &self.codec, cutoff, Utc::now())
                 .map_err(|e| e.into_ledger(&self.path))?;
         if let Some(indexer) = &self.indexer {
-            derived::forget_pruned(&lock(indexer))
-                .map_err(|e| LedgerError::sqlite(&index_file::path_for(&self.path), e))?;
+            derived::forget_pruned(&lock(indexer)).map_err(|e| self.index_err(e))?;
         }
         Ok(report)
     }
