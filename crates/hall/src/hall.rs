@@ -67,7 +67,7 @@ fn check_id_lengths(input: &wcp::RouteInput) -> Result<(), HallError> {
 /// request parse freed: a visible share of the server's CPU in a profile under load.
 const DECISION_BUFFER: usize = 4096;
 
-fn serialize_decision(decision: &wcp::RouteDecision) -> String {
+pub(crate) fn serialize_decision(decision: &wcp::RouteDecision) -> String {
     let mut buf = Vec::with_capacity(DECISION_BUFFER);
     serde_json::to_writer(&mut buf, decision).expect("a RouteDecision always serializes");
     String::from_utf8(buf).expect("serde_json writes UTF-8")
@@ -213,7 +213,11 @@ impl Hall {
         let snapshot = self.inner.live.snapshot();
         let decision = snapshot.router.decide(&input);
         let json = serialize_decision(&decision);
-        let receipt = match self.inner.ledger.append(json.clone()).await {
+        let recorded = match crate::record::decision_record(&decision, json.clone()) {
+            Ok(record) => self.inner.ledger.append(record).await,
+            Err(e) => Err(e.to_string()),
+        };
+        let receipt = match recorded {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, decision_id = %decision.decision_id, "ledger append failed; denying (fail closed)");

@@ -32,7 +32,7 @@ pub use hall_records::{
     Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent, Severity,
 };
 pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
-pub use record::{micros_to_time, DecisionFields, NewRecord, StoredDecision};
+pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
 pub use sqlite::{index_path, OpenOptions, SqliteBackend};
 pub use writer::{Ledger, DEFAULT_MAX_BATCH};

@@ -100,27 +100,13 @@ impl DecisionFields {
     pub fn from_json(json: &str) -> Result<Self> {
         let wire: Wire<'_> = serde_json::from_str(json)
             .map_err(|e| LedgerError::BadRecord(format!("not a RouteDecision: {e}")))?;
-        if wire.decision_id.trim().is_empty() {
-            return Err(LedgerError::BadRecord("decision_id is empty".into()));
-        }
-        if wire.denied != wire.deny_reason_if_denied.is_some() {
-            return Err(LedgerError::BadRecord(format!(
-                "decision {}: `denied` is {} but `deny_reason_if_denied` is {}",
-                wire.decision_id,
-                wire.denied,
-                if wire.deny_reason_if_denied.is_some() {
-                    "set"
-                } else {
-                    "null"
-                }
-            )));
-        }
-        let ts_micros = parse_timestamp(&wire.timestamp).map_err(|e| {
-            LedgerError::BadRecord(format!(
-                "decision {}: timestamp {:?}: {e}",
-                wire.decision_id, wire.timestamp
-            ))
-        })?;
+        check_consistent(
+            &wire.decision_id,
+            wire.denied,
+            wire.deny_reason_if_denied.is_some(),
+        )?;
+        let ts_micros = timestamp_micros(&wire.timestamp)
+            .map_err(|e| LedgerError::BadRecord(format!("decision {}: {e}", wire.decision_id)))?;
         let (deny_code, deny_message) = match wire.deny_reason_if_denied {
             Some(r) => (Some(r.code), r.message),
             None => (None, None),
@@ -180,17 +166,25 @@ pub(crate) fn search_text<'a>(columns: impl IntoIterator<Item = Option<&'a str>>
     text
 }
 
-/// Characters that stay inside a search word, so ids such as `cap.pay.invoice`, a UUID or
-/// `DENY_NO_MATCHING_RULE` are one word (the FTS tokenizer uses the same set as tokenchars).
-pub(crate) const WORD_CHARS: &str = "-._";
-
-/// Split text into search words: runs of letters, digits and [`WORD_CHARS`], with those
-/// joiners trimmed from the ends (so "refused." is the word "refused"). Indexing and queries
-/// both go through this, so they always agree.
+/// Split text into search words: runs of letters, digits and the joiners `-._` (so ids such
+/// as `cap.pay.invoice`, a UUID or `DENY_NO_MATCHING_RULE` are one word; the FTS tokenizer
+/// has the same tokenchars), with the joiners trimmed from the ends (so "refused." is the
+/// word "refused"). Indexing and queries both go through this, so they always agree.
 pub(crate) fn search_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphanumeric() || WORD_CHARS.contains(c)))
-        .map(|w| w.trim_matches(|c: char| WORD_CHARS.contains(c)))
+    text.split(|c: char| !is_word_char(c))
+        .map(|w| w.trim_matches(is_joiner))
         .filter(|w| !w.is_empty())
+}
+
+/// A match rather than a search of "-._" for each character: the indexer splits every
+/// record's text.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '-' | '.' | '_')
+}
+
+/// ASCII first: nearly all ids are ASCII, and the Unicode tables are only for the rest.
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || is_joiner(c) || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 impl NewRecord {
@@ -198,11 +192,7 @@ impl NewRecord {
     /// compact line (JSONL export writes it verbatim).
     pub fn from_json(json: impl Into<String>) -> Result<Self> {
         let json = json.into();
-        if json.contains(['\n', '\r']) {
-            return Err(LedgerError::BadRecord(
-                "decision JSON must be a single line (compact serialization)".into(),
-            ));
-        }
+        check_single_line(&json)?;
         let fields = DecisionFields::from_json(&json)?;
         Ok(Self {
             fields,
@@ -210,6 +200,52 @@ impl NewRecord {
             prepared: None,
         })
     }
+
+    /// A decision whose columns the caller already has, sparing the parse of its JSON (the
+    /// hall builds both from one RouteDecision). `fields` must be exactly what
+    /// [`DecisionFields::from_json`] extracts from `json`: debug builds assert it, and
+    /// `verify` holds every stored record's columns against its JSON.
+    pub fn from_parts(fields: DecisionFields, json: String) -> Result<Self> {
+        check_single_line(&json)?;
+        check_consistent(
+            &fields.decision_id,
+            fields.denied,
+            fields.deny_code.is_some(),
+        )?;
+        debug_assert_eq!(
+            DecisionFields::from_json(&json).ok().as_ref(),
+            Some(&fields),
+            "from_parts: the fields differ from the JSON's"
+        );
+        Ok(Self {
+            fields,
+            json,
+            prepared: None,
+        })
+    }
+}
+
+/// The stored text is written verbatim as one JSONL line by exports.
+fn check_single_line(json: &str) -> Result<()> {
+    if json.contains(['\n', '\r']) {
+        return Err(LedgerError::BadRecord(
+            "decision JSON must be a single line (compact serialization)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_consistent(decision_id: &str, denied: bool, has_deny_reason: bool) -> Result<()> {
+    if decision_id.trim().is_empty() {
+        return Err(LedgerError::BadRecord("decision_id is empty".into()));
+    }
+    if denied != has_deny_reason {
+        return Err(LedgerError::BadRecord(format!(
+            "decision {decision_id}: `denied` is {denied} but `deny_reason_if_denied` is {}",
+            if has_deny_reason { "set" } else { "null" }
+        )));
+    }
+    Ok(())
 }
 
 /// A record as stored: its place in the chain, its columns and its exact JSON.
@@ -225,8 +261,9 @@ pub struct StoredDecision {
     pub json: String,
 }
 
-fn parse_timestamp(s: &str) -> std::result::Result<i64, String> {
-    let t = DateTime::parse_from_rfc3339(s).map_err(|e| e.to_string())?;
+/// A decision's `timestamp` (RFC 3339) as the `ts` column: microseconds since the epoch, UTC.
+pub fn timestamp_micros(s: &str) -> std::result::Result<i64, String> {
+    let t = DateTime::parse_from_rfc3339(s).map_err(|e| format!("timestamp {s:?}: {e}"))?;
     Ok(t.with_timezone(&Utc).timestamp_micros())
 }
 
@@ -279,5 +316,39 @@ mod tests {
         );
         let pretty = decision(false).replace(',', ",\n");
         assert!(NewRecord::from_json(pretty).is_err());
+    }
+
+    #[test]
+    fn word_characters_are_letters_digits_and_the_joiners() {
+        assert!("-._".chars().all(is_joiner));
+        for c in ['a', 'Z', '7', 'é', 'Ж', '字', '٣'] {
+            assert!(is_word_char(c), "{c}");
+        }
+        for c in [' ', ':', '"', '*', '/', '\u{2014}', '\u{3000}'] {
+            assert!(!is_word_char(c), "{c:?}");
+        }
+        let words: Vec<&str> = search_words("cap.pay.invoice refused. «Müller» _x_ a:b").collect();
+        assert_eq!(
+            words,
+            ["cap.pay.invoice", "refused", "Müller", "x", "a", "b"]
+        );
+    }
+
+    #[test]
+    fn from_parts_takes_the_callers_fields_and_checks_them() {
+        let json = decision(true);
+        let fields = DecisionFields::from_json(&json).unwrap();
+        let rec = NewRecord::from_parts(fields.clone(), json.clone()).unwrap();
+        assert_eq!(rec, NewRecord::from_json(json.clone()).unwrap());
+
+        let mut contradicts = fields.clone();
+        contradicts.deny_code = None;
+        assert!(
+            matches!(NewRecord::from_parts(contradicts, json.clone()), Err(LedgerError::BadRecord(m)) if m.contains("deny_reason_if_denied"))
+        );
+        let mut no_id = fields.clone();
+        no_id.decision_id = " ".into();
+        assert!(NewRecord::from_parts(no_id, json.clone()).is_err());
+        assert!(NewRecord::from_parts(fields, json.replace(',', ",\r")).is_err());
     }
 }

@@ -110,7 +110,14 @@ impl Ledger {
     /// Queue a decision (its RouteDecision JSON text) and get the channel its receipt will
     /// arrive on. Bad JSON is rejected here, on the caller's thread.
     pub fn submit(&self, json: impl Into<String>) -> Result<oneshot::Receiver<Result<Receipt>>> {
-        let mut record = NewRecord::from_json(json)?;
+        self.submit_record(NewRecord::from_json(json)?)
+    }
+
+    /// [`Ledger::submit`] for a record built by the caller ([`NewRecord::from_parts`]).
+    pub fn submit_record(
+        &self,
+        mut record: NewRecord,
+    ) -> Result<oneshot::Receiver<Result<Receipt>>> {
         self.backend.prepare(&mut record)?;
         let (ack, receipt) = oneshot::channel();
         let jobs = self.jobs.read().unwrap_or_else(|p| p.into_inner());
@@ -123,7 +130,12 @@ impl Ledger {
 
     /// Record a decision; resolves once it is durable.
     pub async fn append(&self, json: impl Into<String>) -> Result<Receipt> {
-        let receipt = self.submit(json)?;
+        self.append_record(NewRecord::from_json(json)?).await
+    }
+
+    /// [`Ledger::append`] for a record built by the caller ([`NewRecord::from_parts`]).
+    pub async fn append_record(&self, record: NewRecord) -> Result<Receipt> {
+        let receipt = self.submit_record(record)?;
         receipt.await.map_err(|_| LedgerError::Closed)?
     }
 

@@ -38,7 +38,7 @@ fn create_sql(schema: &str) -> String {
              pruned_seq  INTEGER NOT NULL  -- entries up to here were dropped after retention
          );
          -- Contentless: the index only, no second copy of the text; rowid = seq. Ids stay whole
-         -- tokens (record.rs, WORD_CHARS), which keeps the index small and inserts cheap.
+         -- tokens (record.rs, search_words), which keeps the index small and inserts cheap.
          CREATE VIRTUAL TABLE {schema}.decisions_fts USING fts5 (
              body, content = '', contentless_delete = 1, tokenize = \"unicode61 tokenchars '-._'\"
          );"

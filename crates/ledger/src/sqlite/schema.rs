@@ -70,7 +70,7 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX decisions_ts ON decisions (ts);
 
     -- Contentless: the index only, no second copy of the text; rowid = seq. Ids stay whole
-    -- tokens (record.rs, WORD_CHARS), which keeps the index small and inserts cheap.
+    -- tokens (record.rs, search_words), which keeps the index small and inserts cheap.
     CREATE VIRTUAL TABLE decisions_fts USING fts5 (
         body, content = '', contentless_delete = 1, tokenize = "unicode61 tokenchars '-._'"
     );
