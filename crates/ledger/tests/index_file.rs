@@ -162,3 +162,68 @@ fn a_ledger_whose_path_needs_escaping_in_a_uri_is_indexed_and_queried() {
         true,
     );
 }
+
+/// The decision-key index has a young and an old part (derived.rs, `KEY_PARTS`): steps fill the
+/// young one, which is merged into the old one every `key_merge_every` records. Across
+/// merges, every record is still found by id, a duplicate of a merged record is still refused,
+/// and the deep check reads both parts.
+#[test]
+fn decision_keys_move_to_the_old_part_and_stay_found() {
+    const EVERY: u64 = 1000;
+    const TOTAL: u64 = 3 * EVERY + 700;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let options = OpenOptions {
+        key_merge_every: EVERY,
+        ..OpenOptions::default()
+    };
+    let backend = SqliteBackend::open(&path, options).unwrap();
+    for start in (0..TOTAL).step_by(256) {
+        let records: Vec<NewRecord> = (start..(start + 256).min(TOTAL))
+            .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
+            .collect();
+        for r in backend.append_batch(&records).unwrap() {
+            r.unwrap();
+        }
+        while backend.catch_up(256).unwrap() > 0 {}
+    }
+    let index = Connection::open(ledger::index_path(&path)).unwrap();
+    let (old, young): (i64, i64) = index
+        .query_row(
+            "SELECT (SELECT count(*) FROM decision_keys_old), \
+                    (SELECT count(*) FROM decision_keys_young)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Steps of 256: each merge comes at the first step end 1000 or more past the last one.
+    assert_eq!((old, young), (3 * 1024, TOTAL as i64 - 3 * 1024));
+    for i in (0..TOTAL).step_by(97) {
+        let json = common::decision(i);
+        let found = backend.get(&field(&json, "decision_id")).unwrap();
+        assert_eq!(found.expect("found by id").json, json, "record {i}");
+    }
+    let merged = NewRecord::from_json(common::decision(0)).unwrap();
+    let young = NewRecord::from_json(common::decision(TOTAL - 1)).unwrap();
+    let again = backend.append_batch(&[merged, young]).unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|r| matches!(r, Err(ledger::LedgerError::DuplicateDecision(_)))),
+        "{again:?}"
+    );
+    assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
+    // An old entry pointing at the wrong record is named by the deep check.
+    index
+        .execute(
+            "UPDATE decision_keys_old SET seq = seq + 1 \
+             WHERE seq = (SELECT max(seq) FROM decision_keys_old)",
+            [],
+        )
+        .unwrap();
+    let problems = backend.integrity_check().unwrap();
+    assert!(
+        problems.len() == 1 && problems[0].contains("by_decision_key"),
+        "{problems:?}"
+    );
+}

@@ -19,7 +19,8 @@ use super::OpenOptions;
 use crate::error::{LedgerError, Result};
 
 /// The index file's own layout version (`PRAGMA user_version`); another one is rebuilt.
-const VERSION: i64 = 1;
+/// 2: the decision-key index in two parts (derived.rs, `KEY_PARTS`).
+const VERSION: i64 = 2;
 
 /// Where the index file of the ledger at `ledger` lives.
 pub fn path_for(ledger: &Path) -> PathBuf {
@@ -35,7 +36,8 @@ fn create_sql(schema: &str) -> String {
              id          INTEGER PRIMARY KEY CHECK (id = 1),
              genesis     BLOB    NOT NULL, -- the ledger's: an index of another ledger is rebuilt
              indexed_seq INTEGER NOT NULL, -- every record up to here is in every index
-             pruned_seq  INTEGER NOT NULL  -- entries up to here were dropped after retention
+             pruned_seq  INTEGER NOT NULL, -- entries up to here were dropped after retention
+             keys_merged_seq INTEGER NOT NULL DEFAULT 0 -- decision keys up to here are in the old part
          );
          -- Contentless: the index only, no second copy of the text; rowid = seq. Ids stay whole
          -- tokens (record.rs, search_words), which keeps the index small and inserts cheap.
@@ -44,12 +46,26 @@ fn create_sql(schema: &str) -> String {
          );"
     );
     for index in &FILTER_INDEXES {
-        sql.push_str(&format!(
-            "CREATE TABLE {schema}.{table} (value {kind} NOT NULL, seq INTEGER NOT NULL, \
-             PRIMARY KEY (value, seq)) WITHOUT ROWID;",
-            table = index.table,
-            kind = index.kind,
-        ));
+        for part in index.parts {
+            sql.push_str(&format!(
+                "CREATE TABLE {schema}.{part} (value {kind} NOT NULL, seq INTEGER NOT NULL, \
+                 PRIMARY KEY (value, seq)) WITHOUT ROWID;",
+                kind = index.kind,
+            ));
+        }
+        if index.parts != [index.table] {
+            // Unqualified: a view's names resolve in its own schema, wherever it is attached.
+            let union: Vec<String> = index
+                .parts
+                .iter()
+                .map(|part| format!("SELECT value, seq FROM {part}"))
+                .collect();
+            sql.push_str(&format!(
+                "CREATE VIEW {schema}.{table} AS {};",
+                union.join(" UNION ALL "),
+                table = index.table
+            ));
+        }
     }
     sql
 }

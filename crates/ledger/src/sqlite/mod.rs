@@ -42,6 +42,9 @@ pub struct OpenOptions {
     pub busy_timeout: Duration,
     /// Refuse to grow the file past this many bytes (appends then fail as disk full).
     pub max_size_bytes: Option<u64>,
+    /// How many records the young part of the decision-key index takes before it is merged
+    /// into the old part (derived.rs, `KEY_PARTS`). Smaller: cheaper steps, more merges.
+    pub key_merge_every: u64,
 }
 
 impl Default for OpenOptions {
@@ -51,6 +54,7 @@ impl Default for OpenOptions {
             create: true,
             busy_timeout: Duration::from_secs(5),
             max_size_bytes: None,
+            key_merge_every: derived::KEY_MERGE_EVERY,
         }
     }
 }
@@ -307,8 +311,12 @@ impl LedgerBackend for SqliteBackend {
 
     fn catch_up(&self, max_records: usize) -> Result<u64> {
         let indexer = self.indexer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
-        let (indexed, head) = derived::index_pending(&mut lock(indexer), max_records)
-            .map_err(|e| self.index_err(e))?;
+        let (indexed, head) = derived::index_pending(
+            &mut lock(indexer),
+            max_records,
+            self.options.key_merge_every,
+        )
+        .map_err(|e| self.index_err(e))?;
         self.indexed_seq.store(indexed, Ordering::Relaxed);
         self.head_seq.fetch_max(head, Ordering::Relaxed);
         Ok(self.lag())
