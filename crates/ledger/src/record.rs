@@ -225,9 +225,10 @@ impl NewRecord {
     }
 }
 
-/// The stored text is written verbatim as one JSONL line by exports.
+/// The stored text is written verbatim as one JSONL line by exports. (memchr: a `char`
+/// pattern search of every 2 KB decision was ~3% of a route's CPU.)
 fn check_single_line(json: &str) -> Result<()> {
-    if json.contains(['\n', '\r']) {
+    if memchr::memchr2(b'\n', b'\r', json.as_bytes()).is_some() {
         return Err(LedgerError::BadRecord(
             "decision JSON must be a single line (compact serialization)".into(),
         ));
