@@ -148,6 +148,61 @@ fn pruning_drops_the_index_entries_of_pruned_records() {
     assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
 }
 
+/// The young key part's count (records indexed since the last merge) skips pruned records:
+/// after a prune, and in an index file built fresh for a ledger with a pruned prefix.
+#[test]
+fn pruned_records_do_not_count_towards_a_key_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let options = OpenOptions {
+        key_merge_every: 50,
+        ..OpenOptions::default()
+    };
+    let append_and_index = |backend: &SqliteBackend, range: std::ops::Range<u64>| {
+        let records: Vec<NewRecord> = range
+            .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
+            .collect();
+        for r in backend.append_batch(&records).unwrap() {
+            r.unwrap();
+        }
+        while backend.catch_up(usize::MAX).unwrap() > 0 {}
+    };
+    let parts = || -> (i64, i64) {
+        Connection::open(ledger::index_path(&path))
+            .unwrap()
+            .query_row(
+                "SELECT (SELECT count(*) FROM decision_keys_old), \
+                        (SELECT count(*) FROM decision_keys_young)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    let backend = SqliteBackend::open(&path, options.clone()).unwrap();
+    append_and_index(&backend, 0..40);
+    // common::decision(i) is timestamped 2026-01-01T00:00:00Z + i seconds.
+    let cutoff = Utc.timestamp_opt(1_767_225_600 + 20, 0).unwrap();
+    assert_eq!(backend.prune_before(cutoff).unwrap().pruned, 20);
+    append_and_index(&backend, 40..60);
+    // 40 records kept since the last merge: below 50, so still young.
+    assert_eq!(parts(), (0, 40));
+    drop(backend);
+
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", ledger::index_path(&path).display()));
+    }
+    let backend = SqliteBackend::open(&path, options).unwrap();
+    while backend.catch_up(usize::MAX).unwrap() > 0 {}
+    assert_eq!(
+        parts(),
+        (0, 40),
+        "a fresh index counts from the oldest record kept"
+    );
+    append_and_index(&backend, 60..70);
+    assert_eq!(parts(), (50, 0), "the 50th record kept merges");
+    assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
+}
+
 #[test]
 fn a_ledger_whose_path_needs_escaping_in_a_uri_is_indexed_and_queried() {
     let root = tempfile::tempdir().unwrap();

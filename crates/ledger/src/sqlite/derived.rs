@@ -136,8 +136,9 @@ pub fn index_pending(
 }
 
 /// Move the young decision keys into the old table once `every` records were indexed since the
-/// last merge (seqs are dense, so that is how many it holds, fewer after a prune). The young
-/// table is read in key order, so the old one is written front to back.
+/// last merge: seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past
+/// the records gone, so that is how many it holds. The young table is read in key order, so
+/// the old one is written front to back.
 fn merge_keys_when_full(tx: &Connection, indexed: i64, every: u64) -> rusqlite::Result<()> {
     let merged: i64 = tx
         .prepare_cached("SELECT keys_merged_seq FROM index_state WHERE id = 1")?
@@ -197,7 +198,8 @@ pub fn forget_pruned(conn: &Connection) -> rusqlite::Result<()> {
     }
     sql.push_str(&format!(
         "UPDATE main.index_state SET pruned_seq = {through}, \
-         indexed_seq = max(indexed_seq, {through}) WHERE id = 1; COMMIT;"
+         indexed_seq = max(indexed_seq, {through}), \
+         keys_merged_seq = max(keys_merged_seq, {through}) WHERE id = 1; COMMIT;"
     ));
     conn.execute_batch(&sql).inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");

@@ -168,8 +168,8 @@ fn check(conn: &Connection, ledger: &Path) -> rusqlite::Result<Option<String>> {
 fn create(conn: &Connection, genesis: &[u8]) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {}", create_sql("main")))?;
     conn.execute(
-        "INSERT INTO main.index_state (id, genesis, indexed_seq, pruned_seq) \
-         SELECT 1, ?1, before_oldest, before_oldest FROM (SELECT coalesce( \
+        "INSERT INTO main.index_state (id, genesis, indexed_seq, pruned_seq, keys_merged_seq) \
+         SELECT 1, ?1, before_oldest, before_oldest, before_oldest FROM (SELECT coalesce( \
              (SELECT min(seq) FROM ledger.decisions) - 1, c.head_seq) AS before_oldest \
            FROM ledger.chain_state c WHERE c.id = 1)",
         [genesis],
