@@ -8,9 +8,14 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 
+-- Format every request once: building each one per call cost wrk more CPU than a
+-- request costs the server's HTTP layer, on the same 2 cores.
+local requests = {}
+for n, body in ipairs(lines) do requests[n] = wrk.format(nil, "/v1/route", nil, body) end
+
 function request()
-  i = i % #lines + 1
-  return wrk.format(nil, "/v1/route", nil, lines[i])
+  i = i % #requests + 1
+  return requests[i]
 end
 
 -- One machine-readable line for run.sh.

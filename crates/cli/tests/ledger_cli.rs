@@ -358,9 +358,13 @@ fn verify_log_deep_finds_a_damaged_index() {
         .assert()
         .success();
     let conn = rusqlite::Connection::open(ledger::index_path(&f.db)).unwrap();
-    // Tenant filters would now return a record of another tenant.
-    conn.execute("UPDATE by_tenant SET value = 'tenant-x' WHERE seq = 1", [])
-        .unwrap();
+    // Tenant filters would now return records of another tenant.
+    conn.execute(
+        "UPDATE by_tenant SET value = 'tenant-x' \
+         WHERE first_seq = (SELECT min(first_seq) FROM by_tenant)",
+        [],
+    )
+    .unwrap();
     drop(conn);
     // The chain itself is intact; only the deep check sees the index damage.
     verify_log(&f.db).success();

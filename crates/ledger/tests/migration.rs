@@ -282,6 +282,6 @@ fn upgraded_ledger_is_rebuilt_into_its_index_file(path: &std::path::Path, schema
     }
     while backend.catch_up(100).unwrap() > 0 {}
     assert_eq!(count("SELECT count(*) FROM by_decision_key"), N as i64);
-    assert_eq!(count("SELECT max(seq) FROM by_tenant"), N as i64);
+    assert_eq!(count("SELECT max(last_seq) FROM by_tenant"), N as i64);
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
 }

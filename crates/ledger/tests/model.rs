@@ -159,7 +159,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn pages_match_the_model(decisions in prop::collection::vec(decision(), 0..60), queries in prop::collection::vec(query(), 1..6)) {
+    fn pages_match_the_model(
+        decisions in prop::collection::vec(decision(), 0..60),
+        queries in prop::collection::vec(query(), 1..6),
+        steps in prop::collection::vec(1usize..25, 0..5),
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let backend = SqliteBackend::open(dir.path().join("l.db"), OpenOptions::default()).unwrap();
         let jsons: Vec<String> = decisions.iter().enumerate().map(|(i, d)| d.json(i)).collect();
@@ -168,6 +172,11 @@ proptest! {
             for r in backend.append_batch(&batch).unwrap() {
                 r.unwrap();
             }
+        }
+        // Index the records in a few steps of random sizes (several posting blocks per value),
+        // perhaps not all of them (the rest is the scanned tail).
+        for step in steps {
+            backend.catch_up(step).unwrap();
         }
         for q in &queries {
             let expected: Vec<i64> = (1..=decisions.len() as i64).rev().filter(|&seq| q.matches(&decisions[seq as usize - 1])).collect();

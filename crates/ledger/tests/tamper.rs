@@ -413,23 +413,34 @@ fn an_index_that_no_longer_matches_its_rows_is_found_by_the_integrity_check() {
 
 #[test]
 fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integrity_check() {
-    // Filter indexes are tables filled after commit, in the index file (derived.rs): an edited
-    // entry (tenant filters return a record of another tenant) and a deleted one (a record goes
-    // missing from a filter) are each named, and so is the cure.
-    for (damage, expect) in [
+    // Filter indexes are posting lists filled after commit, in the index file (postings.rs):
+    // blocks of seqs per value. Seqs here are under 128, so a block holds a byte per seq.
+    // A block moved to another value (tenant filters return records of another tenant), a
+    // deleted block (records go missing from a filter) and a block that no longer decodes are
+    // each named, with their counts, and so is the cure.
+    let oldest = |table: &str| format!("(SELECT min(first_seq) FROM {table})");
+    for (damage, entries, expect) in [
         (
-            "UPDATE by_tenant SET value = 'tenant-x' WHERE seq = 3",
-            "1 entries do not match",
+            format!("UPDATE by_tenant SET value = 'tenant-x' WHERE first_seq = {}", oldest("by_tenant")),
+            format!("SELECT length(seqs) FROM by_tenant WHERE first_seq = {}", oldest("by_tenant")),
+            "by_tenant in * {k} entries do not match their records, {k} indexed records have no entry",
         ),
         (
-            "DELETE FROM by_worker WHERE seq = (SELECT min(seq) FROM by_worker)",
-            "1 indexed records have no entry",
+            format!("DELETE FROM by_worker WHERE first_seq = {}", oldest("by_worker")),
+            format!("SELECT length(seqs) FROM by_worker WHERE first_seq = {}", oldest("by_worker")),
+            "by_worker in * 0 entries do not match their records, {k} indexed records have no entry",
+        ),
+        (
+            format!("UPDATE by_rule SET seqs = x'80' WHERE first_seq = {}", oldest("by_rule")),
+            format!("SELECT length(seqs) FROM by_rule WHERE first_seq = {}", oldest("by_rule")),
+            "by_rule in * 1 entries do not match their records, {k} indexed records have no entry",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = ledger_with_records(&dir);
         let conn = Connection::open(ledger::index_path(&path)).unwrap();
-        assert_eq!(conn.execute(damage, []).unwrap(), 1, "{damage}");
+        let k: i64 = conn.query_row(&entries, [], |r| r.get(0)).unwrap();
+        assert_eq!(conn.execute(&damage, []).unwrap(), 1, "{damage}");
         drop(conn);
         let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
         assert!(
@@ -438,7 +449,9 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
         );
         let problems = backend.integrity_check().unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains(expect), "{problems:?}");
+        let (table, counts) = expect.split_once(" in * ").unwrap();
+        assert!(problems[0].starts_with(&format!("filter index {table} in ")), "{problems:?}");
+        assert!(problems[0].contains(&counts.replace("{k}", &k.to_string())), "{problems:?}");
         assert!(problems[0].contains("ledger.db.index"), "{problems:?}");
         drop(backend);
 

@@ -1,6 +1,7 @@
 //! Everything a query needs beyond the chain table is derived data, kept off the durable
-//! append path and out of the ledger file (index_file.rs): the free-text index and the filter
-//! indexes, tables of `(value, seq)` per filtered column. A batch commits (and its callers are
+//! append path and out of the ledger file (index_file.rs): the free-text index, the
+//! decision-key index (entries `(key, seq)`) and the posting lists of the other filtered
+//! columns (postings.rs). A batch commits (and its callers are
 //! answered) having written only the chain table and its sequential `ts` index; the indexer
 //! then indexes the committed records in steps, on its own connection and thread
 //! (`index_state.indexed_seq` says how far it got). Big steps are what make this pay: one step
@@ -18,71 +19,21 @@ use std::path::Path;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::postings;
 use crate::record::search_text;
-
-/// A filter index: `table (value, seq)` holds `decisions.column` of every indexed record
-/// (records whose column is NULL have no entry).
-pub struct FilterIndex {
-    /// What queries read.
-    pub table: &'static str,
-    pub column: &'static str,
-    /// The SQL type of `value`.
-    pub kind: &'static str,
-    /// The tables that hold the entries, the first taking new ones: `table` itself, except for
-    /// the decision-key index (see [`KEY_PARTS`]).
-    pub parts: &'static [&'static str],
-}
 
 /// Decision keys are random, so a step's entries land on random pages of their index. In one
 /// table, once it outgrew a step, a step dirtied (and the WAL and checkpoints then copied) about
 /// a page per entry, a cost that grew with the ledger: 7 µs of the indexer per record at 400k
 /// records against 2.5 µs at 200k. So this index has two parts, a two-level LSM tree: steps
-/// insert into the young table, which stays small (by default at most [`KEY_MERGE_EVERY`]
-/// entries, a few hundred pages, so a step rewrites few of them), and once it holds that many,
-/// one merge moves it into the old table in key order, writing each old page about once per
-/// that many records.
-/// Queries read the view `by_decision_key` over both.
+/// insert `(value, seq)` entries into the young table, which stays small (by default at most
+/// [`KEY_MERGE_EVERY`] entries, a few hundred pages, so a step rewrites few of them), and once
+/// it holds that many, one merge moves it into the old table in key order, writing each old
+/// page about once per that many records.
+/// Queries read the view [`KEY_INDEX`] over both.
 pub const KEY_PARTS: [&str; 2] = ["decision_keys_young", "decision_keys_old"];
+pub const KEY_INDEX: &str = "by_decision_key";
 pub const KEY_MERGE_EVERY: u64 = 1 << 17;
-
-pub const FILTER_INDEXES: [FilterIndex; 6] = [
-    FilterIndex {
-        table: "by_decision_key",
-        column: "decision_key",
-        kind: "INTEGER",
-        parts: &KEY_PARTS,
-    },
-    FilterIndex {
-        table: "by_tenant",
-        column: "tenant_id",
-        kind: "TEXT",
-        parts: &["by_tenant"],
-    },
-    FilterIndex {
-        table: "by_capability",
-        column: "capability_id",
-        kind: "TEXT",
-        parts: &["by_capability"],
-    },
-    FilterIndex {
-        table: "by_worker",
-        column: "worker",
-        kind: "TEXT",
-        parts: &["by_worker"],
-    },
-    FilterIndex {
-        table: "by_rule",
-        column: "matched_rule_id",
-        kind: "TEXT",
-        parts: &["by_rule"],
-    },
-    FilterIndex {
-        table: "by_deny_code",
-        column: "deny_code",
-        kind: "TEXT",
-        parts: &["by_deny_code"],
-    },
-];
 
 /// How far the indexes have got and how far the chain goes: `(indexed_seq, head_seq)`.
 pub fn positions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
@@ -96,8 +47,9 @@ pub fn positions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 /// the decision keys once `key_merge_every` records were indexed since the last merge.
 /// Returns the new `(indexed_seq, head_seq)`.
 ///
-/// Every index is filled by one `INSERT … SELECT` over the step's records, inside SQLite.
-/// One statement per index matters most for the free-text index: FTS5 writes its pending
+/// The free-text and key indexes are each filled by one `INSERT … SELECT` over the step's
+/// records, inside SQLite; the posting lists by one block per value. One statement per index
+/// matters most for the free-text index: FTS5 writes its pending
 /// terms to disk at every statement boundary (each statement opens a savepoint), so
 /// row-at-a-time inserts wrote a tiny segment per record and then spent the step merging them.
 pub fn index_pending(
@@ -116,17 +68,13 @@ pub fn index_pending(
              FROM decisions WHERE seq > ?1 AND seq <= ?2"
         ))?
         .execute((from, to))?;
-        // Entries go in seq order, so each value's new entries land side by side at the end
-        // of its run.
-        for index in &FILTER_INDEXES {
-            tx.prepare_cached(&format!(
-                "INSERT INTO {table} (value, seq) SELECT {column}, seq FROM decisions \
-                 WHERE seq > ?1 AND seq <= ?2 AND {column} IS NOT NULL",
-                table = index.parts[0],
-                column = index.column
-            ))?
-            .execute((from, to))?;
-        }
+        tx.prepare_cached(&format!(
+            "INSERT INTO {young} (value, seq) SELECT decision_key, seq FROM decisions \
+             WHERE seq > ?1 AND seq <= ?2",
+            young = KEY_PARTS[0]
+        ))?
+        .execute((from, to))?;
+        postings::index_step(&tx, from, to)?;
         tx.prepare_cached("UPDATE index_state SET indexed_seq = ?1 WHERE id = 1")?
             .execute([to])?;
         merge_keys_when_full(&tx, to, key_merge_every)?;
@@ -193,9 +141,10 @@ pub fn forget_pruned(conn: &Connection) -> rusqlite::Result<()> {
     }
     let mut sql =
         format!("BEGIN IMMEDIATE; DELETE FROM main.decisions_fts WHERE rowid <= {through};");
-    for table in FILTER_INDEXES.iter().flat_map(|index| index.parts) {
+    for table in KEY_PARTS {
         sql.push_str(&format!("DELETE FROM main.{table} WHERE seq <= {through};"));
     }
+    sql.push_str(&postings::forget_sql("main", through));
     sql.push_str(&format!(
         "UPDATE main.index_state SET pruned_seq = {through}, \
          indexed_seq = max(indexed_seq, {through}), \
@@ -211,30 +160,31 @@ pub fn forget_pruned(conn: &Connection) -> rusqlite::Result<()> {
 /// records without their entry). One line per index that is off, naming the index file
 /// `index` and its cure; empty when all agree.
 pub fn check_filter_indexes(conn: &Connection, index: &Path) -> rusqlite::Result<Vec<String>> {
-    let mut problems = Vec::new();
-    for FilterIndex { table, column, .. } in &FILTER_INDEXES {
-        let (wrong, missing): (i64, i64) = conn.query_row(
-            &format!(
-                "SELECT \
-                   (SELECT count(*) FROM {table} x LEFT JOIN decisions d ON d.seq = x.seq \
-                     WHERE d.{column} IS NOT x.value), \
-                   (SELECT count(*) FROM decisions d \
-                     WHERE d.seq <= (SELECT indexed_seq FROM index_state) \
-                       AND d.{column} IS NOT NULL \
-                       AND NOT EXISTS (SELECT 1 FROM {table} x \
-                                       WHERE x.value = d.{column} AND x.seq = d.seq))"
-            ),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if wrong + missing > 0 {
-            problems.push(format!(
+    let (wrong, missing): (u64, u64) = conn.query_row(
+        &format!(
+            "SELECT \
+               (SELECT count(*) FROM {KEY_INDEX} x LEFT JOIN decisions d ON d.seq = x.seq \
+                 WHERE d.decision_key IS NOT x.value), \
+               (SELECT count(*) FROM decisions d \
+                 WHERE d.seq <= (SELECT indexed_seq FROM index_state) \
+                   AND NOT EXISTS (SELECT 1 FROM {KEY_INDEX} x \
+                                   WHERE x.value = d.decision_key AND x.seq = d.seq))"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut counts = vec![(KEY_INDEX, wrong, missing)];
+    counts.extend(postings::check(conn)?);
+    Ok(counts
+        .into_iter()
+        .filter(|(_, wrong, missing)| wrong + missing > 0)
+        .map(|(table, wrong, missing)| {
+            format!(
                 "filter index {table} in {}: {wrong} entries do not match their records, \
                  {missing} indexed records have no entry (derived data: delete that file and \
                  the next writable open rebuilds it)",
                 index.display()
-            ));
-        }
-    }
-    Ok(problems)
+            )
+        })
+        .collect())
 }

@@ -14,13 +14,15 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 
-use super::derived::{self, FILTER_INDEXES};
+use super::derived::{self, KEY_INDEX, KEY_PARTS};
+use super::postings::{self, POSTING_INDEXES};
 use super::OpenOptions;
 use crate::error::{LedgerError, Result};
 
 /// The index file's own layout version (`PRAGMA user_version`); another one is rebuilt.
 /// 2: the decision-key index in two parts (derived.rs, `KEY_PARTS`).
-const VERSION: i64 = 2;
+/// 3: posting lists for the other filter indexes (postings.rs).
+const VERSION: i64 = 3;
 
 /// Where the index file of the ledger at `ledger` lives.
 pub fn path_for(ledger: &Path) -> PathBuf {
@@ -45,27 +47,20 @@ fn create_sql(schema: &str) -> String {
              body, content = '', contentless_delete = 1, tokenize = \"unicode61 tokenchars '-._'\"
          );"
     );
-    for index in &FILTER_INDEXES {
-        for part in index.parts {
-            sql.push_str(&format!(
-                "CREATE TABLE {schema}.{part} (value {kind} NOT NULL, seq INTEGER NOT NULL, \
-                 PRIMARY KEY (value, seq)) WITHOUT ROWID;",
-                kind = index.kind,
-            ));
-        }
-        if index.parts != [index.table] {
-            // Unqualified: a view's names resolve in its own schema, wherever it is attached.
-            let union: Vec<String> = index
-                .parts
-                .iter()
-                .map(|part| format!("SELECT value, seq FROM {part}"))
-                .collect();
-            sql.push_str(&format!(
-                "CREATE VIEW {schema}.{table} AS {};",
-                union.join(" UNION ALL "),
-                table = index.table
-            ));
-        }
+    for part in KEY_PARTS {
+        sql.push_str(&format!(
+            "CREATE TABLE {schema}.{part} (value INTEGER NOT NULL, seq INTEGER NOT NULL, \
+             PRIMARY KEY (value, seq)) WITHOUT ROWID;"
+        ));
+    }
+    // Unqualified: a view's names resolve in its own schema, wherever it is attached.
+    let [young, old] = KEY_PARTS;
+    sql.push_str(&format!(
+        "CREATE VIEW {schema}.{KEY_INDEX} AS SELECT value, seq FROM {young} \
+         UNION ALL SELECT value, seq FROM {old};"
+    ));
+    for index in &POSTING_INDEXES {
+        sql.push_str(&postings::create_sql(schema, index.table));
     }
     sql
 }

@@ -8,6 +8,7 @@ mod codec;
 mod derived;
 mod hall;
 mod index_file;
+mod postings;
 mod read;
 mod retention;
 pub(crate) mod schema;
@@ -247,6 +248,7 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
     let conn = Connection::open_with_flags(path, flags).map_err(err)?;
     conn.busy_timeout(options.busy_timeout).map_err(err)?;
     conn.set_prepared_statement_cache_capacity(64);
+    postings::register(&conn).map_err(err)?;
     if !options.read_only && !for_reading {
         // Reading the mode also proves the file is an SQLite database (else NotADatabase).
         let mode: String = conn

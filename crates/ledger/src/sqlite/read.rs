@@ -6,7 +6,8 @@ use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
 use super::codec::Codec;
-use super::derived::FILTER_INDEXES;
+use super::derived::KEY_INDEX;
+use super::postings;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
@@ -119,10 +120,7 @@ impl Selection {
         for (column, op, value) in conditions {
             let Some(value) = value else { continue };
             if driver.is_none() {
-                driver = FILTER_INDEXES
-                    .iter()
-                    .find(|i| i.column == column)
-                    .map(|i| (i.table, value.clone()));
+                driver = postings::on_column(column).map(|i| (i.table, value.clone()));
             }
             clauses.push(format!("d.{column} {op} ?"));
             params.push(value);
@@ -162,7 +160,10 @@ impl Selection {
             (None, Some(correlation), _) => vec![searched(correlation), tail()],
             (None, None, Some((table, value))) => vec![
                 arm(
-                    &format!("FROM {table} x JOIN decisions d ON d.seq = x.seq WHERE x.value = ?"),
+                    &format!(
+                        "FROM proctor_postings('{table}', ?) x JOIN decisions d ON d.seq = x.seq \
+                         WHERE 1"
+                    ),
                     "x.seq",
                     vec![value],
                 ),
@@ -243,7 +244,7 @@ pub fn get(
 ) -> rusqlite::Result<Option<StoredDecision>> {
     // The key finds the row through its small index; the id tells colliding keys apart.
     let sql = format!(
-        "SELECT d.seq, {COLUMNS} FROM by_decision_key x JOIN decisions d ON d.seq = x.seq \
+        "SELECT d.seq, {COLUMNS} FROM {KEY_INDEX} x JOIN decisions d ON d.seq = x.seq \
          WHERE x.value = ?1 AND d.decision_id = ?2 \
          UNION ALL SELECT d.seq, {COLUMNS} {TAIL} AND d.decision_key = ?1 AND d.decision_id = ?2"
     );
