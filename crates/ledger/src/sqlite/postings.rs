@@ -371,7 +371,8 @@ impl PostingsCursor<'_> {
     fn fill(&mut self) -> rusqlite::Result<()> {
         while self.block.is_empty() && !self.exhausted {
             // SAFETY: the connection is open while SQLite runs this cursor, and the wrapper
-            // does not close it when dropped.
+            // does not close it when dropped. (Dropping it does clear the connection's hooks,
+            // rusqlite's commit/update/progress/authorizer hooks: ledger connections set none.)
             let conn = unsafe { Connection::from_handle(self.db) }?;
             let mut stmt = conn.prepare(&format!(
                 "SELECT first_seq, seqs FROM {} WHERE value = ?1 AND first_seq < ?2 \
@@ -507,10 +508,19 @@ mod tests {
         conn
     }
 
+    /// Column `i` of every row of `sql`.
+    fn rows<T: rusqlite::types::FromSql>(
+        conn: &Connection,
+        sql: &str,
+        i: usize,
+    ) -> rusqlite::Result<Vec<T>> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get(i))?;
+        rows.collect()
+    }
+
     fn seqs(conn: &Connection, sql: &str) -> Vec<i64> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
-        rows.collect::<rusqlite::Result<_>>().unwrap()
+        rows(conn, sql, 0).unwrap()
     }
 
     #[test]
@@ -524,61 +534,49 @@ mod tests {
         let conn = with_blocks(a);
         let walk = "SELECT x.seq FROM proctor_postings('by_tenant', 'a') x \
                     JOIN decisions d ON d.seq = x.seq";
+        let desc = "ORDER BY x.seq DESC";
+        assert_eq!(seqs(&conn, &format!("{walk} {desc}")), [15, 12, 9, 7, 4, 1]);
         assert_eq!(
-            seqs(&conn, &format!("{walk} ORDER BY x.seq DESC")),
-            [15, 12, 9, 7, 4, 1]
-        );
-        assert_eq!(
-            seqs(
-                &conn,
-                &format!("{walk} WHERE x.seq < 12 ORDER BY x.seq DESC")
-            ),
+            seqs(&conn, &format!("{walk} WHERE x.seq < 12 {desc}")),
             [9, 7, 4, 1]
         );
         assert_eq!(
-            seqs(
-                &conn,
-                &format!("{walk} WHERE x.seq <= 12 ORDER BY x.seq DESC LIMIT 2")
-            ),
+            seqs(&conn, &format!("{walk} WHERE x.seq <= 12 {desc} LIMIT 2")),
             [12, 9]
         );
         assert_eq!(
             seqs(&conn, &format!("{walk} WHERE x.seq < 8 ORDER BY x.seq")),
             [1, 4, 7]
         );
+        let none: [i64; 0] = [];
         assert_eq!(
             seqs(&conn, "SELECT seq FROM proctor_postings('by_tenant', NULL)"),
-            [0i64; 0]
+            none
         );
         assert_eq!(
             seqs(&conn, "SELECT seq FROM proctor_postings('by_tenant', 'zz')"),
-            [0i64; 0]
+            none
         );
         // The walk drives the join and takes the bound and the order itself: no sort, no scan
         // of the records.
-        let plan = seqs_text(
+        let plan: Vec<String> = rows(
             &conn,
-            &format!("EXPLAIN QUERY PLAN {walk} WHERE x.seq < 12 ORDER BY x.seq DESC LIMIT 3"),
-        );
+            &format!("EXPLAIN QUERY PLAN {walk} WHERE x.seq < 12 {desc} LIMIT 3"),
+            3,
+        )
+        .unwrap();
         assert!(plan[0].starts_with("SCAN x VIRTUAL TABLE"), "{plan:?}");
         assert!(
             plan.iter()
                 .all(|l| !l.contains("TEMP B-TREE") && !l.starts_with("SCAN d")),
             "{plan:?}"
         );
-        let bad = conn
-            .prepare("SELECT seq FROM proctor_postings('decisions', 'a')")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, i64>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            });
+        let bad = rows::<i64>(
+            &conn,
+            "SELECT seq FROM proctor_postings('decisions', 'a')",
+            0,
+        );
         assert!(bad.unwrap_err().to_string().contains("no posting index"));
-    }
-
-    fn seqs_text(conn: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let rows = stmt.query_map([], |r| r.get(3)).unwrap();
-        rows.collect::<rusqlite::Result<_>>().unwrap()
     }
 
     #[test]
@@ -586,14 +584,13 @@ mod tests {
         let conn = with_blocks(&[("a", &[1, 4])]);
         conn.execute("UPDATE by_tenant SET seqs = x'80'", [])
             .unwrap();
-        let err = conn
-            .prepare("SELECT seq FROM proctor_postings('by_tenant', 'a')")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, i64>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .unwrap_err()
-            .to_string();
+        let err = rows::<i64>(
+            &conn,
+            "SELECT seq FROM proctor_postings('by_tenant', 'a')",
+            0,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("damaged posting block in by_tenant"), "{err}");
         assert!(err.contains("delete the ledger's index file"), "{err}");
     }
