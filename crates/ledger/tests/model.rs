@@ -163,9 +163,12 @@ proptest! {
         decisions in prop::collection::vec(decision(), 0..60),
         queries in prop::collection::vec(query(), 1..6),
         steps in prop::collection::vec(1usize..25, 0..5),
+        key_merge_every in 1u64..40,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let backend = SqliteBackend::open(dir.path().join("l.db"), OpenOptions::default()).unwrap();
+        // Merges (and the posting-block compaction that comes with them) happen between steps.
+        let options = OpenOptions { key_merge_every, ..OpenOptions::default() };
+        let backend = SqliteBackend::open(dir.path().join("l.db"), options).unwrap();
         let jsons: Vec<String> = decisions.iter().enumerate().map(|(i, d)| d.json(i)).collect();
         let batch: Vec<NewRecord> = jsons.iter().map(|j| NewRecord::from_json(j.as_str()).unwrap()).collect();
         if !batch.is_empty() {

@@ -86,7 +86,8 @@ pub fn index_pending(
 /// Move the young decision keys into the old table once `every` records were indexed since the
 /// last merge: seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past
 /// the records gone, so that is how many it holds. The young table is read in key order, so
-/// the old one is written front to back.
+/// the old one is written front to back. The posting blocks of those records are compacted
+/// at the same time (postings.rs).
 fn merge_keys_when_full(tx: &Connection, indexed: i64, every: u64) -> rusqlite::Result<()> {
     let merged: i64 = tx
         .prepare_cached("SELECT keys_merged_seq FROM index_state WHERE id = 1")?
@@ -101,6 +102,7 @@ fn merge_keys_when_full(tx: &Connection, indexed: i64, every: u64) -> rusqlite::
     .execute([])?;
     tx.prepare_cached(&format!("DELETE FROM {young}"))?
         .execute([])?;
+    postings::compact(tx, merged)?;
     tx.prepare_cached("UPDATE index_state SET keys_merged_seq = ?1 WHERE id = 1")?
         .execute([indexed])?;
     Ok(())

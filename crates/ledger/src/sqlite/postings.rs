@@ -132,14 +132,68 @@ pub fn index_step(tx: &Connection, from: i64, to: i64) -> rusqlite::Result<()> {
         }
     }
     for (index, blocks) in POSTING_INDEXES.iter().zip(by_value) {
-        let mut insert = tx.prepare_cached(&format!(
-            "INSERT INTO {} (value, first_seq, last_seq, seqs) VALUES (?1, ?2, ?3, ?4)",
+        write(tx, index.table, blocks)?;
+    }
+    Ok(())
+}
+
+/// Write each value's seqs (ascending) into `table` as blocks of up to [`BLOCK_MAX`] seqs.
+fn write(
+    tx: &Connection,
+    table: &str,
+    by_value: impl IntoIterator<Item = (String, Vec<i64>)>,
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO {table} (value, first_seq, last_seq, seqs) VALUES (?1, ?2, ?3, ?4)"
+    ))?;
+    for (value, seqs) in by_value {
+        for block in seqs.chunks(BLOCK_MAX) {
+            insert.execute((&value, block[0], block[block.len() - 1], encode(block)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Seqs per block at most: a page decodes one block or a few, so one stays a few KB.
+const BLOCK_MAX: usize = 4096;
+
+/// Rewrite the blocks of the records after `since` as blocks of up to [`BLOCK_MAX`] seqs
+/// per value. Under a light load a step indexes a record or two, so a block holds a seq or two
+/// and costs a row; compacting keeps the index small and a walk to a few rows per page. An
+/// index with a block that no longer decodes is left as it is (the deep check names it).
+pub fn compact(tx: &Connection, since: i64) -> rusqlite::Result<()> {
+    for index in &POSTING_INDEXES {
+        let mut by_value: Vec<(String, Vec<i64>)> = Vec::new();
+        let mut blocks = 0usize;
+        let mut damaged = false;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT value, seqs FROM {} WHERE first_seq > ?1 ORDER BY value, first_seq",
             index.table
         ))?;
-        for (value, seqs) in blocks {
-            let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
-            insert.execute((value, first, last, encode(&seqs)))?;
+        let mut rows = stmt.query([since])?;
+        while let Some(row) = rows.next()? {
+            blocks += 1;
+            let value = row.get_ref(0)?.as_str()?;
+            let Some(seqs) = decode(row.get_ref(1)?.as_blob()?) else {
+                damaged = true;
+                break;
+            };
+            match by_value.last_mut() {
+                Some((last, all)) if last == value => all.extend(seqs),
+                _ => by_value.push((value.to_owned(), seqs)),
+            }
         }
+        drop(rows);
+        let compacted: usize = by_value
+            .iter()
+            .map(|(_, s)| s.len().div_ceil(BLOCK_MAX))
+            .sum();
+        if damaged || compacted >= blocks {
+            continue;
+        }
+        tx.prepare_cached(&format!("DELETE FROM {} WHERE first_seq > ?1", index.table))?
+            .execute([since])?;
+        write(tx, index.table, by_value)?;
     }
     Ok(())
 }
