@@ -417,7 +417,7 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
     // blocks of seqs per value. Seqs here are under 128, so a block holds a byte per seq.
     // A block moved to another value (tenant filters return records of another tenant), a
     // deleted block (records go missing from a filter) and a block that no longer decodes are
-    // each named, with their counts, and so is the cure.
+    // each named, with their counts, and so is the cure; so is a block that is not a blob.
     let oldest = |table: &str| format!("(SELECT min(first_seq) FROM {table})");
     for (damage, entries, expect) in [
         (
@@ -434,6 +434,17 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
             format!("UPDATE by_rule SET seqs = x'80' WHERE first_seq = {}", oldest("by_rule")),
             format!("SELECT length(seqs) FROM by_rule WHERE first_seq = {}", oldest("by_rule")),
             "by_rule in * 1 entries do not match their records, {k} indexed records have no entry",
+        ),
+        (
+            format!(
+                "UPDATE by_capability SET seqs = 'not a block' WHERE first_seq = {}",
+                oldest("by_capability")
+            ),
+            format!(
+                "SELECT length(seqs) FROM by_capability WHERE first_seq = {}",
+                oldest("by_capability")
+            ),
+            "by_capability in * 1 entries do not match their records, {k} indexed records have no entry",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();

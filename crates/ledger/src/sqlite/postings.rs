@@ -105,6 +105,11 @@ pub fn decode(block: &[u8]) -> Option<Vec<i64>> {
     (shift == 0).then_some(seqs)
 }
 
+/// The seqs of a stored block; `None` if it is damaged, or not a blob at all.
+fn decode_stored(block: rusqlite::types::ValueRef<'_>) -> Option<Vec<i64>> {
+    block.as_blob().ok().and_then(decode)
+}
+
 /// Index the records `(from, to]` into every posting index: one block per index and value.
 /// Records are read in seq order, so each block's seqs come out ascending.
 pub fn index_step(tx: &Connection, from: i64, to: i64) -> rusqlite::Result<()> {
@@ -173,8 +178,9 @@ pub fn compact(tx: &Connection, since: i64) -> rusqlite::Result<()> {
         let mut rows = stmt.query([since])?;
         while let Some(row) = rows.next()? {
             blocks += 1;
-            let value = row.get_ref(0)?.as_str()?;
-            let Some(seqs) = decode(row.get_ref(1)?.as_blob()?) else {
+            let (Ok(value), Some(seqs)) =
+                (row.get_ref(0)?.as_str(), decode_stored(row.get_ref(1)?))
+            else {
                 damaged = true;
                 break;
             };
@@ -231,8 +237,11 @@ pub fn check(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, u64, u64)
         let mut rows = stmt.query((pruned, indexed))?;
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
-            let value = String::from_utf8_lossy(row.get_ref(1)?.as_bytes()?).into_owned();
-            expected.entry(value).or_default().push(seq);
+            // Left out by the indexer too: a value that is not text (a damaged record).
+            let Ok(Some(value)) = row.get_ref(1)?.as_str_or_null() else {
+                continue;
+            };
+            expected.entry(value.to_owned()).or_default().push(seq);
         }
         let mut found: HashMap<String, Vec<i64>> = HashMap::new();
         let mut wrong = 0u64;
@@ -242,11 +251,14 @@ pub fn check(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, u64, u64)
         ))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let (value, first, last): (String, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            match decode(row.get_ref(3)?.as_blob()?) {
-                Some(seqs) if seqs.first() == Some(&first) && seqs.last() == Some(&last) => {
+            let value = row.get_ref(0)?.as_str().ok();
+            let (first, last) = (row.get_ref(1)?.as_i64().ok(), row.get_ref(2)?.as_i64().ok());
+            match (value, decode_stored(row.get_ref(3)?)) {
+                (Some(value), Some(seqs))
+                    if seqs.first() == first.as_ref() && seqs.last() == last.as_ref() =>
+                {
                     let kept = seqs.into_iter().filter(|&s| s > pruned);
-                    found.entry(value).or_default().extend(kept);
+                    found.entry(value.to_owned()).or_default().extend(kept);
                 }
                 _ => wrong += 1,
             }
@@ -440,7 +452,7 @@ impl PostingsCursor<'_> {
             while let Some(row) = rows.next()? {
                 read += 1;
                 let first: i64 = row.get(0)?;
-                let block = decode(row.get_ref(1)?.as_blob()?).ok_or_else(|| {
+                let block = decode_stored(row.get_ref(1)?).ok_or_else(|| {
                     rusqlite::Error::ModuleError(format!(
                         "damaged posting block in {} (value {:?}, first seq {first}): delete \
                          the ledger's index file and the next writable open rebuilds it",
