@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
 use ledger::{Filter, LedgerBackend, NewRecord, OpenOptions, PageRequest, SqliteBackend};
@@ -15,6 +15,11 @@ const N: u64 = 60;
 
 fn filled(path: &Path, range: std::ops::Range<u64>) -> SqliteBackend {
     let backend = SqliteBackend::open(path, OpenOptions::default()).unwrap();
+    append_and_index(&backend, range);
+    backend
+}
+
+fn append_and_index(backend: &SqliteBackend, range: std::ops::Range<u64>) {
     let records: Vec<NewRecord> = range
         .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
         .collect();
@@ -22,7 +27,6 @@ fn filled(path: &Path, range: std::ops::Range<u64>) -> SqliteBackend {
         r.unwrap();
     }
     while backend.catch_up(usize::MAX).unwrap() > 0 {}
-    backend
 }
 
 fn field(json: &str, name: &str) -> String {
@@ -158,15 +162,6 @@ fn pruned_records_do_not_count_towards_a_key_merge() {
         key_merge_every: 50,
         ..OpenOptions::default()
     };
-    let append_and_index = |backend: &SqliteBackend, range: std::ops::Range<u64>| {
-        let records: Vec<NewRecord> = range
-            .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
-            .collect();
-        for r in backend.append_batch(&records).unwrap() {
-            r.unwrap();
-        }
-        while backend.catch_up(usize::MAX).unwrap() > 0 {}
-    };
     let parts = || -> (i64, i64) {
         Connection::open(ledger::index_path(&path))
             .unwrap()
@@ -218,6 +213,19 @@ fn a_ledger_whose_path_needs_escaping_in_a_uri_is_indexed_and_queried() {
     );
 }
 
+/// A fresh ledger whose decision keys merge every `every` records: its directory (to keep), its
+/// path and its backend.
+fn merging_every(every: u64) -> (tempfile::TempDir, PathBuf, SqliteBackend) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let options = OpenOptions {
+        key_merge_every: every,
+        ..OpenOptions::default()
+    };
+    let backend = SqliteBackend::open(&path, options).unwrap();
+    (dir, path, backend)
+}
+
 /// The decision-key index has a young and an old part (derived.rs, `KEY_PARTS`): steps fill the
 /// young one, which is merged into the old one every `key_merge_every` records. Across
 /// merges, every record is still found by id, a duplicate of a merged record is still refused,
@@ -226,13 +234,7 @@ fn a_ledger_whose_path_needs_escaping_in_a_uri_is_indexed_and_queried() {
 fn decision_keys_move_to_the_old_part_and_stay_found() {
     const EVERY: u64 = 1000;
     const TOTAL: u64 = 3 * EVERY + 700;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    let options = OpenOptions {
-        key_merge_every: EVERY,
-        ..OpenOptions::default()
-    };
-    let backend = SqliteBackend::open(&path, options).unwrap();
+    let (_dir, path, backend) = merging_every(EVERY);
     for start in (0..TOTAL).step_by(256) {
         let records: Vec<NewRecord> = (start..(start + 256).min(TOTAL))
             .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
@@ -290,13 +292,7 @@ fn decision_keys_move_to_the_old_part_and_stay_found() {
 fn posting_blocks_of_small_steps_are_compacted_at_each_merge() {
     const EVERY: u64 = 100;
     const TOTAL: u64 = 250;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    let options = OpenOptions {
-        key_merge_every: EVERY,
-        ..OpenOptions::default()
-    };
-    let backend = SqliteBackend::open(&path, options).unwrap();
+    let (_dir, path, backend) = merging_every(EVERY);
     let records: Vec<NewRecord> = (0..TOTAL)
         .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
         .collect();
