@@ -111,35 +111,44 @@ fn decode_stored(block: rusqlite::types::ValueRef<'_>) -> Option<Vec<i64>> {
 }
 
 /// Index the records `(from, to]` into every posting index: one block per index and value.
-/// Records are read in seq order, so each block's seqs come out ascending.
 pub fn index_step(tx: &Connection, from: i64, to: i64) -> rusqlite::Result<()> {
+    for (index, blocks) in POSTING_INDEXES.iter().zip(postings_of(tx, from, to)?) {
+        write(tx, index.table, blocks)?;
+    }
+    Ok(())
+}
+
+/// The seqs of each value among the records `(from, to]`, per index in [`POSTING_INDEXES`]
+/// order. Records are read in seq order, so each value's seqs come out ascending.
+fn postings_of(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<Vec<HashMap<String, Vec<i64>>>> {
     let columns: Vec<&str> = POSTING_INDEXES.iter().map(|i| i.column).collect();
     let mut by_value: Vec<HashMap<String, Vec<i64>>> = vec![HashMap::new(); columns.len()];
-    let mut stmt = tx.prepare_cached(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT seq, {} FROM decisions WHERE seq > ?1 AND seq <= ?2",
         columns.join(", ")
     ))?;
     let mut rows = stmt.query((from, to))?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        for (i, blocks) in by_value.iter_mut().enumerate() {
+        for (i, values) in by_value.iter_mut().enumerate() {
             // A value that is not text (only a damaged record has one) is left out, as the
             // free-text index leaves it out.
             let Ok(Some(value)) = row.get_ref(i + 1)?.as_str_or_null() else {
                 continue;
             };
-            match blocks.get_mut(value) {
+            match values.get_mut(value) {
                 Some(seqs) => seqs.push(seq),
                 None => {
-                    blocks.insert(value.to_owned(), vec![seq]);
+                    values.insert(value.to_owned(), vec![seq]);
                 }
             }
         }
     }
-    for (index, blocks) in POSTING_INDEXES.iter().zip(by_value) {
-        write(tx, index.table, blocks)?;
-    }
-    Ok(())
+    Ok(by_value)
 }
 
 /// Write each value's seqs (ascending) into `table` as blocks of up to [`BLOCK_MAX`] seqs.
@@ -227,22 +236,12 @@ pub fn check(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, u64, u64)
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    // One scan of the records for all the indexes, grouped as the indexer groups them.
     let mut report = Vec::new();
-    for index in &POSTING_INDEXES {
-        let mut expected: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT seq, {c} FROM decisions WHERE seq > ?1 AND seq <= ?2 AND {c} IS NOT NULL",
-            c = index.column
-        ))?;
-        let mut rows = stmt.query((pruned, indexed))?;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            // Left out by the indexer too: a value that is not text (a damaged record).
-            let Ok(Some(value)) = row.get_ref(1)?.as_str_or_null() else {
-                continue;
-            };
-            expected.entry(value.to_owned()).or_default().push(seq);
-        }
+    for (index, expected) in POSTING_INDEXES
+        .iter()
+        .zip(postings_of(conn, pruned, indexed)?)
+    {
         let mut found: HashMap<String, Vec<i64>> = HashMap::new();
         let mut wrong = 0u64;
         let mut stmt = conn.prepare(&format!(
