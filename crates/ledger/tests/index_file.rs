@@ -286,12 +286,13 @@ fn decision_keys_move_to_the_old_part_and_stay_found() {
 }
 
 /// Under a light load a step indexes a record or two, so each posting block holds a seq or two
-/// (postings.rs). Every key merge compacts the blocks of the records since the last one into a
-/// block per value, and filters keep answering exactly.
+/// (postings.rs). The blocks of every window of `key_merge_every / 32` records are compacted
+/// into a block per value, every key merge compacts those since the last merge again, and
+/// filters keep answering exactly.
 #[test]
-fn posting_blocks_of_small_steps_are_compacted_at_each_merge() {
-    const EVERY: u64 = 100;
-    const TOTAL: u64 = 250;
+fn posting_blocks_of_small_steps_are_compacted_per_window_and_at_each_merge() {
+    const EVERY: u64 = 320; // merges at 320 and 640, windows of 10 records
+    const TOTAL: u64 = 705;
     let (_dir, path, backend) = merging_every(EVERY);
     let records: Vec<NewRecord> = (0..TOTAL)
         .map(|i| NewRecord::from_json(common::decision(i)).unwrap())
@@ -303,19 +304,38 @@ fn posting_blocks_of_small_steps_are_compacted_at_each_merge() {
         assert_eq!(backend.catch_up(usize::MAX).unwrap(), 0);
     }
     let index = Connection::open(ledger::index_path(&path)).unwrap();
-    let count = |sql: &str| -> i64 { index.query_row(sql, [], |r| r.get(0)).unwrap() };
-    let tenants = count("SELECT count(DISTINCT value) FROM by_tenant");
-    // Two merges (at 100 and 200): one block per tenant for each, then a block per record.
-    let merged = count("SELECT count(*) FROM by_tenant WHERE last_seq <= 200");
-    assert!(merged <= 2 * tenants, "{merged} blocks for 200 records");
-    assert_eq!(
-        count("SELECT count(*) FROM by_tenant WHERE first_seq > 200"),
-        50
-    );
+    let blocks_within = |lo: u64, hi: u64| -> usize {
+        index
+            .query_row(
+                "SELECT count(*) FROM by_tenant WHERE first_seq > ?1 AND last_seq <= ?2",
+                [lo, hi],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let tenants_within = |lo: u64, hi: u64| -> usize {
+        let seqs = lo as usize + 1..=hi as usize;
+        let tenants: std::collections::BTreeSet<&str> = seqs
+            .map(|seq| records[seq - 1].fields.tenant_id.as_str())
+            .collect();
+        tenants.len()
+    };
+    // One block per tenant per merged range and per compacted window; then one per record.
+    let mut ranges = vec![(0, 320), (320, 640)];
+    ranges.extend((640..700).step_by(10).map(|lo| (lo, lo + 10)));
+    ranges.extend((700..TOTAL).map(|lo| (lo, lo + 1)));
+    for &(lo, hi) in &ranges {
+        assert_eq!(
+            blocks_within(lo, hi),
+            tenants_within(lo, hi),
+            "({lo}, {hi}]"
+        );
+    }
+    let total: usize = ranges.iter().map(|&(lo, hi)| tenants_within(lo, hi)).sum();
+    assert_eq!(blocks_within(0, TOTAL), total, "no other blocks");
 
     let all: std::collections::BTreeSet<String> =
         records.iter().map(|r| r.fields.tenant_id.clone()).collect();
-    assert_eq!(all.len() as i64, tenants);
     for tenant in all {
         let expected: Vec<i64> = (1..=TOTAL as i64)
             .rev()

@@ -163,10 +163,11 @@ proptest! {
         decisions in prop::collection::vec(decision(), 0..60),
         queries in prop::collection::vec(query(), 1..6),
         steps in prop::collection::vec(1usize..25, 0..5),
-        key_merge_every in 1u64..40,
+        key_merge_every in 1u64..400,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        // Merges (and the posting-block compaction that comes with them) happen between steps.
+        // Merges (every `key_merge_every` records, up to 60 here) and posting-block compactions
+        // (of windows of `key_merge_every / 32` records, up to 12) happen between steps.
         let options = OpenOptions { key_merge_every, ..OpenOptions::default() };
         let backend = SqliteBackend::open(dir.path().join("l.db"), options).unwrap();
         let jsons: Vec<String> = decisions.iter().enumerate().map(|(i, d)| d.json(i)).collect();

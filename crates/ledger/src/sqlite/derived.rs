@@ -43,8 +43,9 @@ pub fn positions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
-/// Index up to `max` committed records that are not indexed yet, in one transaction, and merge
-/// the decision keys once `key_merge_every` records were indexed since the last merge.
+/// Index up to `max` committed records that are not indexed yet, in one transaction, merge
+/// the decision keys once `key_merge_every` records were indexed since the last merge, and
+/// compact the posting blocks when due ([`merge_or_compact_when_due`]).
 /// Returns the new `(indexed_seq, head_seq)`.
 ///
 /// The free-text and key indexes are each filled by one `INSERT … SELECT` over the step's
@@ -77,22 +78,40 @@ pub fn index_pending(
         postings::index_step(&tx, from, to)?;
         tx.prepare_cached("UPDATE index_state SET indexed_seq = ?1 WHERE id = 1")?
             .execute([to])?;
-        merge_keys_when_full(&tx, to, key_merge_every)?;
+        merge_or_compact_when_due(&tx, from, to, key_merge_every)?;
     }
     tx.commit()?;
     Ok((to.max(from), head))
 }
 
-/// Move the young decision keys into the old table once `every` records were indexed since the
-/// last merge: seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past
-/// the records gone, so that is how many it holds. The young table is read in key order, so
-/// the old one is written front to back. The posting blocks of those records are compacted
-/// at the same time (postings.rs).
-fn merge_keys_when_full(tx: &Connection, indexed: i64, every: u64) -> rusqlite::Result<()> {
+/// Posting blocks are compacted this many times between two key merges, each time those of the
+/// last window of `key_merge_every / COMPACTIONS_PER_MERGE` records (4,096 by default). Under a
+/// light load a step indexes a record or two (the indexer runs soon after each quiet commit),
+/// so without this a posting index would keep a row per record until the next merge, which
+/// such a load may take months to reach.
+const COMPACTIONS_PER_MERGE: i64 = 32;
+
+/// Once `every` records were indexed since the last merge, move the young decision keys into
+/// the old table and compact the posting blocks of all the records since that merge; otherwise,
+/// when a step `(from, to]` smaller than a compaction window ended one, compact the posting
+/// blocks of that window (a step as big as a window already wrote blocks as big). Seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past the
+/// records gone, so `to - keys_merged_seq` is how many keys the young table holds. It is read
+/// in key order, so the old one is written front to back.
+fn merge_or_compact_when_due(
+    tx: &Connection,
+    from: i64,
+    to: i64,
+    every: u64,
+) -> rusqlite::Result<()> {
     let merged: i64 = tx
         .prepare_cached("SELECT keys_merged_seq FROM index_state WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
-    if indexed.saturating_sub(merged) < i64::try_from(every).unwrap_or(i64::MAX) {
+    let every = i64::try_from(every).unwrap_or(i64::MAX);
+    if to.saturating_sub(merged) < every {
+        let window = (every / COMPACTIONS_PER_MERGE).max(1);
+        if to - from < window && from / window != to / window {
+            postings::compact(tx, (to / window * window - window).max(merged))?;
+        }
         return Ok(());
     }
     let [young, old] = KEY_PARTS;
@@ -104,7 +123,7 @@ fn merge_keys_when_full(tx: &Connection, indexed: i64, every: u64) -> rusqlite::
         .execute([])?;
     postings::compact(tx, merged)?;
     tx.prepare_cached("UPDATE index_state SET keys_merged_seq = ?1 WHERE id = 1")?
-        .execute([indexed])?;
+        .execute([to])?;
     Ok(())
 }
 

@@ -171,10 +171,11 @@ fn write(
 /// Seqs per block at most: a page decodes one block or a few, so one stays a few KB.
 const BLOCK_MAX: usize = 4096;
 
-/// Rewrite the blocks of the records after `since` as blocks of up to [`BLOCK_MAX`] seqs
-/// per value. Under a light load a step indexes a record or two, so a block holds a seq or two
-/// and costs a row; compacting keeps the index small and a walk to a few rows per page. An
-/// index with a block that no longer decodes is left as it is (the deep check names it).
+/// Rewrite the blocks that start after `since` as blocks of up to [`BLOCK_MAX`] seqs per
+/// value, in each index where that means fewer blocks. Under a light load a step indexes a
+/// record or two, so a block holds a seq or two and costs a row; compacting keeps the index
+/// small and a walk to a few rows per page. An index with a block that no longer decodes is
+/// left as it is (the deep check names it).
 pub fn compact(tx: &Connection, since: i64) -> rusqlite::Result<()> {
     for index in &POSTING_INDEXES {
         let mut by_value: Vec<(String, Vec<i64>)> = Vec::new();
