@@ -228,52 +228,96 @@ pub fn forget_sql(schema: &str, through: i64) -> String {
         .collect()
 }
 
+/// Records per pass of [`check`]: a pass holds the expected seqs of its records for every index
+/// (8 bytes per record and index), so the check's memory stays bounded (~48 MB) however long
+/// the ledger.
+const CHECK_PASS: i64 = 1 << 20;
+
 /// Hold every posting index against the records `(pruned, indexed]`: `(table, wrong, missing)`
 /// per index, where `wrong` counts entries whose record has another value (or is gone, or
-/// whose block is damaged) and `missing` indexed records without their entry.
+/// whose block is damaged) and `missing` indexed records without their entry. The records
+/// are read once, in passes of [`CHECK_PASS`]; each pass reads the (small) posting tables.
 pub fn check(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, u64, u64)>> {
+    check_in_passes(conn, CHECK_PASS)
+}
+
+fn check_in_passes(
+    conn: &Connection,
+    records_per_pass: i64,
+) -> rusqlite::Result<Vec<(&'static str, u64, u64)>> {
     let (pruned, indexed): (i64, i64) = conn.query_row(
         "SELECT pruned_seq, indexed_seq FROM index_state WHERE id = 1",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    // One scan of the records for all the indexes, grouped as the indexer groups them.
-    let mut report = Vec::new();
-    for (index, expected) in POSTING_INDEXES
-        .iter()
-        .zip(postings_of(conn, pruned, indexed)?)
-    {
-        let mut found: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut wrong = 0u64;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT value, first_seq, last_seq, seqs FROM {} ORDER BY value, first_seq",
-            index.table
-        ))?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let value = row.get_ref(0)?.as_str().ok();
-            let (first, last) = (row.get_ref(1)?.as_i64().ok(), row.get_ref(2)?.as_i64().ok());
-            match (value, decode_stored(row.get_ref(3)?)) {
-                (Some(value), Some(seqs))
-                    if seqs.first() == first.as_ref() && seqs.last() == last.as_ref() =>
-                {
-                    let kept = seqs.into_iter().filter(|&s| s > pruned);
-                    found.entry(value.to_owned()).or_default().extend(kept);
-                }
-                _ => wrong += 1,
-            }
+    let mut report: Vec<_> = POSTING_INDEXES.iter().map(|i| (i.table, 0, 0)).collect();
+    let mut from = pruned;
+    loop {
+        let to = from.saturating_add(records_per_pass).min(indexed);
+        let pass = Pass {
+            from,
+            // Seqs past the indexed ones must not be in any block: the last pass looks for them.
+            to: if to == indexed { i64::MAX } else { to },
+            first: from == pruned,
+        };
+        // One scan of the records for all the indexes, grouped as the indexer groups them.
+        for ((table, wrong, missing), expected) in
+            report.iter_mut().zip(postings_of(conn, from, to)?)
+        {
+            let (w, m) = check_pass(conn, table, &pass, expected)?;
+            *wrong += w;
+            *missing += m;
         }
-        let mut missing = 0u64;
-        for (value, want) in &expected {
-            let have = found.remove(value).unwrap_or_default();
-            let (extra, absent) = sorted_difference(&have, want);
-            wrong += extra;
-            missing += absent;
+        if to == indexed {
+            return Ok(report);
         }
-        wrong += found.values().map(|seqs| seqs.len() as u64).sum::<u64>();
-        report.push((index.table, wrong, missing));
+        from = to;
     }
-    Ok(report)
+}
+
+/// The seqs `(from, to]` of one pass of [`check`]; damaged blocks are counted in the first.
+struct Pass {
+    from: i64,
+    to: i64,
+    first: bool,
+}
+
+/// [`check`] of one posting index over one pass: `(wrong, missing)`.
+fn check_pass(
+    conn: &Connection,
+    table: &str,
+    pass: &Pass,
+    expected: HashMap<String, Vec<i64>>,
+) -> rusqlite::Result<(u64, u64)> {
+    let mut found: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut wrong = 0u64;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT value, first_seq, last_seq, seqs FROM {table} ORDER BY value, first_seq"
+    ))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let value = row.get_ref(0)?.as_str().ok();
+        let (first, last) = (row.get_ref(1)?.as_i64().ok(), row.get_ref(2)?.as_i64().ok());
+        match (value, decode_stored(row.get_ref(3)?)) {
+            (Some(value), Some(seqs))
+                if seqs.first() == first.as_ref() && seqs.last() == last.as_ref() =>
+            {
+                let kept = seqs.into_iter().filter(|&s| s > pass.from && s <= pass.to);
+                found.entry(value.to_owned()).or_default().extend(kept);
+            }
+            _ if pass.first => wrong += 1,
+            _ => {}
+        }
+    }
+    let mut missing = 0u64;
+    for (value, want) in &expected {
+        let have = found.remove(value).unwrap_or_default();
+        let (extra, absent) = sorted_difference(&have, want);
+        wrong += extra;
+        missing += absent;
+    }
+    wrong += found.values().map(|seqs| seqs.len() as u64).sum::<u64>();
+    Ok((wrong, missing))
 }
 
 /// How many of `have` are not in `want`, and of `want` not in `have` (both ascending; a seq
@@ -572,6 +616,74 @@ mod tests {
             .unwrap();
         }
         conn
+    }
+
+    /// The deep check in passes counts exactly what it counts in one pass, for an intact index
+    /// and for blocks that were damaged, deleted, moved to another value or given a seq too
+    /// many (one past the indexed records), whichever passes they straddle.
+    #[test]
+    fn the_check_in_passes_counts_what_one_pass_counts() {
+        let conn = Connection::open_in_memory().unwrap();
+        let columns: Vec<&str> = POSTING_INDEXES.iter().map(|i| i.column).collect();
+        let mut sql = format!(
+            "CREATE TABLE decisions (seq INTEGER PRIMARY KEY, {});
+             CREATE TABLE index_state (id INTEGER PRIMARY KEY, pruned_seq, indexed_seq);
+             INSERT INTO index_state VALUES (1, 3, 95);",
+            columns.join(", ")
+        );
+        for index in &POSTING_INDEXES {
+            sql.push_str(&create_sql("main", index.table));
+        }
+        conn.execute_batch(&sql).unwrap();
+        for seq in 1..=100i64 {
+            let value = |modulo: i64| (seq % modulo != 0).then(|| format!("v{}", seq % modulo));
+            conn.execute(
+                "INSERT INTO decisions VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                (seq, value(3), value(5), value(7), value(11), value(13)),
+            )
+            .unwrap();
+        }
+        // Steps of 9 records (blocks that straddle passes), the first three records pruned.
+        for from in (3..95).step_by(9) {
+            index_step(&conn, from, (from + 9).min(95)).unwrap();
+        }
+        let counts = |conn: &Connection, pass| -> Vec<(u64, u64)> {
+            let report = check_in_passes(conn, pass).unwrap();
+            report.into_iter().map(|(_, w, m)| (w, m)).collect()
+        };
+        let passes = [1, 4, 10, 33, i64::MAX];
+        for pass in passes {
+            assert_eq!(
+                counts(&conn, pass),
+                vec![(0, 0); 5],
+                "intact, passes of {pass}"
+            );
+        }
+        conn.execute_batch(
+            "UPDATE by_tenant SET seqs = x'80' WHERE value = 'v1' AND first_seq > 40 AND first_seq < 50;
+             DELETE FROM by_capability WHERE value = 'v2' AND first_seq > 60;
+             UPDATE by_worker SET value = 'v1' WHERE value = 'v2' AND first_seq > 20 AND first_seq < 30;",
+        )
+        .unwrap();
+        let (first, block): (i64, Vec<u8>) = conn
+            .query_row(
+                "SELECT first_seq, seqs FROM by_rule WHERE value = 'v1' ORDER BY first_seq DESC",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let mut seqs = decode(&block).unwrap();
+        seqs.push(96);
+        conn.execute(
+            "UPDATE by_rule SET last_seq = 96, seqs = ?1 WHERE value = 'v1' AND first_seq = ?2",
+            (encode(&seqs), first),
+        )
+        .unwrap();
+        let whole = counts(&conn, i64::MAX);
+        assert!(whole.iter().take(4).all(|&(w, m)| w + m > 0), "{whole:?}");
+        for pass in passes {
+            assert_eq!(counts(&conn, pass), whole, "tampered, passes of {pass}");
+        }
     }
 
     /// Column `i` of every row of `sql`.
