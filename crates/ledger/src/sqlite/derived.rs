@@ -94,9 +94,10 @@ const COMPACTIONS_PER_MERGE: i64 = 32;
 /// Once `every` records were indexed since the last merge, move the young decision keys into
 /// the old table and compact the posting blocks of all the records since that merge; otherwise,
 /// when a step `(from, to]` smaller than a compaction window ended one, compact the posting
-/// blocks of that window (a step as big as a window already wrote blocks as big). Seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past the
-/// records gone, so `to - keys_merged_seq` is how many keys the young table holds. It is read
-/// in key order, so the old one is written front to back.
+/// blocks of that window (a step as big as a window already wrote blocks as big).
+/// Seqs are dense, and a fresh index file and a prune start `keys_merged_seq` past the records
+/// gone, so `to - keys_merged_seq` is how many keys the young table holds. It is read in key
+/// order, so the old one is written front to back.
 fn merge_or_compact_when_due(
     tx: &Connection,
     from: i64,
