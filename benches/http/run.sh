@@ -7,6 +7,7 @@
 #   benches/http/run.sh                         # full run (~3 min after the build)
 #   DURATION=10s TOTAL=200000 benches/http/run.sh   # quicker
 #   PROCTOR_BIN=/tmp/proctor-old benches/http/run.sh  # a prebuilt binary (A/B runs), no build
+#   CONNS=128 benches/http/run.sh               # wrk's connections (default 64)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
