@@ -2,6 +2,7 @@
 //! (write temp, rename, chmod...) becomes one reload, 200 ms after the last event.
 
 use crate::events::Source;
+use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ impl FileWatcher {
         let mut watcher =
             notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
                 let Ok(event) = res else { return };
+                if !changes_content(&event.kind) {
+                    return;
+                }
                 for path in &event.paths {
                     let source = if path == &rules {
                         Some(Source::Rules)
@@ -65,6 +69,17 @@ impl FileWatcher {
         let _ = self
             .watcher
             .watch(&self.registry_dir, RecursiveMode::NonRecursive);
+    }
+}
+
+/// Opening and reading a file is an event too (inotify's IN_OPEN, IN_CLOSE_NOWRITE): the hall's
+/// own reload reads the files it watches, so reacting to reads would reload forever. Only a
+/// writer closing the file counts among the access events.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
     }
 }
 

@@ -147,3 +147,43 @@ fn registry_files_and_the_registry_dir_going_away() {
         (hall.get("/v1/workers").body["count"] == 0).then_some(())
     });
 }
+
+fn reload_events(hall: &TestHall) -> usize {
+    let kinds = ["rules_change", "registry_change"];
+    kinds
+        .iter()
+        .map(|k| {
+            hall.get(&format!("/v1/hall-events?kind={k}&limit=1000")).body["count"]
+                .as_u64()
+                .unwrap() as usize
+        })
+        .sum()
+}
+
+#[test]
+fn reading_the_watched_files_does_not_reload() {
+    let hall = TestHall::start_with(|dir| place_worker(dir, "w.json", "org.acme.w"));
+    let rules_file = hall.data().join("rules.json");
+    // One real edit, so the hall has just reloaded (and read the files) itself.
+    replace_file(&rules_file, &RULES.replace("rr_doc", "rr_doc_v2"));
+    wait_for("new rules", || {
+        (matched_rule(&hall).0 == "rr_doc_v2").then_some(())
+    });
+    std::thread::sleep(watch_settle());
+    let settled = reload_events(&hall);
+    for _ in 0..5 {
+        std::fs::read_to_string(&rules_file).unwrap();
+        std::fs::read_to_string(hall.data().join("registry/w.json")).unwrap();
+    }
+    std::thread::sleep(watch_settle());
+    assert_eq!(
+        reload_events(&hall),
+        settled,
+        "reads (the hall's own included) must not trigger reloads"
+    );
+}
+
+/// Long enough for a debounced (200 ms) reload, and its event row, to land several times over.
+fn watch_settle() -> std::time::Duration {
+    std::time::Duration::from_millis(1200)
+}
