@@ -276,6 +276,23 @@ fn verify_log_passes_then_names_the_first_tampered_record() {
 }
 
 #[test]
+fn verify_log_names_an_edited_deny_message() {
+    // `decisions export --format csv` prints this column, so an edit must not pass verify.
+    let f = imported();
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute(
+        "UPDATE decisions SET deny_message = 'approved by admin' WHERE seq IN (5, 9)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    verify_log(&f.db)
+        .code(1)
+        .stderr(predicate::str::contains("broken at record 5"))
+        .stderr(predicate::str::contains("deny_message"));
+}
+
+#[test]
 fn a_bad_import_line_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.jsonl");

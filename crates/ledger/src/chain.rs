@@ -275,7 +275,8 @@ fn mismatched_column(row: &ChainRow<'_>) -> Option<&'static str> {
         return Some("json");
     };
     let s = &row.fields;
-    let checks: [(&'static str, bool); 14] = [
+    // Every column a reader trusts instead of the JSON (exports, search) must be held to it.
+    let checks: [(&'static str, bool); 15] = [
         ("ts", s.ts_micros == truth.ts_micros),
         ("decision_id", s.decision_id == truth.decision_id),
         ("correlation_id", s.correlation_id == truth.correlation_id),
@@ -291,6 +292,7 @@ fn mismatched_column(row: &ChainRow<'_>) -> Option<&'static str> {
         ("qos_class", s.qos_class == truth.qos_class),
         ("denied", s.denied == truth.denied),
         ("deny_code", s.deny_code == truth.deny_code),
+        ("deny_message", s.deny_message == truth.deny_message),
         ("dry_run", s.dry_run == truth.dry_run),
         ("artifact_hash", s.artifact_hash == truth.artifact_hash),
     ];

@@ -135,6 +135,38 @@ fn editing_a_filter_column_is_detected() {
             problem: Problem::ColumnEdited { column: "denied" }
         }
     );
+    // The CSV export and free-text search read deny_message from the column, so a changed
+    // message (or one added to an allowed record) must be caught like any other column.
+    for denied in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = ledger_with_records(&dir);
+        let conn = Connection::open(&path).unwrap();
+        let seq: i64 = conn
+            .query_row(
+                "SELECT min(seq) FROM decisions WHERE seq > 4 AND denied = ?1",
+                [denied],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            "UPDATE decisions SET deny_message = 'all fine' WHERE seq = ?1",
+            [seq],
+        )
+        .unwrap();
+        drop(conn);
+        assert_eq!(
+            verify(&path)
+                .unwrap()
+                .expect("an edited deny_message must be detected"),
+            Finding {
+                seq,
+                problem: Problem::ColumnEdited {
+                    column: "deny_message"
+                }
+            },
+            "denied = {denied}"
+        );
+    }
 }
 
 #[test]
