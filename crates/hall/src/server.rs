@@ -1,10 +1,17 @@
-//! Running the HTTP API until a shutdown signal: in-flight requests are drained by axum's graceful
-//! shutdown, event streams are told to end, then the hall flushes and closes the ledger.
+//! Running the HTTP API until a shutdown signal: in-flight requests are drained (hyper's graceful
+//! shutdown), event streams are told to end, then the hall flushes and closes the ledger.
+//!
+//! The accept loop is ours rather than `axum::serve`'s because that one installs no timer, which
+//! leaves hyper's header read timeout inert: a client trickling a request head (slowloris) would
+//! hold its connection, and a file descriptor, forever, and hold up shutdown.
 
 use crate::api::{self, auth::Tickets, AppState, Limits};
 use crate::error::HallError;
 use crate::hall::Hall;
-use axum::serve::ListenerExt;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,22 +51,59 @@ pub async fn serve(
         .map_err(|e| HallError::Config(e.to_string()))?;
     tracing::info!(%addr, "hall listening");
     let url_file = announce(&config.data_dir, addr)?;
-    // Small JSON answers on keep-alive connections: don't let Nagle hold them back.
-    let listener = listener.tap_io(|tcp| {
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        // Event streams end on this signal, so that draining does not wait on them forever.
+        let _ = stop_tx.send(true);
+    };
+    accept_until(listener, app, limits.timeout, shutdown).await;
+    hall.close().await;
+    let _ = std::fs::remove_file(&url_file);
+    Ok(())
+}
+
+/// Serve connections until `shutdown` resolves, then stop accepting and let every open
+/// connection finish the request it is on (idle keep-alive connections close at once).
+/// `header_timeout` bounds how long a client may take to send a request's head.
+async fn accept_until(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let service = TowerToHyperService::new(app);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small JSON answers on keep-alive connections: don't let Nagle hold them back.
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-    });
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: draining in-flight requests");
-            let _ = stop_tx.send(true);
-        })
-        .await;
-    hall.close().await;
-    let _ = std::fs::remove_file(&url_file);
-    result.map_err(|e| HallError::Config(format!("server error: {e}")))
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service.clone()));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Write `<data dir>/hall.url` so client commands find this hall. [`serve`] does it; a caller that

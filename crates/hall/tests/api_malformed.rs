@@ -244,6 +244,47 @@ fn a_stalled_request_times_out_with_a_json_408() {
     assert_eq!(body["error"]["code"], "TIMEOUT");
 }
 
+#[test]
+fn a_client_trickling_its_request_head_is_disconnected() {
+    use std::io::{Read, Write};
+    let hall = TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), "request_timeout_s = 1\n").unwrap()
+    });
+    let mut stream = std::net::TcpStream::connect(hall.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    // Slowloris: a head that is never finished, one header every half second.
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    for i in 0.. {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if stream
+            .write_all(format!("X-Slow-{i}: y\r\n").as_bytes())
+            .is_err()
+        {
+            break; // the hall hung up
+        }
+        stream.set_nonblocking(true).unwrap();
+        let read = stream.read(&mut buf);
+        stream.set_nonblocking(false).unwrap();
+        match read {
+            Ok(_) => break, // closed (0) or an error answer before closing
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "a trickled request head kept its connection open"
+        );
+    }
+    // The hall still serves everyone else.
+    assert_eq!(hall.get_noauth("/health").status, 200);
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
