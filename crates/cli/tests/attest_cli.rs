@@ -158,6 +158,35 @@ fn sign_then_verify_round_trip_and_tamper_detection() {
     assert_eq!(verdict["details"]["expected_hash"], BASIC_HASH);
 }
 
+#[cfg(unix)]
+#[test]
+fn sign_never_writes_through_a_planted_symlink() {
+    // Signing used to write `manifest.tmp` in the package, following a symlink there.
+    let env = Env::new();
+    env.new_key("org.example");
+    let victim = env.root.path().join("victim");
+    std::fs::write(&victim, b"precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, env.pkg().join("manifest.tmp")).unwrap();
+    env.sign("org.example", "org.example.summarizer.i-1")
+        .success()
+        .stdout(predicate::str::contains(BASIC_HASH));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(std::fs::symlink_metadata(env.pkg().join("manifest.tmp"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    env.verify(&[])
+        .success()
+        .stdout(predicate::str::starts_with("VALID"));
+    // No temp file is left behind in the package.
+    let stray: Vec<_> = std::fs::read_dir(env.pkg())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") && n != "manifest.tmp")
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
 #[test]
 fn a_worker_outside_the_key_namespace_cannot_be_signed() {
     let env = Env::new();
