@@ -353,12 +353,9 @@ fn create_private_dir(dir: &Path) -> Result<(), HallError> {
 /// see a half-written file. `mode` is applied before any content is written.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), HallError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // A dot-prefixed temp name is ignored by the registry loader (only `*.json` counts).
-    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    // A dot-prefixed temp name is ignored by the registry loader (only `*.json` counts). It does
+    // not embed the target's name: that one may already be as long as a file name can be.
+    let tmp = dir.join(format!(".proctor-{}.tmp", uuid::Uuid::new_v4().simple()));
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

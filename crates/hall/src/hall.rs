@@ -8,6 +8,7 @@ use crate::error::HallError;
 use crate::events::{DecisionEvent, EventBus, HallEvent, Source};
 use crate::health::{Health, HealthBoard, Heartbeat};
 use crate::live::{Live, RegistryExtra, Reloaded, RouterSettings};
+use crate::queries::HallEventKind;
 use crate::receipt::{EvidenceReceipt, Routed};
 use crate::watch::FileWatcher;
 use arc_swap::ArcSwap;
@@ -40,21 +41,30 @@ struct Inner {
 }
 
 /// Longest id a RouteInput may carry. WCP sets no limit; the hall does, so one request cannot
-/// bloat the ledger and every index with megabyte-long ids (docs/hall.md).
+/// bloat the ledger and every index with megabyte-long ids (docs/hall.md). Lookups by id (path
+/// and query) accept the same length, so whatever was routed can be found again.
 pub const MAX_INPUT_ID_LEN: usize = 1024;
 
-fn check_id_lengths(input: &wcp::RouteInput) -> Result<(), HallError> {
+/// The hall's limits on a RouteInput's ids: a length, and no control characters in the ids people
+/// look decisions up by (they would not survive a URL, a terminal or a log line intact).
+fn check_input_ids(input: &wcp::RouteInput) -> Result<(), HallError> {
     let ids = [
-        ("capability_id", Some(&input.capability_id)),
-        ("tenant_id", Some(&input.tenant_id)),
-        ("correlation_id", Some(&input.correlation_id)),
-        ("tenant_credential", input.tenant_credential.as_ref()),
+        ("capability_id", Some(&input.capability_id), true),
+        ("tenant_id", Some(&input.tenant_id), true),
+        ("correlation_id", Some(&input.correlation_id), true),
+        ("tenant_credential", input.tenant_credential.as_ref(), false),
     ];
-    for (field, value) in ids {
-        if let Some(v) = value.filter(|v| v.len() > MAX_INPUT_ID_LEN) {
+    for (field, value, looked_up) in ids {
+        let Some(v) = value else { continue };
+        if v.len() > MAX_INPUT_ID_LEN {
             return Err(HallError::InvalidRouteInput(format!(
                 "{field}: {} bytes long; the hall accepts at most {MAX_INPUT_ID_LEN}",
                 v.len()
+            )));
+        }
+        if looked_up && v.chars().any(char::is_control) {
+            return Err(HallError::InvalidRouteInput(format!(
+                "{field}: contains control characters, which the hall does not accept in ids"
             )));
         }
     }
@@ -209,7 +219,7 @@ impl Hall {
     pub async fn route(&self, input: Value) -> Result<Routed, HallError> {
         let input = wcp::parse_route_input_owned(input)
             .map_err(|e| HallError::InvalidRouteInput(e.message))?;
-        check_id_lengths(&input)?;
+        check_input_ids(&input)?;
         let snapshot = self.inner.live.snapshot();
         let decision = snapshot.router.decide(&input);
         let json = serialize_decision(&decision);
@@ -334,7 +344,7 @@ impl Hall {
         self.apply_reload(outcome).await;
         tracing::info!(worker_id = %entry.worker_id, updated, "worker enrolled");
         self.remember(
-            "enrollment",
+            HallEventKind::Enrollment,
             Some(&entry.worker_id),
             json!({"updated": updated, "artifact_hash_verified": artifact_hash_verified}),
         );
@@ -418,7 +428,7 @@ impl Hall {
             self.raise(NewAlert::new(kind, t.worker_id.clone(), message));
         }
         self.remember(
-            "health_transition",
+            HallEventKind::HealthTransition,
             Some(&t.worker_id),
             json!({"from": t.from, "to": t.to, "reported_status": t.reported_status}),
         );
@@ -427,10 +437,10 @@ impl Hall {
 
     /// Keep an operational record in the ledger's hall_events table (not hash-chained: context,
     /// not evidence), in the background.
-    fn remember(&self, kind: &'static str, worker_id: Option<&str>, details: Value) {
+    fn remember(&self, kind: HallEventKind, worker_id: Option<&str>, details: Value) {
         let event = ledger::NewHallEvent {
             at: Utc::now(),
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             worker_id: worker_id.map(str::to_string),
             correlation_id: None,
             details,
@@ -443,7 +453,7 @@ impl Hall {
                 .query(move |b| b.insert_event(&event))
                 .await
             {
-                tracing::warn!(error = %e, kind, "could not record hall event");
+                tracing::warn!(error = %e, kind = kind.as_str(), "could not record hall event");
             }
         });
     }
@@ -486,8 +496,8 @@ impl Hall {
             self.raise(alert);
         }
         let kind = match outcome.event.source {
-            Source::Registry => "registry_change",
-            Source::Rules => "rules_change",
+            Source::Registry => HallEventKind::RegistryChange,
+            Source::Rules => HallEventKind::RulesChange,
         };
         let e = &outcome.event;
         self.remember(

@@ -29,5 +29,5 @@ mod watch;
 
 pub use config::Config;
 pub use error::HallError;
-pub use hall::{DecisionQuery, Enrolled, Hall, WorkerView};
+pub use hall::{DecisionQuery, Enrolled, Hall, WorkerView, MAX_INPUT_ID_LEN};
 pub use receipt::{EvidenceReceipt, Routed};

@@ -347,13 +347,15 @@ pub fn validate_record(record: &Value) -> Result<WorkerEntry, String> {
     })
 }
 
+/// Longest worker id: `<id>.json` must fit the usual 255-byte limit on a file name.
+pub const MAX_WORKER_ID_LEN: usize = 250;
+
 /// A worker id becomes a file name (`<id>.json`): keep it to one safe path component.
 pub fn check_worker_id(id: &str) -> Result<(), String> {
-    if id.len() > crate::api::extract::MAX_ID_LEN {
+    if id.len() > MAX_WORKER_ID_LEN {
         return Err(format!(
-            "worker_id is {} bytes; the limit is {}",
-            id.len(),
-            crate::api::extract::MAX_ID_LEN
+            "worker_id is {} bytes; the limit is {MAX_WORKER_ID_LEN} (it names the file <worker_id>.json)",
+            id.len()
         ));
     }
     if id.starts_with('.') || id.contains(['/', '\\']) || id.chars().any(char::is_control) {

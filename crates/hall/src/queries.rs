@@ -17,12 +17,34 @@ pub const MAX_LIMIT: usize = 500;
 /// How far around a trace's decisions health transitions count as part of the incident.
 const TRACE_CONTEXT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
+/// What the hall keeps in its operational record (the ledger's `hall_events` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HallEventKind {
+    Enrollment,
+    HealthTransition,
+    RegistryChange,
+    RulesChange,
+}
+
+impl HallEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HallEventKind::Enrollment => "enrollment",
+            HallEventKind::HealthTransition => "health_transition",
+            HallEventKind::RegistryChange => "registry_change",
+            HallEventKind::RulesChange => "rules_change",
+        }
+    }
+}
+
 /// `GET /v1/hall-events` query parameters.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HallEventsQuery {
     pub worker_id: Option<String>,
-    pub kind: Option<String>,
+    /// An unknown kind is a mistake (`400`), not a filter that silently matches nothing.
+    pub kind: Option<HallEventKind>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
@@ -214,7 +236,7 @@ impl Hall {
         let filter = ledger::EventFilter {
             worker_id: q.worker_id,
             correlation_id: None,
-            kind: q.kind,
+            kind: q.kind.map(|k| k.as_str().to_string()),
             since: q.since,
             until: q.until,
             limit: Some(limit),

@@ -69,12 +69,15 @@ fn malformed_route_bodies_get_precise_4xx() {
     missing.as_object_mut().unwrap().remove("tenant_id");
     let mut huge_id = route_input("c");
     huge_id["correlation_id"] = json!("x".repeat(100_000));
+    let mut control_id = route_input("c");
+    control_id["correlation_id"] = json!("c\u{0}1");
     for (what, body, field) in [
         ("wrong type", wrong_type, "env"),
         ("unknown enum", unknown_enum, "data_label"),
         ("bool blast_score", bool_score, "blast_score"),
         ("missing field", missing, "tenant_id"),
         ("huge id", huge_id, "correlation_id"),
+        ("control character in an id", control_id, "correlation_id"),
     ] {
         let r = hall.post("/v1/route", &body);
         assert_client_error(&r, 400, "INVALID_ROUTE_INPUT", what);
@@ -99,6 +102,20 @@ fn malformed_route_bodies_get_precise_4xx() {
 
     // Nothing of the above was recorded.
     assert_eq!(hall.get("/v1/stats").body["decisions_total"], 0);
+}
+
+#[test]
+fn the_longest_routable_correlation_id_can_be_traced_and_filtered() {
+    let hall = TestHall::start();
+    let id = "c".repeat(hall::MAX_INPUT_ID_LEN);
+    let routed = hall.post("/v1/route", &route_input(&id));
+    assert_eq!(routed.status, 200, "{:?}", routed.body);
+    let trace = hall.get(&format!("/v1/traces/{id}"));
+    assert_eq!(trace.status, 200, "{:?}", trace.body);
+    assert_eq!(trace.body["decisions"].as_array().unwrap().len(), 1);
+    let filtered = hall.get(&format!("/v1/decisions?correlation_id={id}"));
+    assert_eq!(filtered.status, 200, "{:?}", filtered.body);
+    assert_eq!(filtered.body["decisions"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -163,6 +180,17 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         400,
         "INVALID_QUERY",
         "stats since",
+    );
+    assert_client_error(
+        &hall.get("/v1/hall-events?kind=bogus"),
+        400,
+        "INVALID_QUERY",
+        "unknown hall event kind",
+    );
+    assert_eq!(
+        hall.get("/v1/hall-events?kind=rules_change").status,
+        200,
+        "a known kind filters"
     );
 
     std::fs::write(

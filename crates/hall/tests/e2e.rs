@@ -180,6 +180,11 @@ fn enrollment_artifact_hash_is_checked() {
             json!({"worker_id": "../etc/passwd", "worker_species_id": "s", "capabilities": ["c"]}),
             "worker_id",
         ),
+        (
+            // One byte past what `<worker_id>.json` can name on a 255-byte file name limit.
+            json!({"worker_id": "w".repeat(251), "worker_species_id": "s", "capabilities": ["c"]}),
+            "worker_id",
+        ),
     ] {
         let r = hall.post("/v1/workers", &bad);
         assert_eq!(r.status, 400, "{bad}");
@@ -191,6 +196,10 @@ fn enrollment_artifact_hash_is_checked() {
         );
     }
     assert!(!hall.data().join("etc").exists());
+
+    let longest = worker_record(&"w".repeat(250));
+    let r = hall.post("/v1/workers", &longest);
+    assert_eq!(r.status, 201, "the longest worker id enrolls: {:?}", r.body);
 }
 
 #[test]

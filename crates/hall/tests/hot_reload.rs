@@ -153,7 +153,8 @@ fn reload_events(hall: &TestHall) -> usize {
     kinds
         .iter()
         .map(|k| {
-            hall.get(&format!("/v1/hall-events?kind={k}&limit=1000")).body["count"]
+            hall.get(&format!("/v1/hall-events?kind={k}&limit=1000"))
+                .body["count"]
                 .as_u64()
                 .unwrap() as usize
         })

@@ -1519,7 +1519,7 @@ export interface operations {
         parameters: {
             query?: {
                 worker_id?: string;
-                kind?: string;
+                kind?: "enrollment" | "health_transition" | "registry_change" | "rules_change";
                 since?: string;
                 until?: string;
                 limit?: number;

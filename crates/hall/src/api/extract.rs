@@ -8,8 +8,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-/// Longest id accepted in a path segment (worker ids, decision ids, correlation ids).
-pub const MAX_ID_LEN: usize = 256;
+/// Longest id accepted in a path segment or a query filter: any id a route accepted can be looked up.
+pub const MAX_ID_LEN: usize = crate::hall::MAX_INPUT_ID_LEN;
 
 /// A JSON body. Syntax problems (including invalid UTF-8 and nesting deeper than serde_json's
 /// limit of 128) are `400 BAD_JSON`; well-formed JSON of the wrong shape is `422 INVALID_BODY`.

@@ -432,7 +432,7 @@ fn requests() -> Vec<(String, Value)> {
                 "tenant_credential": {"type": ["string", "null"]}}},
         "WorkerRecord": {"type": "object", "required": ["worker_id", "worker_species_id", "capabilities"],
             "properties": {
-                "worker_id": {"type": "string", "maxLength": super::extract::MAX_ID_LEN},
+                "worker_id": {"type": "string", "maxLength": crate::live::MAX_WORKER_ID_LEN},
                 "worker_species_id": s, "capabilities": {"type": "array", "items": s, "minItems": 1},
                 "risk_tier": s, "required_controls": {"type": "array"}, "currently_implements": {"type": "array"},
                 "allowed_environments": {"type": "array"}, "blast_radius": obj, "privilege_envelope": obj,
