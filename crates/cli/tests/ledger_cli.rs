@@ -222,6 +222,68 @@ fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
     assert_eq!(rows.count(), 30);
 }
 
+fn export_to(db: &Path, output: &Path) -> assert_cmd::assert::Assert {
+    proctor()
+        .args(["decisions", "export", "--format", "csv", "--db"])
+        .arg(db)
+        .arg("-o")
+        .arg(output)
+        .assert()
+}
+
+#[test]
+fn export_refuses_to_overwrite_the_ledger_files() {
+    let f = imported();
+    let before = std::fs::read(&f.db).unwrap();
+    let dir = f.db.parent().unwrap();
+    // A hard link and a `..` detour name the ledger too; the WAL need not exist yet.
+    let link = dir.join("hardlink.db");
+    std::fs::hard_link(&f.db, &link).unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let outputs = [
+        f.db.clone(),
+        link,
+        dir.join("sub/../ledger.db"),
+        dir.join("ledger.db-wal"),
+        dir.join("ledger.db-shm"),
+    ];
+    for output in &outputs {
+        export_to(&f.db, output)
+            .code(2)
+            .stderr(predicate::str::contains("refusing to export to"))
+            .stderr(predicate::str::contains("ledger's own file"));
+    }
+    assert_eq!(std::fs::read(&f.db).unwrap(), before);
+    verify_log(&f.db).success();
+}
+
+#[test]
+fn a_failed_export_leaves_the_previous_output_and_no_partial_file() {
+    let f = imported();
+    let dir = f.db.parent().unwrap().to_path_buf();
+    let out = dir.join("out.csv");
+    std::fs::write(&out, "the previous good export\n").unwrap();
+    // Damage the oldest record: the export (newest first) fails after writing the others.
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute("UPDATE decisions SET body = x'00' WHERE seq = 1", [])
+        .unwrap();
+    drop(conn);
+    export_to(&f.db, &out).code(4);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "the previous good export\n"
+    );
+    let fresh = dir.join("fresh.csv");
+    export_to(&f.db, &fresh).failure();
+    assert!(!fresh.exists(), "no partial export");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "temp files left behind: {names:?}");
+}
+
 #[test]
 fn trace_lists_one_correlation_in_order() {
     let f = imported();

@@ -362,6 +362,9 @@ fn show(args: ShowArgs) -> CliResult {
 }
 
 fn export(args: ExportArgs) -> CliResult {
+    if let Some(path) = &args.output {
+        refuse_ledger_output(path, &args.db.path()?)?;
+    }
     let backend = args.db.open_read_only()?;
     let format: Format = args.format.parse().map_err(ledger_error)?;
     let filter = args.filter.to_filter();
@@ -371,22 +374,12 @@ fn export(args: ExportArgs) -> CliResult {
             eprint!("\rexported {n} decisions");
         }
     };
+    let mut export_to =
+        |out: &mut dyn Write| ledger::export(&backend, &filter, format, out, &mut progress);
     let written = match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| {
-                CliError::runtime(format!("{}: cannot create: {e}", path.display()))
-            })?;
-            ledger::export(&backend, &filter, format, file, &mut progress)
-        }
-        None => ledger::export(
-            &backend,
-            &filter,
-            format,
-            std::io::stdout().lock(),
-            &mut progress,
-        ),
-    }
-    .map_err(ledger_error)?;
+        Some(path) => write_replacing(path, |file| export_to(file).map_err(ledger_error))?,
+        None => export_to(&mut std::io::stdout().lock()).map_err(ledger_error)?,
+    };
     if show_progress {
         eprintln!();
     }
@@ -394,6 +387,85 @@ fn export(args: ExportArgs) -> CliResult {
         eprintln!("exported {written} decisions to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An export written over the ledger (or its WAL, or its index) would destroy it: refuse any
+/// output that is one of those files, by identity when it exists (hard links, symlinks) and
+/// by resolved path when it does not yet.
+fn refuse_ledger_output(output: &Path, db: &Path) -> Result<(), CliError> {
+    let (out_id, out_path) = (file_id(output), resolved(output));
+    for base in [db.to_path_buf(), ledger::index_path(db)] {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = base.clone().into_os_string();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            let same_id = out_id.is_some() && out_id == file_id(&file);
+            let same_path = out_path.is_some() && out_path == resolved(&file);
+            if same_id || same_path {
+                return Err(CliError::usage(format!(
+                    "refusing to export to {}: it is the ledger's own file {}",
+                    output.display(),
+                    file.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// `path` canonicalized, or its directory canonicalized when the file does not exist.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = path.canonicalize() {
+        return Some(p);
+    }
+    Some(dir_of(path).canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Write `path` through a temp file in its directory, renamed over it only once `write`
+/// succeeded: a failed export leaves no partial file and keeps a previous one intact (the temp
+/// file is removed on drop). An existing output that is not a regular file (`/dev/null`, a
+/// FIFO) cannot be renamed over and is written directly.
+fn write_replacing<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let cannot = |what: &str, e: std::io::Error| {
+        CliError::runtime(format!("{}: cannot {what}: {e}", path.display()))
+    };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| cannot("open", e))?;
+        return write(&mut file);
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".proctor-export.")
+        .tempfile_in(dir_of(path))
+        .map_err(|e| cannot("create a temp file beside", e))?;
+    let value = write(tmp.as_file_mut())?;
+    tmp.as_file().sync_all().map_err(|e| cannot("write", e))?;
+    tmp.persist(path).map_err(|e| cannot("replace", e.error))?;
+    Ok(value)
 }
 
 fn read_lines(file: &Path) -> Result<Vec<(usize, String)>, CliError> {
