@@ -59,6 +59,11 @@ impl Default for AlertThresholds {
     }
 }
 
+/// Longest health threshold: a year, in seconds.
+const MAX_HEALTH_S: u64 = 365 * 24 * 3600;
+/// More decisions than any window of a hall will hold; also keeps the value a TOML integer (i64).
+const MAX_MIN_DECISIONS: u64 = 1_000_000_000;
+
 /// Runtime-adjustable thresholds (`PUT /v1/settings/thresholds`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +81,11 @@ impl Thresholds {
         if h.stale_after_s == 0 || h.offline_after_s <= h.stale_after_s {
             return Err("health: need 0 < stale_after_s < offline_after_s".into());
         }
+        if h.offline_after_s > MAX_HEALTH_S {
+            return Err(format!(
+                "health: offline_after_s must be at most {MAX_HEALTH_S} (a year)"
+            ));
+        }
         if !(h.degraded_latency_ms.is_finite() && h.degraded_latency_ms > 0.0) {
             return Err("health: degraded_latency_ms must be a positive number".into());
         }
@@ -85,8 +95,10 @@ impl Thresholds {
         if a.deny_rate_window_s == 0 || a.deny_rate_window_s > 3600 {
             return Err("alerts: deny_rate_window_s must be in 1..=3600".into());
         }
-        if a.deny_rate_min_decisions == 0 {
-            return Err("alerts: deny_rate_min_decisions must be at least 1".into());
+        if !(1..=MAX_MIN_DECISIONS).contains(&a.deny_rate_min_decisions) {
+            return Err(format!(
+                "alerts: deny_rate_min_decisions must be in 1..={MAX_MIN_DECISIONS}"
+            ));
         }
         Ok(())
     }
@@ -267,13 +279,33 @@ impl Config {
         read_token_file(&self.token_file)
     }
 
-    /// Persist new thresholds into `config.toml` (keeps every other setting).
+    /// Persist new thresholds into `config.toml`. Only the `[health]` and `[alerts]` values are
+    /// edited, in the file as it is on disk: the user's comments and layout stay, and so do the
+    /// other settings, which may differ from the ones this process runs with (`--listen`).
     pub fn save_thresholds(&mut self, thresholds: Thresholds) -> Result<(), HallError> {
         thresholds.validate().map_err(HallError::Config)?;
+        let path = self.data_dir.join(CONFIG_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(HallError::io(&path, e)),
+        };
+        let mut doc: toml_edit::DocumentMut = text
+            .parse()
+            .map_err(|e| HallError::Config(format!("{}: {e}", path.display())))?;
+        let (h, a) = (&thresholds.health, &thresholds.alerts);
+        // `validate` bounds every integer well inside i64, TOML's integer range.
+        doc["health"]["stale_after_s"] = toml_edit::value(h.stale_after_s as i64);
+        doc["health"]["offline_after_s"] = toml_edit::value(h.offline_after_s as i64);
+        doc["health"]["degraded_latency_ms"] = toml_edit::value(h.degraded_latency_ms);
+        doc["alerts"]["deny_rate_threshold"] = toml_edit::value(a.deny_rate_threshold);
+        doc["alerts"]["deny_rate_window_s"] = toml_edit::value(a.deny_rate_window_s as i64);
+        doc["alerts"]["deny_rate_min_decisions"] =
+            toml_edit::value(a.deny_rate_min_decisions as i64);
+        write_atomic(&path, doc.to_string().as_bytes(), None)?;
         self.file.health = thresholds.health;
         self.file.alerts = thresholds.alerts;
-        let path = self.data_dir.join(CONFIG_FILE);
-        write_atomic(&path, render_toml(&self.file)?.as_bytes(), None)
+        Ok(())
     }
 }
 
@@ -455,5 +487,38 @@ mod tests {
         assert_eq!(cfg2.file.health.stale_after_s, 5);
         t.health.offline_after_s = 5;
         assert!(cfg.save_thresholds(t).is_err());
+        let mut huge = Thresholds::default();
+        huge.alerts.deny_rate_min_decisions = u64::MAX;
+        assert!(cfg.save_thresholds(huge).is_err(), "beyond a TOML integer");
+    }
+
+    #[test]
+    fn saving_thresholds_keeps_comments_and_does_not_persist_runtime_overrides() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(CONFIG_FILE);
+        fs::write(
+            &path,
+            "# my hall\nrequest_timeout_s = 7 # tuned\n\n[health]\n# be patient\nstale_after_s = 40\noffline_after_s = 90\ndegraded_latency_ms = 500.0\n",
+        )
+        .unwrap();
+        let (mut cfg, _) = Config::load_or_init(tmp.path()).unwrap();
+        cfg.file.listen = "127.0.0.1:9".parse().unwrap(); // as `serve --listen` does
+        let mut t = cfg.file.thresholds();
+        t.health.stale_after_s = 50;
+        t.alerts.deny_rate_threshold = 0.25;
+        cfg.save_thresholds(t).unwrap();
+
+        let text = fs::read_to_string(&path).unwrap();
+        for kept in ["# my hall", "# tuned", "# be patient"] {
+            assert!(text.contains(kept), "lost {kept:?}:\n{text}");
+        }
+        assert!(
+            !text.contains("listen"),
+            "a runtime override was persisted:\n{text}"
+        );
+        let (cfg2, _) = Config::load_or_init(tmp.path()).unwrap();
+        assert_eq!(cfg2.file.thresholds(), t);
+        assert_eq!(cfg2.file.request_timeout_s, 7);
+        assert_eq!(cfg2.file.listen.to_string(), DEFAULT_LISTEN);
     }
 }
