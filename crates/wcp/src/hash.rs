@@ -128,6 +128,27 @@ mod tests {
             .contains(r#""blast_score": 7, "capability_id""#));
     }
 
+    proptest::proptest! {
+        /// A float read from the wire is exactly the float Python reads (correctly rounded), so
+        /// the preimage carries Python's repr of it. serde_json's default parser is off by one
+        /// ULP on some inputs; the workspace enables its `float_roundtrip` feature for this.
+        #[test]
+        fn floats_from_the_wire_hash_as_python_reads_them(bits in proptest::num::u64::ANY) {
+            let f = f64::from_bits(bits);
+            proptest::prop_assume!(f.is_finite());
+            let mut repr = String::new();
+            crate::py::write_float_repr(&mut repr, f);
+            let text = format!(
+                r#"{{"capability_id": "c", "env": "dev", "data_label": "PUBLIC", "tenant_risk": "low",
+                "qos_class": "P2", "tenant_id": "t", "correlation_id": "x", "request": {{"f": {repr}}}}}"#
+            );
+            let wire: Value = serde_json::from_str(&text).unwrap();
+            let pre = String::from_utf8(artifact_preimage(&parse_route_input(&wire).unwrap())).unwrap();
+            let want = format!(r#""request": {{"f": {repr}}}"#);
+            proptest::prop_assert!(pre.contains(&want), "{} not in {}", want, pre);
+        }
+    }
+
     #[test]
     fn long_values_cross_the_buffer() {
         let long = "x".repeat(1000);
