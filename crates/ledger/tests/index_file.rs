@@ -139,6 +139,48 @@ fn a_damaged_or_foreign_index_file_is_ignored_by_readers_and_rebuilt_by_a_writer
 }
 
 #[test]
+fn an_index_file_ahead_of_the_ledger_is_ignored_by_readers_and_rebuilt_by_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let index = ledger::index_path(&path);
+    drop(filled(&path, 0..N / 2));
+    let backup = dir.path().join("backup.db");
+    std::fs::copy(&path, &backup).unwrap();
+    drop(filled(&path, N / 2..N));
+    let stale = std::fs::read(&index).unwrap(); // says: indexed through seq N
+
+    // The older copy comes back and goes on with other records, then so does the old index.
+    std::fs::copy(&backup, &path).unwrap();
+    std::fs::remove_file(&index).unwrap();
+    drop(filled(&path, 1000..1005));
+    std::fs::write(&index, &stale).unwrap();
+    let found = |backend: &dyn LedgerBackend| {
+        for i in (0..N / 2).chain(1000..1005) {
+            let json = common::decision(i);
+            let id = field(&json, "decision_id");
+            assert_eq!(
+                backend.get(&id).unwrap().map(|d| d.json),
+                Some(json),
+                "get {i}"
+            );
+        }
+    };
+
+    // A reader does not trust it (the ids of 1000.. would pass for indexed) and changes nothing.
+    found(&SqliteBackend::open(&path, OpenOptions::read_only()).unwrap());
+    assert_eq!(std::fs::read(&index).unwrap(), stale);
+
+    // A writer rebuilds it.
+    let writer = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+    assert_eq!(writer.lag(), N / 2 + 5, "everything to index again");
+    while writer.catch_up(usize::MAX).unwrap() > 0 {}
+    found(&writer);
+    assert_eq!(writer.integrity_check().unwrap(), Vec::<String>::new());
+    drop(writer);
+    assert_eq!(entries(&path), (N / 2 + 5) as i64);
+}
+
+#[test]
 fn pruning_drops_the_index_entries_of_pruned_records() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");

@@ -5,8 +5,9 @@
 //! connection while the writer keeps committing.
 //!
 //! Everything in it is derived from the ledger, so it is never trusted over the ledger: an
-//! index file that is missing, unreadable, of another version or of another ledger (its
-//! genesis differs) is rebuilt from the records. Ledger connections attach it read-only as
+//! index file that is missing, unreadable, of another version, of another ledger (its
+//! genesis differs) or ahead of the ledger (an older copy of the ledger was restored) is
+//! rebuilt from the records. Ledger connections attach it read-only as
 //! schema `idx` (queries name its tables unqualified: they exist only there); the indexer's
 //! connection opens it for writing and attaches the ledger read-only.
 
@@ -148,6 +149,9 @@ fn check(conn: &Connection, ledger: &Path) -> rusqlite::Result<Option<String>> {
             if theirs.as_deref() != Some(genesis.as_slice()) {
                 return Ok(Some("it indexes another ledger".into()));
             }
+            if let Some(reason) = ahead_of_ledger(conn, "main", "ledger")? {
+                return Ok(Some(reason));
+            }
         }
         other => {
             return Ok(Some(format!(
@@ -197,18 +201,44 @@ pub fn attach(conn: &Connection, ledger: &Path) -> rusqlite::Result<()> {
     ))
 }
 
-/// Attach the index file at `path`; false if it belongs to another ledger.
+/// Attach the index file at `path`; false if it belongs to another ledger or is ahead of it.
 fn attach_file(conn: &Connection, path: &Path) -> rusqlite::Result<bool> {
     conn.execute("ATTACH DATABASE ?1 AS idx", [read_only_uri(path)])?;
     // Every append probes the decision-key index at a random page, and queries read the
     // filter indexes: keep 16 MiB of them cached.
     conn.pragma_update(Some("idx"), "cache_size", -16_384)?;
-    conn.query_row(
+    let same_ledger: bool = conn.query_row(
         "SELECT i.genesis = c.genesis FROM idx.index_state i, main.chain_state c \
          WHERE i.id = 1 AND c.id = 1",
         [],
         |r| r.get(0),
-    )
+    )?;
+    Ok(same_ledger && ahead_of_ledger(conn, "idx", "main")?.is_none())
+}
+
+/// Why an index file of this very ledger is still foreign: it says it indexed records past the
+/// ledger's head (the ledger was restored from an older copy, or its newest records deleted),
+/// so records appended since would pass for indexed while their entries are another's.
+/// The index position is read before the head, in its own statement: the head only grows and
+/// the indexer never passes it, so a concurrent commit cannot make a good index look ahead.
+fn ahead_of_ledger(
+    conn: &Connection,
+    index: &str,
+    ledger: &str,
+) -> rusqlite::Result<Option<String>> {
+    let indexed: i64 = conn.query_row(
+        &format!("SELECT indexed_seq FROM {index}.index_state WHERE id = 1"),
+        [],
+        |r| r.get(0),
+    )?;
+    let head: i64 = conn.query_row(
+        &format!("SELECT head_seq FROM {ledger}.chain_state WHERE id = 1"),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((indexed > head).then(|| {
+        format!("it says it indexed records up to seq {indexed}, past the ledger's head {head}")
+    }))
 }
 
 /// `file:` URI of `path` opened read-only (percent-encoded: a path may hold `?`, `#` or `%`).
