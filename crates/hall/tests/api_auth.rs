@@ -51,6 +51,19 @@ fn every_v1_route_refuses_missing_wrong_and_query_string_tokens() {
             assert_eq!(in_query.body["error"]["code"], "TOKEN_IN_QUERY");
         }
     }
+    // The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
+    let lower = format!("bearer {}", hall.token);
+    assert_eq!(
+        hall.request("GET", "/v1/workers", Some(&lower), None)
+            .status,
+        200
+    );
+    let upper_token = format!("Bearer {}", hall.token.to_uppercase());
+    assert_eq!(
+        hall.request("GET", "/v1/workers", Some(&upper_token), None)
+            .status,
+        401
+    );
 }
 
 #[test]

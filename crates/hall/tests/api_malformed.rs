@@ -226,6 +226,31 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         "INVALID_BODY",
         "unknown key",
     );
+    assert_client_error(
+        &hall.post(hb, &json!({"status": null})),
+        422,
+        "INVALID_BODY",
+        "null status is a shape error, not a syntax error",
+    );
+    for not_an_object in [json!([]), json!(["ok", 5]), json!("ok")] {
+        assert_client_error(
+            &hall.post(hb, &not_an_object),
+            422,
+            "INVALID_BODY",
+            "a heartbeat body that is not an object",
+        );
+    }
+    assert_client_error(
+        &hall.request(
+            "PUT",
+            "/v1/settings/thresholds",
+            Some(&hall.bearer()),
+            Some(b"[]"),
+        ),
+        422,
+        "INVALID_BODY",
+        "thresholds as an array",
+    );
     assert_eq!(
         hall.post_raw(hb, "application/json", b"").status,
         200,

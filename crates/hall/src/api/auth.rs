@@ -54,12 +54,7 @@ pub async fn require_auth(
         ));
     }
     if let Some(header) = req.headers().get(AUTHORIZATION) {
-        let presented = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or("");
+        let presented = header.to_str().ok().and_then(bearer_token).unwrap_or("");
         if token_matches(&state.token, presented) {
             return Ok(next.run(req).await);
         }
@@ -81,6 +76,15 @@ pub async fn require_auth(
         "UNAUTHORIZED",
         "missing `Authorization: Bearer <token>` header",
     ))
+}
+
+/// The credentials of an `Authorization: Bearer <token>` header. The scheme name is
+/// case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same scheme.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Single-use, short-lived tickets for the event stream.
@@ -107,5 +111,21 @@ impl Tickets {
     pub fn redeem(&self, ticket: &str) -> bool {
         let issued = self.live.lock().expect("ticket lock").remove(ticket);
         issued.is_some_and(|at| at.elapsed() < TICKET_TTL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_is_not_altered() {
+        for h in ["Bearer abc", "bearer abc", "BEARER  abc ", " Bearer abc"] {
+            assert_eq!(bearer_token(h), Some("abc"), "{h:?}");
+        }
+        assert_eq!(bearer_token("Bearer ABC"), Some("ABC"));
+        for h in ["Basic abc", "Bearerabc", "Bearer", ""] {
+            assert_eq!(bearer_token(h), None, "{h:?}");
+        }
     }
 }

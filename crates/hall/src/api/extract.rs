@@ -7,18 +7,21 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::any::TypeId;
 
 /// Longest id accepted in a path segment or a query filter: any id a route accepted can be looked up.
 pub const MAX_ID_LEN: usize = crate::hall::MAX_INPUT_ID_LEN;
 
 /// A JSON body. Syntax problems (including invalid UTF-8 and nesting deeper than serde_json's
-/// limit of 128) are `400 BAD_JSON`; well-formed JSON of the wrong shape is `422 INVALID_BODY`.
+/// limit of 128) are `400 BAD_JSON`; well-formed JSON of the wrong shape is `422 INVALID_BODY`
+/// (see [`parse`]).
 pub struct JsonBody<T>(pub T);
 
 /// Like [`JsonBody`] but an empty body means `T::default()` (heartbeat, verify).
 pub struct OptionalJsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned + 'static> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -27,7 +30,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Default + 'static> FromRequest<S>
+    for OptionalJsonBody<T>
+{
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -74,11 +79,24 @@ fn rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
 }
 
 /// Parse JSON with the 400/422 split described on [`JsonBody`].
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+///
+/// A raw document (`T` = `Value`: a RouteInput, a registry record) goes to its own parser, which
+/// reports shape errors in its own terms. A typed body is read as a document first, so that only
+/// syntax is a 400 (serde_json calls `null` for an enum a syntax error), and must be an object
+/// (derived struct deserializers would also take an array of the fields in order).
+pub fn parse<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, ApiError> {
+    let syntax = |e: serde_json::Error| match e.classify() {
         serde_json::error::Category::Data => ApiError::invalid_body(e.to_string()),
         _ => ApiError::bad_json(e.to_string()),
-    })
+    };
+    if TypeId::of::<T>() == TypeId::of::<Value>() {
+        return serde_json::from_slice(bytes).map_err(syntax);
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(syntax)?;
+    if !value.is_object() {
+        return Err(ApiError::invalid_body("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::invalid_body(e.to_string()))
 }
 
 /// Query parameters with `400 INVALID_QUERY` naming the parameter on failure.
