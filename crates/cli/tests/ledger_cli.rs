@@ -376,6 +376,38 @@ fn a_bad_import_line_records_nothing() {
 }
 
 #[test]
+fn an_import_with_a_duplicate_decision_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let import = |name: &str, ids: &[u64]| {
+        let input = dir.path().join(name);
+        let lines: Vec<String> = ids.iter().map(|&i| decision(i)).collect();
+        std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+        proctor()
+            .args(["decisions", "import", "--db"])
+            .arg(&db)
+            .arg(&input)
+            .assert()
+    };
+    import("first.jsonl", &[0, 1, 2, 3]).success();
+    // Already in the ledger (line 3), and repeated within the file (line 4).
+    import("again.jsonl", &[10, 11, 2, 12])
+        .code(3)
+        .stderr(predicate::str::contains(
+        "again.jsonl:3: decision 00000000-0000-4000-8000-000000000003 is already in the ledger \
+             (nothing was recorded)",
+    ));
+    import("twice.jsonl", &[20, 21, 22, 21])
+        .code(3)
+        .stderr(predicate::str::contains(
+            "twice.jsonl:4: decision 00000000-0000-4000-8000-000000000016 repeats line 2",
+        ));
+    verify_log(&db).success().stdout(predicate::str::contains(
+        "ledger intact: 4 records verified",
+    ));
+}
+
+#[test]
 fn the_db_comes_from_the_environment_and_missing_files_are_bad_input() {
     let f = imported();
     proctor()

@@ -223,8 +223,8 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     #[command(flatten)]
     db: DbArg,
-    /// One RouteDecision JSON object per line; "-" reads stdin. All lines are checked before
-    /// any is recorded.
+    /// One RouteDecision JSON object per line; "-" reads stdin. All lines are checked (valid,
+    /// no decision id repeated or already recorded) before any is recorded.
     file: PathBuf,
 }
 
@@ -489,12 +489,35 @@ fn read_lines(file: &Path) -> Result<Vec<(usize, String)>, CliError> {
 
 fn import(args: ImportArgs) -> CliResult {
     let lines = read_lines(&args.file)?;
-    // Check every line first, so a bad file records nothing.
+    let at = |n: &usize, what: String| {
+        CliError::bad_input(format!(
+            "{}:{n}: {what} (nothing was recorded)",
+            args.file.display()
+        ))
+    };
+    // Check every line first, duplicates included, so a bad file records nothing.
+    let mut first_line = std::collections::HashMap::new();
+    let mut ids = Vec::with_capacity(lines.len());
     for (n, line) in &lines {
-        NewRecord::from_json(line.as_str())
-            .map_err(|e| CliError::bad_input(format!("{}:{n}: {e}", args.file.display())))?;
+        let id = NewRecord::from_json(line.as_str())
+            .map_err(|e| at(n, e.to_string()))?
+            .fields
+            .decision_id;
+        if let Some(m) = first_line.insert(id.clone(), *n) {
+            return Err(at(n, format!("decision {id} repeats line {m}")));
+        }
+        ids.push((*n, id));
     }
     let ledger = Ledger::open(args.db.path()?).map_err(ledger_error)?;
+    for (n, id) in &ids {
+        if ledger.backend().get(id).map_err(ledger_error)?.is_some() {
+            ledger.close();
+            return Err(at(
+                n,
+                LedgerError::DuplicateDecision(id.clone()).to_string(),
+            ));
+        }
+    }
     let pending = lines
         .into_iter()
         .map(|(n, line)| ledger.submit(line).map(|p| (n, p)))
