@@ -38,6 +38,9 @@ struct Inner {
     deny_rate: DenyRateMonitor,
     started: Instant,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// One enrollment at a time: "is this worker new?" and writing its file are one step, so two
+    /// concurrent enrollments of one worker cannot both be told it was created.
+    enrolling: tokio::sync::Mutex<()>,
 }
 
 /// Longest id a RouteInput may carry. WCP sets no limit; the hall does, so one request cannot
@@ -195,6 +198,7 @@ impl Hall {
                 deny_rate: DenyRateMonitor::default(),
                 started: Instant::now(),
                 tasks: Mutex::new(Vec::new()),
+                enrolling: tokio::sync::Mutex::new(()),
             }),
         };
         for outcome in loaded {
@@ -314,6 +318,7 @@ impl Hall {
                 ))
             }
         };
+        let _one_at_a_time = self.inner.enrolling.lock().await;
         let dir = self.inner.live.registry_dir().to_path_buf();
         // Re-enrolling replaces the worker's record where it lives, even in a hand-named file,
         // so one worker never ends up in two files.

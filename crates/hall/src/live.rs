@@ -318,9 +318,10 @@ pub fn validate_record(record: &Value) -> Result<WorkerEntry, String> {
     let obj = record
         .as_object()
         .ok_or("a worker record must be a JSON object")?;
+    // Ids are taken as written (the router reads the record as written): blank is missing.
     let text = |key: &str| -> Result<String, String> {
         match obj.get(key) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
             Some(Value::String(_)) | None | Some(Value::Null) => Err(format!("{key} is required")),
             Some(_) => Err(format!("{key} must be a string")),
         }
@@ -357,6 +358,9 @@ pub fn check_worker_id(id: &str) -> Result<(), String> {
             "worker_id is {} bytes; the limit is {MAX_WORKER_ID_LEN} (it names the file <worker_id>.json)",
             id.len()
         ));
+    }
+    if id.trim() != id {
+        return Err("worker_id must not start or end with whitespace".into());
     }
     if id.starts_with('.') || id.contains(['/', '\\']) || id.chars().any(char::is_control) {
         return Err(

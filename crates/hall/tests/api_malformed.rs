@@ -298,6 +298,24 @@ fn a_stalled_request_times_out_with_a_json_408() {
 }
 
 #[test]
+fn a_declared_oversized_body_is_refused_without_waiting_for_it() {
+    use std::io::Write;
+    let hall = TestHall::start(); // request_timeout_s = 10: a 408 would take that long
+    let mut stream = std::net::TcpStream::connect(hall.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/route HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+        hall.bearer()
+    );
+    stream.write_all(head.as_bytes()).unwrap(); // and no body at all
+    let (status, body) = common::read_response(stream);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "BODY_TOO_LARGE");
+}
+
+#[test]
 fn a_client_trickling_its_request_head_is_disconnected() {
     use std::io::{Read, Write};
     let hall = TestHall::start_with(|dir| {

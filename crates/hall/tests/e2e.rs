@@ -181,6 +181,10 @@ fn enrollment_artifact_hash_is_checked() {
             "worker_id",
         ),
         (
+            json!({"worker_id": " w.padded ", "worker_species_id": "s", "capabilities": ["c"]}),
+            "worker_id",
+        ),
+        (
             // One byte past what `<worker_id>.json` can name on a 255-byte file name limit.
             json!({"worker_id": "w".repeat(251), "worker_species_id": "s", "capabilities": ["c"]}),
             "worker_id",
@@ -270,4 +274,24 @@ fn workers_list_carries_the_conformance_wcp_scores() {
         conformance(1),
         json!({"level": "WCP-Full", "next_level": null, "missing": []})
     );
+}
+
+#[test]
+fn concurrent_enrollments_of_one_worker_create_it_once() {
+    let hall = TestHall::start();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let posts: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    hall.post("/v1/workers", &worker_record("org.acme.race"))
+                        .status
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let updated = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!((created, updated), (1, 7), "{statuses:?}");
+    assert_eq!(hall.get("/v1/workers").body["count"], 1);
 }

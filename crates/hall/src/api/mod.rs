@@ -22,6 +22,7 @@ use error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -279,6 +280,9 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
         .merge(ui::router(ui_dir))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
+        // Refuses a declared Content-Length over the limit at once, before waiting for a body
+        // that may never come (the extractors' limit only counts bytes as they arrive).
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(middleware::from_fn(json_errors))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
