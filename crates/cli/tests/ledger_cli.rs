@@ -285,6 +285,49 @@ fn a_failed_export_leaves_the_previous_output_and_no_partial_file() {
 }
 
 #[test]
+fn human_output_escapes_control_characters_and_json_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let id = "evil-\u{1b}]0;pwned\u{7}-\u{9b}31m";
+    let mut record: Value = serde_json::from_str(&decision(0)).unwrap();
+    record["decision_id"] = json!(id);
+    record["tenant_id"] = json!("t\u{1b}[2J");
+    record["deny_reason_if_denied"]["code"] = json!("DENY\u{7f}X");
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, format!("{record}\n")).unwrap();
+    proctor()
+        .args(["decisions", "import", "--db"])
+        .arg(&db)
+        .arg(&input)
+        .assert()
+        .success();
+
+    let human = |args: &[&str]| {
+        let out = proctor().args(args).arg("--db").arg(&db).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    for out in [
+        human(&["decisions", "list"]),
+        human(&["decisions", "show", id]),
+        human(&["trace", "corr-0"]),
+    ] {
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "raw control character in {out:?}"
+        );
+        assert!(out.contains(r"evil-\u{1b}]0;pwned\u{7}-\u{9b}31m"), "{out}");
+    }
+    assert!(human(&["decisions", "list"]).contains(r"t\u{1b}[2J"));
+    assert!(human(&["decisions", "show", id]).contains(r"DENIED DENY\u{7f}X"));
+
+    // JSON output is exact.
+    let listed = run_json(&db, &["decisions", "list"]);
+    assert_eq!(listed["records"][0]["decision"]["decision_id"], id);
+    let shown = run_json(&db, &["decisions", "show", id]);
+    assert_eq!(shown["decision"]["tenant_id"], "t\u{1b}[2J");
+}
+
+#[test]
 fn trace_lists_one_correlation_in_order() {
     let f = imported();
     let out = run_json(&f.db, &["trace", "corr-3"]);

@@ -2,6 +2,7 @@
 //! ledger. Also holds what `trace` and `verify-log` share: the `--db` flag, the history
 //! filter flags and the mapping of ledger errors to exit codes.
 
+use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -178,6 +179,24 @@ pub fn record_json(d: &StoredDecision) -> String {
     )
 }
 
+/// `s` for a terminal: its control characters (C0, DEL, C1) escaped Rust-style (`\u{1b}`,
+/// `\n`). A ledger holds whatever an agent sent, and an ESC in an id would otherwise drive the
+/// reader's terminal. Human output only: JSON output stays byte-exact.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[derive(clap::Args)]
 pub struct ListArgs {
     #[command(flatten)]
@@ -302,10 +321,10 @@ pub fn print_table(out: &mut impl Write, records: &[StoredDecision]) -> std::io:
             d.seq,
             time(d),
             outcome,
-            clip(&f.tenant_id, 14),
-            clip(&f.capability_id, 20),
-            clip(detail.unwrap_or("-"), 32),
-            f.decision_id
+            clip(&printable(&f.tenant_id), 14),
+            clip(&printable(&f.capability_id), 20),
+            clip(&printable(detail.unwrap_or("-")), 32),
+            printable(&f.decision_id)
         )?;
     }
     if records.iter().any(|d| d.fields.dry_run) {
@@ -344,18 +363,21 @@ fn show(args: ShowArgs) -> CliResult {
     let pretty = serde_json::from_str::<serde_json::Value>(&d.json)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| d.json.clone());
+    // JSON escapes C0 controls in strings but not DEL or C1 (e.g. U+009B, a CSI).
+    let pretty: Vec<Cow<'_, str>> = pretty.split('\n').map(printable).collect();
     writeln!(
         out,
-        "decision {}\n  seq {}  hash {}\n  time {}  {}\n\n{pretty}",
-        f.decision_id,
+        "decision {}\n  seq {}  hash {}\n  time {}  {}\n\n{}",
+        printable(&f.decision_id),
         d.seq,
         d.hash,
         time(&d),
         if f.denied {
-            format!("DENIED {}", f.deny_code.as_deref().unwrap_or(""))
+            format!("DENIED {}", printable(f.deny_code.as_deref().unwrap_or("")))
         } else {
             "ALLOWED".into()
         },
+        pretty.join("\n"),
     )
     .map_err(io_error)?;
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use ledger::{EventFilter, HallEvent, LedgerBackend, StoredDecision};
 
-use super::decisions::{io_error, ledger_error, record_json, time, DbArg};
+use super::decisions::{io_error, ledger_error, printable, record_json, time, DbArg};
 use crate::exit::{CliError, CliResult};
 
 /// How far around the decisions to look for the involved workers' events.
@@ -115,9 +115,9 @@ fn print_timeline(
             Item::Decision(d) => {
                 let f = &d.fields;
                 let outcome = if f.denied {
-                    format!("DENY {}", f.deny_code.as_deref().unwrap_or(""))
+                    format!("DENY {}", printable(f.deny_code.as_deref().unwrap_or("")))
                 } else {
-                    format!("ALLOW -> {}", f.worker.as_deref().unwrap_or("-"))
+                    format!("ALLOW -> {}", printable(f.worker.as_deref().unwrap_or("-")))
                 };
                 let dry = if f.dry_run { " (dry run)" } else { "" };
                 writeln!(
@@ -125,10 +125,10 @@ fn print_timeline(
                     "{}  decision #{} {}  {} {} rule={}  {outcome}{dry}",
                     time(d),
                     d.seq,
-                    f.decision_id,
-                    f.tenant_id,
-                    f.capability_id,
-                    f.matched_rule_id
+                    printable(&f.decision_id),
+                    printable(&f.tenant_id),
+                    printable(&f.capability_id),
+                    printable(&f.matched_rule_id)
                 )?;
             }
             Item::Event(e) => {
@@ -137,9 +137,9 @@ fn print_timeline(
                     out,
                     "{}  event {} worker={} {}",
                     e.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                    e.kind,
-                    e.worker_id.as_deref().unwrap_or("-"),
-                    e.details
+                    printable(&e.kind),
+                    printable(e.worker_id.as_deref().unwrap_or("-")),
+                    printable(&e.details.to_string())
                 )?;
             }
         }
