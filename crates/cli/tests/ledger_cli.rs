@@ -504,6 +504,31 @@ fn prune_keeps_the_chain_verifiable() {
 }
 
 #[test]
+fn prune_with_an_age_past_the_calendar_is_a_usage_error_not_a_panic() {
+    let f = imported();
+    let prune = |days: &str| {
+        proctor()
+            .args(["decisions", "prune", "--older-than-days", days, "--db"])
+            .arg(&f.db)
+            .assert()
+    };
+    prune(&u32::MAX.to_string())
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--older-than-days 4294967295 reaches before the earliest date",
+        ))
+        .stderr(predicate::str::contains("panicked").not());
+    prune("36500")
+        .success()
+        .stdout(predicate::str::contains("nothing to prune"));
+    verify_log(&f.db)
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "ledger intact: {N} records verified"
+        )));
+}
+
+#[test]
 fn verify_log_deep_finds_a_damaged_index() {
     let f = imported();
     proctor()

@@ -582,7 +582,15 @@ fn prune(args: PruneArgs) -> CliResult {
         },
     )
     .map_err(ledger_error)?;
-    let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.older_than_days));
+    // chrono's dates end about 262,000 years out: a bigger age would overflow (and panic).
+    let cutoff = chrono::Duration::try_days(i64::from(args.older_than_days))
+        .and_then(|age| Utc::now().checked_sub_signed(age))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "--older-than-days {} reaches before the earliest date proctor can represent",
+                args.older_than_days
+            ))
+        })?;
     let report = backend.prune_before(cutoff).map_err(ledger_error)?;
     match report.through_seq {
         Some(seq) => println!(
