@@ -181,6 +181,19 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         "INVALID_QUERY",
         "stats since",
     );
+    for path in [
+        "/v1/workers?colour=red",
+        "/v1/settings?x",
+        "/v1/ledger/verify?full=1",
+    ] {
+        assert_client_error(&hall.get(path), 400, "INVALID_QUERY", path);
+    }
+    assert_client_error(
+        &hall.post("/v1/workers/org.a.w/verify?deep=1", &json!({})),
+        400,
+        "INVALID_QUERY",
+        "verify takes no query parameters",
+    );
     assert_client_error(
         &hall.get("/v1/hall-events?kind=bogus"),
         400,

@@ -250,7 +250,7 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
     for e in endpoints() {
         // Whole-ledger verification and package hashing take as long as the data is big; the
         // event stream answers at once and then stays open. Everything else must be quick.
-        let handler = if is_long_running(e.path) {
+        let mut handler = if is_long_running(e.path) {
             e.handler
         } else {
             e.handler.layer(TimeoutLayer::with_status_code(
@@ -258,6 +258,9 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
                 limits.timeout,
             ))
         };
+        if e.auth && !openapi::takes_query(e.method.as_str(), e.path) {
+            handler = handler.layer(middleware::from_fn(no_query));
+        }
         if e.auth {
             private = private.route(e.path, handler);
         } else {
@@ -292,6 +295,15 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+}
+
+/// For operations without query parameters: a misspelt filter or option must not be silently
+/// ignored.
+async fn no_query(req: Request, next: Next) -> Response {
+    if req.uri().query().is_some_and(|q| !q.is_empty()) {
+        return ApiError::invalid_query("this operation takes no query parameters").into_response();
+    }
+    next.run(req).await
 }
 
 /// Routes exempt from the request timeout (docs/API.md).

@@ -332,6 +332,11 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
 
 /// Query parameters, derived from the structs the handlers deserialize them into (so a
 /// parameter the handler refuses is never documented, and the reverse).
+/// Whether an operation documents query parameters (the others refuse any).
+pub fn takes_query(method: &str, path: &str) -> bool {
+    !query_params(method, path).is_empty()
+}
+
 fn query_params(method: &str, path: &str) -> Vec<Value> {
     let mut generator = SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
