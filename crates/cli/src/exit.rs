@@ -53,3 +53,30 @@ impl fmt::Display for CliError {
 }
 
 pub type CliResult = Result<ExitCode, CliError>;
+
+/// How a write of the command's output ends. Rust ignores SIGPIPE, so a reader that went
+/// away (`proctor … | head`) is an `EPIPE` error here: that one is not a failure (there is
+/// simply nobody left to tell), so the command goes on to its own exit code (a failed check
+/// still exits 1) without a word; any other write error is a runtime error.
+pub trait Written {
+    fn written(self) -> Result<(), CliError>;
+}
+
+impl Written for std::io::Result<()> {
+    fn written(self) -> Result<(), CliError> {
+        match self {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            r => r.map_err(|e| CliError::runtime(format!("cannot write output: {e}"))),
+        }
+    }
+}
+
+/// `println!` that returns [`Written::written`] instead of panicking when stdout cannot be
+/// written, e.g. `proctor keys list | head -0`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        $crate::exit::Written::written(writeln!(std::io::stdout().lock(), $($arg)*))
+    }};
+}
+pub(crate) use outln;

@@ -188,6 +188,39 @@ fn sign_never_writes_through_a_planted_symlink() {
 }
 
 #[test]
+fn a_closed_stdout_ends_output_commands_quietly() {
+    // `proctor keys list | head -0`: println! panicked (exit 101) on the EPIPE. Now the
+    // command ends as it would have, without a word: exit 0, or 1 for a failed check.
+    let env = Env::new();
+    env.new_key("org.example");
+    let pkg = env.pkg().display().to_string();
+    let rules = env.root.path().join("rules.json");
+    std::fs::write(&rules, r#"{"rules": [{"rule_id": "ok"}]}"#).unwrap();
+    let rules = rules.display().to_string();
+    for (args, code) in [
+        (vec!["keys", "list"], 0),
+        (
+            vec!["keys", "export", "--namespace", "org.example", "--public"],
+            0,
+        ),
+        (vec!["attest", "hash", &pkg], 0),
+        (vec!["attest", "verify", &pkg], 1), // not signed yet
+        (vec!["rules", "check", &rules], 0),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // closed before the command runs: every write fails with EPIPE
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+            .env("PROCTOR_CONFIG_DIR", env.config())
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}
+
+#[test]
 fn a_worker_outside_the_key_namespace_cannot_be_signed() {
     let env = Env::new();
     env.new_key("org.example");

@@ -328,6 +328,40 @@ fn human_output_escapes_control_characters_and_json_keeps_them() {
 }
 
 #[test]
+fn a_closed_stdout_is_no_failure_but_a_broken_chain_still_is() {
+    let f = imported();
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // `| head -0`: every write fails with EPIPE
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+            .env_remove("PROCTOR_DB")
+            .args(args)
+            .arg("--db")
+            .arg(&f.db)
+            .stdout(writer)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["decisions", "list"][..],
+        &["decisions", "export", "--format", "jsonl"],
+        &["trace", "corr-1"],
+        &["verify-log", "--json"],
+    ] {
+        let out = closed(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute("UPDATE decisions SET tenant_id = 'x' WHERE seq = 3", [])
+        .unwrap();
+    drop(conn);
+    let out = closed(&["verify-log", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "the verdict is kept");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken at record 3"));
+}
+
+#[test]
 fn trace_lists_one_correlation_in_order() {
     let f = imported();
     let out = run_json(&f.db, &["trace", "corr-3"]);

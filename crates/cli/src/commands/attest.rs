@@ -2,7 +2,7 @@
 //! a namespace key, and verifying it against the trust store.
 
 use crate::commands::keys::{cli_error, parse_namespace, ConfigArgs};
-use crate::exit::{CliError, CliResult};
+use crate::exit::{outln, CliError, CliResult};
 use attest::{
     package_hash_with, sign_package, verify_package, AttestError, BuildSource, HashOptions,
     PackageDigest, Progress, SignRequest, VerifyOptions,
@@ -116,9 +116,9 @@ pub fn run(cmd: Command) -> CliResult {
             let digest = hash_package(&dir, &hash)?;
             if json {
                 let out = serde_json::json!({"package_hash": digest.hash, "files": digest.files, "bytes": digest.bytes});
-                println!("{out}");
+                outln!("{out}")?;
             } else {
-                println!("{}", digest.hash);
+                outln!("{}", digest.hash)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -157,11 +157,11 @@ pub fn run(cmd: Command) -> CliResult {
                 }
                 other => cli_error(other),
             })?;
-            println!(
+            outln!(
                 "signed {worker_id} ({species} {version}) with key {} of {namespace}",
                 key.key_id()
-            );
-            println!("package hash: {}", signed.package_hash);
+            )?;
+            outln!("package hash: {}", signed.package_hash)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify {
@@ -198,23 +198,23 @@ pub fn run(cmd: Command) -> CliResult {
             let verdict = verify_package(&dir, &options);
             bar.finish();
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&verdict).expect("a verdict serializes")
-                );
+                )?;
             } else if verdict.valid {
-                println!("VALID: {}", verdict.message);
+                outln!("VALID: {}", verdict.message)?;
                 for (key, value) in &verdict.details {
-                    println!(
+                    outln!(
                         "  {key}: {}",
                         value
                             .as_str()
                             .map_or_else(|| value.to_string(), str::to_owned)
-                    );
+                    )?;
                 }
             } else {
                 let code = verdict.code.map_or("", |c| c.as_str());
-                println!("INVALID {code}: {}", verdict.message);
+                outln!("INVALID {code}: {}", verdict.message)?;
             }
             Ok(if verdict.valid {
                 ExitCode::SUCCESS

@@ -2,7 +2,7 @@
 //! `workers list`, `heartbeat`). The hall's address and token come from its data dir, so
 //! `proctor serve` and these commands agree without flags.
 
-use crate::exit::CliError;
+use crate::exit::{outln, CliError};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -136,11 +136,11 @@ impl Reply {
 }
 
 /// Pretty JSON on stdout.
-pub fn print_json(v: &Value) {
-    println!(
+pub fn print_json(v: &Value) -> Result<(), CliError> {
+    outln!(
         "{}",
         serde_json::to_string_pretty(v).expect("JSON value serializes")
-    );
+    )
 }
 
 /// `proctor workers list`: the workers of a running hall with their health.
@@ -149,6 +149,6 @@ pub fn list_workers(args: HallArgs) -> crate::exit::CliResult {
     if reply.status != 200 {
         return Err(reply.into_error());
     }
-    print_json(&reply.body);
+    print_json(&reply.body)?;
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use ledger::{
     SqliteBackend, StoredDecision,
 };
 
-use crate::exit::{CliError, CliResult};
+use crate::exit::{outln, CliError, CliResult, Written};
 
 const DECISIONS_HELP: &str = "\
 The ledger file is --db PATH, else $PROCTOR_DB, else the ledger of the hall whose data dir is
@@ -283,15 +283,15 @@ fn list(args: ListArgs) -> CliResult {
             r#"{{"records":[{}],"next_cursor":{cursor}}}"#,
             records.join(",")
         )
-        .map_err(io_error)?;
+        .written()?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&mut out, &page.records).map_err(io_error)?;
+    print_table(&mut out, &page.records).written()?;
     match &page.next_cursor {
         Some(c) => writeln!(out, "next page: --cursor {c}"),
         None => writeln!(out, "(end of history)"),
     }
-    .map_err(io_error)?;
+    .written()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -342,10 +342,6 @@ fn clip(s: &str, width: usize) -> String {
     t
 }
 
-pub fn io_error(e: std::io::Error) -> CliError {
-    CliError::runtime(format!("cannot write output: {e}"))
-}
-
 fn show(args: ShowArgs) -> CliResult {
     let backend = args.db.open_read_only()?;
     let Some(d) = backend.get(&args.id).map_err(ledger_error)? else {
@@ -356,7 +352,7 @@ fn show(args: ShowArgs) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", record_json(&d)).map_err(io_error)?;
+        writeln!(out, "{}", record_json(&d)).written()?;
         return Ok(ExitCode::SUCCESS);
     }
     let f = &d.fields;
@@ -379,7 +375,7 @@ fn show(args: ShowArgs) -> CliResult {
         },
         pretty.join("\n"),
     )
-    .map_err(io_error)?;
+    .written()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -400,7 +396,17 @@ fn export(args: ExportArgs) -> CliResult {
         |out: &mut dyn Write| ledger::export(&backend, &filter, format, out, &mut progress);
     let written = match &args.output {
         Some(path) => write_replacing(path, |file| export_to(file).map_err(ledger_error))?,
-        None => export_to(&mut std::io::stdout().lock()).map_err(ledger_error)?,
+        None => {
+            let mut out = PipeWatch {
+                out: std::io::stdout().lock(),
+                closed: false,
+            };
+            match export_to(&mut out) {
+                // `export … | head`: the reader has what it wanted (see `Written`).
+                Err(_) if out.closed => return Ok(ExitCode::SUCCESS),
+                written => written.map_err(ledger_error)?,
+            }
+        }
     };
     if show_progress {
         eprintln!();
@@ -409,6 +415,33 @@ fn export(args: ExportArgs) -> CliResult {
         eprintln!("exported {written} decisions to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A writer noting whether its reader went away (`EPIPE`), which the ledger's export error
+/// does not say.
+struct PipeWatch<W> {
+    out: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        self.closed |= r
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        r
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.out.write(buf);
+        self.note(r)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.out.flush();
+        self.note(r)
+    }
 }
 
 /// An export written over the ledger (or its WAL, or its index) would destroy it: refuse any
@@ -567,9 +600,9 @@ fn import(args: ImportArgs) -> CliResult {
     }
     ledger.close();
     match first {
-        Some(first) => println!("recorded {count} decisions (seq {first}..={last})"),
-        None => println!("recorded 0 decisions"),
-    }
+        Some(first) => outln!("recorded {count} decisions (seq {first}..={last})"),
+        None => outln!("recorded 0 decisions"),
+    }?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -593,11 +626,11 @@ fn prune(args: PruneArgs) -> CliResult {
         })?;
     let report = backend.prune_before(cutoff).map_err(ledger_error)?;
     match report.through_seq {
-        Some(seq) => println!(
+        Some(seq) => outln!(
             "pruned {} decisions (through seq {seq}); checkpoint kept",
             report.pruned
         ),
-        None => println!("nothing to prune"),
-    }
+        None => outln!("nothing to prune"),
+    }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -23,6 +23,6 @@ pub fn run(args: Args) -> CliResult {
     if !(200..300).contains(&reply.status) {
         return Err(reply.into_error());
     }
-    print_json(&reply.body);
+    print_json(&reply.body)?;
     Ok(ExitCode::SUCCESS)
 }

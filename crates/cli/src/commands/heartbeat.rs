@@ -40,7 +40,7 @@ pub fn run(args: Args) -> CliResult {
     if reply.status != 200 {
         return Err(reply.into_error());
     }
-    print_json(&reply.body);
+    print_json(&reply.body)?;
     Ok(ExitCode::SUCCESS)
 }
 

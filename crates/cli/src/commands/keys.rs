@@ -3,7 +3,7 @@
 //! Private keys live in `<config dir>/keys/<namespace>.pem` (0600) and are never printed;
 //! `export` only ever writes the public half.
 
-use crate::exit::{CliError, CliResult};
+use crate::exit::{outln, CliError, CliResult};
 use attest::trust::TRUST_FILE;
 use attest::{AttestError, KeyStore, Namespace, PublicKey, TrustStore};
 use std::path::{Path, PathBuf};
@@ -116,12 +116,12 @@ pub fn run(cmd: Command) -> CliResult {
             let (trust_path, mut trust) = config.trust_to_edit(None)?;
             trust.trust(key.public()).map_err(cli_error)?;
             trust.save(&trust_path).map_err(cli_error)?;
-            println!("created key {} for namespace {namespace}", key.key_id());
-            println!(
+            outln!("created key {} for namespace {namespace}", key.key_id())?;
+            outln!(
                 "private key: {}",
                 config.key_store()?.key_path(&namespace).display()
-            );
-            println!("trusted in:  {}", trust_path.display());
+            )?;
+            outln!("trusted in:  {}", trust_path.display())?;
         }
         Command::List {
             trust,
@@ -132,12 +132,12 @@ pub fn run(cmd: Command) -> CliResult {
             let (trust_path, trust) = config.load_trust(trust.as_deref())?;
             if json {
                 let out = serde_json::json!({"local_keys": local, "trust": trust});
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&out).expect("serializable")
-                );
+                )?;
             } else {
-                print_listing(&local, &trust_path, &trust);
+                print_listing(&local, &trust_path, &trust)?;
             }
         }
         Command::Export {
@@ -152,7 +152,8 @@ pub fn run(cmd: Command) -> CliResult {
             }
             let namespace = parse_namespace(&namespace)?;
             let key = config.key_store()?.load(&namespace).map_err(cli_error)?;
-            print!("{}", key.public().to_file_text());
+            // The file text ends with its newline.
+            outln!("{}", key.public().to_file_text().trim_end_matches('\n'))?;
         }
         Command::Import {
             file,
@@ -171,12 +172,12 @@ pub fn run(cmd: Command) -> CliResult {
             } else {
                 "was already trusted"
             };
-            println!(
+            outln!(
                 "key {} for namespace {} {verb} in {}",
                 key.key_id,
                 key.namespace,
                 trust_path.display()
-            );
+            )?;
         }
         Command::Revoke {
             key_id,
@@ -197,28 +198,33 @@ pub fn run(cmd: Command) -> CliResult {
                 (None, None) => return Err(CliError::usage("pass --key-id or --package-hash")),
             };
             store.save(&trust_path).map_err(cli_error)?;
-            println!("revoked {what} in {}", trust_path.display());
+            outln!("revoked {what} in {}", trust_path.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_listing(local: &[PublicKey], trust_path: &Path, trust: &TrustStore) {
-    println!("local signing keys:");
+fn print_listing(
+    local: &[PublicKey],
+    trust_path: &Path,
+    trust: &TrustStore,
+) -> Result<(), CliError> {
+    outln!("local signing keys:")?;
     for key in local {
-        println!("  {}  {}", key.namespace, key.key_id);
+        outln!("  {}  {}", key.namespace, key.key_id)?;
     }
-    println!("trusted keys ({}):", trust_path.display());
+    outln!("trusted keys ({}):", trust_path.display())?;
     for key in trust.keys() {
-        println!("  {}  {}", key.namespace, key.key_id);
+        outln!("  {}  {}", key.namespace, key.key_id)?;
     }
     let revoked = trust.revocations();
     for id in &revoked.key_ids {
-        println!("revoked key: {id}");
+        outln!("revoked key: {id}")?;
     }
     for hash in &revoked.package_hashes {
-        println!("revoked package: {hash}");
+        outln!("revoked package: {hash}")?;
     }
+    Ok(())
 }
 
 pub fn parse_namespace(text: &str) -> Result<Namespace, CliError> {

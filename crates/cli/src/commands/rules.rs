@@ -1,7 +1,7 @@
 //! `proctor rules check FILE`: validate a rules file and report shadowed rules.
 
 use crate::commands::route::{load_rules, read_json};
-use crate::exit::{CliError, CliResult};
+use crate::exit::{outln, CliError, CliResult};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,12 +28,14 @@ pub fn run(cmd: Command) -> CliResult {
     read_json(&file)?;
     let rules = load_rules(&file)?;
     let warnings = rules.shadow_warnings();
-    println!("{}: {} rule(s), valid", file.display(), rules.rules().len());
+    outln!("{}: {} rule(s), valid", file.display(), rules.rules().len())?;
     for w in warnings {
-        println!(
+        outln!(
             "shadowed: rule {:?} is shadowed by rule {:?}: {}",
-            w.shadowed, w.shadower, w.reason
-        );
+            w.shadowed,
+            w.shadower,
+            w.reason
+        )?;
     }
     if warnings.is_empty() {
         return Ok(ExitCode::SUCCESS);

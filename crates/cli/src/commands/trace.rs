@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use ledger::{EventFilter, HallEvent, LedgerBackend, StoredDecision};
 
-use super::decisions::{io_error, ledger_error, printable, record_json, time, DbArg};
-use crate::exit::{CliError, CliResult};
+use super::decisions::{ledger_error, printable, record_json, time, DbArg};
+use crate::exit::{CliError, CliResult, Written};
 
 /// How far around the decisions to look for the involved workers' events.
 const CONTEXT_MINUTES: i64 = 5;
@@ -48,10 +48,10 @@ pub fn run(args: Args) -> CliResult {
             r#"{{"correlation_id":{id},"decisions":[{}],"events":{events}}}"#,
             decisions.join(",")
         )
-        .map_err(io_error)?;
+        .written()?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_timeline(&mut out, &decisions, &events).map_err(io_error)?;
+    print_timeline(&mut out, &decisions, &events).written()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport};
 
-use super::decisions::{io_error, ledger_error, DbArg};
-use crate::exit::{CliError, CliResult};
+use super::decisions::{ledger_error, DbArg};
+use crate::exit::{CliError, CliResult, Written};
 
 #[derive(clap::Args)]
 #[command(
@@ -55,12 +55,12 @@ pub fn run(args: Args) -> CliResult {
             "{}",
             serde_json::to_string(&report).expect("serializable")
         )
-        .map_err(io_error)?;
+        .written()?;
     }
     match &report.finding {
         None => {
             if !args.json {
-                print_intact(&mut out, &report).map_err(io_error)?;
+                print_intact(&mut out, &report).written()?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,7 @@
 //! `proctor workers check DIR`: the conformance level of each worker record (SPEC.md §1.13).
 
 use crate::commands::route::read_record_dir;
-use crate::exit::{CliError, CliResult};
+use crate::exit::{outln, CliError, CliResult};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,24 +70,24 @@ pub fn run(args: Args) -> CliResult {
         if args.json {
             let (next_level, missing) =
                 next.map_or((None, Vec::new()), |(l, m)| (Some(l.as_str()), m));
-            println!(
+            outln!(
                 "{}",
                 json!({"file": name, "worker_id": report.worker_id, "worker_species_id": report.worker_species_id,
                        "achieved_level": report.achieved_level, "next_level": next_level, "missing": missing})
-            );
+            )?;
             continue;
         }
-        println!(
+        outln!(
             "{name}: {} ({}): {}",
             report.worker_id,
             report.worker_species_id,
             report.achieved_level.as_str()
-        );
+        )?;
         match next {
             Some((level, missing)) => {
-                println!("  missing for {}: {}", level.as_str(), missing.join("; "))
+                outln!("  missing for {}: {}", level.as_str(), missing.join("; "))?
             }
-            None => println!("  highest level reached"),
+            None => outln!("  highest level reached")?,
         }
     }
     if unreadable > 0 {
