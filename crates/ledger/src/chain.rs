@@ -68,6 +68,10 @@ pub enum Problem {
     BrokenLink,
     /// The file's head (last committed record) says `head_seq`, but the chain ends elsewhere.
     HeadMismatch { head_seq: i64, last_seq: i64 },
+    /// The chain ends at the head's seq, but this last record's hash is not the head's hash.
+    /// The file alone cannot tell which side changed: the record (rewritten and re-hashed, the
+    /// one edit nothing after it would reveal) or the head.
+    HeadHashMismatch,
     /// A retention checkpoint was edited.
     BadCheckpoint,
     /// SQLite could not read the file at this point.
@@ -106,6 +110,11 @@ impl std::fmt::Display for Finding {
                 "the chain ends at record {last_seq} but the ledger head says {head_seq} \
                  (records were {} the end)",
                 if last_seq < head_seq { "deleted at" } else { "appended behind the writer's back at" }
+            ),
+            Problem::HeadHashMismatch => write!(
+                f,
+                "record {seq}, the last one, does not have the hash the ledger head committed: \
+                 either the record was rewritten with a new hash or the head (chain_state) was edited"
             ),
             Problem::BadCheckpoint => write!(f, "the retention checkpoint through record {seq} was edited"),
             Problem::Corrupt { detail } => write!(f, "the file is corrupt at record {seq}: {detail}"),
@@ -261,7 +270,7 @@ impl Walker {
         }
         (self.checked > 0 && &self.prev != head_hash).then_some(Finding {
             seq: last_seq,
-            problem: Problem::Edited,
+            problem: Problem::HeadHashMismatch,
         })
     }
 }

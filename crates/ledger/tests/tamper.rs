@@ -317,6 +317,42 @@ fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
     );
 }
 
+#[test]
+fn a_head_that_disagrees_with_the_last_record_is_named_as_such() {
+    let expected = Finding {
+        seq: N as i64,
+        problem: Problem::HeadHashMismatch,
+    };
+    // The head edited...
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE chain_state SET head_hash = zeroblob(32)", [])
+        .unwrap();
+    drop(conn);
+    let finding = verify(&path).unwrap().unwrap();
+    assert_eq!(finding, expected);
+    assert!(finding.to_string().contains("chain_state"), "{finding}");
+
+    // ...or the last record rewritten with a fresh hash: the file cannot tell them apart.
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_with_records(&dir);
+    let conn = Connection::open(&path).unwrap();
+    let last = N as i64;
+    let forged = decode(&conn, last).replace("\"dry_run\":", "\"dry_run\": ");
+    conn.execute(
+        "UPDATE decisions SET body = ?1, hash = ?2 WHERE seq = ?3",
+        rusqlite::params![
+            encode(&conn, &forged),
+            chain_hash(&hash_of(&conn, last - 1), forged.as_bytes()).as_slice(),
+            last
+        ],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(verify(&path).unwrap().unwrap(), expected);
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
