@@ -432,6 +432,30 @@ fn verify_log_names_an_edited_deny_message() {
 }
 
 #[test]
+fn verify_log_json_answers_on_stdout_when_the_ledger_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_ledger = dir.path().join("notes.txt");
+    std::fs::write(&not_a_ledger, "x".repeat(4096)).unwrap();
+    for (db, code, exit) in [
+        (dir.path().join("missing.db"), "LEDGER_NOT_FOUND", 3),
+        (not_a_ledger, "LEDGER_NOT_A_LEDGER", 3),
+    ] {
+        let out = proctor()
+            .args(["verify-log", "--json", "--db"])
+            .arg(&db)
+            .assert()
+            .code(exit);
+        let answer: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert_eq!(answer["error"]["code"], code, "{}", db.display());
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.get_output().stderr).contains(message),
+            "the same message on stderr"
+        );
+    }
+}
+
+#[test]
 fn a_bad_import_line_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.jsonl");

@@ -272,6 +272,23 @@ fn conformance_run_reports_mismatches() {
 }
 
 #[test]
+fn conformance_run_of_an_empty_file_is_an_error_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("empty.jsonl", ""), ("blank.jsonl", "\n  \n")] {
+        let file = dir.path().join(name);
+        fs::write(&file, text).unwrap();
+        proctor()
+            .args(["conformance", "run"])
+            .arg(&file)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(format!(
+                "{name}: no scenarios to run"
+            )));
+    }
+}
+
+#[test]
 fn conformance_decide_answers_every_line() {
     let vectors = fs::read_to_string(root().join("tests/vectors/route.jsonl")).unwrap();
     let some: Vec<&str> = vectors.lines().take(40).collect();

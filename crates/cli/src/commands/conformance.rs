@@ -91,6 +91,13 @@ fn run_file(file: &PathBuf) -> CliResult {
             writeln!(out, "FAIL {id}: {p}").map_err(io_error)?;
         }
     }
+    if passed + failed == 0 {
+        // Checking nothing must not pass for conformance (a wrong path, an empty export).
+        return Err(CliError::bad_input(format!(
+            "{}: no scenarios to run (the file is empty)",
+            file.display()
+        )));
+    }
     writeln!(out, "{passed} passed, {failed} failed").map_err(io_error)?;
     out.flush().map_err(io_error)?;
     Ok(if failed > 0 {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport};
 
 use super::decisions::{ledger_error, DbArg};
-use crate::exit::{CliError, CliResult, Written};
+use crate::exit::{outln, CliError, CliResult, Written};
 
 #[derive(clap::Args)]
 #[command(
@@ -25,29 +25,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let backend =
-        SqliteBackend::open(args.db.path()?, OpenOptions::read_only()).map_err(verify_error)?;
-    if args.deep {
-        let problems = backend.integrity_check().map_err(verify_error)?;
-        if !problems.is_empty() {
-            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
-            return Err(CliError::check_failed(format!(
-                "the ledger's files are damaged ({} problem(s)): {}",
-                problems.len(),
-                shown.join("; ")
-            )));
-        }
-    }
-    let show_progress = std::io::stderr().is_terminal();
-    let mut progress = |p: Progress| {
-        if show_progress && p.total > 0 {
-            eprint!("\rverifying: {}/{} records", p.done, p.total);
+    let report = match walk(&args) {
+        Ok(report) => report,
+        Err((code, err)) => {
+            if args.json {
+                // A script reading stdout gets an answer even when there is no report.
+                let error = serde_json::json!({"error": {"code": code, "message": err.message}});
+                outln!("{error}")?;
+            }
+            return Err(err);
         }
     };
-    let report = backend.verify(&mut progress).map_err(verify_error)?;
-    if show_progress {
-        eprintln!();
-    }
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(
@@ -69,6 +57,38 @@ pub fn run(args: Args) -> CliResult {
             finding.seq
         ))),
     }
+}
+
+/// The chain walk's report, or why there is none (with the code `--json` prints).
+fn walk(args: &Args) -> Result<VerifyReport, (&'static str, CliError)> {
+    let failed = |e: LedgerError| (e.code(), verify_error(e));
+    let path = args.db.path().map_err(|e| ("LEDGER_NOT_FOUND", e))?;
+    let backend = SqliteBackend::open(path, OpenOptions::read_only()).map_err(failed)?;
+    if args.deep {
+        let problems = backend.integrity_check().map_err(failed)?;
+        if !problems.is_empty() {
+            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
+            return Err((
+                "LEDGER_CORRUPT",
+                CliError::check_failed(format!(
+                    "the ledger's files are damaged ({} problem(s)): {}",
+                    problems.len(),
+                    shown.join("; ")
+                )),
+            ));
+        }
+    }
+    let show_progress = std::io::stderr().is_terminal();
+    let mut progress = |p: Progress| {
+        if show_progress && p.total > 0 {
+            eprint!("\rverifying: {}/{} records", p.done, p.total);
+        }
+    };
+    let report = backend.verify(&mut progress).map_err(failed)?;
+    if show_progress {
+        eprintln!();
+    }
+    Ok(report)
 }
 
 /// A file SQLite reports as corrupt fails the check (exit 1) rather than being a runtime error.
