@@ -456,6 +456,16 @@ fn verify_log_json_answers_on_stdout_when_the_ledger_cannot_be_opened() {
 }
 
 #[test]
+fn a_directory_is_named_as_no_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    verify_log(dir.path())
+        .code(3)
+        .stderr(predicate::str::contains(
+            "not a Proctor ledger (it is a directory",
+        ));
+}
+
+#[test]
 fn a_bad_import_line_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.jsonl");

@@ -14,6 +14,9 @@ pub enum LedgerError {
     #[error("{}: not a Proctor ledger (the file is not an SQLite database)", path.display())]
     NotADatabase { path: PathBuf },
 
+    #[error("{}: not a Proctor ledger (it is a directory; a ledger is a file)", path.display())]
+    IsADirectory { path: PathBuf },
+
     #[error("{}: the ledger database is corrupt: {detail}", path.display())]
     Corrupt { path: PathBuf, detail: String },
 
@@ -77,7 +80,9 @@ impl LedgerError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "LEDGER_NOT_FOUND",
-            Self::NotADatabase { .. } | Self::ForeignDatabase { .. } => "LEDGER_NOT_A_LEDGER",
+            Self::NotADatabase { .. }
+            | Self::IsADirectory { .. }
+            | Self::ForeignDatabase { .. } => "LEDGER_NOT_A_LEDGER",
             Self::Corrupt { .. } => "LEDGER_CORRUPT",
             Self::FutureSchema { .. } => "LEDGER_FUTURE_SCHEMA",
             Self::ReadOnly { .. } | Self::OpenedReadOnly => "LEDGER_READ_ONLY",

@@ -94,6 +94,51 @@ fn a_newer_schema_is_refused_never_downgraded() {
     assert_eq!(version, 99);
 }
 
+/// A ledger at `path` with one record, then damaged by `sql`.
+fn damaged(path: &Path, sql: &str) {
+    Ledger::open(path)
+        .unwrap()
+        .append_blocking(common::decision(1))
+        .unwrap();
+    Connection::open(path).unwrap().execute_batch(sql).unwrap();
+}
+
+#[test]
+fn a_directory_a_negative_version_or_no_chain_state_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("folder.db");
+    std::fs::create_dir(&folder).unwrap();
+    for options in [OpenOptions::default(), OpenOptions::read_only()] {
+        let err = SqliteBackend::open(&folder, options).err().unwrap();
+        assert!(matches!(err, LedgerError::IsADirectory { .. }), "{err}");
+        assert!(err.to_string().contains("it is a directory"), "{err}");
+    }
+
+    for (name, sql, says) in [
+        (
+            "negative.db",
+            "PRAGMA user_version = -1",
+            "its schema version (PRAGMA user_version) is -1",
+        ),
+        (
+            "headless.db",
+            "DELETE FROM chain_state",
+            "the chain_state row (the genesis and head of the hash chain) is missing",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        damaged(&path, sql);
+        let before = std::fs::read(&path).unwrap();
+        for options in [OpenOptions::read_only(), OpenOptions::default()] {
+            let err = SqliteBackend::open(&path, quick(options)).err().unwrap();
+            assert!(matches!(err, LedgerError::Corrupt { .. }), "{name}: {err}");
+            assert!(err.to_string().contains(says), "{name}: {err}");
+        }
+        // A writable open must not "upgrade" the damage away.
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{name}");
+    }
+}
+
 #[test]
 fn a_locked_database_fails_appends_clearly_and_recovers() {
     let dir = tempfile::tempdir().unwrap();

@@ -158,6 +158,7 @@ pub fn ledger_error(e: LedgerError) -> CliError {
     match e {
         NotFound { .. }
         | NotADatabase { .. }
+        | IsADirectory { .. }
         | ForeignDatabase { .. }
         | FutureSchema { .. }
         | BadRecord(_)

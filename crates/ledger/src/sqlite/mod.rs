@@ -103,6 +103,10 @@ impl SqliteBackend {
         if !path.exists() && (options.read_only || !options.create) {
             return Err(LedgerError::NotFound { path });
         }
+        // SQLite itself only says "disk I/O error" (or "unable to open") for a directory.
+        if path.is_dir() {
+            return Err(LedgerError::IsADirectory { path });
+        }
         let (writer, indexer) = if options.read_only {
             (None, None)
         } else {

@@ -261,6 +261,7 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
         )
         .map_err(db)?;
     }
+    check_chain_state(&tx, path)?;
     tx.pragma_update(None, "user_version", LATEST).map_err(db)?;
     tx.commit().map_err(db)
 }
@@ -269,6 +270,7 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
 pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
     let found = user_version(conn).map_err(|e| LedgerError::sqlite(path, e))?;
     check_version(path, found, conn)?;
+    check_chain_state(conn, path)?;
     if found < LATEST {
         return Err(LedgerError::Database {
             path: path.to_path_buf(),
@@ -281,6 +283,16 @@ pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 fn check_version(path: &Path, found: i64, conn: &Connection) -> Result<()> {
+    if found < 0 {
+        // Migrations are counted from 0: a negative version would skip them all (and be
+        // "upgraded" to the latest without its tables).
+        return Err(LedgerError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!(
+                "its schema version (PRAGMA user_version) is {found}, which no proctor writes"
+            ),
+        });
+    }
     if found > LATEST {
         return Err(LedgerError::FutureSchema {
             path: path.to_path_buf(),
@@ -297,6 +309,25 @@ fn check_version(path: &Path, found: i64, conn: &Connection) -> Result<()> {
         // An empty file opened read-only: there is no ledger in it yet.
         return Err(LedgerError::NotFound {
             path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Every ledger has its one `chain_state` row (genesis and head of the hash chain) from its
+/// first migration on; without it nothing can be read or appended, and SQLite would only say
+/// "query returned no rows".
+fn check_chain_state(conn: &Connection, path: &Path) -> Result<()> {
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM chain_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| LedgerError::sqlite(path, e))?;
+    if rows == 0 {
+        return Err(LedgerError::Corrupt {
+            path: path.to_path_buf(),
+            detail: "the chain_state row (the genesis and head of the hash chain) is missing"
+                .into(),
         });
     }
     Ok(())
