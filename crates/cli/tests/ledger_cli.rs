@@ -213,6 +213,15 @@ fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
         .assert()
         .success()
         .stderr(predicate::str::contains("exported 30 decisions"));
+    #[cfg(unix)]
+    {
+        // Written through a temp file, yet with the permissions a plain create gives.
+        use std::os::unix::fs::PermissionsExt;
+        let reference = f.db.with_file_name("reference");
+        std::fs::File::create(&reference).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&csv_path), mode(&reference));
+    }
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     let mut rows = csv.lines();
     assert!(rows

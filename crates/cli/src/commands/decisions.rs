@@ -514,8 +514,12 @@ fn write_replacing<T>(
             .map_err(|e| cannot("open", e))?;
         return write(&mut file);
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".proctor-export.")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".proctor-export.");
+    // The permissions `File::create` would give (0o666 less the umask), not tempfile's 0o600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
         .tempfile_in(dir_of(path))
         .map_err(|e| cannot("create a temp file beside", e))?;
     let value = write(tmp.as_file_mut())?;
