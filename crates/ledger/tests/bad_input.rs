@@ -279,3 +279,35 @@ fn a_read_only_filesystem_is_reported_as_read_only() {
     assert!(matches!(err, LedgerError::ReadOnly { .. }), "{err}");
     let _ = receipt;
 }
+
+#[test]
+fn a_ledger_on_a_read_only_filesystem_can_still_be_read_and_verified() {
+    let Some(fs) = Tmpfs::mount("8m") else { return };
+    let path = fs.0.join("ledger.db");
+    let ledger = Ledger::open(&path).unwrap();
+    let acked: Vec<String> = (0..20)
+        .map(|i| {
+            let json = common::decision(i);
+            ledger.append_blocking(json.clone()).unwrap();
+            id_of(&json)
+        })
+        .collect();
+    ledger.close();
+    // A copy whose write-ahead log was not checkpointed (a crash, or a copy taken while open).
+    let crashed = fs.0.join("crashed");
+    std::fs::create_dir(&crashed).unwrap();
+    std::fs::copy(&path, crashed.join("ledger.db")).unwrap();
+    std::fs::write(crashed.join("ledger.db-wal"), b"uncheckpointed commits").unwrap();
+    fs.remount_read_only();
+
+    // SQLite cannot create the -shm file here; the closed ledger is read as immutable.
+    assert_everything_kept(&path, &acked);
+    let err = SqliteBackend::open(crashed.join("ledger.db"), OpenOptions::read_only())
+        .err()
+        .expect("a ledger with a write-ahead log cannot be read without it");
+    let message = err.to_string();
+    assert!(
+        message.contains("write-ahead log") && message.contains("writable"),
+        "{message}"
+    );
+}

@@ -241,8 +241,13 @@ fn ahead_of_ledger(
     }))
 }
 
-/// `file:` URI of `path` opened read-only (percent-encoded: a path may hold `?`, `#` or `%`).
+/// `file:` URI of `path` opened read-only.
 fn read_only_uri(path: &Path) -> String {
+    file_uri(path, "mode=ro")
+}
+
+/// `file:` URI of `path` with query `params` (percent-encoded: a path may hold `?`, `#` or `%`).
+pub(super) fn file_uri(path: &Path, params: &str) -> String {
     let mut uri = String::from("file:");
     for b in path.as_os_str().as_encoded_bytes() {
         if b.is_ascii_alphanumeric() || b"/-_.~".contains(b) {
@@ -251,6 +256,7 @@ fn read_only_uri(path: &Path) -> String {
             uri.push_str(&format!("%{b:02X}"));
         }
     }
-    uri.push_str("?mode=ro");
+    uri.push('?');
+    uri.push_str(params);
     uri
 }

@@ -240,19 +240,34 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Connection> {
+/// SQLite connection to `target` (the ledger's path, or a `file:` URI of it) set up as every
+/// ledger connection is.
+fn open_connection(
+    path: &Path,
+    target: &Path,
+    flags: OpenFlags,
+    options: &OpenOptions,
+) -> Result<Connection> {
     let err = |e| LedgerError::sqlite(path, e);
-    // URI: the index file is attached by a `file:` URI (read-only mode).
-    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    flags |= if options.read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
-    };
-    let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    let conn = Connection::open_with_flags(target, flags).map_err(err)?;
     conn.busy_timeout(options.busy_timeout).map_err(err)?;
     conn.set_prepared_statement_cache_capacity(64);
     postings::register(&conn).map_err(err)?;
+    Ok(conn)
+}
+
+/// URI: the index file is attached by a `file:` URI (read-only mode).
+const BASE_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_NO_MUTEX.union(OpenFlags::SQLITE_OPEN_URI);
+
+fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Connection> {
+    let err = |e| LedgerError::sqlite(path, e);
+    let flags = BASE_FLAGS
+        | if options.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        };
+    let conn = open_connection(path, path, flags, options)?;
     if !options.read_only && !for_reading {
         // Reading the mode also proves the file is an SQLite database (else NotADatabase).
         let mode: String = conn
@@ -282,10 +297,44 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
             conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
                 .map_err(err)?;
         }
-    } else {
-        conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
-            .map_err(err)?;
+    } else if let Err(e) = conn.query_row("PRAGMA schema_version", [], |_| Ok(())) {
+        let cannot_open = e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen);
+        return if options.read_only && cannot_open {
+            open_immutable(path, options)
+        } else {
+            Err(err(e))
+        };
     }
+    Ok(conn)
+}
+
+/// A reader of a ledger on a read-only filesystem (an archived or mounted copy): WAL mode wants
+/// a `-shm` file beside the ledger, which cannot be created there. A ledger without a
+/// write-ahead log (a clean close checkpoints and removes it) holds every commit in the file
+/// itself, so SQLite may read it as immutable. With a log left, reading the file alone would
+/// miss commits: refuse, naming why.
+fn open_immutable(path: &Path, options: &OpenOptions) -> Result<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(LedgerError::Database {
+            path: path.to_path_buf(),
+            detail: format!(
+                "cannot read it here: SQLite cannot create its shared-memory file beside the \
+                 ledger (a read-only directory or filesystem), and its write-ahead log {} still \
+                 holds commits that reading the file alone would miss; open it once where it is \
+                 writable",
+                wal.display()
+            ),
+        });
+    }
+    let uri = index_file::file_uri(path, "mode=ro&immutable=1");
+    let flags = BASE_FLAGS | OpenFlags::SQLITE_OPEN_READ_ONLY;
+    let conn = open_connection(path, Path::new(&uri), flags, options)?;
+    conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
+        .map_err(|e| LedgerError::sqlite(path, e))?;
+    tracing::debug!(path = %path.display(), "ledger read as immutable (read-only location)");
     Ok(conn)
 }
 
