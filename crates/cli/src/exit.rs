@@ -38,6 +38,10 @@ impl CliError {
     pub fn check_failed(message: impl Into<String>) -> Self {
         Self::new(Kind::CheckFailed, message)
     }
+    /// An I/O failure of the command's own streams or files.
+    pub fn io(e: std::io::Error) -> Self {
+        Self::runtime(format!("I/O error: {e}"))
+    }
 
     /// Print the message on stderr and give the exit code.
     pub fn report(&self) -> ExitCode {

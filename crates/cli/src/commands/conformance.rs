@@ -39,25 +39,21 @@ pub fn run(cmd: Command) -> CliResult {
     }
 }
 
-fn io_error(e: io::Error) -> CliError {
-    CliError::runtime(format!("I/O error: {e}"))
-}
-
 fn decide() -> CliResult {
     let stdin = io::stdin().lock();
     let mut out = BufWriter::new(io::stdout().lock());
     // Lines are read as bytes so that a line that is not UTF-8 still gets its answer line.
     for line in stdin.split(b'\n') {
-        let line = line.map_err(io_error)?;
+        let line = line.map_err(CliError::io)?;
         let answer = match std::str::from_utf8(&line).map(Scenario::from_line) {
             Ok(Ok(s)) => s.run().to_json(),
             Ok(Err(e)) => json!({"scenario_valid": false, "error": e.to_string()}),
             Err(e) => json!({"scenario_valid": false, "error": format!("line is not UTF-8: {e}")}),
         };
         serde_json::to_writer(&mut out, &answer).map_err(|e| CliError::runtime(e.to_string()))?;
-        out.write_all(b"\n").map_err(io_error)?;
+        out.write_all(b"\n").map_err(CliError::io)?;
     }
-    out.flush().map_err(io_error)?;
+    out.flush().map_err(CliError::io)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -67,7 +63,7 @@ fn run_file(file: &PathBuf) -> CliResult {
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut passed, mut failed) = (0usize, 0usize);
     for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(io_error)?;
+        let line = line.map_err(CliError::io)?;
         if line.trim().is_empty() {
             continue;
         }
@@ -88,7 +84,7 @@ fn run_file(file: &PathBuf) -> CliResult {
             .and_then(|v| v.get("id").and_then(|x| x.as_str()).map(str::to_owned))
             .unwrap_or_else(|| format!("line {}", i + 1));
         for p in problems {
-            writeln!(out, "FAIL {id}: {p}").map_err(io_error)?;
+            writeln!(out, "FAIL {id}: {p}").map_err(CliError::io)?;
         }
     }
     if passed + failed == 0 {
@@ -98,8 +94,8 @@ fn run_file(file: &PathBuf) -> CliResult {
             file.display()
         )));
     }
-    writeln!(out, "{passed} passed, {failed} failed").map_err(io_error)?;
-    out.flush().map_err(io_error)?;
+    writeln!(out, "{passed} passed, {failed} failed").map_err(CliError::io)?;
+    out.flush().map_err(CliError::io)?;
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

@@ -294,7 +294,7 @@ fn route_stream(
     // Skip leading blank lines to find the first request.
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
+        if reader.read_until(b'\n', &mut line).map_err(CliError::io)? == 0 {
             return Ok(0);
         }
         number += 1;
@@ -305,7 +305,7 @@ fn route_stream(
     // One line that is not a JSON value on its own: the input is a single (multi-line) document.
     if serde_json::from_slice::<Value>(&line).is_err() {
         let mut rest = Vec::new();
-        reader.read_to_end(&mut rest).map_err(io_error)?;
+        reader.read_to_end(&mut rest).map_err(CliError::io)?;
         let whole = [line.as_slice(), rest.as_slice()].concat();
         match serde_json::from_slice::<Value>(&whole) {
             // A JSON array of requests: one output line per element.
@@ -330,7 +330,7 @@ fn route_stream(
     let mut bad = decide_line(router, &line, number, sink)?;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
+        if reader.read_until(b'\n', &mut line).map_err(CliError::io)? == 0 {
             return Ok(bad);
         }
         number += 1;
@@ -380,10 +380,6 @@ fn decide_value(
             Ok(1)
         }
     }
-}
-
-fn io_error(e: io::Error) -> CliError {
-    CliError::runtime(format!("I/O error: {e}"))
 }
 
 fn short_form_input(s: &ShortForm) -> Result<RouteInput, CliError> {

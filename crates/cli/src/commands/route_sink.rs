@@ -9,7 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use hall::{EvidenceReceipt, Routed};
 use ledger::{Ledger, Receipt};
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::Write;
 use tokio::sync::oneshot;
 use wcp::RouteDecision;
 
@@ -70,7 +70,7 @@ impl<W: Write> Sink<W> {
             .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
         line.push(b'\n');
         if self.queue.is_empty() {
-            return self.out.write_all(&line).map_err(io_error);
+            return self.out.write_all(&line).map_err(CliError::io);
         }
         self.queue.push_back(Line::Ready(line));
         Ok(())
@@ -80,7 +80,7 @@ impl<W: Write> Sink<W> {
     /// commits anything still queued).
     pub fn finish(mut self) -> Result<usize, CliError> {
         self.drain(0)?;
-        self.out.flush().map_err(io_error)?;
+        self.out.flush().map_err(CliError::io)?;
         if let Some(ledger) = self.ledger.take() {
             ledger.close();
         }
@@ -129,7 +129,7 @@ impl<W: Write> Sink<W> {
                     }
                 },
             };
-            self.out.write_all(&bytes).map_err(io_error)?;
+            self.out.write_all(&bytes).map_err(CliError::io)?;
         }
         Ok(())
     }
@@ -139,8 +139,4 @@ fn wait(ack: Result<Ack, String>) -> Result<Receipt, String> {
     ack?.blocking_recv()
         .map_err(|_| "the ledger writer stopped".to_string())?
         .map_err(|e| e.to_string())
-}
-
-fn io_error(e: io::Error) -> CliError {
-    CliError::runtime(format!("I/O error: {e}"))
 }
