@@ -188,6 +188,13 @@ fn bad_rules_file_is_bad_input_naming_the_problem() {
         ])
         .assert()
         .code(3);
+    proctor()
+        .arg("route")
+        .args(EXAMPLES)
+        .args(["--input", "."])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(".: is a directory"));
 }
 
 #[test]

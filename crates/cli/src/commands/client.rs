@@ -7,6 +7,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How long a command waits for the hall's whole answer.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where the hall is and how to authenticate.
 #[derive(clap::Args, Debug, Clone)]
 pub struct HallArgs {
@@ -67,7 +70,7 @@ impl Client {
         })?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(TIMEOUT))
             .build()
             .into();
         Ok(Self {
@@ -101,8 +104,14 @@ impl Client {
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Reply, CliError> {
-        let mut resp = result.map_err(|e| {
-            CliError::runtime(format!("cannot reach the hall at {}: {e}", self.base))
+        let mut resp = result.map_err(|e| match e {
+            // ureq's own words for this are "timeout: global".
+            ureq::Error::Timeout(_) => CliError::runtime(format!(
+                "the hall at {} did not answer within {} s (is it overloaded or stopped?)",
+                self.base,
+                TIMEOUT.as_secs()
+            )),
+            e => CliError::runtime(format!("cannot reach the hall at {}: {e}", self.base)),
         })?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_json::<Value>().map_err(|e| {

@@ -278,6 +278,12 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
         return Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())));
     }
     let file = fs::File::open(input).map_err(|e| CliError::bad_input(format!("{input}: {e}")))?;
+    // Opening a directory succeeds on Unix; only the first read would fail, as a bare I/O error.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(CliError::bad_input(format!(
+            "{input}: is a directory, not a file of requests"
+        )));
+    }
     Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
 }
 
