@@ -401,3 +401,20 @@ fn posting_blocks_of_small_steps_are_compacted_per_window_and_at_each_merge() {
     }
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn a_new_index_file_uses_big_pages_and_the_ledger_keeps_sqlite_s_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let backend = filled(&path, 0..N);
+    all_found(&backend, true);
+    drop(backend);
+    let page_size = |p: &Path| -> i64 {
+        Connection::open(p)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(page_size(&ledger::index_path(&path)), 65_536);
+    assert_eq!(page_size(&path), 4096);
+}

@@ -120,8 +120,16 @@ fn open_checked(
     }
 }
 
+/// The index file's page size, SQLite's largest.
+const INDEX_PAGE_SIZE: i64 = 65_536;
+
 /// Set up a freshly opened index connection; `Some(reason)` if the file must be rebuilt.
 fn check(conn: &Connection, ledger: &Path) -> rusqlite::Result<Option<String>> {
+    // Takes effect only on a new file (before WAL mode writes its first page). Big pages make
+    // indexing a step cheaper: fewer page splits and WAL frames per entry. Measured against
+    // 4 KiB: +14% durable appends from 8 producers (the indexer shares the cores with them),
+    // with page and search times unchanged within a few µs (BENCHMARKS.md, Ledger, tenth round).
+    conn.pragma_update(None, "page_size", INDEX_PAGE_SIZE)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     // Derived data: a step lost to power loss is simply done again, so no fsync per step.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
