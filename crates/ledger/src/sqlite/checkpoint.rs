@@ -68,6 +68,7 @@ impl Drop for Checkpointer {
 
 fn run(conn: &Connection, path: &Path, nudges: &Receiver<()>) {
     let mut last = Instant::now();
+    let mut trimmed = Instant::now();
     loop {
         match nudges.recv_timeout(IDLE_CHECK) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
@@ -79,8 +80,32 @@ fn run(conn: &Connection, path: &Path, nudges: &Receiver<()>) {
             // Not fatal: commits stay durable in the WAL; the next attempt may succeed.
             tracing::warn!(path = %path.display(), error = %e, "ledger WAL checkpoint failed");
         }
+        if trimmed.elapsed() >= TRIM_EVERY {
+            trimmed = Instant::now();
+            release_free_heap();
+        }
     }
 }
+
+/// How often the heap's free memory is handed back to the system.
+const TRIM_EVERY: Duration = Duration::from_secs(10);
+
+/// SQLite allocates from the C library's malloc (the serving binaries give Rust's allocations
+/// to mimalloc), on the writer's, the indexer's and the readers' threads, so in several glibc
+/// arenas. glibc keeps what they free for reuse and returns little of it on its own: under
+/// sustained load the process grew by ~30–40 MiB per million decisions while SQLite's live heap
+/// stayed at its caches' bound (BENCHMARKS.md, Hall, tenth round). `malloc_trim` gives the free
+/// pages of every arena back.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_heap() {
+    // SAFETY: `malloc_trim` has no preconditions; it works on glibc's arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_heap() {}
 
 fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
     // (busy, pages in the WAL, pages copied)
