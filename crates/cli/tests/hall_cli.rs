@@ -322,7 +322,9 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
 #[test]
 fn a_ledger_that_cannot_write_fails_closed() {
     let dir = init_dir_with_worker();
-    let server = Server::start_limited(dir.path(), Some(512));
+    // Room for a fresh ledger and its index file (64 KiB pages: ~1 MiB with its WAL), not for
+    // many decisions.
+    let server = Server::start_limited(dir.path(), Some(2048));
     let token = token(dir.path());
     let (mut ok, mut refused) = (0, 0);
     for i in 0..20_000 {
