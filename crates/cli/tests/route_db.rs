@@ -92,10 +92,12 @@ fn a_ledger_that_cannot_write_withholds_every_unrecorded_decision() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.db");
     let root = repo();
-    // `ulimit -f` makes the ledger file unable to grow, as on a full disk.
+    // `ulimit -f` makes the ledger file unable to grow, as on a full disk. 2 MiB leaves room
+    // for a fresh ledger and its index file (64 KiB pages: ~1 MiB with its WAL), not for 8,000
+    // decisions.
     let out = std::process::Command::new("bash")
         .arg("-c")
-        .arg("ulimit -f 200; trap '' XFSZ; exec \"$0\" \"$@\"")
+        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\" \"$@\"")
         .arg(assert_cmd::cargo::cargo_bin("proctor"))
         .args(["route", "--input", "-", "--rules"])
         .arg(root.join("examples/rules.json"))
