@@ -34,10 +34,26 @@ pub trait LedgerBackend: Send + Sync {
         Ok(())
     }
 
-    /// Append records in order inside ONE durable transaction. The outer error means nothing
-    /// was written; an inner error rejects only that record (e.g. a duplicate decision id),
-    /// the others are committed and chained.
-    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
+    /// Append records in order inside ONE transaction, which is durable once [`sync`] has
+    /// returned `Ok` (a backend whose commits are durable by themselves does nothing there).
+    /// The outer error means nothing was written; an inner error rejects only that record
+    /// (e.g. a duplicate decision id), the others are committed and chained.
+    ///
+    /// [`sync`]: LedgerBackend::sync
+    fn commit_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
+
+    /// Make every batch committed so far durable. Split from the commit so that the
+    /// group-commit writer can commit the next batch while this one reaches the disk.
+    fn sync(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// [`commit_batch`](LedgerBackend::commit_batch), then [`sync`](LedgerBackend::sync).
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        let receipts = self.commit_batch(batch)?;
+        self.sync()?;
+        Ok(receipts)
+    }
 
     /// Derived work kept off the durable path (the SQLite backend's filter and free-text
     /// indexes): do a step of at most `max_records` committed records. The group-commit

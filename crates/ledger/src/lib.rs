@@ -34,7 +34,7 @@ pub use hall_records::{
 pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
-pub use sqlite::{index_path, OpenOptions, SqliteBackend};
+pub use sqlite::{database_files, index_path, OpenOptions, SqliteBackend};
 pub use writer::{Ledger, DEFAULT_MAX_BATCH};
 
 /// The environment variable that names the ledger file for the CLI's ledger commands (without

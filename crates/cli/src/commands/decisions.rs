@@ -451,10 +451,7 @@ impl<W: Write> Write for PipeWatch<W> {
 fn refuse_ledger_output(output: &Path, db: &Path) -> Result<(), CliError> {
     let (out_id, out_path) = (file_id(output), resolved(output));
     for base in [db.to_path_buf(), ledger::index_path(db)] {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = base.clone().into_os_string();
-            file.push(suffix);
-            let file = PathBuf::from(file);
+        for file in ledger::database_files(&base) {
             let same_id = out_id.is_some() && out_id == file_id(&file);
             let same_path = out_path.is_some() && out_path == resolved(&file);
             if same_id || same_path {

@@ -49,7 +49,13 @@ impl Codec {
                 Compressor::with_dictionary(LEVEL, &self.dictionary).map_err(|e| e.to_string())?
             }
         };
-        let out = c.compress(json).map_err(|e| e.to_string());
+        // Into a scratch buffer sized for the worst case, then copied out at its real size: the
+        // record keeps ~300 bytes, not the ~2.4 KB bound (fresh memory the system must zero).
+        let mut scratch = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
+        let out = c
+            .compress_to_buffer(json, &mut scratch)
+            .map(|_| scratch.as_slice().to_vec())
+            .map_err(|e| e.to_string());
         self.compressors
             .lock()
             .unwrap_or_else(|p| p.into_inner())
