@@ -35,7 +35,7 @@ pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, M
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
 pub use sqlite::{database_files, index_path, OpenOptions, SqliteBackend};
-pub use writer::{Ledger, DEFAULT_MAX_BATCH};
+pub use writer::{Ledger, DEFAULT_MAX_BATCH, OVERLAP_BATCH};
 
 /// The environment variable that names the ledger file for the CLI's ledger commands (without
 /// it they use the ledger of the hall's data dir).

@@ -1,12 +1,13 @@
 //! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
-//! writer takes everything queued (up to a batch limit) and commits it in one transaction. A
-//! syncer thread then makes the committed batches durable ([`LedgerBackend::sync`]: one fsync
-//! for every batch committed since the last) and only then acknowledges their callers, while
-//! the writer already commits the next batch: writing and waiting for the disk overlap, many
-//! decisions share one fsync, and each caller waits only for its own batch. Beside them, an
-//! indexer thread does the backend's derived work ([`LedgerBackend::catch_up`]: the SQLite
-//! backend's filter and free-text indexes, in a file of their own), which no caller waits for,
-//! in big steps: once a full step waits, or when no batch has been committed for a moment.
+//! writer takes everything queued (up to a batch limit), commits it in one transaction, makes
+//! it durable ([`LedgerBackend::sync`]) and only then acknowledges each caller: many decisions
+//! share one fsync, and each caller waits only for its own batch. A big batch (bulk appends,
+//! [`OVERLAP_BATCH`]) is handed to a syncer thread instead, which syncs it and acknowledges
+//! its callers while the writer already commits the next batch, so writing and waiting for the
+//! disk overlap. Beside them, an indexer thread does the backend's derived work
+//! ([`LedgerBackend::catch_up`]: the SQLite backend's filter and free-text indexes, in a file
+//! of their own), which no caller waits for, in big steps: once a full step waits, or when no
+//! batch has been committed for a moment.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
@@ -46,12 +47,31 @@ const MAX_WAIT: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_secs(1);
 /// Committed batches that may wait for the syncer before the writer waits for it in turn.
 const UNSYNCED_BATCHES: usize = 4;
+/// Batches of at least this many records go to the syncer, so that the writer commits the next
+/// batch while this one syncs; smaller ones the writer syncs and answers itself. Behind HTTP
+/// (tens of records per batch) a commit is short, and handing each batch to another thread
+/// added a thread wake-up to every caller's wait: p50 2.0 → 2.5 ms and ~15% fewer decisions/s
+/// at 64 connections (BENCHMARKS.md, Hall, eleventh round). While a sync is in flight, small
+/// batches gather until it is done: committed early they would become durable at the next sync
+/// anyway, each paying a commit's fixed work.
+pub const OVERLAP_BATCH: usize = 1024;
 
 type Ack = oneshot::Sender<Result<Receipt>>;
 
 struct Job {
     record: NewRecord,
     ack: Ack,
+}
+
+/// What the writer hears, in one channel so it can wait for either. Nearly every message is
+/// an append: boxing it to shrink the rare others would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Append(Job),
+    /// The syncer made this many batches durable.
+    Synced(usize),
+    /// The ledger is closing: commit what came before, then stop.
+    Close,
 }
 
 /// A batch the writer has committed (or failed to), on its way to the syncer.
@@ -69,7 +89,7 @@ pub struct Ledger {
     backend: Arc<dyn LedgerBackend>,
     /// `None` once closing. Submits take a read lock, so concurrent producers do not queue
     /// for each other's sends (the channel itself takes concurrent sends).
-    jobs: RwLock<Option<Sender<Job>>>,
+    jobs: RwLock<Option<Sender<Msg>>>,
     writer: Option<JoinHandle<()>>,
     syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
@@ -107,9 +127,10 @@ impl Ledger {
         )?;
         let (committed, to_sync) = mpsc::sync_channel(UNSYNCED_BATCHES);
         let syncer_backend = Arc::clone(&backend);
+        let synced = tx.clone();
         let syncer = spawn(
             "ledger-syncer",
-            Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync)),
+            Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync, &synced)),
         )?;
         let writer_backend = Arc::clone(&backend);
         let writer = spawn(
@@ -148,7 +169,7 @@ impl Ledger {
         let jobs = self.jobs.read().unwrap_or_else(|p| p.into_inner());
         let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
         sender
-            .send(Job { record, ack })
+            .send(Msg::Append(Job { record, ack }))
             .map_err(|_| LedgerError::Closed)?;
         Ok(receipt)
     }
@@ -178,7 +199,10 @@ impl Ledger {
     }
 
     fn shutdown(&mut self) {
-        self.jobs.write().unwrap_or_else(|p| p.into_inner()).take();
+        // The syncer holds a sender too, so the channel never disconnects by itself.
+        if let Some(jobs) = self.jobs.write().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = jobs.send(Msg::Close);
+        }
         // The writer goes first: its end is what tells the syncer and the indexer to finish.
         for (name, thread) in [
             ("writer", self.writer.take()),
@@ -200,22 +224,38 @@ impl Drop for Ledger {
 
 fn run_writer(
     backend: &dyn LedgerBackend,
-    jobs: Receiver<Job>,
+    inbox: Receiver<Msg>,
     syncer: &SyncSender<Committed>,
     indexer: &SyncSender<()>,
     max_batch: usize,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Ok(first) = jobs.recv() {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut unsynced = 0;
+    let mut closing = false;
+    while !closing || !batch.is_empty() {
+        // Wait for something (a job, or the end of a sync), then take what else is queued.
+        let mut next = if closing { None } else { inbox.recv().ok() };
+        while let Some(msg) = next {
+            match msg {
+                Msg::Append(job) => batch.push(job),
+                Msg::Synced(n) => unsynced -= n,
+                Msg::Close => closing = true,
             }
+            next = (batch.len() < max_batch)
+                .then(|| inbox.try_recv().ok())
+                .flatten();
         }
+        let disk_busy = unsynced > 0 && batch.len() < OVERLAP_BATCH;
+        if batch.is_empty() || (disk_busy && !closing) {
+            continue;
+        }
+        let overlap = batch.len() >= OVERLAP_BATCH || unsynced > 0;
         let committed = commit(backend, &mut batch);
-        if syncer.send(committed).is_err() {
+        if !overlap {
+            sync_and_answer(backend, vec![committed]);
+        } else if syncer.send(committed).is_ok() {
+            unsynced += 1;
+        } else {
             // Only if the syncer panicked (logged at close); its callers see the ledger closed.
             return;
         }
@@ -299,18 +339,26 @@ fn commit(backend: &dyn LedgerBackend, batch: &mut Vec<Job>) -> Committed {
 
 /// Make committed batches durable and answer their callers, in commit order: every batch that
 /// waits shares one [`LedgerBackend::sync`]. If the sync fails, none of them is acknowledged.
-fn run_syncer(backend: &dyn LedgerBackend, batches: &Receiver<Committed>) {
+fn run_syncer(backend: &dyn LedgerBackend, batches: &Receiver<Committed>, writer: &Sender<Msg>) {
     while let Ok(first) = batches.recv() {
         let mut waiting = vec![first];
         waiting.extend(batches.try_iter());
-        let synced = if waiting.iter().any(|b| b.outcome.is_ok()) {
-            backend.sync()
-        } else {
-            Ok(())
-        };
-        for batch in waiting {
-            answer(batch, &synced);
-        }
+        let count = waiting.len();
+        sync_and_answer(backend, waiting);
+        // The writer may be gathering until now; once it has stopped nobody listens.
+        let _ = writer.send(Msg::Synced(count));
+    }
+}
+
+/// One [`LedgerBackend::sync`] for all these batches, then their callers' answers.
+fn sync_and_answer(backend: &dyn LedgerBackend, batches: Vec<Committed>) {
+    let synced = if batches.iter().any(|b| b.outcome.is_ok()) {
+        backend.sync()
+    } else {
+        Ok(())
+    };
+    for batch in batches {
+        answer(batch, &synced);
     }
 }
 

@@ -1,7 +1,8 @@
 //! The threads behind [`Ledger`] (writer.rs), through a real SQLite ledger with parts of its
 //! behaviour scripted:
-//! - The syncer: a caller is acknowledged only once its batch is durable, the writer commits
-//!   the next batch meanwhile, and a failed sync fails every caller waiting on it.
+//! - Syncing: a caller is acknowledged only once its batch is durable; while a big batch syncs
+//!   the writer commits the next big one, and small ones gather until the sync is done; a
+//!   failed sync fails every caller waiting on it.
 //! - The indexer runs beside the writer: appends never wait for indexing, unless the indexer
 //!   falls far behind (more than 16 steps); then each batch waits for it, at most a second, so
 //!   a failing indexer slows appends but never stops them, and closing never hangs.
@@ -26,10 +27,12 @@ struct Scripted {
     /// `Some(lag)`: indexing always fails, and the ledger reports this lag.
     failing_index: Option<AtomicU64>,
     steps_tried: AtomicU64,
-    /// Each sync waits until the gate is open.
+    /// Each commit and each sync passes its gate first.
+    commit_gate: Gate,
     sync_gate: Gate,
     /// Every sync fails with this.
     sync_failure: Option<&'static str>,
+    commits_begun: AtomicU64,
     commits: AtomicU64,
 }
 
@@ -41,7 +44,9 @@ impl Scripted {
             _dir: dir,
             failing_index: None,
             steps_tried: AtomicU64::new(0),
-            sync_gate: Gate::open(),
+            commit_gate: Gate::new_open(),
+            sync_gate: Gate::new_open(),
+            commits_begun: AtomicU64::new(0),
             sync_failure: None,
             commits: AtomicU64::new(0),
         }
@@ -49,31 +54,65 @@ impl Scripted {
 
     /// Wait (at most 5 s) until `n` batches were committed.
     fn wait_for_commits(&self, n: u64) -> bool {
-        let start = Instant::now();
-        while self.commits.load(Ordering::SeqCst) < n {
-            if start.elapsed() > Duration::from_secs(5) {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        true
+        wait_for(&self.commits, n)
+    }
+
+    /// Hold the writer inside the commit of its first batch, holding one record, and queue
+    /// `n` more behind it. Then let that commit and its sync through; every later sync waits
+    /// for the sync gate to open.
+    fn queue_behind_a_held_commit(&self, ledger: &Ledger, n: usize) -> (Receipts, Receipts) {
+        self.commit_gate.close();
+        self.sync_gate.close();
+        let first = submit_many(ledger, 0, 1);
+        assert!(wait_for(&self.commits_begun, 1));
+        let queued = submit_many(ledger, 1, n);
+        self.sync_gate.allow(1);
+        self.commit_gate.open();
+        (first, queued)
     }
 }
 
-struct Gate(Mutex<bool>, Condvar);
+type Receipts = Vec<tokio::sync::oneshot::Receiver<Result<Receipt>>>;
+
+/// Wait (at most 5 s) until `counter` reaches `n`.
+fn wait_for(counter: &AtomicU64, n: u64) -> bool {
+    let start = Instant::now();
+    while counter.load(Ordering::SeqCst) < n {
+        if start.elapsed() > Duration::from_secs(5) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+/// Lets a number of passes through (all of them when open).
+struct Gate(Mutex<u64>, Condvar);
 
 impl Gate {
-    fn open() -> Self {
-        Self(Mutex::new(true), Condvar::new())
+    fn new_open() -> Self {
+        Self(Mutex::new(u64::MAX), Condvar::new())
     }
-    fn set(&self, open: bool) {
-        *self.0.lock().unwrap() = open;
+    fn set(&self, passes: u64) {
+        *self.0.lock().unwrap() = passes;
         self.1.notify_all();
     }
+    fn close(&self) {
+        self.set(0);
+    }
+    fn allow(&self, passes: u64) {
+        self.set(passes);
+    }
+    fn open(&self) {
+        self.set(u64::MAX);
+    }
     fn pass(&self) {
-        let mut open = self.0.lock().unwrap();
-        while !*open {
-            open = self.1.wait(open).unwrap();
+        let mut passes = self.0.lock().unwrap();
+        while *passes == 0 {
+            passes = self.1.wait(passes).unwrap();
+        }
+        if *passes != u64::MAX {
+            *passes -= 1;
         }
     }
 }
@@ -83,6 +122,8 @@ impl LedgerBackend for Scripted {
         self.inner.prepare(record)
     }
     fn commit_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        self.commits_begun.fetch_add(1, Ordering::SeqCst);
+        self.commit_gate.pass();
         let receipts = self.inner.commit_batch(batch);
         self.commits.fetch_add(1, Ordering::SeqCst);
         receipts
@@ -179,37 +220,77 @@ fn an_indexer_within_reach_costs_appends_no_wait() {
 #[test]
 fn a_caller_is_acknowledged_only_once_its_batch_is_synced() {
     let backend = Arc::new(Scripted::new());
-    backend.sync_gate.set(false);
+    backend.sync_gate.close();
     let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
     let mut receipt = ledger.submit(common::decision(1)).unwrap();
-    assert!(backend.wait_for_commits(1), "the batch was committed");
+    let committed = backend.wait_for_commits(1);
     std::thread::sleep(Duration::from_millis(100));
-    assert!(
-        receipt.try_recv().is_err(),
-        "acknowledged before its batch was synced"
-    );
-    backend.sync_gate.set(true);
+    let early = receipt.try_recv().is_ok();
+    backend.sync_gate.open();
+    assert!(committed, "the batch was committed");
+    assert!(!early, "acknowledged before its batch was synced");
     assert_eq!(receipt.blocking_recv().unwrap().unwrap().seq, 1);
 }
 
-#[test]
-fn the_writer_commits_the_next_batch_while_the_last_one_syncs() {
-    let backend = Arc::new(Scripted::new());
-    backend.sync_gate.set(false);
-    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
-    let first = ledger.submit(common::decision(1)).unwrap();
-    assert!(backend.wait_for_commits(1));
-    let second = ledger.submit(common::decision(2)).unwrap();
-    assert!(
-        backend.wait_for_commits(2),
-        "the second batch waited for the first one's sync"
-    );
-    backend.sync_gate.set(true);
-    let seqs: Vec<i64> = [first, second]
+/// Submit `n` decisions numbered from `from`, and their receipts.
+fn submit_many(ledger: &Ledger, from: u64, n: usize) -> Receipts {
+    (from..from + n as u64)
+        .map(|i| ledger.submit(common::decision(i)).unwrap())
+        .collect()
+}
+
+fn seqs(receipts: Receipts) -> Vec<i64> {
+    receipts
         .into_iter()
         .map(|r| r.blocking_recv().unwrap().unwrap().seq)
-        .collect();
-    assert_eq!(seqs, [1, 2]);
+        .collect()
+}
+
+#[test]
+fn a_big_batch_is_committed_while_the_last_one_syncs() {
+    let backend = Arc::new(Scripted::new());
+    let big = ledger::OVERLAP_BATCH;
+    let ledger = Ledger::with_backend(backend.clone(), big).unwrap();
+    // Commits: the held record, then two big batches; the second while the first syncs.
+    let (first, mut queued) = backend.queue_behind_a_held_commit(&ledger, 2 * big);
+    let overlapped = backend.wait_for_commits(3);
+    let early = queued[0].try_recv().is_ok();
+    backend.sync_gate.open();
+    assert!(
+        overlapped,
+        "the second big batch waited for the first one's sync"
+    );
+    assert!(!early, "acknowledged before its batch was synced");
+    assert_eq!(seqs(first), [1]);
+    assert_eq!(seqs(queued), (2..=2 * big as i64 + 1).collect::<Vec<_>>());
+}
+
+#[test]
+fn small_batches_gather_while_a_big_one_syncs() {
+    let backend = Arc::new(Scripted::new());
+    let ledger = Ledger::with_backend(backend.clone(), ledger::DEFAULT_MAX_BATCH).unwrap();
+    let (first, big) = backend.queue_behind_a_held_commit(&ledger, ledger::OVERLAP_BATCH);
+    assert!(backend.wait_for_commits(2), "the big batch was committed");
+    let mut small = Vec::new();
+    for i in 0..5 {
+        small.extend(submit_many(&ledger, 10_000 + i, 1));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let commits_while_syncing = backend.commits.load(Ordering::SeqCst);
+    backend.sync_gate.open();
+    assert_eq!(
+        commits_while_syncing, 2,
+        "a small batch was committed mid-sync"
+    );
+    assert_eq!(seqs(first), [1]);
+    assert_eq!(seqs(big).len(), ledger::OVERLAP_BATCH);
+    let after = ledger::OVERLAP_BATCH as i64 + 1;
+    assert_eq!(seqs(small), (after + 1..=after + 5).collect::<Vec<_>>());
+    assert_eq!(
+        backend.commits.load(Ordering::SeqCst),
+        3,
+        "the five gathered into one batch"
+    );
 }
 
 #[test]
