@@ -1,6 +1,6 @@
-//! Small filesystem helpers shared by the manifest, key and trust stores.
+//! Small filesystem helpers shared by the manifest, key and trust stores, and by the hall's
+//! config, registry and rules files.
 
-use crate::error::{AttestError, Result};
 use std::io::Write;
 use std::path::Path;
 
@@ -10,18 +10,16 @@ use std::path::Path;
 ///
 /// The temp file gets a random name and is created exclusively (`O_EXCL`, never following a
 /// symlink): package dirs are not ours, and a fixed name planted as a symlink would make us
-/// overwrite its target. It is removed if anything fails before the rename.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+/// overwrite its target. It is removed if anything fails before the rename. Its name starts
+/// with a dot (the hall's registry loader and watcher skip it) and does not embed the target's
+/// name, which may already be as long as a file name can be.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let prefix = format!(
-        ".{}.",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    );
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
+    builder.prefix(".proctor-").suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -29,13 +27,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| AttestError::io(dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| AttestError::io(tmp.path(), e))?;
-    tmp.persist(path)
-        .map(drop)
-        .map_err(|e| AttestError::io(path, e.error))
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(drop).map_err(|e| e.error)
 }

@@ -11,7 +11,7 @@
 //! - [`verify`]: the ordered checks; [`verdict`]: what they conclude, with `ATTEST_*` codes.
 
 pub mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod hash;
 pub mod hmac_sig;
 pub mod keys;

@@ -148,11 +148,9 @@ impl Manifest {
     /// Writes `manifest.json` into the package via a temporary file + rename, so a crash
     /// never leaves a half-written manifest (`manifest.tmp` is excluded from the hash).
     pub fn write_into(&self, package_dir: &Path) -> Result<()> {
-        crate::fsutil::write_atomic(
-            &package_dir.join(MANIFEST_FILE),
-            self.to_file_text().as_bytes(),
-            None,
-        )
+        let path = package_dir.join(MANIFEST_FILE);
+        crate::fsutil::write_atomic(&path, self.to_file_text().as_bytes(), None)
+            .map_err(|e| AttestError::io(&path, e))
     }
 }
 

@@ -91,11 +91,9 @@ impl ManifestSignature {
     }
 
     pub fn write_into(&self, package_dir: &Path) -> Result<()> {
-        crate::fsutil::write_atomic(
-            &package_dir.join(SIG_FILE),
-            self.to_file_text().as_bytes(),
-            None,
-        )
+        let path = package_dir.join(SIG_FILE);
+        crate::fsutil::write_atomic(&path, self.to_file_text().as_bytes(), None)
+            .map_err(|e| AttestError::io(&path, e))
     }
 }
 

@@ -118,6 +118,7 @@ impl TrustStore {
         let text =
             serde_json::to_string_pretty(self).expect("a trust store always serializes") + "\n";
         crate::fsutil::write_atomic(path, text.as_bytes(), Some(0o644))
+            .map_err(|e| AttestError::io(path, e))
     }
 
     /// Trusts `key` for its namespace. Returns false if it was already trusted.

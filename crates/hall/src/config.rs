@@ -8,7 +8,6 @@ use crate::error::HallError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -382,32 +381,10 @@ fn create_private_dir(dir: &Path) -> Result<(), HallError> {
 }
 
 /// Write via a temp file in the same directory + rename, so readers (and the file watcher) never
-/// see a half-written file. `mode` is applied before any content is written.
+/// see a half-written file. `mode` (default 0o644) is applied before any content is written.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), HallError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    // A dot-prefixed temp name is ignored by the registry loader (only `*.json` counts). It does
-    // not embed the target's name: that one may already be as long as a file name can be.
-    let tmp = dir.join(format!(".proctor-{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(mode.unwrap_or(0o644));
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(HallError::io(path, e));
-    }
-    Ok(())
+    attest::fsutil::write_atomic(path, bytes, Some(mode.unwrap_or(0o644)))
+        .map_err(|e| HallError::io(path, e))
 }
 
 #[cfg(test)]
