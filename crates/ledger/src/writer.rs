@@ -74,12 +74,13 @@ enum Msg {
     Close,
 }
 
-/// A batch the writer has committed (or failed to), on its way to the syncer.
+/// A batch the writer has committed (or failed to), on its way to its sync and answers.
 struct Committed {
     acks: Vec<Ack>,
     outcome: Result<Vec<Result<Receipt>>>,
-    /// Freed by the syncer: thousands of strings made on the callers' threads cost the
-    /// single writer more to free than to commit (glibc, measured with perf).
+    /// Freed where the batch is answered: for a big batch, the syncer, as thousands of
+    /// strings made on the callers' threads cost the single writer more to free than to
+    /// commit (glibc, measured with perf).
     records: Vec<NewRecord>,
 }
 
@@ -245,13 +246,13 @@ fn run_writer(
                 .then(|| inbox.try_recv().ok())
                 .flatten();
         }
-        let disk_busy = unsynced > 0 && batch.len() < OVERLAP_BATCH;
-        if batch.is_empty() || (disk_busy && !closing) {
+        let big = batch.len() >= OVERLAP_BATCH;
+        if batch.is_empty() || (unsynced > 0 && !big && !closing) {
             continue;
         }
-        let overlap = batch.len() >= OVERLAP_BATCH || unsynced > 0;
         let committed = commit(backend, &mut batch);
-        if !overlap {
+        // Through the syncer too while it holds earlier batches, so answers keep commit order.
+        if !big && unsynced == 0 {
             sync_and_answer(backend, vec![committed]);
         } else if syncer.send(committed).is_ok() {
             unsynced += 1;
