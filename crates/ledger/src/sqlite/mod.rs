@@ -1,6 +1,6 @@
 //! The SQLite backend: one file per hall, WAL mode, commits flushed by durable.rs (see
-//! docs/ledger.md for why), one writer connection and one reader connection; long walks (verify, export)
-//! open their own reader so they never block the history screen.
+//! docs/ledger.md for why), one writer connection and one reader connection; long walks
+//! (verify, export) open their own reader so they never block the history screen.
 
 mod append;
 mod checkpoint;
@@ -188,11 +188,12 @@ impl SqliteBackend {
         self.durability.as_ref().ok_or(LedgerError::OpenedReadOnly)
     }
 
-    /// A write of the hall's own records (alerts, events), durable when it returns.
-    fn write<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    /// A write on the writer's connection outside the group commit (the hall's alerts and
+    /// events, retention), durable when it returns.
+    fn write<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let durability = self.durability()?;
         durability.check()?;
-        let value = work(&self.writer()?.conn).map_err(|e| self.err(e))?;
+        let value = work(&mut self.writer()?.conn)?;
         durability.sync()?;
         Ok(value)
     }
@@ -448,12 +449,10 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
-        let durability = self.durability()?;
-        durability.check()?;
-        let report =
-            retention::prune_before(&mut self.writer()?.conn, &self.codec, cutoff, Utc::now())
-                .map_err(|e| e.into_ledger(&self.path))?;
-        durability.sync()?;
+        let report = self.write(|conn| {
+            retention::prune_before(conn, &self.codec, cutoff, Utc::now())
+                .map_err(|e| e.into_ledger(&self.path))
+        })?;
         if let Some(indexer) = &self.indexer {
             derived::forget_pruned(&lock(indexer)).map_err(|e| self.index_err(e))?;
         }
@@ -461,7 +460,7 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {
-        self.write(|conn| hall::insert_alert(conn, alert))
+        self.write(|conn| hall::insert_alert(conn, alert).map_err(|e| self.err(e)))
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
@@ -469,11 +468,11 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        self.write(|conn| hall::ack_alert(conn, id, at))
+        self.write(|conn| hall::ack_alert(conn, id, at).map_err(|e| self.err(e)))
     }
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {
-        self.write(|conn| hall::insert_event(conn, event))
+        self.write(|conn| hall::insert_event(conn, event).map_err(|e| self.err(e)))
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>> {
