@@ -111,7 +111,20 @@ impl Router {
 
     /// Decides one request. Never fails: every problem is a denied decision.
     pub fn decide(&self, inp: &RouteInput) -> RouteDecision {
-        match self.pipeline(inp) {
+        match self.pipeline(inp, false) {
+            Ok(allowed) => allowed,
+            Err(deny) => self.deny(inp, *deny),
+        }
+    }
+
+    /// The decision for a request a person approved after `decide` denied it with
+    /// `DENY_REQUIRES_HUMAN` (step 9) or `DENY_REQUIRES_HUMAN_APPROVAL` (step 10): the same
+    /// pipeline, in which those two human gates pass and every other step still applies (a gate
+    /// that now says `DENY`, a worker gone, a tampered package still deny). Not a reference
+    /// decision: the hall keeps it as the evidence of the approved dispatch, beside the
+    /// reference's denied decision (docs/wcp.md, "Human approval").
+    pub fn decide_approved(&self, inp: &RouteInput) -> RouteDecision {
+        match self.pipeline(inp, true) {
             Ok(allowed) => allowed,
             Err(deny) => self.deny(inp, *deny),
         }
@@ -121,7 +134,7 @@ impl Router {
         self.hall.as_ref().map_or(without_config, pick)
     }
 
-    fn pipeline(&self, inp: &RouteInput) -> Result<RouteDecision, Box<Deny>> {
+    fn pipeline(&self, inp: &RouteInput, approved: bool) -> Result<RouteDecision, Box<Deny>> {
         // 1. Signatory tenants.
         if let Some(hall) = self.hall.as_ref().filter(|h| h.require_signatory) {
             if !hall.allowed_tenants.contains(&inp.tenant_id) {
@@ -209,8 +222,8 @@ impl Router {
             inp.env.is_prod_like() && self.floor(|h| h.enforce_blast_scoring_in_prod, true);
         let blast_score =
             (rule.requires_blast_scoring || blast_in_prod).then(|| effective_blast_score(inp));
-        if let Some(score) =
-            blast_score.filter(|&s| inp.env.is_prod_like() && s >= BLAST_HUMAN_THRESHOLD)
+        if let Some(score) = blast_score
+            .filter(|&s| !approved && inp.env.is_prod_like() && s >= BLAST_HUMAN_THRESHOLD)
         {
             let mut escalation = rule.escalation.clone();
             escalation.human_required_default = true;
@@ -228,7 +241,7 @@ impl Router {
             |code, message: &str| in_rule(code, message).escalation(rule.escalation.clone());
         let mut policy_version = DEFAULT_POLICY_VERSION.to_string();
         if rule.escalation.policy_gate {
-            policy_version = self.policy_gate(inp, rule)?;
+            policy_version = self.policy_gate(inp, rule, approved)?;
         }
         // 11. Candidate selection.
         let (candidates, selected) = self.select_candidate(rule);
@@ -323,7 +336,13 @@ impl Router {
     }
 
     /// Step 10: returns the gate's policy version when it allows.
-    fn policy_gate(&self, inp: &RouteInput, rule: &Rule) -> Result<String, Box<Deny>> {
+    /// `approved`: a person already approved this request, so `REQUIRE_HUMAN` passes.
+    fn policy_gate(
+        &self,
+        inp: &RouteInput,
+        rule: &Rule,
+        approved: bool,
+    ) -> Result<String, Box<Deny>> {
         let with_escalation = |code, message: &str, escalation: Escalation| {
             Deny::in_rule(rule, code, message).escalation(escalation)
         };
@@ -369,6 +388,7 @@ impl Router {
                 "Policy gate denied.",
                 rationale(&verdict.reason),
             ))),
+            "REQUIRE_HUMAN" if approved => Ok(verdict.policy_version),
             "REQUIRE_HUMAN" => {
                 let escalation = Escalation {
                     human_required_default: true,

@@ -514,3 +514,43 @@ fn privilege_policy_failure_is_an_internal_error() {
         "only the no-available-worker deny lists candidates"
     );
 }
+
+fn gated_router(gate_result: [&str; 3], species: &str) -> Router {
+    let gate = DeclarativeGate::from_json(&json!({"rules": [], "default": gate_result})).unwrap();
+    router_with(json!({"candidate_workers_ranked": [{"worker_species_id": "wrk.a"}], "escalation": {"policy_gate": true}}), json!([worker(species, &[])]))
+        .with_policy_gate(Arc::new(gate))
+}
+
+#[test]
+fn an_approved_request_passes_the_human_gates_and_nothing_else() {
+    // Step 10: the gate's REQUIRE_HUMAN passes once a person approved; its policy version stays.
+    let r = gated_router(["REQUIRE_HUMAN", "p.v2", "needs review"], "wrk.a");
+    let inp = input(json!({}));
+    assert_eq!(code(&r.decide(&inp)), Some("DENY_REQUIRES_HUMAN_APPROVAL"));
+    let d = r.decide_approved(&inp);
+    assert!(!d.denied, "{:?}", d.deny_reason_if_denied);
+    assert_eq!(d.selected_worker_species_id.as_deref(), Some("wrk.a"));
+    assert!(d
+        .telemetry_envelopes
+        .iter()
+        .any(|e| e["policy_version"] == "p.v2"));
+    // A gate that denies still denies, approval or not.
+    let r = gated_router(["DENY", "p.v2", "no"], "wrk.a");
+    assert_eq!(code(&r.decide_approved(&inp)), Some("DENY_POLICY_GATE"));
+    // Later steps still apply: no available worker.
+    let r = gated_router(["REQUIRE_HUMAN", "p.v2", "r"], "wrk.other");
+    assert_eq!(
+        code(&r.decide_approved(&inp)),
+        Some("DENY_NO_AVAILABLE_WORKER")
+    );
+    // Step 9: the blast gate passes once approved.
+    let blast = input(
+        json!({"env": "prod", "data_label": "RESTRICTED", "qos_class": "P0", "request": {"egress": true}}),
+    );
+    assert_eq!(
+        code(&basic_router().decide(&blast)),
+        Some("DENY_REQUIRES_HUMAN")
+    );
+    let d = basic_router().decide_approved(&blast);
+    assert!(!d.denied, "{:?}", d.deny_reason_if_denied);
+}
