@@ -424,6 +424,58 @@ fn verify_log_passes_then_names_the_first_tampered_record() {
 }
 
 #[test]
+fn verify_log_counts_linked_records_and_fails_on_a_broken_linked_chain() {
+    let f = imported();
+    // Linked records (MCP call outcomes) as the hall appends them, through the library.
+    let ledger = ledger::Ledger::open(&f.db).unwrap();
+    for i in 0..3u64 {
+        ledger
+            .append_linked_blocking(ledger::NewLinkedRecord {
+                at: chrono::Utc::now(),
+                kind: "mcp_call".into(),
+                decision_id: format!("00000000-0000-4000-8000-{:012x}", i + 1),
+                correlation_id: format!("corr-{}", i / 10),
+                server: Some("wrk.fs".into()),
+                tool: Some("read_file".into()),
+                body: json!({"outcome": "ok", "latency_ms": i}),
+            })
+            .unwrap();
+    }
+    ledger.close();
+    verify_log(&f.db)
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "ledger intact: {N} records verified"
+        )))
+        .stdout(predicate::str::contains(
+            "linked records intact: 3 verified (seq 1..=3)",
+        ));
+    let report = run_json(&f.db, &["verify-log"]);
+    assert_eq!(report["linked_records"], 3);
+    assert_eq!(report["finding"], Value::Null);
+
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute(
+        "UPDATE linked_records SET json = replace(json, '\"ok\"', '\"tool_error\"') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    verify_log(&f.db).code(1).stderr(predicate::str::contains(
+        "ledger linked-record chain broken at linked record 2: linked record 2 was edited",
+    ));
+    let report = proctor()
+        .args(["verify-log", "--json", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    assert_eq!(report["finding"]["chain"], "linked");
+    assert_eq!(report["finding"]["seq"], 2);
+    assert_eq!(report["finding"]["problem"]["kind"], "edited");
+}
+
+#[test]
 fn verify_log_names_an_edited_deny_message() {
     // `decisions export --format csv` prints this column, so an edit must not pass verify.
     let f = imported();

@@ -1,5 +1,6 @@
 //! Ledger benches: durable group-commit appends from 8 producers vs one transaction per
-//! decision; history page, free-text search and verify on a 1,000,000-record ledger.
+//! decision; durable linked-record appends from 16 concurrent async callers; history page,
+//! free-text search and verify on a 1,000,000-record ledger.
 //!
 //! `cargo bench -p ledger --bench ledger`. The 1M-record file is generated once into
 //! `$PROCTOR_BENCH_DIR` (default /tmp/proctor-ledger-bench) and reused; its size is printed.
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ledger::{
-    DecisionFields, Filter, Ledger, LedgerBackend, NewRecord, OpenOptions, PageRequest,
-    SqliteBackend,
+    DecisionFields, Filter, Ledger, LedgerBackend, NewLinkedRecord, NewRecord, OpenOptions,
+    PageRequest, SqliteBackend,
 };
 
 const PRODUCERS: u64 = 8;
@@ -150,6 +151,91 @@ fn group_commit(
         cpu.as_secs_f64() * 1e6 / n as f64,
         if indexed { ", free-text index" } else { "" }
     );
+}
+
+const LINKED_CALLERS: u64 = 16;
+const LINKED_PER_CALLER: u64 = 250;
+
+/// What an MCP gateway records after each forwarded call: 16 async tasks (as concurrent tool
+/// calls would be), each appending its records one after another and awaiting each, on a
+/// multi-threaded runtime. Every append is durable when it resolves; group commit batches
+/// whatever is queued meanwhile into one transaction and one WAL flush.
+fn linked_appends(c: &mut Criterion) {
+    let mut group = c.benchmark_group("linked");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    let ledger = Arc::new(Ledger::open(fresh("linked.db")).unwrap());
+    let decisions: Vec<String> = (0..1000u64)
+        .map(|i| {
+            let json = common::decision(20_000_000 + i);
+            let id = DecisionFields::from_json(&json).unwrap().decision_id;
+            ledger.append_blocking(json).unwrap();
+            id
+        })
+        .collect();
+    let decisions = Arc::new(decisions);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut next = 0u64;
+    group.throughput(Throughput::Elements(LINKED_CALLERS * LINKED_PER_CALLER));
+    group.bench_function(
+        BenchmarkId::new(
+            "append_16_async_callers",
+            LINKED_CALLERS * LINKED_PER_CALLER,
+        ),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let first = next;
+                    next += LINKED_CALLERS * LINKED_PER_CALLER;
+                    let start = Instant::now();
+                    runtime.block_on(async {
+                        let tasks: Vec<_> = (0..LINKED_CALLERS)
+                            .map(|caller| {
+                                let ledger = Arc::clone(&ledger);
+                                let decisions = Arc::clone(&decisions);
+                                tokio::spawn(async move {
+                                    for j in 0..LINKED_PER_CALLER {
+                                        let n = first + caller * LINKED_PER_CALLER + j;
+                                        let record = mcp_call(&decisions, n);
+                                        ledger.append_linked(record).await.unwrap();
+                                    }
+                                })
+                            })
+                            .collect();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                    });
+                    total += start.elapsed();
+                }
+                total
+            })
+        },
+    );
+    group.finish();
+}
+
+fn mcp_call(decisions: &[String], n: u64) -> NewLinkedRecord {
+    NewLinkedRecord {
+        at: chrono::Utc::now(),
+        kind: "mcp_call".into(),
+        decision_id: decisions[(n % decisions.len() as u64) as usize].clone(),
+        correlation_id: format!("corr-{n:08x}"),
+        server: Some(format!("wrk.mcp.s{}", n % 4)),
+        tool: Some(format!("tool_{}", n % 12)),
+        body: serde_json::json!({
+            "outcome": "ok",
+            "latency_ms": n % 900,
+            "result_bytes": (n * 37) % 65_536,
+            "arguments_sha256": format!("{:016x}{:016x}{:016x}{:016x}",
+                common::mix(n, 1), common::mix(n, 2), common::mix(n, 3), common::mix(n, 4)),
+        }),
+    }
 }
 
 /// The shared 1M-record ledger, generated on first use.
@@ -321,5 +407,5 @@ fn lookups(
     });
 }
 
-criterion_group!(benches, appends, queries);
+criterion_group!(benches, appends, linked_appends, queries);
 criterion_main!(benches);

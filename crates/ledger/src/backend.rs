@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::chain::{Progress, VerifyReport};
 use crate::error::Result;
 use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
 use crate::query::{Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
 
@@ -25,6 +26,10 @@ pub struct PruneReport {
     pub pruned: u64,
     /// The last pruned seq (the new checkpoint), if anything was pruned.
     pub through_seq: Option<i64>,
+    /// Linked records pruned with their decisions (a prefix of the linked chain).
+    pub linked_pruned: u64,
+    /// The last pruned linked seq (the linked chain's new checkpoint), if any.
+    pub linked_through_seq: Option<i64>,
 }
 
 pub trait LedgerBackend: Send + Sync {
@@ -81,8 +86,20 @@ pub trait LedgerBackend: Send + Sync {
     /// Walk the whole chain; `Ok` with a finding when it is broken.
     fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport>;
 
-    /// Remove the decisions older than `cutoff` (a prefix of the chain) and keep a checkpoint.
+    /// Remove the decisions older than `cutoff` (a prefix of the chain) and keep a checkpoint;
+    /// and the linked records of pruned decisions, as far as they are a prefix of the linked
+    /// chain (with a checkpoint of their own).
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport>;
+
+    /// Append linked records (evidence about decisions already in the ledger) in order inside
+    /// ONE transaction, durable before this returns `Ok`. The outer error means nothing was
+    /// written; an inner error rejects only that record (its decision is not in the ledger,
+    /// a bad kind or body), the others are committed and chained.
+    fn append_linked(&self, batch: &[NewLinkedRecord]) -> Result<Vec<Result<LinkedRecord>>>;
+
+    /// Linked records matching `filter`: newest first, or oldest first when filtering by
+    /// decision or correlation id ([`LinkedFilter::oldest_first`]).
+    fn linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedRecord>>;
 
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64>;
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;

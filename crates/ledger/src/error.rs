@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
 
-/// Everything that can go wrong in the ledger.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong in the ledger. `Clone`, so that every caller of a failed
+/// group commit gets the failure itself.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
     #[error("{}: no ledger database found", path.display())]
     NotFound { path: PathBuf },

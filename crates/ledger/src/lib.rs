@@ -10,6 +10,9 @@
 //! - Records form a hash chain, `hash = sha256(prev_hash ‖ json)`, from a random genesis
 //!   stored in the file; [`LedgerBackend::verify`] names the first bad record.
 //! - [`export()`] streams any query as CSV or JSONL in constant memory.
+//! - Linked records ([`NewLinkedRecord`]: MCP call outcomes, approvals) are evidence bound to
+//!   a decision, in a second hash chain ([`Ledger::append_linked`], [`LedgerBackend::linked`]);
+//!   `verify` walks it too.
 //!
 //! Input is the RouteDecision wire JSON (SPEC.md §1.3), stored byte for byte; the filter
 //! columns are extracted from it ([`DecisionFields`]). See docs/ledger.md for the choices.
@@ -19,17 +22,23 @@ mod chain;
 mod error;
 mod export;
 mod hall_records;
+mod linked;
+mod linked_writer;
 mod query;
 mod record;
 mod sqlite;
 mod writer;
 
 pub use backend::{LedgerBackend, PruneReport, Receipt};
-pub use chain::{chain_hash, Checkpoint, Finding, Problem, Progress, VerifyReport};
+pub use chain::{chain_hash, Chain, Checkpoint, Finding, Problem, Progress, VerifyReport};
 pub use error::{LedgerError, Result};
 pub use export::{export, Format, CSV_HEADER};
 pub use hall_records::{
     Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent, Severity,
+};
+pub use linked::{
+    linked_genesis, LinkedFilter, LinkedOrder, LinkedRecord, NewLinkedRecord, DEFAULT_LINKED_PAGE,
+    MAX_KIND_BYTES, MAX_LINKED_BYTES, MAX_LINKED_PAGE,
 };
 pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};

@@ -22,6 +22,8 @@ use tokio::sync::oneshot;
 
 use crate::backend::{LedgerBackend, Receipt};
 use crate::error::{LedgerError, Result};
+use crate::linked::{LinkedRecord, NewLinkedRecord};
+use crate::linked_writer::LinkedWriter;
 use crate::record::NewRecord;
 use crate::sqlite::{OpenOptions, SqliteBackend};
 
@@ -94,6 +96,8 @@ pub struct Ledger {
     writer: Option<JoinHandle<()>>,
     syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
+    /// Group commit of linked records (linked_writer.rs), beside the decisions' writer.
+    linked: LinkedWriter,
 }
 
 impl Ledger {
@@ -133,6 +137,7 @@ impl Ledger {
             "ledger-syncer",
             Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync, &synced)),
         )?;
+        let linked = LinkedWriter::start(Arc::clone(&backend))?;
         let writer_backend = Arc::clone(&backend);
         let writer = spawn(
             "ledger-writer",
@@ -146,6 +151,7 @@ impl Ledger {
             writer: Some(writer),
             syncer: Some(syncer),
             indexer: Some(indexer),
+            linked,
         })
     }
 
@@ -193,13 +199,38 @@ impl Ledger {
         receipt.blocking_recv().map_err(|_| LedgerError::Closed)?
     }
 
-    /// Stop accepting appends, let the writer commit everything queued, the syncer make it
-    /// durable and the indexer index it, and wait for all three.
+    /// Queue a linked record (evidence about a decision already recorded) and get the channel
+    /// its chained record will arrive on, once durable. A record that fails its own checks
+    /// ([`NewLinkedRecord::check`]) is rejected here, on the caller's thread.
+    pub fn submit_linked(
+        &self,
+        record: NewLinkedRecord,
+    ) -> Result<oneshot::Receiver<Result<LinkedRecord>>> {
+        self.linked.submit(record)
+    }
+
+    /// Record a linked record; resolves once it is durable. Concurrent callers are group
+    /// committed: one transaction and one WAL flush for all the records queued meanwhile.
+    /// Fails with [`LedgerError::BadRecord`] if its decision is not in the ledger.
+    pub async fn append_linked(&self, record: NewLinkedRecord) -> Result<LinkedRecord> {
+        let answer = self.submit_linked(record)?;
+        answer.await.map_err(|_| LedgerError::Closed)?
+    }
+
+    /// [`Ledger::append_linked`] from synchronous code (not from inside an async runtime).
+    pub fn append_linked_blocking(&self, record: NewLinkedRecord) -> Result<LinkedRecord> {
+        let answer = self.submit_linked(record)?;
+        answer.blocking_recv().map_err(|_| LedgerError::Closed)?
+    }
+
+    /// Stop accepting appends, let the writers commit everything queued, the syncer make it
+    /// durable and the indexer index it, and wait for them all.
     pub fn close(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
+        self.linked.close();
         // The syncer holds a sender too, so the channel never disconnects by itself.
         if let Some(jobs) = self.jobs.write().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = jobs.send(Msg::Close);

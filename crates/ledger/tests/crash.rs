@@ -1,7 +1,9 @@
 //! Crash safety: a child process appends under load from several threads and prints each
-//! decision id once its receipt arrived; the parent SIGKILLs it at a random moment. After
-//! reopening, every acknowledged decision must be there and the chain must verify.
-//! Repeated over many rounds on the same file, so recovery itself is exercised repeatedly.
+//! decision id once its receipt arrived (and, from one more thread, each linked record linked
+//! to a decision it just appended, as an MCP gateway does); the parent SIGKILLs it at a random
+//! moment. After reopening, every acknowledged decision and linked record must be there and
+//! both chains must verify. Repeated over many rounds on the same file, so recovery itself is
+//! exercised repeatedly.
 
 mod common;
 
@@ -10,7 +12,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ledger::{Filter, Ledger, LedgerBackend, OpenOptions, PageRequest, SqliteBackend};
+use ledger::{
+    Filter, Ledger, LedgerBackend, LinkedFilter, NewLinkedRecord, OpenOptions, PageRequest,
+    SqliteBackend,
+};
 use rand::Rng;
 
 const CHILD_ENV: &str = "LEDGER_CRASH_CHILD_DB";
@@ -45,9 +50,41 @@ fn crash_child_process() {
             })
         })
         .collect();
+    let linker = {
+        let ledger = Arc::clone(&ledger);
+        std::thread::spawn(move || {
+            for i in 0.. {
+                let json = common::decision(base + 5_000_000 + i);
+                let decision_id = serde_json::from_str::<serde_json::Value>(&json).unwrap()
+                    ["decision_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                ledger.append_blocking(json).unwrap();
+                // Fixed width, so a line cut by the kill is told apart.
+                let correlation_id = format!("lnk-{base:012}-{i:012}");
+                ledger
+                    .append_linked_blocking(NewLinkedRecord {
+                        at: chrono::Utc::now(),
+                        kind: "mcp_call".into(),
+                        decision_id,
+                        correlation_id: correlation_id.clone(),
+                        server: Some("wrk.fs".into()),
+                        tool: Some("read_file".into()),
+                        body: serde_json::json!({"outcome": "ok", "i": i}),
+                    })
+                    .unwrap();
+                let mut out = std::io::stdout().lock();
+                out.write_all(format!("LINKED {correlation_id}\n").as_bytes())
+                    .unwrap();
+                out.flush().unwrap();
+            }
+        })
+    };
     for t in threads {
         t.join().unwrap();
     }
+    linker.join().unwrap();
 }
 
 #[test]
@@ -56,6 +93,7 @@ fn acknowledged_decisions_survive_sigkill() {
     let path = dir.path().join("ledger.db");
     let mut rng = rand::thread_rng();
     let mut acked_total = 0usize;
+    let mut linked_total = 0usize;
     for round in 0..ROUNDS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -73,21 +111,26 @@ fn acknowledged_decisions_survive_sigkill() {
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
             let mut acked = Vec::new();
+            let mut linked = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                // A line cut by the kill has no newline and is not a full id; skip it.
                 if let Some(id) = line.strip_prefix("ACK ") {
-                    // A line cut by the kill has no newline and is not a full id; skip it.
                     if id.len() == 36 {
                         acked.push(id.to_string());
                     }
+                } else if let Some(id) = line.strip_prefix("LINKED ") {
+                    if id.len() == 29 {
+                        linked.push(id.to_string());
+                    }
                 }
             }
-            acked
+            (acked, linked)
         });
         std::thread::sleep(Duration::from_millis(rng.gen_range(150..600)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let acked = reader.join().unwrap();
+        let (acked, linked) = reader.join().unwrap();
 
         let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
         for id in &acked {
@@ -111,6 +154,17 @@ fn acknowledged_decisions_survive_sigkill() {
                 "round {round}: {id} is not searchable"
             );
         }
+        for id in &linked {
+            let filter = LinkedFilter {
+                correlation_id: Some(id.clone()),
+                ..LinkedFilter::default()
+            };
+            assert_eq!(
+                backend.linked(&filter).unwrap().len(),
+                1,
+                "round {round}: acknowledged linked record {id} was lost"
+            );
+        }
         let report = backend.verify(&mut |_| {}).unwrap();
         assert!(
             report.is_intact(),
@@ -118,9 +172,14 @@ fn acknowledged_decisions_survive_sigkill() {
             report.finding.unwrap()
         );
         acked_total += acked.len();
+        linked_total += linked.len();
     }
     assert!(
         acked_total > (ROUNDS as usize) * 10,
         "the child barely ran: {acked_total} acks"
+    );
+    assert!(
+        linked_total > ROUNDS as usize,
+        "the child barely linked: {linked_total} linked records"
     );
 }

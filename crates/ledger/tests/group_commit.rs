@@ -6,6 +6,8 @@
 //! - The indexer runs beside the writer: appends never wait for indexing, unless the indexer
 //!   falls far behind (more than 16 steps); then each batch waits for it, at most a second, so
 //!   a failing indexer slows appends but never stops them, and closing never hangs.
+//! - Linked records have a group commit of their own (linked_writer.rs): callers queued while a
+//!   batch commits share the next transaction and flush; a failed batch fails each of them.
 
 mod common;
 
@@ -15,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ledger::{
-    Alert, AlertFilter, EventFilter, HallEvent, Ledger, LedgerBackend, LedgerError, NewAlert,
-    NewHallEvent, NewRecord, OpenOptions, Page, PageRequest, Progress, PruneReport, Receipt,
-    Result, SqliteBackend, Stats, StatsRequest, StoredDecision, VerifyReport,
+    Alert, AlertFilter, EventFilter, HallEvent, Ledger, LedgerBackend, LedgerError, LinkedFilter,
+    LinkedRecord, NewAlert, NewHallEvent, NewLinkedRecord, NewRecord, OpenOptions, Page,
+    PageRequest, Progress, PruneReport, Receipt, Result, SqliteBackend, Stats, StatsRequest,
+    StoredDecision, VerifyReport,
 };
 
 /// A real SQLite ledger with parts of its behaviour set by the test.
@@ -34,6 +37,12 @@ struct Scripted {
     sync_failure: Option<&'static str>,
     commits_begun: AtomicU64,
     commits: AtomicU64,
+    /// Each linked append passes its gate first; its size is kept.
+    linked_gate: Gate,
+    linked_begun: AtomicU64,
+    linked_batches: Mutex<Vec<usize>>,
+    /// Every linked append fails with this.
+    linked_failure: Option<&'static str>,
 }
 
 impl Scripted {
@@ -49,6 +58,10 @@ impl Scripted {
             commits_begun: AtomicU64::new(0),
             sync_failure: None,
             commits: AtomicU64::new(0),
+            linked_gate: Gate::new_open(),
+            linked_begun: AtomicU64::new(0),
+            linked_batches: Mutex::new(Vec::new()),
+            linked_failure: None,
         }
     }
 
@@ -167,6 +180,20 @@ impl LedgerBackend for Scripted {
     }
     fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<PruneReport> {
         self.inner.prune_before(cutoff)
+    }
+    fn append_linked(&self, batch: &[NewLinkedRecord]) -> Result<Vec<Result<LinkedRecord>>> {
+        self.linked_begun.fetch_add(1, Ordering::SeqCst);
+        self.linked_gate.pass();
+        self.linked_batches.lock().unwrap().push(batch.len());
+        match self.linked_failure {
+            Some(failure) => Err(LedgerError::DiskFull {
+                path: failure.into(),
+            }),
+            None => self.inner.append_linked(batch),
+        }
+    }
+    fn linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedRecord>> {
+        self.inner.linked(filter)
     }
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {
         self.inner.insert_alert(alert)
@@ -309,4 +336,75 @@ fn a_failed_sync_fails_every_caller_waiting_on_it() {
             other => panic!("acknowledged without a sync: {other:?}"),
         }
     }
+}
+
+fn linked_to(decision: &str, i: u64) -> NewLinkedRecord {
+    NewLinkedRecord {
+        at: chrono::DateTime::from_timestamp(1_767_225_600 + i as i64, 0).unwrap(),
+        kind: "mcp_call".into(),
+        decision_id: decision.into(),
+        correlation_id: format!("corr-{i}"),
+        server: Some("wrk.fs".into()),
+        tool: Some("read_file".into()),
+        body: serde_json::json!({"outcome": "ok", "i": i}),
+    }
+}
+
+fn first_decision_id(ledger: &Ledger) -> String {
+    let receipt = ledger.append_blocking(common::decision(0)).unwrap();
+    let page = ledger
+        .backend()
+        .page(&PageRequest::first(ledger::Filter::default(), 1))
+        .unwrap();
+    assert_eq!(page.records[0].seq, receipt.seq);
+    page.records[0].fields.decision_id.clone()
+}
+
+#[test]
+fn concurrent_linked_appends_share_one_transaction_and_flush() {
+    let backend = Arc::new(Scripted::new());
+    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
+    let decision = first_decision_id(&ledger);
+    // Hold the linked writer inside its first batch (one record); queue 15 more behind it.
+    backend.linked_gate.close();
+    let first = ledger.submit_linked(linked_to(&decision, 0)).unwrap();
+    assert!(wait_for(&backend.linked_begun, 1));
+    let queued: Vec<_> = (1..16)
+        .map(|i| ledger.submit_linked(linked_to(&decision, i)).unwrap())
+        .collect();
+    backend.linked_gate.open();
+    let mut seqs = vec![first.blocking_recv().unwrap().unwrap().seq];
+    for answer in queued {
+        seqs.push(answer.blocking_recv().unwrap().unwrap().seq);
+    }
+    assert_eq!(seqs, (1..=16).collect::<Vec<i64>>(), "in submission order");
+    assert_eq!(*backend.linked_batches.lock().unwrap(), vec![1, 15]);
+}
+
+#[test]
+fn a_failed_linked_batch_fails_each_of_its_callers_with_the_cause() {
+    let backend = Arc::new(Scripted {
+        linked_failure: Some("/full/disk"),
+        ..Scripted::new()
+    });
+    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
+    let decision = first_decision_id(&ledger);
+    backend.linked_gate.close();
+    let answers: Vec<_> = (0..4)
+        .map(|i| ledger.submit_linked(linked_to(&decision, i)).unwrap())
+        .collect();
+    backend.linked_gate.open();
+    for answer in answers {
+        let e = answer.blocking_recv().unwrap().unwrap_err();
+        assert!(matches!(e, LedgerError::DiskFull { .. }), "{e}");
+    }
+    // A record that fails its own checks never reaches the writer.
+    let before = backend.linked_begun.load(Ordering::SeqCst);
+    let mut bad = linked_to(&decision, 9);
+    bad.kind = "Not A Kind".into();
+    assert!(matches!(
+        ledger.submit_linked(bad),
+        Err(LedgerError::BadRecord(_))
+    ));
+    assert_eq!(backend.linked_begun.load(Ordering::SeqCst), before);
 }

@@ -1,14 +1,25 @@
 //! Upgrading files written by earlier builds, on real SQLite files: a schema-2 ledger (decision
-//! ids indexed as text, UNIQUE), a schema-3 ledger (filter indexes written in every append) and
-//! a schema-4 ledger (derived indexes inside the ledger file) open, gain the later layouts, and
-//! keep every record findable, unique and verifiable.
+//! ids indexed as text, UNIQUE), a schema-3 ledger (filter indexes written in every append),
+//! a schema-4 ledger (derived indexes inside the ledger file) and a schema-5 ledger (no linked
+//! records) open, gain the later layouts, and keep every record findable, unique and
+//! verifiable.
 
 mod common;
 
-use ledger::{Filter, Ledger, LedgerBackend, LedgerError, OpenOptions, PageRequest, SqliteBackend};
+use ledger::{
+    Filter, Ledger, LedgerBackend, LedgerError, LinkedFilter, NewLinkedRecord, OpenOptions,
+    PageRequest, SqliteBackend,
+};
 use rusqlite::Connection;
 
 const N: u64 = 30;
+
+/// Schema 5's layout, from this build's: no linked records.
+const BACK_TO_5: &str = "
+    DROP TABLE linked_records;
+    DROP TABLE linked_chain_state;
+    DROP TABLE linked_checkpoints;
+    PRAGMA user_version = 5;";
 
 /// Schema 4's layout, rolled back from this build's: the derived indexes inside the ledger
 /// file (here empty, as if nothing had been indexed yet), no index file.
@@ -68,7 +79,7 @@ fn old_ledger(path: &std::path::Path, rollback: &[&str]) {
 }
 
 fn schema_2_ledger(path: &std::path::Path) {
-    old_ledger(path, &[BACK_TO_4, BACK_TO_3, BACK_TO_2]);
+    old_ledger(path, &[BACK_TO_5, BACK_TO_4, BACK_TO_3, BACK_TO_2]);
 }
 
 fn decision_id(json: &str) -> String {
@@ -218,6 +229,7 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         (
             3,
             vec![
+                BACK_TO_5,
                 BACK_TO_4,
                 BACK_TO_3,
                 "UPDATE fts_state SET indexed_seq = 25",
@@ -225,7 +237,11 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         ),
         (
             4,
-            vec![BACK_TO_4, "UPDATE index_state SET indexed_seq = 25"],
+            vec![
+                BACK_TO_5,
+                BACK_TO_4,
+                "UPDATE index_state SET indexed_seq = 25",
+            ],
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
@@ -284,4 +300,78 @@ fn upgraded_ledger_is_rebuilt_into_its_index_file(path: &std::path::Path, schema
     assert_eq!(count("SELECT count(*) FROM by_decision_key"), N as i64);
     assert_eq!(count("SELECT max(last_seq) FROM by_tenant"), N as i64);
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_schema_5_file_gains_the_linked_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    old_ledger(&path, &[BACK_TO_5]);
+    assert!(matches!(
+        SqliteBackend::open(&path, OpenOptions::read_only()),
+        Err(LedgerError::Database { detail, .. }) if detail.contains("older than")
+    ));
+
+    let ledger = Ledger::open(&path).unwrap();
+    let report = ledger.backend().verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.finding);
+    assert_eq!((report.records_checked, report.linked_records), (N, 0));
+    let linked = ledger
+        .append_linked_blocking(NewLinkedRecord {
+            at: chrono::Utc::now(),
+            kind: "approval".into(),
+            decision_id: decision_id(&common::decision(7)),
+            correlation_id: "c".into(),
+            server: None,
+            tool: None,
+            body: serde_json::json!({"verdict": "approved", "by": "ops"}),
+        })
+        .unwrap();
+    assert_eq!((linked.seq, linked.decision_seq), (1, 8));
+    ledger.close();
+
+    // The linked chain starts at the genesis derived from the file's own.
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, ledger::SCHEMA_VERSION);
+    let (genesis, prev): (Vec<u8>, Vec<u8>) = conn
+        .query_row(
+            "SELECT c.genesis, l.prev_hash FROM chain_state c, linked_records l WHERE l.seq = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(prev, ledger::linked_genesis(&genesis).to_vec());
+    drop(conn);
+    let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    let report = backend.verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.finding);
+    assert_eq!(report.linked_records, 1);
+    assert_eq!(
+        backend
+            .linked(&LinkedFilter::decision(decision_id(&common::decision(7))))
+            .unwrap(),
+        vec![linked]
+    );
+}
+
+#[test]
+fn a_ledger_without_its_linked_head_is_named_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    drop(Ledger::open(&path).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DELETE FROM linked_chain_state")
+        .unwrap();
+    for options in [OpenOptions::read_only(), OpenOptions::default()] {
+        match SqliteBackend::open(&path, options) {
+            Err(LedgerError::Corrupt { detail, .. }) => {
+                assert!(detail.contains("linked_chain_state"), "{detail}")
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
 }

@@ -76,13 +76,7 @@ fn editing_a_decision_is_detected() {
     let f = tampered(
         "UPDATE decisions SET body = (SELECT body FROM decisions WHERE seq = 8) WHERE seq = 7",
     );
-    assert_eq!(
-        f,
-        Finding {
-            seq: 7,
-            problem: Problem::Edited
-        }
-    );
+    assert_eq!(f, Finding::decision(7, Problem::Edited));
 
     let dir = tempfile::tempdir().unwrap();
     let path = ledger_with_records(&dir);
@@ -96,10 +90,7 @@ fn editing_a_decision_is_detected() {
     drop(conn);
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 7,
-            problem: Problem::Edited
-        }
+        Finding::decision(7, Problem::Edited)
     );
 }
 
@@ -108,32 +99,29 @@ fn editing_a_filter_column_is_detected() {
     let f = tampered("UPDATE decisions SET tenant_id = 'someone-else' WHERE seq = 9");
     assert_eq!(
         f,
-        Finding {
-            seq: 9,
-            problem: Problem::ColumnEdited {
+        Finding::decision(
+            9,
+            Problem::ColumnEdited {
                 column: "tenant_id"
             }
-        }
+        )
     );
     // The lookup key of the decision id (schema 3): a stale key would hide the record from
     // `get` and from the duplicate check.
     let f = tampered("UPDATE decisions SET decision_key = decision_key + 1 WHERE seq = 11");
     assert_eq!(
         f,
-        Finding {
-            seq: 11,
-            problem: Problem::ColumnEdited {
+        Finding::decision(
+            11,
+            Problem::ColumnEdited {
                 column: "decision_key"
             }
-        }
+        )
     );
     let f = tampered("UPDATE decisions SET denied = 1 - denied WHERE seq = 3");
     assert_eq!(
         f,
-        Finding {
-            seq: 3,
-            problem: Problem::ColumnEdited { column: "denied" }
-        }
+        Finding::decision(3, Problem::ColumnEdited { column: "denied" })
     );
     // The CSV export and free-text search read deny_message from the column, so a changed
     // message (or one added to an allowed record) must be caught like any other column.
@@ -158,12 +146,12 @@ fn editing_a_filter_column_is_detected() {
             verify(&path)
                 .unwrap()
                 .expect("an edited deny_message must be detected"),
-            Finding {
+            Finding::decision(
                 seq,
-                problem: Problem::ColumnEdited {
+                Problem::ColumnEdited {
                     column: "deny_message"
                 }
-            },
+            ),
             "denied = {denied}"
         );
     }
@@ -173,17 +161,11 @@ fn editing_a_filter_column_is_detected() {
 fn deleting_a_record_is_detected() {
     assert_eq!(
         tampered("DELETE FROM decisions WHERE seq = 5"),
-        Finding {
-            seq: 5,
-            problem: Problem::Deleted { last: 5 }
-        }
+        Finding::decision(5, Problem::Deleted { last: 5 })
     );
     assert_eq!(
         tampered("DELETE FROM decisions WHERE seq BETWEEN 4 AND 6"),
-        Finding {
-            seq: 4,
-            problem: Problem::Deleted { last: 6 }
-        }
+        Finding::decision(4, Problem::Deleted { last: 6 })
     );
 }
 
@@ -192,13 +174,13 @@ fn deleting_the_newest_records_is_detected() {
     let f = tampered("DELETE FROM decisions WHERE seq >= 18");
     assert_eq!(
         f,
-        Finding {
-            seq: 18,
-            problem: Problem::HeadMismatch {
+        Finding::decision(
+            18,
+            Problem::HeadMismatch {
                 head_seq: 20,
                 last_seq: 17
             }
-        }
+        )
     );
 }
 
@@ -211,10 +193,7 @@ fn swapping_two_records_is_detected() {
     );
     assert_eq!(
         f,
-        Finding {
-            seq: 10,
-            problem: Problem::Reordered { links_to: 11 }
-        }
+        Finding::decision(10, Problem::Reordered { links_to: 11 })
     );
 }
 
@@ -251,10 +230,7 @@ fn inserting_a_forged_record_is_detected() {
     drop(conn);
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 6,
-            problem: Problem::Inserted
-        }
+        Finding::decision(6, Problem::Inserted)
     );
 
     // A clumsy one whose link points nowhere.
@@ -265,10 +241,7 @@ fn inserting_a_forged_record_is_detected() {
     drop(conn);
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 12,
-            problem: Problem::Inserted
-        }
+        Finding::decision(12, Problem::Inserted)
     );
 }
 
@@ -282,13 +255,13 @@ fn appending_behind_the_writers_back_is_detected() {
     let f = verify(&path).unwrap().unwrap();
     assert_eq!(
         f,
-        Finding {
-            seq: 21,
-            problem: Problem::HeadMismatch {
+        Finding::decision(
+            21,
+            Problem::HeadMismatch {
                 head_seq: 20,
                 last_seq: 21
             }
-        }
+        )
     );
 }
 
@@ -310,19 +283,13 @@ fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
     drop(conn);
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 6,
-            problem: Problem::BrokenLink
-        }
+        Finding::decision(6, Problem::BrokenLink)
     );
 }
 
 #[test]
 fn a_head_that_disagrees_with_the_last_record_is_named_as_such() {
-    let expected = Finding {
-        seq: N as i64,
-        problem: Problem::HeadHashMismatch,
-    };
+    let expected = Finding::decision(N as i64, Problem::HeadHashMismatch);
     // The head edited...
     let dir = tempfile::tempdir().unwrap();
     let path = ledger_with_records(&dir);
@@ -374,10 +341,7 @@ fn flipping_a_byte_of_a_record_on_disk_is_detected() {
     std::fs::write(&path, &bytes).unwrap();
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 13,
-            problem: Problem::Edited
-        }
+        Finding::decision(13, Problem::Edited)
     );
 }
 
@@ -446,10 +410,7 @@ fn editing_a_retention_checkpoint_is_detected() {
         .unwrap();
     assert_eq!(
         verify(&path).unwrap().unwrap(),
-        Finding {
-            seq: 7,
-            problem: Problem::BadCheckpoint
-        }
+        Finding::decision(7, Problem::BadCheckpoint)
     );
 }
 

@@ -1,21 +1,26 @@
-//! `proctor verify-log`: walk the ledger's hash chain and name the first bad record.
+//! `proctor verify-log`: walk the ledger's hash chains (decisions, then the linked records:
+//! MCP call outcomes, approvals) and name the first bad record.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use ledger::{LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport};
+use ledger::{
+    Chain, LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport,
+};
 
 use super::decisions::{ledger_error, DbArg};
 use crate::exit::{outln, CliError, CliResult, Written};
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit codes:\n  0  the chain is intact\n  1  the chain is broken or the file is corrupt (the first bad record is named)\n  3  the ledger file is missing, not a ledger, or from a newer proctor\n  4  the database could not be read"
+    after_help = "Exit codes:\n  0  both chains (decisions, linked records) are intact\n  1  a chain is broken or the file is corrupt (the first bad record is named)\n  3  the ledger file is missing, not a ledger, or from a newer proctor\n  4  the database could not be read"
 )]
 pub struct Args {
     #[command(flatten)]
     db: DbArg,
-    /// Print the report as JSON: {"records_checked","last_seq","checkpoint","finding"}.
+    /// Print the report as JSON: {"records_checked","last_seq","checkpoint","linked_records",
+    /// "linked_last_seq","linked_checkpoint","linked_to_pruned","finding"}; a finding's
+    /// "chain" says which chain ("decisions" or "linked").
     #[arg(long)]
     json: bool,
     /// Also run SQLite's structural check of every page and index (slower; finds damage in
@@ -52,10 +57,17 @@ pub fn run(args: Args) -> CliResult {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(finding) => Err(CliError::check_failed(format!(
-            "ledger chain broken at record {}: {finding}",
-            finding.seq
-        ))),
+        Some(finding) => {
+            let chain = match finding.chain {
+                Chain::Decisions => "ledger chain",
+                Chain::Linked => "ledger linked-record chain",
+            };
+            Err(CliError::check_failed(format!(
+                "{chain} broken at {} {}: {finding}",
+                finding.chain.noun(),
+                finding.seq
+            )))
+        }
     }
 }
 
@@ -114,6 +126,33 @@ fn print_intact(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<
             out,
             "records 1..={} were pruned; the chain continues from their checkpoint",
             c.through_seq
+        )?;
+    }
+    let first = report
+        .linked_checkpoint
+        .as_ref()
+        .map_or(0, |c| c.through_seq)
+        + 1;
+    match report.linked_records {
+        0 => writeln!(out, "linked records intact: none to verify")?,
+        n => writeln!(
+            out,
+            "linked records intact: {n} verified (seq {first}..={})",
+            report.linked_last_seq
+        )?,
+    }
+    if let Some(c) = &report.linked_checkpoint {
+        writeln!(
+            out,
+            "linked records 1..={} were pruned with their decisions; the chain continues from their checkpoint",
+            c.through_seq
+        )?;
+    }
+    if report.linked_to_pruned > 0 {
+        writeln!(
+            out,
+            "{} linked record(s) name a pruned decision (kept until a prune reaches them in order)",
+            report.linked_to_pruned
         )?;
     }
     Ok(())

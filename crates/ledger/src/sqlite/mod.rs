@@ -9,6 +9,8 @@ mod derived;
 mod durable;
 mod hall;
 mod index_file;
+mod linked;
+mod linked_chain;
 mod postings;
 mod read;
 mod retention;
@@ -31,6 +33,7 @@ use crate::backend::{LedgerBackend, PruneReport, Receipt};
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
 use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
 use crate::query::{Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
 
@@ -189,11 +192,16 @@ impl SqliteBackend {
     }
 
     /// A write on the writer's connection outside the group commit (the hall's alerts and
-    /// events, retention), durable when it returns.
+    /// events, retention, linked records), durable when it returns.
     fn write<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        self.write_with_tail(|w| work(&mut w.conn))
+    }
+
+    /// [`SqliteBackend::write`] for work that also needs the writer's tail keys.
+    fn write_with_tail<T>(&self, work: impl FnOnce(&mut Writer) -> Result<T>) -> Result<T> {
         let durability = self.durability()?;
         durability.check()?;
-        let value = work(&mut self.writer()?.conn)?;
+        let value = work(&mut *self.writer()?)?;
         durability.sync()?;
         Ok(value)
     }
@@ -457,6 +465,20 @@ impl LedgerBackend for SqliteBackend {
             derived::forget_pruned(&lock(indexer)).map_err(|e| self.index_err(e))?;
         }
         Ok(report)
+    }
+
+    fn append_linked(&self, batch: &[NewLinkedRecord]) -> Result<Vec<Result<LinkedRecord>>> {
+        let results = self.write_with_tail(|w| {
+            linked::append(&mut w.conn, &mut w.tail, batch).map_err(|e| self.err(e))
+        })?;
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
+        Ok(results)
+    }
+
+    fn linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedRecord>> {
+        linked::list(&self.reader(), filter).map_err(|e| self.read_err(e))
     }
 
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64> {

@@ -2,11 +2,12 @@
 //! version N-1 to N; they run in order inside one transaction when a ledger is opened for
 //! writing. A file with a newer version than [`LATEST`] is refused, never downgraded.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
 
 use super::codec::{self, Codec};
 use crate::error::{LedgerError, Result};
+use crate::linked::linked_genesis;
 use crate::record::lookup_key;
 
 /// One schema step: plain SQL, or SQL plus work SQL can't do alone.
@@ -147,7 +148,78 @@ const MIGRATIONS: &[Migration] = &[
     DROP TABLE index_state;
     "#,
     ),
+    // 6: linked records (MCP call outcomes, approvals), a second hash chain linked to decisions.
+    Migration::Rust(linked_records),
 ];
+
+/// Migration 6. Linked records are fewer than decisions and are filtered straight from the
+/// ledger file (no derived index file): their indexes are written in the commit. The random
+/// ids (decision and correlation) are indexed by their 64-bit lookup key, as decisions are
+/// (~3× fewer index pages to dirty per insert than the id text); the other filters take a
+/// handful of values each, so their entries land on a few hot pages. Each index ends in `seq`
+/// (the rowid), so "filter = ? ORDER BY seq" walks one index with no sort.
+const LINKED_TABLES: &str = r#"
+    CREATE TABLE linked_records (
+        seq             INTEGER PRIMARY KEY,
+        ts              INTEGER NOT NULL,      -- `at`, µs since the epoch (UTC)
+        kind            TEXT    NOT NULL,
+        decision_id     TEXT    NOT NULL,
+        decision_key    INTEGER NOT NULL,      -- lookup key of decision_id (record.rs)
+        decision_seq    INTEGER NOT NULL,      -- the linked decision's seq
+        correlation_id  TEXT    NOT NULL,
+        correlation_key INTEGER NOT NULL,      -- lookup key of correlation_id
+        server          TEXT,
+        tool            TEXT,
+        prev_hash       BLOB    NOT NULL,
+        hash            BLOB    NOT NULL,
+        json            TEXT    NOT NULL       -- the chained JSON, exactly what was hashed
+    );
+    CREATE INDEX linked_decision ON linked_records (decision_key);
+    CREATE INDEX linked_correlation ON linked_records (correlation_key);
+    CREATE INDEX linked_server_tool ON linked_records (server, tool);
+    CREATE INDEX linked_server ON linked_records (server);
+    CREATE INDEX linked_tool ON linked_records (tool);
+    CREATE INDEX linked_kind ON linked_records (kind);
+
+    -- One row: the linked chain's head. Its genesis is derived from chain_state's (linked.rs).
+    CREATE TABLE linked_chain_state (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        head_seq  INTEGER NOT NULL,
+        head_hash BLOB    NOT NULL
+    );
+
+    -- Retention checkpoints of the linked chain, chained from its genesis (like checkpoints).
+    CREATE TABLE linked_checkpoints (
+        id           INTEGER PRIMARY KEY,
+        created_at   INTEGER NOT NULL,
+        through_seq  INTEGER NOT NULL,
+        through_hash BLOB    NOT NULL,
+        pruned_total INTEGER NOT NULL,
+        hash         BLOB    NOT NULL
+    );
+"#;
+
+fn linked_records(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(LINKED_TABLES)?;
+    // A new file has no chain_state yet: `migrate` starts both heads after this.
+    start_linked_chain(conn)
+}
+
+/// The linked chain's head at its genesis, once the decision chain's genesis exists.
+fn start_linked_chain(conn: &Connection) -> rusqlite::Result<()> {
+    let genesis: Option<Vec<u8>> = conn
+        .query_row("SELECT genesis FROM chain_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(genesis) = genesis {
+        conn.execute(
+            "INSERT INTO linked_chain_state (id, head_seq, head_hash) VALUES (1, 0, ?1)",
+            [linked_genesis(&genesis).as_slice()],
+        )?;
+    }
+    Ok(())
+}
 
 /// Migration 3. Random decision ids land on random pages of their index, so each batch
 /// dirtied most of the pages of a text index (~45 bytes an entry); an index of 64-bit keys
@@ -216,6 +288,9 @@ fn derive_filter_indexes(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// The first schema with linked records.
+const LINKED: i64 = 6;
+
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
@@ -260,8 +335,9 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
             (codec::CODEC_NAME, codec::DICTIONARY),
         )
         .map_err(db)?;
+        start_linked_chain(&tx).map_err(db)?;
     }
-    check_chain_state(&tx, path)?;
+    check_chain_state(&tx, path, LATEST)?;
     tx.pragma_update(None, "user_version", LATEST).map_err(db)?;
     tx.commit().map_err(db)
 }
@@ -270,7 +346,7 @@ pub fn migrate(conn: &mut Connection, path: &Path, now_micros: i64) -> Result<()
 pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
     let found = user_version(conn).map_err(|e| LedgerError::sqlite(path, e))?;
     check_version(path, found, conn)?;
-    check_chain_state(conn, path)?;
+    check_chain_state(conn, path, found)?;
     if found < LATEST {
         return Err(LedgerError::Database {
             path: path.to_path_buf(),
@@ -316,8 +392,8 @@ fn check_version(path: &Path, found: i64, conn: &Connection) -> Result<()> {
 
 /// Every ledger has its one `chain_state` row (genesis and head of the hash chain) from its
 /// first migration on; without it nothing can be read or appended, and SQLite would only say
-/// "query returned no rows".
-fn check_chain_state(conn: &Connection, path: &Path) -> Result<()> {
+/// "query returned no rows". The same for the linked chain's head from schema `LINKED` on.
+fn check_chain_state(conn: &Connection, path: &Path, version: i64) -> Result<()> {
     let rows: i64 = conn
         .query_row("SELECT count(*) FROM chain_state WHERE id = 1", [], |r| {
             r.get(0)
@@ -330,6 +406,23 @@ fn check_chain_state(conn: &Connection, path: &Path) -> Result<()> {
                 .into(),
         });
     }
+    if version < LINKED {
+        return Ok(());
+    }
+    let linked: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM linked_chain_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| LedgerError::sqlite(path, e))?;
+    if linked == 0 {
+        return Err(LedgerError::Corrupt {
+            path: path.to_path_buf(),
+            detail: "the linked_chain_state row (the head of the linked-record chain) is missing"
+                .into(),
+        });
+    }
     Ok(())
 }
 
@@ -339,6 +432,12 @@ fn random_genesis() -> [u8; 32] {
     g[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     g[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     g
+}
+
+/// The linked chain's head `(head_seq, head_hash)`.
+pub fn linked_head(conn: &Connection) -> rusqlite::Result<(i64, Vec<u8>)> {
+    conn.prepare_cached("SELECT head_seq, head_hash FROM linked_chain_state WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
 /// The chain's genesis and head `(genesis, head_seq, head_hash)`.

@@ -41,6 +41,18 @@ impl TailKeys {
         self.counts.contains_key(&key)
     }
 
+    /// The seqs of the tail records with `key`, newest first (a linked record usually names a
+    /// decision just appended). Empty unless [`TailKeys::might_hold`]; may include stale seqs.
+    pub fn seqs_with(&self, key: i64) -> impl Iterator<Item = i64> + '_ {
+        let held = self.might_hold(key);
+        self.order
+            .iter()
+            .rev()
+            .take_while(move |_| held)
+            .filter(move |&&(_, k)| k == key)
+            .map(|&(seq, _)| seq)
+    }
+
     pub fn push(&mut self, seq: i64, key: i64) {
         self.order.push_back((seq, key));
         *self.counts.entry(key).or_default() += 1;
