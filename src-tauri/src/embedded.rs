@@ -1,8 +1,8 @@
 //! The hall running inside the desktop app: opened from its data dir, serving its HTTP API on
 //! loopback (so agents on this machine can route through the app), and answering the webview's
-//! commands by dispatching them into the very same API router in-process, with no socket. One code
-//! path for both faces means the desktop commands are the HTTP API, 1:1, including validation
-//! and error bodies.
+//! `hall_call` command by dispatching the named operation into the very same API router
+//! in-process, with no socket. One code path for both faces means the desktop's operations are the
+//! HTTP API, 1:1, including validation and error bodies.
 
 use crate::error::{CommandError, StartError};
 use axum::body::Body;
@@ -11,6 +11,7 @@ use hall::api::{auth::Tickets, AppState, Limits};
 use hall::{Config, Hall};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,11 +27,32 @@ pub const LISTEN_ENV: &str = "PROCTOR_LISTEN";
 /// Largest response body a command returns to the webview.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Operations of the hall's endpoint table the webview may not call, and why. Every other
+/// operation is callable: the webview holds no less than a client with the API token on loopback.
+pub const NOT_FROM_WEBVIEW: &[(&str, &str)] = &[
+    (
+        "stream_events",
+        "it is a stream that never ends; the app pushes the same events as `hall:event`",
+    ),
+    (
+        "issue_event_ticket",
+        "a ticket only opens the event stream, which the app replaces with `hall:event`",
+    ),
+];
+
+/// Where an operation of the endpoint table goes in the router.
+struct Route {
+    method: Method,
+    path: &'static str,
+}
+
 pub struct EmbeddedHall {
     pub hall: Hall,
     /// Where the HTTP API listens.
     pub addr: SocketAddr,
     router: axum::Router,
+    /// The endpoint table by operation name (what `hall_call` is given).
+    routes: HashMap<&'static str, Route>,
     token: String,
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -107,6 +129,16 @@ impl EmbeddedHall {
             shutdown,
         };
         let router = hall::api::router(state, &limits, None);
+        let routes = hall::api::endpoints()
+            .into_iter()
+            .map(|e| {
+                let route = Route {
+                    method: e.method,
+                    path: e.path,
+                };
+                (e.name, route)
+            })
+            .collect();
 
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let served = hall.clone();
@@ -123,25 +155,40 @@ impl EmbeddedHall {
             hall,
             addr,
             router,
+            routes,
             token,
             stop: std::sync::Mutex::new(Some(stop_tx)),
             server: std::sync::Mutex::new(Some(server)),
         })
     }
 
-    /// Dispatch one API operation in-process. `path` is a template whose `{name}` segments are
-    /// filled (percent-encoded) from `params`; `query` values become the query string.
+    /// Dispatch one API operation, by its name in the hall's endpoint table, in-process. `params`
+    /// fill the `{name}` segments of its path (percent-encoded); `query` values become the query
+    /// string; `body` is sent as JSON.
     pub async fn call(
         &self,
-        method: Method,
-        template: &str,
-        params: &[(&str, &str)],
+        operation: &str,
+        params: &BTreeMap<String, String>,
         query: Option<&Map<String, Value>>,
         body: Option<&Value>,
     ) -> Result<Value, CommandError> {
-        let uri = build_uri(template, params, query)?;
+        let Some(route) = self.routes.get(operation) else {
+            return Err(CommandError::new(
+                404,
+                "UNKNOWN_OPERATION",
+                format!("the hall has no operation named {operation:?}"),
+            ));
+        };
+        if let Some((_, why)) = NOT_FROM_WEBVIEW.iter().find(|(name, _)| *name == operation) {
+            return Err(CommandError::new(
+                403,
+                "OPERATION_REFUSED",
+                format!("{operation} is not available in the desktop app: {why}"),
+            ));
+        }
+        let uri = build_uri(route.path, params, query)?;
         let mut request = Request::builder()
-            .method(method)
+            .method(route.method.clone())
             .uri(uri)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::ACCEPT, "application/json");
@@ -176,15 +223,18 @@ impl EmbeddedHall {
         if status.is_success() {
             return Ok(value);
         }
+        // The API's error body, or the reference alias's own `{"error": text, "code"?}`.
         let code = value
             .pointer("/error/code")
+            .or_else(|| value.get("code"))
             .and_then(Value::as_str)
-            .unwrap_or("INTERNAL");
+            .map_or_else(|| format!("HTTP_{}", status.as_u16()), str::to_string);
         let message = value
             .pointer("/error/message")
+            .or_else(|| value.get("error"))
             .and_then(Value::as_str)
             .unwrap_or("the hall refused the request");
-        Err(CommandError::new(status.as_u16(), code, message))
+        Err(CommandError::new(status.as_u16(), &code, message))
     }
 
     /// Stop the HTTP API (draining it) and close the hall, flushing the ledger. Idempotent.
@@ -199,21 +249,40 @@ impl EmbeddedHall {
     }
 }
 
+/// The request URI: the path template with each `{name}` segment filled from `params` (each
+/// one required, none left over: a misspelt name is refused, not ignored), then the query.
 fn build_uri(
     template: &str,
-    params: &[(&str, &str)],
+    params: &BTreeMap<String, String>,
     query: Option<&Map<String, Value>>,
 ) -> Result<String, CommandError> {
-    let mut path = template.to_string();
-    for (name, value) in params {
-        let encoded = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
-        path = path.replace(&format!("{{{name}}}"), &encoded);
+    let invalid = |message: String| CommandError::new(400, "INVALID_ID", message);
+    let mut filled = 0;
+    let mut segments = Vec::new();
+    for segment in template.split('/') {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let value = params.get(name).ok_or_else(|| {
+                    invalid(format!("missing path parameter {name} ({template})"))
+                })?;
+                segments.push(utf8_percent_encode(value, NON_ALPHANUMERIC).to_string());
+                filled += 1;
+            }
+            None => segments.push(segment.to_string()),
+        }
     }
-    if path.contains('{') {
-        return Err(CommandError::internal(format!(
-            "missing path parameter in {template}"
+    if filled != params.len() {
+        let unknown: Vec<&str> = params
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !template.contains(&format!("{{{name}}}")))
+            .collect();
+        return Err(invalid(format!(
+            "{template} has no path parameter {}",
+            unknown.join(", ")
         )));
     }
+    let path = segments.join("/");
     let Some(query) = query else { return Ok(path) };
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in query {
@@ -245,14 +314,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn uri_encodes_path_params_and_skips_empty_query_values() {
         let q = json!({"tenant_id": "a b", "denied": true, "limit": 5, "env": "", "cursor": null});
-        let uri = build_uri("/v1/decisions", &[], q.as_object()).unwrap();
+        let uri = build_uri("/v1/decisions", &params(&[]), q.as_object()).unwrap();
         assert_eq!(uri, "/v1/decisions?tenant_id=a+b&denied=true&limit=5");
         let uri = build_uri(
             "/v1/traces/{correlation_id}",
-            &[("correlation_id", "../x?y")],
+            &params(&[("correlation_id", "../x?y")]),
             None,
         )
         .unwrap();
@@ -260,20 +336,40 @@ mod tests {
     }
 
     #[test]
-    fn uri_refuses_nested_query_values_and_missing_params() {
+    fn uri_refuses_nested_query_values_and_missing_or_unknown_params() {
         let q = json!({"tenant_id": {"nested": 1}});
+        let nested = build_uri("/v1/decisions", &params(&[]), q.as_object()).unwrap_err();
+        assert_eq!(nested.error.code, "INVALID_QUERY");
+        let missing = build_uri("/v1/decisions/{decision_id}", &params(&[]), None).unwrap_err();
         assert_eq!(
-            build_uri("/v1/decisions", &[], q.as_object())
-                .unwrap_err()
+            (missing.status, missing.error.code.as_str()),
+            (400, "INVALID_ID")
+        );
+        assert!(missing.error.message.contains("decision_id"), "{missing}");
+        let unknown = build_uri(
+            "/v1/decisions/{decision_id}",
+            &params(&[("decision_id", "d"), ("decision", "d")]),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(unknown.status, 400);
+        assert!(
+            unknown
                 .error
-                .code,
-            "INVALID_QUERY"
+                .message
+                .ends_with("no path parameter decision"),
+            "{unknown}"
         );
-        assert_eq!(
-            build_uri("/v1/decisions/{decision_id}", &[], None)
-                .unwrap_err()
-                .status,
-            500
-        );
+    }
+
+    #[test]
+    fn operations_kept_from_the_webview_exist() {
+        let names: Vec<&str> = hall::api::endpoints().iter().map(|e| e.name).collect();
+        for (name, _) in NOT_FROM_WEBVIEW {
+            assert!(
+                names.contains(name),
+                "{name} is not an operation of the hall"
+            );
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Proctor desktop: a thin Tauri v2 shell over the hall.
 //!
 //! - `embedded`: the hall, started in-process from its data dir, serving its HTTP API on loopback
-//!   and answering the webview's commands through the same API router.
-//! - `commands`: one Tauri command per API operation the UI uses (granted in capabilities/main.json).
+//!   and answering the webview's `hall_call` through the same API router.
+//! - `commands`: `hall_call`, the one Tauri command: any API operation by its name in the hall's
+//!   endpoint table (granted in capabilities/main.json).
 //! - `events`: every hall event forwarded to the webview as `hall:event` `{kind, data}`.
 //! - `tray`: health summary and quick actions.
 //! - `sqlite_heap`: a ceiling on SQLite's page cache, so the app's memory levels off.
@@ -16,33 +17,14 @@ mod events;
 pub mod sqlite_heap;
 mod tray;
 
-include!("command_names.rs");
-
-pub use embedded::{EmbeddedHall, StartOptions};
+pub use embedded::{EmbeddedHall, StartOptions, NOT_FROM_WEBVIEW};
 pub use error::{CommandError, StartError};
 
 use tauri::{Manager, RunEvent};
 
-/// Adds every command to `builder` (the real one in `run`, Tauri's mock builder in tests).
+/// Adds the command to `builder` (the real one in `run`, Tauri's mock builder in tests).
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::route,
-        commands::list_workers,
-        commands::enroll_worker,
-        commands::verify_worker,
-        commands::list_decisions,
-        commands::get_decision,
-        commands::get_trace,
-        commands::get_stats,
-        commands::verify_ledger,
-        commands::list_alerts,
-        commands::ack_alert,
-        commands::attest_hash,
-        commands::attest_verify,
-        commands::attest_sign,
-        commands::get_settings,
-        commands::put_thresholds,
-    ])
+    builder.invoke_handler(tauri::generate_handler![commands::hall_call])
 }
 
 pub fn run() {

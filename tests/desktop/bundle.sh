@@ -2,12 +2,15 @@
 # Builds the desktop app in release mode AND its Debian package with one cargo build: the Tauri CLI
 # (npm devDependency @tauri-apps/cli, a prebuilt binary) runs cargo, then packages the binary it
 # built. Then checks the package: metadata, runtime dependencies, and that it carries exactly
-# target/release/proctor-desktop. Outputs: target/release/proctor-desktop and
+# target/release/proctor-desktop and the proctor CLI. Outputs: target/release/proctor-desktop and
 # target/release/bundle/deb/Proctor_<version>_<arch>.deb. (AppImage is not built: its tools are
 # downloaded from GitHub, which CI cannot reach; see docs/ui.md.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# The `proctor` CLI ships in the package beside the app (tauri.conf.json: bundle.linux.deb.files):
+# the app's empty states and `proctor mcp` client configurations point at it.
+cargo build --release --locked -p proctor
 # The app crate (with tauri.conf.json) and the frontend (ui/dist, built by beforeBuildCommand) are
 # named explicitly rather than left to the CLI's directory search.
 TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri build --ci --bundles deb -- --locked
@@ -22,6 +25,9 @@ grep -q "^ Version: ${version}\$" <<<"$info" || fail "no Version: ${version} in 
 grep -q '^ Depends:.*libwebkit2gtk-4\.1-0' <<<"$info" || fail "does not depend on libwebkit2gtk-4.1-0"
 grep -q '^ Depends:.*libayatana-appindicator3-1' <<<"$info" || fail "does not depend on libayatana-appindicator3-1 (tray icon)"
 grep -qE ' usr/bin/proctor-desktop$' <<<"$contents" || fail "has no usr/bin/proctor-desktop"
+grep -qE ' usr/bin/proctor$' <<<"$contents" || fail "has no usr/bin/proctor (the CLI)"
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - usr/bin/proctor | cmp -s - target/release/proctor \
+  || fail "usr/bin/proctor is not the binary in target/release/proctor"
 grep -qE ' usr/share/applications/[^/]+\.desktop$' <<<"$contents" || fail "has no .desktop entry"
 grep -qE ' usr/share/icons/hicolor/[^ ]+/apps/proctor-desktop\.png$' <<<"$contents" || fail "has no icon"
 # The packaged binary is the one this build produced (and the smoke test runs), byte for byte but

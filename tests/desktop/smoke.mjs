@@ -71,9 +71,9 @@ try {
       () => run('return document.querySelector("[data-testid=health-healthy] .big")?.textContent.trim() === "1" && document.querySelector("[data-testid=decisions-total]")?.textContent.trim() === "1"'),
       'the overview to show 1 healthy worker and 1 decision (pushed through Tauri events)',
     );
-    // The same decision through a Tauri command (IPC), not HTTP.
+    // The same decision through the app's one command (IPC), not HTTP.
     const viaIpc = await runAsync(
-      'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("get_decision", { decision_id: arguments[0] }).then((r) => done(r.decision.decision_id), (e) => done("error " + JSON.stringify(e)));',
+      'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("hall_call", { operation: "get_decision", params: { decision_id: arguments[0] } }).then((r) => done(r.decision.decision_id), (e) => done("error " + JSON.stringify(e)));',
       [routed.decision_id],
     );
     assert.equal(viaIpc, routed.decision_id);

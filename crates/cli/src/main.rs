@@ -59,6 +59,12 @@ enum Command {
     /// Manage namespace signing keys, trusted keys and revocations.
     #[command(subcommand)]
     Keys(commands::keys::Command),
+    /// Serve the hall's governed MCP tools on stdio (for Claude Desktop, Cursor, VS Code...),
+    /// list them, or import the MCP servers a client already has.
+    Mcp(commands::mcp::Args),
+    /// List, approve or deny the tool calls a running hall holds for a person.
+    #[command(subcommand)]
+    Approvals(commands::approvals::Command),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Enroll(args) => commands::enroll::run(args),
         Command::Heartbeat(args) => commands::heartbeat::run(args),
+        Command::Mcp(args) => commands::mcp::run(args),
+        Command::Approvals(cmd) => commands::approvals::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,6 @@
 //! Prints the hall's OpenAPI document, exactly as `GET /v1/openapi.json` serves it, so the UI's
-//! copy can be refreshed without a running hall:
-//! `cargo run -q -p hall --example openapi > ui/src/lib/openapi.json && npm --prefix ui run gen:api`
+//! copy can be refreshed without a running hall: `npm --prefix ui run sync:api` runs it into
+//! ui/src/lib/openapi.json, then generates wire.gen.ts and ops.gen.ts from it
 //! (`tests/openapi.rs` fails while the copy is stale).
 
 fn main() {

@@ -126,6 +126,74 @@ pub struct ConfigFile {
     /// A declarative policy gate (JSON, `wcp::DeclarativeGate`); absent = no gate configured, so
     /// rules with `escalation.policy_gate` deny with `DENY_POLICY_GATE_UNCONFIGURED`.
     pub policy_gate_file: Option<PathBuf>,
+    /// The MCP gateway: the conditions every tool call is routed under, and its limits.
+    pub mcp: McpConfig,
+}
+
+/// `[mcp]` in config.toml (docs/mcp.md). `proctor mcp`'s flags override the routing conditions
+/// for its session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct McpConfig {
+    pub tenant_id: String,
+    #[schemars(with = "String")]
+    pub env: wcp::Env,
+    #[schemars(with = "String")]
+    pub data_label: wcp::DataLabel,
+    #[schemars(with = "String")]
+    pub tenant_risk: wcp::TenantRisk,
+    #[schemars(with = "String")]
+    pub qos_class: wcp::QosClass,
+    /// How long a call that needs a person waits for a verdict before it is refused.
+    pub approval_timeout_s: u64,
+    /// `"full"` keeps a call's arguments in the ledger, `"hash"` only their SHA-256.
+    pub record_arguments: crate::mcp::RecordArguments,
+    /// A forwarded call that takes longer is answered with a timeout tool error.
+    pub call_timeout_s: u64,
+    /// Calls in flight per MCP worker; one more is refused at once.
+    pub max_concurrent_calls: usize,
+    /// A larger downstream result is refused (a tool error) rather than passed on.
+    pub max_result_bytes: usize,
+}
+
+impl Default for McpConfig {
+    fn default() -> Self {
+        Self {
+            tenant_id: "mcp".into(),
+            env: wcp::Env::Dev,
+            data_label: wcp::DataLabel::Internal,
+            tenant_risk: wcp::TenantRisk::Low,
+            qos_class: wcp::QosClass::P2,
+            approval_timeout_s: 120,
+            record_arguments: crate::mcp::RecordArguments::Full,
+            call_timeout_s: 60,
+            max_concurrent_calls: 16,
+            max_result_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl McpConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.tenant_id.trim().is_empty() {
+            return Err("mcp.tenant_id must not be blank".into());
+        }
+        for (key, value, max) in [
+            ("approval_timeout_s", self.approval_timeout_s, 7 * 24 * 3600),
+            ("call_timeout_s", self.call_timeout_s, 24 * 3600),
+            (
+                "max_concurrent_calls",
+                self.max_concurrent_calls as u64,
+                10_000,
+            ),
+            ("max_result_bytes", self.max_result_bytes as u64, 1 << 30),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(format!("mcp.{key} must be in 1..={max}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for ConfigFile {
@@ -146,6 +214,7 @@ impl Default for ConfigFile {
             egress_allowlist: BTreeMap::new(),
             controls_present_extra: Vec::new(),
             policy_gate_file: None,
+            mcp: McpConfig::default(),
         }
     }
 }
@@ -226,6 +295,7 @@ impl Config {
         };
         file.thresholds()
             .validate()
+            .and_then(|()| file.mcp.validate())
             .map_err(|e| HallError::Config(format!("{}: {e}", cfg_path.display())))?;
         let config = Config::resolve(data_dir, file);
 

@@ -35,6 +35,9 @@ pub enum HallError {
     InvalidQuery(String),
     #[error("invalid settings: {0}")]
     InvalidSettings(String),
+    /// The request is valid but the thing it acts on has moved on (an approval already decided).
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl HallError {
@@ -60,6 +63,7 @@ impl HallError {
             HallError::Attest(_) => "ATTEST_ERROR",
             HallError::InvalidQuery(_) => "INVALID_QUERY",
             HallError::InvalidSettings(_) => "INVALID_BODY",
+            HallError::Conflict(_) => "CONFLICT",
         }
     }
 }

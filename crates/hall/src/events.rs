@@ -57,6 +57,12 @@ pub enum HallEvent {
     Health(Transition),
     Registry(RegistryEvent),
     Alert(Alert),
+    /// An MCP call's outcome record.
+    McpCall(Arc<ledger::LinkedRecord>),
+    /// A held call appeared or ended.
+    Approval(Arc<crate::mcp::Approval>),
+    /// An MCP server changed state or tools.
+    McpServer(crate::mcp::ServerEvent),
 }
 
 impl HallEvent {
@@ -67,6 +73,9 @@ impl HallEvent {
             HallEvent::Health(_) => "health",
             HallEvent::Registry(_) => "registry",
             HallEvent::Alert(_) => "alert",
+            HallEvent::McpCall(_) => "mcp_call",
+            HallEvent::Approval(_) => "approval",
+            HallEvent::McpServer(_) => "mcp_server",
         }
     }
 
@@ -77,6 +86,9 @@ impl HallEvent {
             HallEvent::Health(t) => serde_json::to_string(t),
             HallEvent::Registry(r) => serde_json::to_string(r),
             HallEvent::Alert(a) => serde_json::to_string(a),
+            HallEvent::McpCall(c) => serde_json::to_string(&**c),
+            HallEvent::Approval(a) => serde_json::to_string(&**a),
+            HallEvent::McpServer(e) => serde_json::to_string(e),
         };
         result.expect("event types serialize infallibly")
     }

@@ -41,6 +41,8 @@ struct Inner {
     /// One enrollment at a time: "is this worker new?" and writing its file are one step, so two
     /// concurrent enrollments of one worker cannot both be told it was created.
     enrolling: tokio::sync::Mutex<()>,
+    /// The MCP gateway: downstream servers, held approvals, client sessions.
+    mcp: crate::mcp::Gateway,
 }
 
 /// Longest id a RouteInput may carry. WCP sets no limit; the hall does, so one request cannot
@@ -187,6 +189,7 @@ impl Hall {
             gate: load_gate(&config)?,
         };
         let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
+        let (mcp, server_events) = crate::mcp::Gateway::new(config.file.mcp.clone());
         let hall = Hall {
             inner: Arc::new(Inner {
                 thresholds: ArcSwap::from_pointee(config.file.thresholds()),
@@ -199,8 +202,10 @@ impl Hall {
                 started: Instant::now(),
                 tasks: Mutex::new(Vec::new()),
                 enrolling: tokio::sync::Mutex::new(()),
+                mcp,
             }),
         };
+        hall.start_mcp_events(server_events);
         for outcome in loaded {
             hall.apply_reload(outcome).await;
         }
@@ -221,6 +226,21 @@ impl Hall {
     /// Parse, decide, record durably, publish. Returns only recorded decisions: if the ledger
     /// cannot record, the caller gets `DENY_LEDGER_UNAVAILABLE` and nothing is allowed.
     pub async fn route(&self, input: Value) -> Result<Routed, HallError> {
+        self.route_and_record(input).await.map(|(_, routed)| routed)
+    }
+
+    /// [`Hall::route`] for the MCP gateway, which also needs the decision itself.
+    pub(crate) async fn route_mcp(
+        &self,
+        input: Value,
+    ) -> Result<(wcp::RouteDecision, Routed), HallError> {
+        self.route_and_record(input).await
+    }
+
+    async fn route_and_record(
+        &self,
+        input: Value,
+    ) -> Result<(wcp::RouteDecision, Routed), HallError> {
         let input = wcp::parse_route_input_owned(input)
             .map_err(|e| HallError::InvalidRouteInput(e.message))?;
         check_input_ids(&input)?;
@@ -240,16 +260,17 @@ impl Hall {
         };
         let recorded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
         self.after_record(&decision, &receipt, &recorded_at);
-        Ok(Routed {
+        let routed = Routed {
             decision_json: json,
             receipt: EvidenceReceipt {
-                decision_id: decision.decision_id,
-                artifact_hash: decision.artifact_hash,
+                decision_id: decision.decision_id.clone(),
+                artifact_hash: decision.artifact_hash.clone(),
                 ledger_seq: receipt.seq,
                 ledger_hash: receipt.hash,
                 recorded_at,
             },
-        })
+        };
+        Ok((decision, routed))
     }
 
     /// Bookkeeping once a decision is durable: health counters, alert rules, the event.
@@ -496,6 +517,16 @@ impl Hall {
                     .iter()
                     .map(|w| (w.worker_id.as_str(), w.worker_species_id.as_str())),
             );
+            self.inner
+                .mcp
+                .sync(
+                    snapshot
+                        .workers
+                        .iter()
+                        .map(|w| (w.worker_id.as_str(), &w.record)),
+                )
+                .await;
+            self.inner.mcp.sessions.notify_tools_changed().await;
         }
         for alert in outcome.alerts {
             self.raise(alert);
@@ -575,6 +606,7 @@ impl Hall {
         for task in self.inner.tasks.lock().expect("tasks lock").drain(..) {
             task.abort();
         }
+        self.inner.mcp.stop_all().await;
         self.inner.ledger.close().await;
         tracing::info!("hall closed; ledger flushed");
     }
@@ -589,5 +621,134 @@ impl Hall {
 
     pub(crate) fn health_board(&self) -> &HealthBoard {
         &self.inner.health
+    }
+
+    pub fn mcp(&self) -> &crate::mcp::Gateway {
+        &self.inner.mcp
+    }
+
+    pub(crate) fn publish(&self, event: HallEvent) {
+        self.inner.bus.publish(event);
+    }
+
+    /// The species of an enrolled worker.
+    pub(crate) fn species_of(&self, worker_id: &str) -> Option<String> {
+        let snapshot = self.inner.live.snapshot();
+        let worker = snapshot.workers.iter().find(|w| w.worker_id == worker_id)?;
+        Some(worker.worker_species_id.clone())
+    }
+
+    /// The decision for a request a person approved (`wcp::Router::decide_approved`) under the
+    /// rules and registry of now.
+    pub(crate) fn decide_approved(&self, input: Value) -> Result<wcp::RouteDecision, String> {
+        let input = wcp::parse_route_input_owned(input).map_err(|e| e.message)?;
+        Ok(self.inner.live.snapshot().router.decide_approved(&input))
+    }
+
+    /// Append a linked record (an MCP call's outcome, an approval's ending); durable on `Ok`.
+    pub(crate) async fn record_linked(
+        &self,
+        record: ledger::NewLinkedRecord,
+    ) -> Result<ledger::LinkedRecord, String> {
+        self.inner.ledger.append_linked(record).await
+    }
+
+    /// A forwarded call is the worker's heartbeat: its latency, and whether the server answered.
+    pub(crate) fn mcp_call_health(
+        &self,
+        worker_id: &str,
+        outcome: crate::mcp::call::Outcome,
+        latency: Duration,
+    ) {
+        use crate::health::ReportedStatus;
+        use crate::mcp::call::Outcome;
+        let status = match outcome {
+            Outcome::Ok | Outcome::ToolError => ReportedStatus::Ok,
+            Outcome::Unavailable => ReportedStatus::Offline,
+            _ => ReportedStatus::Degraded,
+        };
+        let hb = Heartbeat {
+            status,
+            latency_ms: Some(latency.as_secs_f64() * 1000.0),
+        };
+        let _ = self.heartbeat(worker_id, &hb);
+    }
+
+    /// Server state changes feed health (a dead server is offline at once) and the live views;
+    /// a changed tool list is announced to connected clients.
+    fn start_mcp_events(
+        &self,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<crate::mcp::ServerEvent>,
+    ) {
+        use crate::health::ReportedStatus;
+        use crate::mcp::{ServerEvent, ServerState};
+        let hall = self.clone();
+        let task = tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                match &event {
+                    ServerEvent::State {
+                        worker_id, state, ..
+                    } => {
+                        let status = match state {
+                            ServerState::Ready => Some(ReportedStatus::Ok),
+                            ServerState::Failed => Some(ReportedStatus::Offline),
+                            _ => None,
+                        };
+                        if let Some(status) = status {
+                            let hb = Heartbeat {
+                                status,
+                                latency_ms: None,
+                            };
+                            let _ = hall.heartbeat(worker_id, &hb);
+                        }
+                    }
+                    ServerEvent::ToolsChanged { .. } => {
+                        hall.inner.mcp.sessions.notify_tools_changed().await;
+                    }
+                }
+                hall.inner.bus.publish(HallEvent::McpServer(event));
+            }
+        });
+        self.inner.tasks.lock().expect("tasks lock").push(task);
+    }
+
+    /// A person's verdict on a held call (`POST /v1/approvals/{id}`): recorded, then the call is
+    /// forwarded (approve) or refused (deny).
+    pub async fn decide_approval(
+        &self,
+        id: &str,
+        approve: bool,
+        by: String,
+        note: Option<String>,
+    ) -> Result<crate::mcp::Approval, HallError> {
+        use crate::mcp::{ApprovalState, Verdict};
+        let taken = self
+            .inner
+            .mcp
+            .approvals
+            .take(id)
+            .map_err(|ended| match ended {
+                Some(state) => HallError::Conflict(format!(
+                    "approval {id} already ended: {}",
+                    serde_json::to_value(state)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("ended")
+                )),
+                None => HallError::NotFound(format!("no approval {id}")),
+            })?;
+        let state = if approve {
+            ApprovalState::Approved
+        } else {
+            ApprovalState::Denied
+        };
+        let verdict = Verdict {
+            by,
+            at: Utc::now(),
+            note,
+        };
+        crate::mcp::call::end_approval(self, taken, state, verdict)
+            .await
+            .map_err(HallError::LedgerUnavailable)
     }
 }

@@ -9,6 +9,7 @@
 //!   durably (crate `ledger`, group commit), publishes an event and returns the decision with
 //!   its [`EvidenceReceipt`]. If the ledger cannot record, it fails closed.
 //! - [`events`]: the bounded broadcast bus; [`alerts`]: alert kinds and the deny-rate detector.
+//! - [`mcp`]: the MCP gateway: downstream servers, `tools/call` as WCP decisions, approvals.
 //! - [`api`] + [`server`]: the loopback HTTP API (docs/API.md) with SSE and the web UI.
 
 pub mod alerts;
@@ -21,6 +22,7 @@ pub mod events;
 mod hall;
 pub mod health;
 pub mod live;
+pub mod mcp;
 pub mod queries;
 mod receipt;
 mod record;

@@ -336,6 +336,7 @@ pub fn validate_record(record: &Value) -> Result<WorkerEntry, String> {
         }
         _ => return Err("capabilities must be a non-empty list".into()),
     }
+    crate::mcp::McpSpec::from_record(obj)?;
     // The router's own checks (field types, control ids): a record it would refuse never lands.
     wcp::Registry::new()
         .enroll(record)

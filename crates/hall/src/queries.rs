@@ -91,10 +91,14 @@ impl Hall {
 
     pub async fn decision(&self, decision_id: &str) -> Result<Value, HallError> {
         let id = decision_id.to_string();
-        match self.ledger().query(move |b| b.get(&id)).await? {
-            Some(r) => Ok(record_json(&r)),
-            None => Err(HallError::NotFound(format!("decision {decision_id}"))),
-        }
+        let Some(r) = self.ledger().query(move |b| b.get(&id)).await? else {
+            return Err(HallError::NotFound(format!("decision {decision_id}")));
+        };
+        let mut detail = record_json(&r);
+        // What followed the decision: an MCP call's outcome, an approval's verdict.
+        detail["linked"] = serde_json::to_value(self.linked_of(decision_id).await?)
+            .expect("linked records serialize");
+        Ok(detail)
     }
 
     pub async fn trace(&self, correlation_id: &str) -> Result<Value, HallError> {
@@ -102,9 +106,10 @@ impl Hall {
         let records = self.ledger().query(move |b| b.trace(&id)).await?;
         let decisions: Vec<Value> = records.iter().map(record_json).collect();
         let transitions = self.transitions_around(&records, &decisions).await?;
+        let linked = self.linked_of_trace(correlation_id).await?;
         Ok(
             json!({"correlation_id": correlation_id, "decisions": decisions,
-                  "health_transitions": transitions}),
+                  "health_transitions": transitions, "linked": linked}),
         )
     }
 

@@ -38,6 +38,18 @@ impl Recorder {
             .map_err(|e| e.to_string())
     }
 
+    /// Append one linked record (group-committed); resolves once it is durable.
+    pub async fn append_linked(
+        &self,
+        record: ledger::NewLinkedRecord,
+    ) -> Result<ledger::LinkedRecord, String> {
+        let ledger = self.ledger.load_full().ok_or("the ledger is closed")?;
+        ledger
+            .append_linked(record)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Run a blocking ledger call on the blocking pool.
     pub async fn query<T: Send + 'static>(
         &self,

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{route_input, setup_keys, wait_for, worker_record, TestHall};
+use common::{
+    call, connect_with, fixture, route_input, setup_keys, wait_for, worker_record, TestHall,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -22,6 +24,25 @@ fn openapi_document_matches_the_router() {
         .map(|e| (e.method.to_string(), e.path.to_string()))
         .collect();
     assert_eq!(documented, routed);
+
+    // Each operation's id is its name in the endpoint table (what the UI's generated operation
+    // table and the desktop's `hall_call` command use).
+    let ids: BTreeSet<(String, String, String)> = documented
+        .iter()
+        .map(|(method, path)| {
+            let id = &doc.body["paths"][path][method.to_lowercase()]["operationId"];
+            (
+                id.as_str().unwrap().to_string(),
+                method.clone(),
+                path.clone(),
+            )
+        })
+        .collect();
+    let named: BTreeSet<(String, String, String)> = hall::api::endpoints()
+        .iter()
+        .map(|e| (e.name.to_string(), e.method.to_string(), e.path.to_string()))
+        .collect();
+    assert_eq!(ids, named);
 
     // Every documented operation is really served: never the "no route" 404 or a 405.
     for (method, path) in &documented {
@@ -143,14 +164,14 @@ fn sample_value(schema: &Value) -> String {
 
 #[test]
 fn the_ui_copy_of_the_document_is_current() {
-    // The UI's TypeScript wire types are generated from this copy (ui/src/lib/wire.gen.ts).
+    // The UI's TypeScript wire types and operation table are generated from this copy
+    // (ui/src/lib/wire.gen.ts, ui/src/lib/ops.gen.ts; a vitest fails while those are stale).
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/openapi.json");
     let copy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(
         copy == hall::api::openapi::document(),
-        "ui/src/lib/openapi.json is stale: run `cargo run -q -p hall --example openapi > \
-         ui/src/lib/openapi.json && npm --prefix ui run gen:api`"
+        "ui/src/lib/openapi.json is stale: run `npm --prefix ui run sync:api`"
     );
 }
 
@@ -388,6 +409,70 @@ fn real_responses_of_every_operation_match_the_document() {
         .lock()
         .unwrap()
         .insert(("GET".into(), "/v1/events".into()));
+
+    // The MCP gateway: a worker with a stdio server, an allowed call, a call held for a person
+    // (the blast gate: prod, RESTRICTED, P0, egress) and approved.
+    let mcp_worker = json!({"worker_id": "org.acme.mcp", "worker_species_id": "wrk.doc.summarizer",
+        "capabilities": ["cap.doc.summarize"],
+        "mcp": {"command": fixture(), "tools": {"echo": "cap.doc.summarize"}}});
+    assert_eq!(hall.post("/v1/workers", &mcp_worker).status, 201);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let headers = [
+        ("proctor-env", "prod"),
+        ("proctor-data-label", "RESTRICTED"),
+        ("proctor-qos", "P0"),
+    ];
+    let client = rt.block_on(connect_with(&hall, &headers));
+    let peer = client.peer().clone();
+    let held = rt.spawn(async move {
+        peer.call_tool(call("echo", json!({"text": "hi", "egress": true})))
+            .await
+    });
+    let pending = wait_for("a held call", || {
+        let r = hall.get("/v1/approvals");
+        (r.body["count"].as_u64()? > 0).then_some(r)
+    });
+    c.check("GET", "/v1/approvals", &pending);
+    let approval_id = pending.body["approvals"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.check(
+        "POST",
+        "/v1/approvals/{id}",
+        &hall.post(
+            &format!("/v1/approvals/{approval_id}"),
+            &json!({"verdict": "approve"}),
+        ),
+    );
+    let result = rt.block_on(held).unwrap().unwrap();
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    c.check("GET", "/v1/mcp", &hall.get("/v1/mcp"));
+    let calls = hall.get("/v1/mcp/calls");
+    assert_eq!(calls.body["count"], 1, "{}", calls.body);
+    c.check("GET", "/v1/mcp/calls", &calls);
+    let held_decision = pending.body["approvals"][0]["decision_id"]
+        .as_str()
+        .unwrap();
+    let detail = c.check(
+        "GET",
+        "/v1/decisions/{decision_id}",
+        &hall.get(&format!("/v1/decisions/{held_decision}")),
+    );
+    assert_eq!(detail["linked"].as_array().unwrap().len(), 2);
+    rt.block_on(client.cancel()).unwrap();
+    let mut mcp_kinds = BTreeSet::new();
+    while mcp_kinds.len() < 3 {
+        let (event, data) = events.next_event().expect("event stream ended");
+        c.assert_valid(
+            &format!("SSE {event}"),
+            &stream,
+            &json!({"event": event, "data": data}),
+        );
+        if ["mcp_call", "approval", "mcp_server"].contains(&event.as_str()) {
+            mcp_kinds.insert(event);
+        }
+    }
 
     // Error bodies of every kind the API produces, through the routes that produce them.
     let errors = [

@@ -36,48 +36,69 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// A hall found from its data dir: where it listens and its token.
+pub struct Located {
+    pub base: String,
+    pub token: String,
+}
+
+/// The data dir these arguments name.
+pub fn data_dir(args: &HallArgs) -> Result<PathBuf, CliError> {
+    match &args.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string())),
+    }
+}
+
+/// Find the hall of `args`' data dir: its address and token. Reads files only.
+pub fn locate(args: &HallArgs) -> Result<Located, CliError> {
+    let data_dir = data_dir(args)?;
+    // Only an existing hall's config is read: a client never initialises a new hall.
+    let (listen, default_token) = if data_dir.join(hall::config::CONFIG_FILE).is_file() {
+        let (cfg, _) = hall::Config::load_or_init(&data_dir)
+            .map_err(|e| CliError::bad_input(e.to_string()))?;
+        (cfg.file.listen.to_string(), cfg.token_file)
+    } else {
+        (
+            hall::config::DEFAULT_LISTEN.to_string(),
+            data_dir.join("api-token"),
+        )
+    };
+    // A running hall says where it listens (it may have been started with --listen).
+    let running = std::fs::read_to_string(data_dir.join(hall::config::URL_FILE))
+        .ok()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    let base = args
+        .url
+        .clone()
+        .or(running)
+        .unwrap_or_else(|| format!("http://{listen}"));
+    let token_file = args.token_file.clone().unwrap_or(default_token);
+    let token = hall::config::read_token_file(&token_file).map_err(|e| {
+        CliError::usage(format!(
+            "{e} (is a hall initialised there? run `proctor serve` or pass --token-file)"
+        ))
+    })?;
+    Ok(Located {
+        base: base.trim_end_matches('/').to_string(),
+        token,
+    })
+}
+
 impl Client {
     pub fn from_args(args: &HallArgs) -> Result<Self, CliError> {
-        let data_dir = match &args.data_dir {
-            Some(d) => d.clone(),
-            None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
-        };
-        // Only an existing hall's config is read: a client never initialises a new hall.
-        let (listen, default_token) = if data_dir.join(hall::config::CONFIG_FILE).is_file() {
-            let (cfg, _) = hall::Config::load_or_init(&data_dir)
-                .map_err(|e| CliError::bad_input(e.to_string()))?;
-            (cfg.file.listen.to_string(), cfg.token_file)
-        } else {
-            (
-                hall::config::DEFAULT_LISTEN.to_string(),
-                data_dir.join("api-token"),
-            )
-        };
-        // A running hall says where it listens (it may have been started with --listen).
-        let running = std::fs::read_to_string(data_dir.join(hall::config::URL_FILE))
-            .ok()
-            .map(|u| u.trim().to_string());
-        let base = args
-            .url
-            .clone()
-            .or(running)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        let token_file = args.token_file.clone().unwrap_or(default_token);
-        let token = hall::config::read_token_file(&token_file).map_err(|e| {
-            CliError::usage(format!(
-                "{e} (is a hall initialised there? run `proctor serve` or pass --token-file)"
-            ))
-        })?;
+        let Located { base, token, .. } = locate(args)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(TIMEOUT))
             .build()
             .into();
-        Ok(Self {
-            base: base.trim_end_matches('/').to_string(),
-            token,
-            agent,
-        })
+        Ok(Self { base, token, agent })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub fn get(&self, path: &str) -> Result<Reply, CliError> {

@@ -1,5 +1,6 @@
 //! One module per top-level subcommand.
 
+pub mod approvals;
 pub mod attest;
 pub mod client;
 pub mod conformance;
@@ -7,6 +8,9 @@ pub mod decisions;
 pub mod enroll;
 pub mod heartbeat;
 pub mod keys;
+pub mod mcp;
+mod mcp_bridge;
+pub mod mcp_import;
 pub mod route;
 mod route_sink;
 pub mod rules;

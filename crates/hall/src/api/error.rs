@@ -76,6 +76,7 @@ impl From<HallError> for ApiError {
             | HallError::NoNamespaceKey(_) => StatusCode::BAD_REQUEST,
             HallError::InvalidSettings(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HallError::NotFound(_) => StatusCode::NOT_FOUND,
+            HallError::Conflict(_) => StatusCode::CONFLICT,
             HallError::LedgerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HallError::Config(_) | HallError::Io { .. } | HallError::Attest(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

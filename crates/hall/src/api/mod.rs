@@ -1,9 +1,14 @@
-//! The loopback HTTP API (docs/API.md). One table, [`endpoints`], builds both the router and the
-//! OpenAPI document, so the two cannot drift apart.
+//! The loopback HTTP API (docs/API.md). One table, [`endpoints`], is the single list of
+//! operations: it builds the router and the OpenAPI document (each operation's `name` is its
+//! `operationId`), the UI's operation table is generated from that document
+//! (`ui/src/lib/ops.gen.ts`), and the desktop's one Tauri command dispatches by the same name.
+//! Adding an operation takes its handler (`routes.rs`), its line here, and, when it answers a
+//! typed body, its response schema in `openapi.rs` (keyed by the same name).
 
 pub mod auth;
 pub mod error;
 pub mod extract;
+mod gateway;
 pub mod openapi;
 mod routes;
 mod sse;
@@ -40,8 +45,11 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// One API operation: its documentation and its handler.
+/// One API operation: its name, its documentation and its handler.
 pub struct Endpoint {
+    /// The operation's one name, snake_case and unique: the OpenAPI `operationId`, the key of the
+    /// UI's generated operation table and what the desktop's `hall_call` command is given.
+    pub name: &'static str,
     pub method: Method,
     pub path: &'static str,
     pub summary: &'static str,
@@ -52,6 +60,7 @@ pub struct Endpoint {
 }
 
 fn ep(
+    name: &'static str,
     method: Method,
     path: &'static str,
     summary: &'static str,
@@ -59,6 +68,7 @@ fn ep(
     handler: MethodRouter<AppState>,
 ) -> Endpoint {
     Endpoint {
+        name,
         method,
         path,
         summary,
@@ -73,6 +83,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use routes::*;
     vec![
         ep(
+            "health",
             Method::GET,
             "/health",
             "Liveness (no auth; SPEC.md §4.1 shape)",
@@ -80,6 +91,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(health),
         ),
         ep(
+            "route",
             Method::POST,
             "/v1/route",
             "Route a RouteInput; the decision is recorded before it is returned",
@@ -87,6 +99,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(route),
         ),
         ep(
+            "enroll_worker",
             Method::POST,
             "/v1/workers",
             "Enroll (or replace) a worker registry record",
@@ -94,6 +107,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(enroll),
         ),
         ep(
+            "reference_enroll",
             Method::POST,
             "/enroll",
             "Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth)",
@@ -101,6 +115,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(reference_enroll),
         ),
         ep(
+            "list_workers",
             Method::GET,
             "/v1/workers",
             "List enrolled workers with their health",
@@ -108,6 +123,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(workers),
         ),
         ep(
+            "report_heartbeat",
             Method::POST,
             "/v1/workers/{worker_id}/heartbeat",
             "Report a worker heartbeat",
@@ -115,6 +131,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(heartbeat),
         ),
         ep(
+            "verify_worker",
             Method::POST,
             "/v1/workers/{worker_id}/verify",
             "Attestation verdict for an enrolled worker's package",
@@ -122,6 +139,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(verify_worker),
         ),
         ep(
+            "list_decisions",
             Method::GET,
             "/v1/decisions",
             "Decision history, newest first, keyset-paginated",
@@ -129,6 +147,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(decisions),
         ),
         ep(
+            "get_decision",
             Method::GET,
             "/v1/decisions/{decision_id}",
             "One recorded decision",
@@ -136,6 +155,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(decision),
         ),
         ep(
+            "get_trace",
             Method::GET,
             "/v1/traces/{correlation_id}",
             "Every decision under one correlation id",
@@ -143,6 +163,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(trace),
         ),
         ep(
+            "get_stats",
             Method::GET,
             "/v1/stats",
             "Decision counters and worker health summary",
@@ -150,6 +171,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(stats),
         ),
         ep(
+            "verify_ledger",
             Method::GET,
             "/v1/ledger/verify",
             "Check the ledger's hash chain",
@@ -157,6 +179,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(ledger_verify),
         ),
         ep(
+            "list_hall_events",
             Method::GET,
             "/v1/hall-events",
             "What the hall saw: enrollments, health transitions, reloads",
@@ -164,6 +187,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(hall_events),
         ),
         ep(
+            "list_alerts",
             Method::GET,
             "/v1/alerts",
             "Alerts, newest first",
@@ -171,6 +195,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(alerts),
         ),
         ep(
+            "ack_alert",
             Method::POST,
             "/v1/alerts/{id}/ack",
             "Acknowledge an alert",
@@ -178,6 +203,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(ack_alert),
         ),
         ep(
+            "issue_event_ticket",
             Method::POST,
             "/v1/events/ticket",
             "A single-use ticket for opening the event stream",
@@ -185,6 +211,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(ticket),
         ),
         ep(
+            "stream_events",
             Method::GET,
             "/v1/events",
             "Live events (Server-Sent Events)",
@@ -192,6 +219,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(sse::events),
         ),
         ep(
+            "attest_hash",
             Method::POST,
             "/v1/attest/hash",
             "Canonical package hash of a directory",
@@ -199,6 +227,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(attest_hash),
         ),
         ep(
+            "attest_verify",
             Method::POST,
             "/v1/attest/verify",
             "Verify a package against its manifest and signature",
@@ -206,6 +235,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(attest_verify),
         ),
         ep(
+            "attest_sign",
             Method::POST,
             "/v1/attest/sign",
             "Sign a package with the worker namespace's key",
@@ -213,6 +243,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(attest_sign),
         ),
         ep(
+            "get_settings",
             Method::GET,
             "/v1/settings",
             "Effective settings (never the token)",
@@ -220,6 +251,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(settings),
         ),
         ep(
+            "put_thresholds",
             Method::PUT,
             "/v1/settings/thresholds",
             "Change and persist health/alert thresholds",
@@ -227,11 +259,44 @@ pub fn endpoints() -> Vec<Endpoint> {
             put(put_thresholds),
         ),
         ep(
+            "get_openapi",
             Method::GET,
             "/v1/openapi.json",
             "This API's OpenAPI document",
             None,
             get(openapi),
+        ),
+        ep(
+            "get_mcp",
+            Method::GET,
+            "/v1/mcp",
+            "The MCP gateway: servers with their state and tools, client sessions, settings",
+            None,
+            get(gateway::overview),
+        ),
+        ep(
+            "list_mcp_calls",
+            Method::GET,
+            "/v1/mcp/calls",
+            "The MCP audit trail: call outcomes (or approval endings), newest first",
+            None,
+            get(gateway::calls),
+        ),
+        ep(
+            "list_approvals",
+            Method::GET,
+            "/v1/approvals",
+            "Calls held for a person (pending first)",
+            None,
+            get(gateway::approvals),
+        ),
+        ep(
+            "decide_approval",
+            Method::POST,
+            "/v1/approvals/{id}",
+            "Approve or deny a held call; the verdict is recorded before the call goes on",
+            Some("ApprovalVerdict"),
+            post(gateway::decide),
         ),
     ]
 }
@@ -258,7 +323,7 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
                 limits.timeout,
             ))
         };
-        if e.auth && !openapi::takes_query(e.method.as_str(), e.path) {
+        if e.auth && !openapi::takes_query(e.name) {
             handler = handler.layer(middleware::from_fn(no_query));
         }
         if e.auth {
@@ -267,6 +332,10 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
             public = public.route(e.path, handler);
         }
     }
+    // The MCP endpoint: its own protocol (JSON-RPC over POST, SSE over GET), behind the same
+    // token; a call may wait for a person, so no request timeout.
+    let listen = state.hall.config().file.listen;
+    private = private.nest_service("/mcp", gateway::mcp_service(&state, listen));
     // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
     let private = private
         .route(
@@ -344,4 +413,33 @@ async fn json_errors(req: Request, next: Next) -> Response {
         }
     }
     fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn operation_names_are_unique_snake_case() {
+        let all = endpoints();
+        let mut seen = BTreeSet::new();
+        for e in &all {
+            let snake = e.name.starts_with(|c: char| c.is_ascii_lowercase())
+                && e.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !e.name.contains("__")
+                && !e.name.ends_with('_');
+            assert!(
+                snake,
+                "{:?} ({} {}) is not snake_case",
+                e.name, e.method, e.path
+            );
+            assert!(seen.insert(e.name), "two operations are named {:?}", e.name);
+        }
+        // And no two operations share a route.
+        let routes: BTreeSet<_> = all.iter().map(|e| (e.method.as_str(), e.path)).collect();
+        assert_eq!(routes.len(), all.len());
+    }
 }

@@ -9,8 +9,10 @@
 //! missing, mistyped or undocumented. Request bodies keep hand-written schemas: they describe
 //! what the lenient parsers accept (SPEC.md §1.14 coercions), which no Rust type spells out.
 //!
-//! The UI's TypeScript wire types are generated from this document (`npm --prefix ui run
-//! gen:api`), so the shapes exist once, here and in the Rust types.
+//! Each operation's `operationId` is its name in the endpoint table. The UI's TypeScript wire types
+//! and its operation table (name → method and path) are generated from this document (`npm
+//! --prefix ui run gen:api`), so the shapes and the list of operations exist once, here and in
+//! the Rust types.
 
 use crate::alerts::Alert;
 use crate::config::{AlertThresholds, HealthThresholds};
@@ -38,7 +40,7 @@ fn build() -> Value {
     let mut schemas = Schemas::new();
     let mut paths = Map::new();
     for e in super::endpoints() {
-        let mut responses = success_responses(e.method.as_str(), e.path, &mut schemas);
+        let mut responses = success_responses(e.name, &mut schemas);
         let error = json!({"content": {"application/json": {"schema": reference("Error")}}});
         for (range, description) in [("4XX", "Client error"), ("5XX", "Local failure")] {
             let mut r = error.clone();
@@ -47,7 +49,7 @@ fn build() -> Value {
         }
         let mut op = json!({
             "summary": e.summary,
-            "operationId": operation_id(e.method.as_str(), e.path),
+            "operationId": e.name,
             "responses": responses,
         });
         if !e.auth {
@@ -55,7 +57,7 @@ fn build() -> Value {
         }
         let params: Vec<Value> = path_params(e.path)
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "maxLength": super::extract::MAX_ID_LEN}}))
-            .chain(query_params(e.method.as_str(), e.path))
+            .chain(query_params(e.name))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
@@ -155,40 +157,45 @@ fn json_reply(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
-/// What each operation answers when it succeeds (and, for the reference alias, its own error
-/// shape). Errors otherwise share `Error` (added by the caller as `4XX`/`5XX`).
-fn success_responses(method: &str, path: &str, s: &mut Schemas) -> Map<String, Value> {
+/// What each operation (by its name in the endpoint table) answers when it succeeds (and, for the
+/// reference alias, its own error shape). Errors otherwise share `Error` (added by the caller as
+/// `4XX`/`5XX`).
+fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
     let ok = |schema: Value| json!({"200": json_reply("OK", schema)});
-    let out = match (method, path) {
-        ("GET", "/health") => ok(reference("Liveness")),
-        ("POST", "/v1/route") => ok(reference("RoutedDecision")),
-        ("POST", "/v1/workers") => json!({
+    let out = match operation {
+        "health" => ok(reference("Liveness")),
+        "route" => ok(reference("RoutedDecision")),
+        "enroll_worker" => json!({
             "200": json_reply("Replaced an enrolled worker's record", s.of::<Enrolled>()),
             "201": json_reply("Enrolled a new worker", s.of::<Enrolled>())}),
-        ("POST", "/enroll") => json!({
+        "reference_enroll" => json!({
             "200": json_reply("Replaced (reference shape)", reference("ReferenceReenrolled")),
             "201": json_reply("Enrolled (reference shape)", reference("ReferenceEnrolled")),
             "400": json_reply("Refused (reference shape)", reference("ReferenceError"))}),
-        ("GET", "/v1/workers") => ok(reference("WorkerList")),
-        ("POST", "/v1/workers/{worker_id}/heartbeat") => ok(reference("HeartbeatReply")),
-        ("POST", "/v1/workers/{worker_id}/verify") => ok(reference("WorkerVerdict")),
-        ("GET", "/v1/decisions") => ok(reference("DecisionPage")),
-        ("GET", "/v1/decisions/{decision_id}") => ok(reference("LedgerRecord")),
-        ("GET", "/v1/traces/{correlation_id}") => ok(reference("Trace")),
-        ("GET", "/v1/stats") => ok(reference("Stats")),
-        ("GET", "/v1/ledger/verify") => ok(reference("LedgerVerification")),
-        ("GET", "/v1/hall-events") => ok(reference("HallEventList")),
-        ("GET", "/v1/alerts") => ok(reference("AlertList")),
-        ("POST", "/v1/alerts/{id}/ack") => ok(s.of::<Alert>()),
-        ("POST", "/v1/events/ticket") => ok(reference("EventTicket")),
-        ("GET", "/v1/events") => json!({"200": {
+        "list_workers" => ok(reference("WorkerList")),
+        "report_heartbeat" => ok(reference("HeartbeatReply")),
+        "verify_worker" => ok(reference("WorkerVerdict")),
+        "list_decisions" => ok(reference("DecisionPage")),
+        "get_decision" => ok(reference("DecisionDetail")),
+        "get_trace" => ok(reference("Trace")),
+        "get_stats" => ok(reference("Stats")),
+        "verify_ledger" => ok(reference("LedgerVerification")),
+        "list_hall_events" => ok(reference("HallEventList")),
+        "list_alerts" => ok(reference("AlertList")),
+        "ack_alert" => ok(s.of::<Alert>()),
+        "issue_event_ticket" => ok(reference("EventTicket")),
+        "stream_events" => json!({"200": {
             "description": "Server-Sent Events: each message's `event:` name and JSON `data:` are one StreamEvent",
             "content": {"text/event-stream": {"schema": reference("StreamEvent")}}}}),
-        ("POST", "/v1/attest/hash") => ok(reference("PackageHash")),
-        ("POST", "/v1/attest/verify") => ok(reference("AttestVerdict")),
-        ("POST", "/v1/attest/sign") => ok(reference("SignResult")),
-        ("GET", "/v1/settings") | ("PUT", "/v1/settings/thresholds") => ok(reference("Settings")),
-        ("GET", "/v1/openapi.json") => ok(open_object()),
+        "attest_hash" => ok(reference("PackageHash")),
+        "attest_verify" => ok(reference("AttestVerdict")),
+        "attest_sign" => ok(reference("SignResult")),
+        "get_settings" | "put_thresholds" => ok(reference("Settings")),
+        "get_openapi" => ok(open_object()),
+        "get_mcp" => ok(s.of::<crate::mcp::view::McpOverview>()),
+        "list_mcp_calls" => ok(reference("McpCallList")),
+        "list_approvals" => ok(s.of::<crate::mcp::view::ApprovalList>()),
+        "decide_approval" => ok(s.of::<crate::mcp::Approval>()),
         // An endpoint added without documenting its answer: tests/openapi.rs fails on it.
         _ => json!({}),
     };
@@ -269,11 +276,26 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         stream_event("registry", s.of::<RegistryEvent>()),
         stream_event("alert", s.of::<Alert>()),
         stream_event("lagged", object(json!({"missed": count}))),
+        stream_event("mcp_call", reference("LinkedRecord")),
+        stream_event("approval", s.of::<crate::mcp::Approval>()),
+        stream_event("mcp_server", s.of::<crate::mcp::ServerEvent>()),
     ]});
+    // A record linked to a decision (ledger: an MCP call's outcome, an approval's ending).
+    let linked = object(
+        json!({"seq": {"type": "integer", "minimum": 1}, "hash": hex64,
+        "decision_seq": {"type": "integer", "minimum": 1}, "decision_hash": hex64, "at": time,
+        "kind": {"type": "string", "enum": ["mcp_call", "approval"]}, "decision_id": string,
+        "correlation_id": string, "server": nullable("string"), "tool": nullable("string"),
+        "body": open}),
+    );
     vec![
         ("Liveness", object(json!({"status": {"const": "ok"}, "timestamp": string}))),
         ("RoutedDecision", routed),
-        ("LedgerRecord", record),
+        ("LedgerRecord", record.clone()),
+        ("DecisionDetail", extend(record, json!({"linked": {"type": "array", "items": reference("LinkedRecord")}}))),
+        ("LinkedRecord", linked),
+        ("McpCallList", object(json!({"calls": {"type": "array", "items": reference("LinkedRecord")},
+            "count": count}))),
         ("DecisionPage", object(json!({"decisions": {"type": "array", "items": reference("LedgerRecord")},
             "next_cursor": nullable("string")}))),
         ("HallEvent", object(json!({"id": {"type": "integer"}, "at": time, "kind": string,
@@ -288,7 +310,8 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
             "count": count}))),
         ("Trace", object(json!({"correlation_id": string,
             "decisions": {"type": "array", "items": reference("LedgerRecord")},
-            "health_transitions": {"type": "array", "items": reference("HealthTransitionEvent")}}))),
+            "health_transitions": {"type": "array", "items": reference("HealthTransitionEvent")},
+            "linked": {"type": "array", "items": reference("LinkedRecord")}}))),
         ("WorkerList", object(json!({"workers": {"type": "array", "items": s.of::<WorkerView>()},
             "count": count}))),
         ("HeartbeatReply", object(json!({"worker_id": string, "health": s.of::<Health>()}))),
@@ -330,25 +353,25 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
     .collect()
 }
 
-/// Query parameters, derived from the structs the handlers deserialize them into (so a
-/// parameter the handler refuses is never documented, and the reverse).
-/// Whether an operation documents query parameters (the others refuse any).
-pub fn takes_query(method: &str, path: &str) -> bool {
-    !query_params(method, path).is_empty()
+/// Whether an operation (by name) documents query parameters (the others refuse any).
+pub fn takes_query(operation: &str) -> bool {
+    !query_params(operation).is_empty()
 }
 
-fn query_params(method: &str, path: &str) -> Vec<Value> {
+/// Query parameters, derived from the structs the handlers deserialize them into (so a
+/// parameter the handler refuses is never documented, and the reverse).
+fn query_params(operation: &str) -> Vec<Value> {
     let mut generator = SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
         .into_generator();
-    let schema = match (method, path) {
-        ("GET", "/v1/decisions") => generator.root_schema_for::<crate::hall::DecisionQuery>(),
-        ("GET", "/v1/stats") => generator.root_schema_for::<super::routes::StatsQuery>(),
-        ("GET", "/v1/alerts") => generator.root_schema_for::<super::routes::AlertsQuery>(),
-        ("GET", "/v1/hall-events") => {
-            generator.root_schema_for::<crate::queries::HallEventsQuery>()
-        }
-        ("GET", "/v1/events") => {
+    let schema = match operation {
+        "list_decisions" => generator.root_schema_for::<crate::hall::DecisionQuery>(),
+        "get_stats" => generator.root_schema_for::<super::routes::StatsQuery>(),
+        "list_alerts" => generator.root_schema_for::<super::routes::AlertsQuery>(),
+        "list_hall_events" => generator.root_schema_for::<crate::queries::HallEventsQuery>(),
+        "list_mcp_calls" => generator.root_schema_for::<crate::mcp::view::CallsQuery>(),
+        "list_approvals" => generator.root_schema_for::<crate::mcp::view::ApprovalsQuery>(),
+        "stream_events" => {
             return vec![json!({"name": "ticket", "in": "query", "required": false,
                 "description": "From POST /v1/events/ticket, for clients that cannot send headers (EventSource)",
                 "schema": {"type": "string"}})]
@@ -394,19 +417,6 @@ fn without_null(mut schema: Value) -> Value {
     schema
 }
 
-fn operation_id(method: &str, path: &str) -> String {
-    let words: Vec<&str> = path
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != "v1")
-        .map(|s| s.trim_matches(|c| c == '{' || c == '}'))
-        .collect();
-    format!(
-        "{}_{}",
-        method.to_ascii_lowercase(),
-        words.join("_").replace(['.', '-'], "_")
-    )
-}
-
 fn path_params(path: &str) -> impl Iterator<Item = &str> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
@@ -445,6 +455,9 @@ fn requests() -> Vec<(String, Value)> {
         "Heartbeat": {"type": "object", "additionalProperties": false, "properties": {
             "status": enum_of(&["ok", "degraded", "offline"]), "latency_ms": {"type": "number", "minimum": 0}}},
         "VerifyRequest": {"type": "object", "additionalProperties": false, "properties": {"package_dir": s}},
+        "ApprovalVerdict": {"type": "object", "additionalProperties": false, "required": ["verdict"],
+            "properties": {"verdict": enum_of(&["approve", "deny"]), "note": {"type": ["string", "null"]},
+                           "by": {"type": ["string", "null"]}}},
         "PathRequest": {"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": s}},
         "AttestVerifyRequest": {"type": "object", "additionalProperties": false,
             "required": ["path", "worker_id", "worker_species_id"],

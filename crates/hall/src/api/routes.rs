@@ -1,5 +1,5 @@
 //! Handlers: each one unpacks the request, calls one `Hall` method and shapes the answer.
-//! No business logic lives here (the desktop calls the same `Hall` methods directly).
+//! No business logic lives here (the desktop's commands come through this same router).
 
 use super::error::ApiError;
 use super::extract::{check_id, Id, JsonBody, OptionalJsonBody, Q};

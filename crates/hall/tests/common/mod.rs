@@ -384,3 +384,57 @@ pub fn read_response(stream: std::net::TcpStream) -> (u16, Value) {
     reader.read_exact(&mut body).unwrap();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
+
+/// The fixture server's binary, built once if this test binary was built alone.
+pub fn fixture() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let exe = std::env::current_exe().unwrap();
+    let debug_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let bin = debug_dir.join("examples").join("mcp_fixture");
+    BUILD.call_once(|| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "hall", "--example", "mcp_fixture"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the fixture server failed");
+    });
+    assert!(bin.is_file(), "{} missing", bin.display());
+    bin
+}
+
+pub type McpClient = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// The official Rust SDK's client on the hall's `/mcp`, with the hall's token.
+pub async fn connect(hall: &TestHall) -> McpClient {
+    connect_with(hall, &[]).await
+}
+
+/// [`connect`] sending `headers` (e.g. `Proctor-Env`) with every request.
+pub async fn connect_with(hall: &TestHall, headers: &[(&'static str, &str)]) -> McpClient {
+    use rmcp::ServiceExt;
+    let headers = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                axum::http::HeaderName::from_static(k),
+                axum::http::HeaderValue::from_str(v).unwrap(),
+            )
+        })
+        .collect();
+    let config =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            hall.url("/mcp"),
+        )
+        .auth_header(hall.token.clone())
+        .custom_headers(headers);
+    ().serve(rmcp::transport::StreamableHttpClientTransport::from_config(
+        config,
+    ))
+    .await
+    .expect("the MCP client connects")
+}
+
+pub fn call(name: &str, args: Value) -> rmcp::model::CallToolRequestParams {
+    let args: serde_json::Map<String, Value> = serde_json::from_value(args).unwrap();
+    rmcp::model::CallToolRequestParams::new(name.to_string()).with_arguments(args)
+}

@@ -1,0 +1,66 @@
+//! The MCP gateway's HTTP faces: the Streamable HTTP endpoint at `/mcp` (behind the same bearer
+//! token as `/v1`), and the operations behind the MCP and Approvals screens.
+
+use super::error::ApiError;
+use super::extract::{Id, JsonBody, Q};
+use super::AppState;
+use crate::mcp::session::McpSession;
+use crate::mcp::view::{ApprovalVerdict, ApprovalsQuery, CallsQuery};
+use axum::extract::State;
+use axum::Json;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::{json, Value};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The MCP endpoint: one [`McpSession`] per client session. Sessions end with the hall.
+pub fn mcp_service(
+    state: &AppState,
+    listen: std::net::SocketAddr,
+) -> StreamableHttpService<McpSession, LocalSessionManager> {
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+    hosts.push(listen.ip().to_string());
+    hosts.push(listen.to_string());
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        // Clients of older protocol versions keep one session per connection (its correlation id).
+        .with_legacy_session_mode(true)
+        .with_json_response(true);
+    let cancel = config.cancellation_token.clone();
+    let mut shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        cancel.cancel();
+    });
+    let hall = state.hall.clone();
+    StreamableHttpService::new(
+        move || Ok(McpSession::new(hall.clone())),
+        Default::default(),
+        config,
+    )
+}
+
+pub async fn overview(State(s): State<AppState>) -> Json<Value> {
+    Json(serde_json::to_value(s.hall.mcp_overview()).expect("overview serializes"))
+}
+
+pub async fn calls(State(s): State<AppState>, Q(q): Q<CallsQuery>) -> ApiResult<Json<Value>> {
+    let calls = s.hall.mcp_calls(q).await?;
+    Ok(Json(json!({"count": calls.len(), "calls": calls})))
+}
+
+pub async fn approvals(State(s): State<AppState>, Q(q): Q<ApprovalsQuery>) -> Json<Value> {
+    Json(serde_json::to_value(s.hall.approvals(q)).expect("approvals serialize"))
+}
+
+pub async fn decide(
+    State(s): State<AppState>,
+    Id(id): Id,
+    JsonBody(body): JsonBody<ApprovalVerdict>,
+) -> ApiResult<Json<Value>> {
+    let approval = s.hall.approval_verdict(&id, body, "api").await?;
+    Ok(Json(
+        serde_json::to_value(approval).expect("approval serializes"),
+    ))
+}

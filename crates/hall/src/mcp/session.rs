@@ -1,0 +1,314 @@
+//! The MCP server clients talk to: one [`McpSession`] per client session (Streamable HTTP at
+//! `/mcp`; `proctor mcp` bridges stdio clients to it). It offers the mapped tools of every MCP
+//! worker and hands each `tools/call` to [`super::call::call_tool`].
+//!
+//! A session's routing conditions are `[mcp]` in config.toml, overridden per request by the
+//! `Proctor-*` headers (`proctor mcp` sends its flags as these), and its correlation id is its
+//! own unless the `Proctor-Correlation-Id` header or a call's `_meta.correlation_id` says
+//! otherwise.
+
+use super::call::{call_tool, Caller, Conditions};
+use crate::hall::Hall;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Request headers that set a session's routing conditions (docs/mcp.md).
+pub const TENANT_HEADER: &str = "proctor-tenant";
+pub const ENV_HEADER: &str = "proctor-env";
+pub const DATA_LABEL_HEADER: &str = "proctor-data-label";
+pub const TENANT_RISK_HEADER: &str = "proctor-tenant-risk";
+pub const QOS_HEADER: &str = "proctor-qos";
+pub const CORRELATION_HEADER: &str = "proctor-correlation-id";
+/// Set by `proctor mcp`: the stdio client it serves (name/version), and that it is a bridge.
+pub const CLIENT_HEADER: &str = "proctor-client";
+
+/// A connected client, as the MCP screen lists it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SessionView {
+    pub session_id: String,
+    pub correlation_id: String,
+    /// `http` (a client on `/mcp`) or `stdio` (through `proctor mcp`).
+    pub transport: String,
+    pub client: Option<String>,
+    pub conditions: Conditions,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub calls: u64,
+}
+
+/// A session as listed, and its client (to tell it the tool list changed).
+type Live = HashMap<String, (SessionView, Option<Peer<RoleServer>>)>;
+
+/// Live sessions, and how to tell their clients that the tool list changed.
+#[derive(Default)]
+pub struct Sessions {
+    live: Mutex<Live>,
+}
+
+impl Sessions {
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().expect("sessions lock")
+    }
+
+    pub fn list(&self) -> Vec<SessionView> {
+        let mut views: Vec<SessionView> = self.live().values().map(|(v, _)| v.clone()).collect();
+        views.sort_by_key(|v| std::cmp::Reverse(v.last_seen));
+        views
+    }
+
+    pub fn count_call(&self, session_id: &str) {
+        if let Some((view, _)) = self.live().get_mut(session_id) {
+            view.calls += 1;
+            view.last_seen = Utc::now();
+        }
+    }
+
+    fn seen(&self, view: SessionView, peer: Option<Peer<RoleServer>>) {
+        let mut live = self.live();
+        let entry = live
+            .entry(view.session_id.clone())
+            .or_insert((view.clone(), None));
+        entry.0.client = view.client.or(entry.0.client.take());
+        entry.0.conditions = view.conditions;
+        entry.0.correlation_id = view.correlation_id;
+        entry.0.last_seen = view.last_seen;
+        if peer.is_some() {
+            entry.1 = peer;
+        }
+    }
+
+    fn forget(&self, session_id: &str) {
+        self.live().remove(session_id);
+    }
+
+    /// Tell every connected client to list tools again.
+    pub async fn notify_tools_changed(&self) {
+        let peers: Vec<Peer<RoleServer>> = self
+            .live()
+            .values()
+            .filter_map(|(_, p)| p.clone())
+            .collect();
+        for peer in peers {
+            let _ = peer.notify_tool_list_changed().await;
+        }
+    }
+}
+
+pub struct McpSession {
+    hall: Hall,
+    session_id: String,
+    started_at: DateTime<Utc>,
+}
+
+impl McpSession {
+    pub fn new(hall: Hall) -> McpSession {
+        McpSession {
+            hall,
+            session_id: uuid::Uuid::new_v4().to_string(),
+            started_at: Utc::now(),
+        }
+    }
+
+    /// Who calls, from the request's headers over the hall's `[mcp]` settings.
+    fn caller(
+        &self,
+        parts: Option<&Parts>,
+        client: Option<String>,
+        cancelled: tokio_util::sync::CancellationToken,
+    ) -> Result<Caller, ErrorData> {
+        let settings = self.hall.mcp().settings();
+        let header = |name: &str| -> Option<String> {
+            parts?.headers.get(name)?.to_str().ok().map(str::to_string)
+        };
+        fn pick<T>(
+            value: Option<String>,
+            default: T,
+            parse: fn(&str) -> Option<T>,
+            name: &str,
+            allowed: &[&str],
+        ) -> Result<T, ErrorData> {
+            match value {
+                None => Ok(default),
+                Some(v) => parse(&v).ok_or_else(|| {
+                    ErrorData::invalid_params(
+                        format!("{name}: {v:?} is not one of {}", allowed.join(", ")),
+                        None,
+                    )
+                }),
+            }
+        }
+        let names = |all: &[&'static str]| all.to_vec();
+        let conditions = Conditions {
+            tenant_id: header(TENANT_HEADER)
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| settings.tenant_id.clone()),
+            env: pick(
+                header(ENV_HEADER),
+                settings.env,
+                wcp::Env::parse,
+                ENV_HEADER,
+                &names(&wcp::Env::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
+            )?,
+            data_label: pick(
+                header(DATA_LABEL_HEADER),
+                settings.data_label,
+                wcp::DataLabel::parse,
+                DATA_LABEL_HEADER,
+                &wcp::DataLabel::ALL
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>(),
+            )?,
+            tenant_risk: pick(
+                header(TENANT_RISK_HEADER),
+                settings.tenant_risk,
+                wcp::TenantRisk::parse,
+                TENANT_RISK_HEADER,
+                &wcp::TenantRisk::ALL
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>(),
+            )?,
+            qos_class: pick(
+                header(QOS_HEADER),
+                settings.qos_class,
+                wcp::QosClass::parse,
+                QOS_HEADER,
+                &wcp::QosClass::ALL
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>(),
+            )?,
+        };
+        let correlation_id = header(CORRELATION_HEADER)
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| self.session_id.clone());
+        // A bridge names the stdio client it serves; the session id follows the correlation id so
+        // one stdio session is one session here too, whatever the HTTP protocol version.
+        let bridged = header(CLIENT_HEADER);
+        Ok(Caller {
+            session_id: if bridged.is_some() {
+                correlation_id.clone()
+            } else {
+                self.session_id.clone()
+            },
+            correlation_id,
+            client: bridged.or(client),
+            conditions,
+            cancelled,
+        })
+    }
+
+    fn remember(&self, caller: &Caller, peer: Option<Peer<RoleServer>>, bridged: bool) {
+        let now = Utc::now();
+        self.hall.mcp().sessions.seen(
+            SessionView {
+                session_id: caller.session_id.clone(),
+                correlation_id: caller.correlation_id.clone(),
+                transport: if bridged { "stdio" } else { "http" }.into(),
+                client: caller.client.clone(),
+                conditions: caller.conditions.clone(),
+                started_at: self.started_at,
+                last_seen: now,
+                calls: 0,
+            },
+            peer,
+        );
+    }
+}
+
+fn client_name(peer: &Peer<RoleServer>) -> Option<String> {
+    peer.peer_info()
+        .map(|info| format!("{}/{}", info.client_info.name, info.client_info.version))
+}
+
+fn parts(context: &RequestContext<RoleServer>) -> Option<&Parts> {
+    context.extensions.get::<Parts>()
+}
+
+impl ServerHandler for McpSession {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        );
+        info.server_info = Implementation::new("proctor", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some("Proctor governs these tools: every call is a WCP decision, recorded in a hash-chained ledger; a refused call's text starts with its deny code.".into());
+        info
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        let client = Some(format!(
+            "{}/{}",
+            request.client_info.name, request.client_info.version
+        ));
+        let caller = self.caller(parts(&context), client, context.ct.clone())?;
+        let bridged = parts(&context).is_some_and(|p| p.headers.contains_key(CLIENT_HEADER));
+        self.remember(&caller, Some(context.peer.clone()), bridged);
+        self.negotiate_initialize(&request)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let gateway = self.hall.mcp();
+        gateway.start_idle().await;
+        let tools = gateway
+            .catalog()
+            .offered
+            .into_iter()
+            .map(|(name, offered)| {
+                let mut tool = offered.tool;
+                tool.name = name.into();
+                tool
+            })
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let caller = self.caller(
+            parts(&context),
+            client_name(&context.peer),
+            context.ct.clone(),
+        )?;
+        let bridged = parts(&context).is_some_and(|p| p.headers.contains_key(CLIENT_HEADER));
+        self.remember(&caller, None, bridged);
+        let mut request = request;
+        // The SDK hands a request's `_meta` over in the context, not in the params.
+        if request.meta.is_none() {
+            request.meta = Some(context.meta.clone());
+        }
+        call_tool(&self.hall, &caller, request)
+            .await
+            .map(Into::into)
+    }
+}
+
+impl Drop for McpSession {
+    fn drop(&mut self) {
+        self.hall.mcp().sessions.forget(&self.session_id);
+    }
+}
