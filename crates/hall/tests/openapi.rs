@@ -461,6 +461,35 @@ fn real_responses_of_every_operation_match_the_document() {
     );
     assert_eq!(detail["linked"].as_array().unwrap().len(), 2);
     rt.block_on(client.cancel()).unwrap();
+    // Onboarding: a Cursor configuration in this user's home, planned and imported.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".cursor")).unwrap();
+    let cursor = home.path().join(".cursor/mcp.json");
+    std::fs::write(
+        &cursor,
+        json!({"mcpServers": {"files": {"command": "mcp-files", "args": ["/srv"]}}}).to_string(),
+    )
+    .unwrap();
+    std::env::set_var("HOME", home.path());
+    std::env::set_var("XDG_CONFIG_HOME", home.path().join(".config"));
+    let plan = c.check("GET", "/v1/mcp/import", &hall.get("/v1/mcp/import"));
+    assert_eq!(plan["files"][0]["servers"][0]["name"], "files", "{plan}");
+    let imported = c.check(
+        "POST",
+        "/v1/mcp/import",
+        &hall.post(
+            "/v1/mcp/import",
+            &json!({"servers": [{"path": cursor, "name": "files"}]}),
+        ),
+    );
+    assert_eq!(
+        imported["applied"]["files_rewritten"][0],
+        json!(cursor),
+        "{imported}"
+    );
+    let rewritten: Value =
+        serde_json::from_str(&std::fs::read_to_string(&cursor).unwrap()).unwrap();
+    assert_eq!(rewritten["mcpServers"]["proctor"]["args"][0], "mcp");
     let mut mcp_kinds = BTreeSet::new();
     while mcp_kinds.len() < 3 {
         let (event, data) = events.next_event().expect("event stream ended");

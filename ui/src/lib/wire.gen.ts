@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness (no auth; SPEC.md §4.1 shape) */
-        get: operations["get_health"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -31,7 +31,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Route a RouteInput; the decision is recorded before it is returned */
-        post: operations["post_route"];
+        post: operations["route"];
         delete?: never;
         options?: never;
         head?: never;
@@ -46,10 +46,10 @@ export interface paths {
             cookie?: never;
         };
         /** List enrolled workers with their health */
-        get: operations["get_workers"];
+        get: operations["list_workers"];
         put?: never;
         /** Enroll (or replace) a worker registry record */
-        post: operations["post_workers"];
+        post: operations["enroll_worker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -66,7 +66,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth) */
-        post: operations["post_enroll"];
+        post: operations["reference_enroll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -83,7 +83,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Report a worker heartbeat */
-        post: operations["post_workers_worker_id_heartbeat"];
+        post: operations["report_heartbeat"];
         delete?: never;
         options?: never;
         head?: never;
@@ -100,7 +100,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Attestation verdict for an enrolled worker's package */
-        post: operations["post_workers_worker_id_verify"];
+        post: operations["verify_worker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -115,7 +115,7 @@ export interface paths {
             cookie?: never;
         };
         /** Decision history, newest first, keyset-paginated */
-        get: operations["get_decisions"];
+        get: operations["list_decisions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -132,7 +132,7 @@ export interface paths {
             cookie?: never;
         };
         /** One recorded decision */
-        get: operations["get_decisions_decision_id"];
+        get: operations["get_decision"];
         put?: never;
         post?: never;
         delete?: never;
@@ -149,7 +149,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every decision under one correlation id */
-        get: operations["get_traces_correlation_id"];
+        get: operations["get_trace"];
         put?: never;
         post?: never;
         delete?: never;
@@ -183,7 +183,7 @@ export interface paths {
             cookie?: never;
         };
         /** Check the ledger's hash chain */
-        get: operations["get_ledger_verify"];
+        get: operations["verify_ledger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -200,7 +200,7 @@ export interface paths {
             cookie?: never;
         };
         /** What the hall saw: enrollments, health transitions, reloads */
-        get: operations["get_hall_events"];
+        get: operations["list_hall_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -217,7 +217,7 @@ export interface paths {
             cookie?: never;
         };
         /** Alerts, newest first */
-        get: operations["get_alerts"];
+        get: operations["list_alerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -236,7 +236,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Acknowledge an alert */
-        post: operations["post_alerts_id_ack"];
+        post: operations["ack_alert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -253,7 +253,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** A single-use ticket for opening the event stream */
-        post: operations["post_events_ticket"];
+        post: operations["issue_event_ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -268,7 +268,7 @@ export interface paths {
             cookie?: never;
         };
         /** Live events (Server-Sent Events) */
-        get: operations["get_events"];
+        get: operations["stream_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -287,7 +287,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Canonical package hash of a directory */
-        post: operations["post_attest_hash"];
+        post: operations["attest_hash"];
         delete?: never;
         options?: never;
         head?: never;
@@ -304,7 +304,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Verify a package against its manifest and signature */
-        post: operations["post_attest_verify"];
+        post: operations["attest_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -321,7 +321,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Sign a package with the worker namespace's key */
-        post: operations["post_attest_sign"];
+        post: operations["attest_sign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -354,7 +354,7 @@ export interface paths {
         };
         get?: never;
         /** Change and persist health/alert thresholds */
-        put: operations["put_settings_thresholds"];
+        put: operations["put_thresholds"];
         post?: never;
         delete?: never;
         options?: never;
@@ -370,9 +370,95 @@ export interface paths {
             cookie?: never;
         };
         /** This API's OpenAPI document */
-        get: operations["get_openapi_json"];
+        get: operations["get_openapi"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The MCP gateway: servers with their state and tools, client sessions, settings */
+        get: operations["get_mcp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mcp/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The MCP audit trail: call outcomes (or approval endings), newest first */
+        get: operations["list_mcp_calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mcp/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The MCP servers this user's clients run, planned as workers of this hall (writes nothing) */
+        get: operations["plan_mcp_import"];
+        put?: never;
+        /** Put the chosen client entries behind this hall: records, rules, client files rewritten (backed up) */
+        post: operations["apply_mcp_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls held for a person (pending first) */
+        get: operations["list_approvals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve or deny a held call; the verdict is recorded before the call goes on */
+        post: operations["decide_approval"];
         delete?: never;
         options?: never;
         head?: never;
@@ -413,6 +499,56 @@ export interface components {
             /** Format: uint64 */
             deny_rate_min_decisions: number;
         };
+        /** @description What [`apply`] wrote. */
+        Applied: {
+            records_written: string[];
+            rules_added: string[];
+            files_rewritten: string[];
+            /** @description `(file, backup)`. */
+            backups: [
+                string,
+                string
+            ][];
+            /** @description The data dir was new: the hall's config, token, registry and rules were created. */
+            initialized: string[];
+        };
+        /** @description A held call, as `GET /v1/approvals` lists it. */
+        Approval: {
+            id: string;
+            /** @description The recorded decision that asked for a person. */
+            decision_id: string;
+            correlation_id: string;
+            capability_id: string;
+            tool: string;
+            /** @description The MCP worker whose tool it is. */
+            worker_id: string;
+            deny_code: string;
+            /** @description The gate's reason, or the blast score rationale. */
+            reason: string | null;
+            /** @description The call's arguments (`null` when `record_arguments = "hash"`). */
+            arguments: unknown;
+            arguments_sha256: string;
+            session_id: string;
+            client: string | null;
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            state: components["schemas"]["ApprovalState"];
+            verdict: components["schemas"]["Verdict"] | null;
+        };
+        ApprovalList: {
+            /** Format: uint */
+            count: number;
+            approvals: components["schemas"]["Approval"][];
+        };
+        ApprovalState: ("pending" | "approved" | "denied") | "expired" | "cancelled";
+        ApprovalVerdict: {
+            /** @enum {string} */
+            verdict: "approve" | "deny";
+            note?: string | null;
+            by?: string | null;
+        };
         AttestSignRequest: {
             path: string;
             worker_id: string;
@@ -447,11 +583,27 @@ export interface components {
             requires_controls_minimum: string[] | null;
             skip_reason: string | null;
         };
+        /** @description An MCP client whose configuration the importer knows. */
+        Client: "claude" | "cursor" | "vscode";
+        /** @description The routing conditions of a call: `[mcp]` in config.toml, overridden per session. */
+        Conditions: {
+            tenant_id: string;
+            env: string;
+            data_label: string;
+            tenant_risk: string;
+            qos_class: string;
+        };
         /**
          * @description Data sensitivity label.
          * @enum {string}
          */
         DataLabel: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+        DecisionDetail: {
+            seq: number;
+            hash: string;
+            decision: components["schemas"]["RouteDecision"];
+            linked: components["schemas"]["LinkedRecord"][];
+        };
         /** @description Summary of a recorded decision (the full record is one `GET /v1/decisions/{id}` away). */
         DecisionEvent: {
             /** Format: uint64 */
@@ -498,6 +650,16 @@ export interface components {
          * @enum {string}
          */
         Env: "dev" | "stage" | "prod" | "edge";
+        /** @description A variable the hall's environment must provide. */
+        EnvNeeded: {
+            /** @description The variable (`"$NAME"` in the record). */
+            name: string;
+            worker_id: string;
+            /** @description Where it is used: `mcp.env.<VAR>` or `mcp.headers.<Header>`. */
+            field: string;
+            /** @description What to set it to. */
+            note: string;
+        };
         Error: {
             error: {
                 code: string;
@@ -533,6 +695,18 @@ export interface components {
             ledger_seq: number;
             ledger_hash: string;
             recorded_at: string;
+        };
+        /** @description One client file. */
+        FilePlan: {
+            client: components["schemas"]["Client"] | null;
+            path: string;
+            shape: components["schemas"]["Shape"] | null;
+            /** @description Why this file cannot be imported (it is left as it is). */
+            error: string | null;
+            servers: components["schemas"]["ServerPlan"][];
+            /** @description How the file changes, if it does. */
+            rewrite: components["schemas"]["Rewrite"] | null;
+            warnings: string[];
         };
         /** @description Hall-wide floor. `None` where a config is optional means "no config" (SPEC.md §2 floors). */
         HallConfig: {
@@ -617,6 +791,16 @@ export interface components {
             worker_id: string;
             health: components["schemas"]["Health"];
         };
+        ImportRequest: {
+            servers: {
+                path: string;
+                name: string;
+            }[];
+        };
+        ImportResult: {
+            plan: components["schemas"]["Plan"];
+            applied: components["schemas"]["Applied"];
+        };
         LedgerRecord: {
             seq: number;
             hash: string;
@@ -634,10 +818,87 @@ export interface components {
          * @enum {string}
          */
         Level: "none" | "WCP-Basic" | "WCP-Standard" | "WCP-Full";
+        LinkedRecord: {
+            seq: number;
+            hash: string;
+            decision_seq: number;
+            decision_hash: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "mcp_call" | "approval";
+            decision_id: string;
+            correlation_id: string;
+            server: string | null;
+            tool: string | null;
+            body: {
+                [key: string]: unknown;
+            };
+        };
         Liveness: {
             /** @constant */
             status: "ok";
             timestamp: string;
+        };
+        McpCallList: {
+            calls: components["schemas"]["LinkedRecord"][];
+            count: number;
+        };
+        /**
+         * @description `[mcp]` in config.toml (docs/mcp.md). `proctor mcp`'s flags override the routing conditions
+         *     for its session.
+         */
+        McpConfig: {
+            /** @default mcp */
+            tenant_id: string;
+            /** @default dev */
+            env: string;
+            /** @default INTERNAL */
+            data_label: string;
+            /** @default low */
+            tenant_risk: string;
+            /** @default P2 */
+            qos_class: string;
+            /**
+             * Format: uint64
+             * @description How long a call that needs a person waits for a verdict before it is refused.
+             * @default 120
+             */
+            approval_timeout_s: number;
+            /**
+             * @description `"full"` keeps a call's arguments in the ledger, `"hash"` only their SHA-256.
+             * @default full
+             */
+            record_arguments: components["schemas"]["RecordArguments"];
+            /**
+             * Format: uint64
+             * @description A forwarded call that takes longer is answered with a timeout tool error.
+             * @default 60
+             */
+            call_timeout_s: number;
+            /**
+             * Format: uint
+             * @description Calls in flight per MCP worker; one more is refused at once.
+             * @default 16
+             */
+            max_concurrent_calls: number;
+            /**
+             * Format: uint
+             * @description A larger downstream result is refused (a tool error) rather than passed on.
+             * @default 4194304
+             */
+            max_result_bytes: number;
+        };
+        /** @description `GET /v1/mcp`. */
+        McpOverview: {
+            servers: components["schemas"]["ServerView"][];
+            shadowed: components["schemas"]["Shadowed"][];
+            sessions: components["schemas"]["SessionView"][];
+            settings: components["schemas"]["McpConfig"];
+            /** @description The default routing conditions of a call. */
+            conditions: components["schemas"]["Conditions"];
+            /** Format: uint */
+            pending_approvals: number;
         };
         PackageHash: {
             path: string;
@@ -646,6 +907,18 @@ export interface components {
         };
         PathRequest: {
             path: string;
+        };
+        /** @description What the import will do (and, after [`apply`], did). */
+        Plan: {
+            target: components["schemas"]["Target"];
+            files: components["schemas"]["FilePlan"][];
+            /** @description Routing rules to add (one per new capability no rule names). */
+            rules: components["schemas"]["RulePlan"][];
+            /**
+             * @description Variables the hall's environment must now provide: the secrets that were written in the
+             *     client files are references in the records.
+             */
+            env_needed: components["schemas"]["EnvNeeded"][];
         };
         /** @description Precondition flags of a rule, each defaulting independently. */
         PreconditionsChecked: {
@@ -667,6 +940,9 @@ export interface components {
          * @enum {string}
          */
         QosClass: "P0" | "P1" | "P2" | "P3";
+        /** @description How a tool call's arguments are kept in the ledger. */
+        RecordArguments: "full" | "hash";
+        RecordStatus: "new" | "exists";
         ReferenceEnrolled: {
             /** @constant */
             enrolled: true;
@@ -706,6 +982,23 @@ export interface components {
          * @enum {string}
          */
         ReportedStatus: "ok" | "degraded" | "offline";
+        /**
+         * @description A client file's change: the imported entries removed, one entry launching `proctor mcp`
+         *     in the place of the first.
+         */
+        Rewrite: {
+            /** @description Entries taken out (now served through the hall). */
+            removed: string[];
+            /**
+             * @description The entry that launches `proctor mcp` (added, or already there: in this file, or in
+             *     another file of the same client when `entry_added` is false and no entry is named here).
+             */
+            entry_name: string;
+            entry: unknown;
+            entry_added: boolean;
+            /** @description Set by [`apply`]: where the original was copied. */
+            backup: string | null;
+        };
         /** @description The response envelope (SPEC.md §1.3). All fields are always serialized. */
         RouteDecision: {
             decision_id: string;
@@ -784,6 +1077,15 @@ export interface components {
             telemetry_envelopes: components["schemas"]["TelemetryEvent"][];
             evidence_receipt: components["schemas"]["EvidenceReceipt"];
         };
+        /** @description A routing rule for an imported capability. */
+        RulePlan: {
+            capability_id: string;
+            worker_species_id: string;
+            /** @description Whether the rule is added (else `rule_id` names the rule that already routes it). */
+            add: boolean;
+            rule_id: string;
+            rule: unknown;
+        };
         Sample: {
             /** Format: date-time */
             at: string;
@@ -794,6 +1096,90 @@ export interface components {
              * @description Decisions routed to the worker's species since the previous heartbeat.
              */
             decisions: number;
+        };
+        /** @description What the hall hears from its servers (health and live views follow it; SSE `mcp_server`). */
+        ServerEvent: {
+            /** @constant */
+            event: "state";
+            worker_id: string;
+            state: components["schemas"]["ServerState"];
+            error: string | null;
+        } | {
+            /** @constant */
+            event: "tools_changed";
+            worker_id: string;
+        };
+        /** @description One server entry of a client file. */
+        ServerPlan: {
+            /** @description Its name in the client file. */
+            name: string;
+            status: components["schemas"]["ServerStatus"];
+            reason: string | null;
+            transport: string | null;
+            worker_id: string | null;
+            worker_species_id: string | null;
+            capability_id: string | null;
+            record_path: string | null;
+            record: unknown;
+            record_status: components["schemas"]["RecordStatus"] | null;
+            /** @description Values turned into references to the hall's environment. */
+            references: components["schemas"]["EnvNeeded"][];
+        };
+        /** @description Where a server is in its life. */
+        ServerState: ("starting" | "ready") | "idle" | "failed" | "stopped";
+        ServerStatus: "import" | "already_proctor" | "skipped";
+        /** @description A server's state as the API shows it. */
+        ServerStatusView: {
+            state: components["schemas"]["ServerState"];
+            /** @description Why it failed last. */
+            error: string | null;
+            /** Format: uint32 */
+            pid: number | null;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: uint32 */
+            restarts: number;
+            /** @description Its last stderr lines (stdio servers). */
+            stderr_tail: string[];
+            /** Format: uint */
+            in_flight: number;
+        };
+        /** @description One MCP worker as `GET /v1/mcp` lists it. */
+        ServerView: {
+            worker_id: string;
+            worker_species_id: string | null;
+            /** @description `stdio` or `http`. */
+            transport: string;
+            command: string | null;
+            args: string[];
+            url: string | null;
+            /** @description Names and references only: a written-out value is never shown. */
+            env: {
+                [key: string]: string;
+            };
+            headers: {
+                [key: string]: string;
+            };
+            status: components["schemas"]["ServerStatusView"];
+            /** @description The tools clients are offered, with their capability. */
+            tools: components["schemas"]["ToolView"][];
+            /** @description Tools the server lists that no mapping offers (hidden from clients). */
+            unmapped_tools: string[];
+        };
+        /** @description A connected client, as the MCP screen lists it. */
+        SessionView: {
+            session_id: string;
+            correlation_id: string;
+            /** @description `http` (a client on `/mcp`) or `stdio` (through `proctor mcp`). */
+            transport: string;
+            client: string | null;
+            conditions: components["schemas"]["Conditions"];
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_seen: string;
+            /** Format: uint64 */
+            calls: number;
         };
         Settings: {
             listen: string;
@@ -809,6 +1195,14 @@ export interface components {
         };
         /** @enum {string} */
         Severity: "info" | "warning" | "critical";
+        /** @description A tool name a second server also offers: only the first one's is reachable. */
+        Shadowed: {
+            tool: string;
+            worker_id: string;
+            offered_by: string;
+        };
+        /** @description How a client file lists its servers. */
+        Shape: "mcp_servers" | "vscode_mcp" | "vscode_settings";
         SignResult: {
             manifest: {
                 [key: string]: unknown;
@@ -870,6 +1264,29 @@ export interface components {
             data: {
                 missed: number;
             };
+        } | {
+            /** @constant */
+            event: "mcp_call";
+            data: components["schemas"]["LinkedRecord"];
+        } | {
+            /** @constant */
+            event: "approval";
+            data: components["schemas"]["Approval"];
+        } | {
+            /** @constant */
+            event: "mcp_server";
+            data: components["schemas"]["ServerEvent"];
+        };
+        /**
+         * @description Where the import writes: a hall's data dir, its registry dir and rules file, and the `proctor`
+         *     binary the rewritten client entries launch.
+         */
+        Target: {
+            data_dir: string;
+            registry_dir: string;
+            rules_file: string;
+            /** @description Absolute path of the `proctor` command line (the client launches `<it> mcp --data-dir D`). */
+            proctor_command: string;
         };
         /** @description One telemetry envelope (SPEC.md §1.12); keys besides these depend on event_id. */
         TelemetryEvent: {
@@ -897,10 +1314,16 @@ export interface components {
                 deny_rate_min_decisions: number;
             };
         };
+        ToolView: {
+            name: string;
+            capability_id: string;
+            description: string | null;
+        };
         Trace: {
             correlation_id: string;
             decisions: components["schemas"]["LedgerRecord"][];
             health_transitions: components["schemas"]["HealthTransitionEvent"][];
+            linked: components["schemas"]["LinkedRecord"][];
         };
         /** @description A change of state, published as a `health` event. */
         Transition: {
@@ -910,6 +1333,13 @@ export interface components {
             /** Format: date-time */
             at: string;
             reported_status: components["schemas"]["ReportedStatus"] | null;
+        };
+        /** @description Who ended a wait, when, and why. */
+        Verdict: {
+            by: string;
+            /** Format: date-time */
+            at: string;
+            note: string | null;
         };
         VerifyRequest: {
             package_dir?: string;
@@ -986,7 +1416,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_health: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
@@ -1024,7 +1454,7 @@ export interface operations {
             };
         };
     };
-    post_route: {
+    route: {
         parameters: {
             query?: never;
             header?: never;
@@ -1066,7 +1496,7 @@ export interface operations {
             };
         };
     };
-    get_workers: {
+    list_workers: {
         parameters: {
             query?: never;
             header?: never;
@@ -1104,7 +1534,7 @@ export interface operations {
             };
         };
     };
-    post_workers: {
+    enroll_worker: {
         parameters: {
             query?: never;
             header?: never;
@@ -1155,7 +1585,7 @@ export interface operations {
             };
         };
     };
-    post_enroll: {
+    reference_enroll: {
         parameters: {
             query?: never;
             header?: never;
@@ -1215,7 +1645,7 @@ export interface operations {
             };
         };
     };
-    post_workers_worker_id_heartbeat: {
+    report_heartbeat: {
         parameters: {
             query?: never;
             header?: never;
@@ -1259,7 +1689,7 @@ export interface operations {
             };
         };
     };
-    post_workers_worker_id_verify: {
+    verify_worker: {
         parameters: {
             query?: never;
             header?: never;
@@ -1303,7 +1733,7 @@ export interface operations {
             };
         };
     };
-    get_decisions: {
+    list_decisions: {
         parameters: {
             query?: {
                 capability_id?: string;
@@ -1357,7 +1787,7 @@ export interface operations {
             };
         };
     };
-    get_decisions_decision_id: {
+    get_decision: {
         parameters: {
             query?: never;
             header?: never;
@@ -1374,7 +1804,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LedgerRecord"];
+                    "application/json": components["schemas"]["DecisionDetail"];
                 };
             };
             /** @description Client error */
@@ -1397,7 +1827,7 @@ export interface operations {
             };
         };
     };
-    get_traces_correlation_id: {
+    get_trace: {
         parameters: {
             query?: never;
             header?: never;
@@ -1477,7 +1907,7 @@ export interface operations {
             };
         };
     };
-    get_ledger_verify: {
+    verify_ledger: {
         parameters: {
             query?: never;
             header?: never;
@@ -1515,7 +1945,7 @@ export interface operations {
             };
         };
     };
-    get_hall_events: {
+    list_hall_events: {
         parameters: {
             query?: {
                 worker_id?: string;
@@ -1559,7 +1989,7 @@ export interface operations {
             };
         };
     };
-    get_alerts: {
+    list_alerts: {
         parameters: {
             query?: {
                 open?: boolean;
@@ -1600,7 +2030,7 @@ export interface operations {
             };
         };
     };
-    post_alerts_id_ack: {
+    ack_alert: {
         parameters: {
             query?: never;
             header?: never;
@@ -1640,7 +2070,7 @@ export interface operations {
             };
         };
     };
-    post_events_ticket: {
+    issue_event_ticket: {
         parameters: {
             query?: never;
             header?: never;
@@ -1678,7 +2108,7 @@ export interface operations {
             };
         };
     };
-    get_events: {
+    stream_events: {
         parameters: {
             query?: {
                 /** @description From POST /v1/events/ticket, for clients that cannot send headers (EventSource) */
@@ -1719,7 +2149,7 @@ export interface operations {
             };
         };
     };
-    post_attest_hash: {
+    attest_hash: {
         parameters: {
             query?: never;
             header?: never;
@@ -1761,7 +2191,7 @@ export interface operations {
             };
         };
     };
-    post_attest_verify: {
+    attest_verify: {
         parameters: {
             query?: never;
             header?: never;
@@ -1803,7 +2233,7 @@ export interface operations {
             };
         };
     };
-    post_attest_sign: {
+    attest_sign: {
         parameters: {
             query?: never;
             header?: never;
@@ -1883,7 +2313,7 @@ export interface operations {
             };
         };
     };
-    put_settings_thresholds: {
+    put_thresholds: {
         parameters: {
             query?: never;
             header?: never;
@@ -1925,7 +2355,7 @@ export interface operations {
             };
         };
     };
-    get_openapi_json: {
+    get_openapi: {
         parameters: {
             query?: never;
             header?: never;
@@ -1943,6 +2373,253 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_mcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpOverview"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_mcp_calls: {
+        parameters: {
+            query?: {
+                server?: string;
+                tool?: string;
+                correlation_id?: string;
+                kind?: "mcp_call" | "approval";
+                before_seq?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpCallList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_mcp_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    apply_mcp_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_approvals: {
+        parameters: {
+            query?: {
+                state?: "pending" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    decide_approval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalVerdict"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
                 };
             };
             /** @description Client error */

@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::extract::{Id, JsonBody, Q};
 use super::AppState;
+use crate::mcp::onboarding::ImportRequest;
 use crate::mcp::session::McpSession;
 use crate::mcp::view::{ApprovalVerdict, ApprovalsQuery, CallsQuery};
 use axum::extract::State;
@@ -62,5 +63,20 @@ pub async fn decide(
     let approval = s.hall.approval_verdict(&id, body, "api").await?;
     Ok(Json(
         serde_json::to_value(approval).expect("approval serializes"),
+    ))
+}
+
+pub async fn import_plan(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let plan = s.hall.import_plan().await?;
+    Ok(Json(serde_json::to_value(plan).expect("plan serializes")))
+}
+
+pub async fn import_apply(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<ImportRequest>,
+) -> ApiResult<Json<Value>> {
+    let result = s.hall.import_apply(body).await?;
+    Ok(Json(
+        serde_json::to_value(result).expect("import result serializes"),
     ))
 }

@@ -283,6 +283,22 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(gateway::calls),
         ),
         ep(
+            "plan_mcp_import",
+            Method::GET,
+            "/v1/mcp/import",
+            "The MCP servers this user's clients run, planned as workers of this hall (writes nothing)",
+            None,
+            get(gateway::import_plan),
+        ),
+        ep(
+            "apply_mcp_import",
+            Method::POST,
+            "/v1/mcp/import",
+            "Put the chosen client entries behind this hall: records, rules, client files rewritten (backed up)",
+            Some("ImportRequest"),
+            post(gateway::import_apply),
+        ),
+        ep(
             "list_approvals",
             Method::GET,
             "/v1/approvals",

@@ -196,6 +196,8 @@ fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
         "list_mcp_calls" => ok(reference("McpCallList")),
         "list_approvals" => ok(s.of::<crate::mcp::view::ApprovalList>()),
         "decide_approval" => ok(s.of::<crate::mcp::Approval>()),
+        "plan_mcp_import" => ok(s.of::<crate::mcp::import::Plan>()),
+        "apply_mcp_import" => ok(s.of::<crate::mcp::onboarding::ImportResult>()),
         // An endpoint added without documenting its answer: tests/openapi.rs fails on it.
         _ => json!({}),
     };
@@ -455,6 +457,10 @@ fn requests() -> Vec<(String, Value)> {
         "Heartbeat": {"type": "object", "additionalProperties": false, "properties": {
             "status": enum_of(&["ok", "degraded", "offline"]), "latency_ms": {"type": "number", "minimum": 0}}},
         "VerifyRequest": {"type": "object", "additionalProperties": false, "properties": {"package_dir": s}},
+        "ImportRequest": {"type": "object", "additionalProperties": false, "required": ["servers"],
+            "properties": {"servers": {"type": "array", "minItems": 1, "items": {"type": "object",
+                "additionalProperties": false, "required": ["path", "name"],
+                "properties": {"path": s, "name": s}}}}},
         "ApprovalVerdict": {"type": "object", "additionalProperties": false, "required": ["verdict"],
             "properties": {"verdict": enum_of(&["approve", "deny"]), "note": {"type": ["string", "null"]},
                            "by": {"type": ["string", "null"]}}},

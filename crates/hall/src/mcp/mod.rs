@@ -13,6 +13,7 @@ pub mod approvals;
 pub mod call;
 pub mod downstream;
 pub mod import;
+pub mod onboarding;
 pub mod session;
 pub mod spec;
 pub mod view;

@@ -59,8 +59,13 @@ impl Sessions {
         self.live.lock().expect("sessions lock")
     }
 
+    /// Sessions seen within the last hour, most recent first. A session whose client went away
+    /// without closing it (a stdio bridge killed, a stateless HTTP client) leaves the list then.
     pub fn list(&self) -> Vec<SessionView> {
-        let mut views: Vec<SessionView> = self.live().values().map(|(v, _)| v.clone()).collect();
+        let cutoff = Utc::now() - chrono::Duration::hours(1);
+        let mut live = self.live();
+        live.retain(|_, (view, _)| view.last_seen >= cutoff);
+        let mut views: Vec<SessionView> = live.values().map(|(v, _)| v.clone()).collect();
         views.sort_by_key(|v| std::cmp::Reverse(v.last_seen));
         views
     }
