@@ -286,7 +286,12 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
         })
         .collect();
     // Let load build up, then kill without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 300 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "300 acknowledged decisions did not arrive within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     server.child.kill().unwrap(); // SIGKILL

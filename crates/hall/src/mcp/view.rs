@@ -213,12 +213,11 @@ impl Hall {
             correlation_id: q.correlation_id,
             before_seq: q.before_seq,
             limit: Some(limit),
+            // The trail is newest first, a correlation filter included (its default is a story).
+            order: Some(ledger::LinkedOrder::NewestFirst),
             ..Default::default()
         };
-        let mut records = self.ledger().query(move |b| b.linked(&filter)).await?;
-        // A correlation filter reads oldest first in the ledger; the trail is newest first.
-        records.sort_by_key(|r| std::cmp::Reverse(r.seq));
-        Ok(records)
+        self.ledger().query(move |b| b.linked(&filter)).await
     }
 
     /// The linked records (calls, approvals) of one decision, oldest first.

@@ -189,9 +189,11 @@ impl TestHall {
 
     /// Open the event stream with a bearer header; returns a line reader.
     pub fn events(&self) -> SseReader {
+        // The stream's whole life is bounded: a test waiting for an event that never comes fails
+        // ("event stream ended") instead of hanging CI.
         let resp = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(None)
+            .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .new_agent()
             .get(self.url("/v1/events"))
