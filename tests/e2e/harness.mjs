@@ -10,12 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(join(ROOT, 'ui/package.json'));
-const { chromium } = require('playwright-core');
+/** Loads the test tools installed with the UI (ui/package.json devDependencies). */
+export const requireUi = createRequire(join(ROOT, 'ui/package.json'));
+const { chromium } = requireUi('playwright-core');
 
 export const PROCTOR_BIN = process.env.PROCTOR_BIN ?? join(ROOT, 'target/debug/proctor');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
+/** The MCP server the gateway tests run behind the hall (`cargo build -p hall --example mcp_fixture`). */
+export const MCP_FIXTURE = process.env.MCP_FIXTURE ?? join(ROOT, 'target/debug/examples/mcp_fixture');
 
 /** Rules for the seeded hall: one capability per worker species, plus nothing for `cap.none`. */
 export const RULES = {
@@ -39,10 +42,14 @@ export const RULES = {
 };
 
 export class Hall {
-  /** Starts `proctor serve` on 127.0.0.1:0 with the built UI and returns once it listens. */
-  static async start() {
+  /**
+   * Starts `proctor serve` on 127.0.0.1:0 with the built UI and returns once it listens. `files`
+   * are written into the data dir first (e.g. a `config.toml`, read only at start).
+   */
+  static async start({ files = {} } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-'));
     writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dataDir, name), content);
     const bin = PROCTOR_BIN;
     const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
       env: { ...process.env, PROCTOR_UI_DIR: join(ROOT, 'ui/dist'), PROCTOR_CONFIG_DIR: join(dataDir, 'config'), RUST_LOG: 'warn' },

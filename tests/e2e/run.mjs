@@ -6,13 +6,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hall, ROOT, browser, screenshot, worker, writePackage } from './harness.mjs';
+import { Hall, MCP_FIXTURE, ROOT, RULES, browser, eventually, requireUi, screenshot, worker, writePackage } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 const only = process.argv[2];
 
-const hall = await Hall.start();
+// A declarative policy gate that always wants a person, for the MCP approval tests: the hall reads
+// `policy_gate_file` at start only. Rules without `escalation.policy_gate` never ask it.
+const hall = await Hall.start({
+  files: {
+    'config.toml': 'policy_gate_file = "gate.json"\n',
+    'gate.json': JSON.stringify({ rules: [], default: ['REQUIRE_HUMAN', 'gate.e2e', 'a person must approve'] }),
+  },
+});
 const b = await browser();
 const { page } = b;
 const corr = (n) => `e2e-corr-${n}`;
@@ -246,6 +253,189 @@ test('an XSS payload in tenant and capability ids renders as text', async () => 
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
+// ------------------------------------------------------------------ MCP gateway
+// The fixture MCP server (crates/hall/examples/mcp_fixture.rs) enrolled as a worker, with a rules
+// file written while the hall runs (hot reload); calls come from the official TypeScript SDK's
+// client over Streamable HTTP on /mcp, as an agent's would.
+const MCP_WORKER = 'org.e2e.mcp';
+const MCP_RULES = [
+  { rule_id: 'rr_e2e_tools', match: { capability_id: 'cap.e2e.tools' }, decision: { candidate_workers_ranked: [{ worker_species_id: 'wrk.e2e.mcp' }] } },
+  {
+    rule_id: 'rr_e2e_gated', match: { capability_id: 'cap.e2e.gated' },
+    decision: { candidate_workers_ranked: [{ worker_species_id: 'wrk.e2e.mcp' }], escalation: { policy_gate: true, rationale: 'a person looks first' } },
+  },
+];
+let mcpReady = null;
+let mcpClient = null;
+/** Enrolls the MCP worker, routes its capabilities and connects a client (once). */
+function mcpSetup() {
+  mcpReady ??= (async () => {
+    await hall.enroll({
+      ...worker(MCP_WORKER, 'wrk.e2e.mcp', ['cap.e2e.tools', 'cap.e2e.gated']),
+      mcp: { command: MCP_FIXTURE, tools: { echo: 'cap.e2e.tools', add: 'cap.e2e.tools', delete_everything: 'cap.e2e.gated' } },
+    });
+    // Before the catch-all rr_any, which would otherwise shadow them.
+    writeFileSync(join(hall.dataDir, 'rules.json'), JSON.stringify({ rules: [...MCP_RULES, ...RULES.rules] }, null, 2));
+    await eventually(async () => {
+      const probe = await hall.route({ capability_id: 'cap.e2e.tools', tenant_id: 'tenant.probe', correlation_id: 'e2e-rules-probe', dry_run: true });
+      return probe.matched_rule_id === 'rr_e2e_tools';
+    }, 'the hall to load the MCP rules');
+    const { Client } = requireUi('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } = requireUi('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    mcpClient = new Client({ name: 'proctor-e2e', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${hall.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${hall.token}` } },
+    });
+    await mcpClient.connect(transport);
+    return mcpClient;
+  })();
+  return mcpReady;
+}
+const textOf = (result) => result.content.filter((c) => c.type === 'text').map((c) => c.text).join('');
+
+test('MCP: the enrolled server is ready with its tools, and a call shows in recent calls', async () => {
+  await page.goto(`${hall.url}/#/mcp`);
+  const client = await mcpSetup();
+  const server = page.locator(`article[data-server-id="${MCP_WORKER}"]`);
+  await server.waitFor();
+  // Listing tools starts the server; the client sees the mapped tools only.
+  const { tools } = await client.listTools();
+  assert.deepEqual(tools.map((t) => t.name).sort(), ['add', 'delete_everything', 'echo']);
+  await server.locator('[data-testid="server-state"][data-state="ready"]').waitFor({ timeout: 15_000 });
+  for (const [tool, cap] of [['echo', 'cap.e2e.tools'], ['add', 'cap.e2e.tools'], ['delete_everything', 'cap.e2e.gated']]) {
+    assert.match(await server.locator(`tr[data-tool="${tool}"]`).textContent(), new RegExp(cap.replaceAll('.', '\\.')));
+  }
+  const hidden = await server.getByTestId('unmapped-tools').locator('code').allTextContents();
+  assert.deepEqual(hidden.sort(), ['crash', 'fail', 'flood', 'reject', 'sleep']);
+  assert.match(await server.getByTestId('server-command').textContent(), /mcp_fixture/);
+
+  // An allowed call, answered by the server and shown live with its outcome.
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'hello from e2e' } });
+  assert.notEqual(result.isError, true, textOf(result));
+  assert.equal(textOf(result), 'hello from e2e');
+  const decisionId = result._meta?.proctor?.decision_id;
+  assert.ok(decisionId, 'the result carries its decision id');
+  const row = page.locator('[data-testid="call-row"][data-tool="echo"]').first();
+  await row.waitFor();
+  assert.equal(await row.getByTestId('call-outcome').textContent(), 'ok');
+  assert.match(await row.textContent(), new RegExp(`${MCP_WORKER}.*\\d+(\\.\\d+)? (ms|s)`));
+  assert.match(await row.getByTestId('call-decision').getAttribute('href'), new RegExp(decisionId));
+  // The session, with its call counted (the overview refreshes on the call's event).
+  const session = page.locator('tr[data-session-id]', { hasText: 'proctor-e2e' });
+  await session.getByTestId('session-calls').filter({ hasText: /^1$/ }).waitFor();
+
+  // Filtering by tool asks the hall's audit trail.
+  await page.getByTestId('calls-tool-filter').selectOption('add');
+  await page.getByTestId('calls-empty').filter({ hasText: 'No call matches this filter.' }).waitFor();
+  await page.getByTestId('calls-tool-filter').selectOption('echo');
+  await page.locator('[data-testid="call-row"][data-tool="echo"]').first().waitFor();
+  assert.equal(await page.locator('[data-testid="call-row"]:not([data-tool="echo"])').count(), 0);
+  await page.getByTestId('calls-tool-filter').selectOption('');
+
+  // Client configuration: the data dir, this hall's /mcp URL, the token's file but never the token.
+  const settings = await hall.api('GET', '/v1/settings');
+  const claude = JSON.parse(await page.getByTestId('snippet-claude').locator('pre').textContent());
+  assert.deepEqual(claude, { mcpServers: { proctor: { command: 'proctor', args: ['mcp', '--data-dir', settings.data_dir] } } });
+  const vscode = JSON.parse(await page.getByTestId('snippet-vscode').locator('pre').textContent());
+  assert.equal(vscode.servers.proctor.type, 'stdio');
+  assert.equal(await page.getByTestId('snippet-url').locator('pre').textContent(), `${hall.url}/mcp`);
+  assert.match(await page.getByTestId('snippet-header').locator('pre').textContent(), /^Authorization: Bearer <the token in .*api-token>$/);
+  assert.ok(!(await page.content()).includes(hall.token), 'the API token is on the page');
+  await screenshot(page, 'mcp');
+});
+
+test('MCP: a held call waits on the Approvals screen; Approve runs it and the decision shows the verdict and outcome', async () => {
+  const client = await mcpSetup();
+  await page.goto(`${hall.url}/#/overview`);
+  await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  let settled = null;
+  const held = client
+    .callTool({ name: 'delete_everything', arguments: { really: true, path: '/srv/e2e' } }, undefined, { timeout: 120_000 })
+    .then((r) => (settled = { result: r }), (e) => (settled = { error: e }));
+  // The badge counts it, live, from any screen.
+  await page.getByTestId('approval-badge').filter({ hasText: /^1$/ }).waitFor();
+  assert.equal(await page.title(), '(1) Proctor');
+  await page.locator('a[data-nav="approvals"]').click();
+  const card = page.locator('article[data-approval-id]');
+  await card.waitFor();
+  assert.equal(await card.count(), 1);
+  assert.equal(await card.getByTestId('approval-tool').textContent(), 'delete_everything');
+  assert.equal(await card.getByTestId('approval-server').textContent(), MCP_WORKER);
+  assert.equal(await card.getByTestId('approval-code').textContent(), 'DENY_REQUIRES_HUMAN_APPROVAL');
+  assert.deepEqual(JSON.parse(await card.getByTestId('approval-arguments').textContent()), { really: true, path: '/srv/e2e' });
+  assert.match(await card.getByTestId('approval-countdown').textContent(), /expires in \d+:\d\d/);
+  assert.match(await card.textContent(), /proctor-e2e/);
+  const decisionHref = await card.getByTestId('approval-decision').getAttribute('href');
+  const traceHref = await card.getByTestId('approval-trace').getAttribute('href');
+  assert.equal(settled, null, 'the call was answered before a verdict');
+  await screenshot(page, 'approvals');
+
+  await card.getByTestId('approval-note').fill('looks fine (e2e)');
+  await card.getByRole('button', { name: 'Approve the delete_everything call' }).click();
+  await held;
+  assert.ok(settled.result, `the held call failed: ${settled.error}`);
+  assert.notEqual(settled.result.isError, true, textOf(settled.result));
+  assert.equal(textOf(settled.result), 'everything deleted');
+  await page.getByTestId('approval-notice').filter({ hasText: 'Approved: delete_everything' }).waitFor();
+  await page.getByTestId('approvals-empty').waitFor();
+  await page.getByTestId('approval-badge').waitFor({ state: 'detached' });
+  const endedRow = page.locator('table[aria-label="Ended approvals"] tr[data-approval-id]').first();
+  assert.equal(await endedRow.getByTestId('approval-state').textContent(), 'approved');
+  assert.equal(await endedRow.getByTestId('approval-by').textContent(), 'web UI');
+  assert.equal(await endedRow.getByTestId('approval-verdict-note').textContent(), 'looks fine (e2e)');
+  assert.equal(await page.title(), 'Proctor');
+
+  // The decision (denied, as the reference makes it) with the verdict and the call's outcome.
+  await page.goto(`${hall.url}/${decisionHref}`);
+  const detail = page.getByTestId('decision-detail');
+  await detail.getByTestId('linked-call-outcome').filter({ hasText: 'ok' }).waitFor();
+  assert.equal(await detail.getByTestId('linked-approval-state').textContent(), 'approved');
+  assert.equal(await detail.getByTestId('linked-approval-by').textContent(), 'web UI');
+  assert.equal(await detail.getByTestId('linked-approval-note').textContent(), 'looks fine (e2e)');
+  assert.equal(await detail.getByTestId('linked-call-tool').textContent(), 'delete_everything');
+  assert.equal(await detail.getByTestId('linked-call-server').textContent(), MCP_WORKER);
+  assert.deepEqual(JSON.parse(await detail.getByTestId('linked-call-arguments').textContent()), { really: true, path: '/srv/e2e' });
+  assert.match(await detail.textContent(), /DENY_REQUIRES_HUMAN_APPROVAL/);
+  await screenshot(page, 'decision-mcp');
+
+  // The trace of the session: the decision, the approval and the call.
+  await page.goto(`${hall.url}/${traceHref}`);
+  await page.locator('.timeline [data-kind="approval"]', { hasText: 'approved' }).waitFor();
+  await page.locator('.timeline [data-kind="mcp_call"]', { hasText: 'delete_everything' }).waitFor();
+  assert.match(await page.getByTestId('trace-summary').textContent(), /MCP calls?, 1 approval/);
+  await screenshot(page, 'traces-mcp');
+});
+
+test('MCP: a verdict that comes second says the call was already decided', async () => {
+  const client = await mcpSetup();
+  await page.goto(`${hall.url}/#/approvals`);
+  let settled = null;
+  const held = client
+    .callTool({ name: 'delete_everything', arguments: { second: true } }, undefined, { timeout: 120_000 })
+    .then((r) => (settled = { result: r }), (e) => (settled = { error: e }));
+  const card = page.locator('article[data-approval-id]');
+  await card.waitFor();
+  const id = await card.getAttribute('data-approval-id');
+  // Someone else (the CLI, another window) denies it just before this page's verdict arrives.
+  await page.route('**/v1/approvals/*', async (route) => {
+    await hall.api('POST', `/v1/approvals/${encodeURIComponent(id)}`, { verdict: 'deny', note: 'not today', by: 'someone else' });
+    await route.continue();
+  });
+  try {
+    await card.getByRole('button', { name: 'Approve the delete_everything call' }).click();
+    await page.getByTestId('approval-notice').filter({ hasText: /already decided or ended.*already ended: denied/ }).waitFor();
+  } finally {
+    await page.unroute('**/v1/approvals/*');
+  }
+  await held;
+  assert.equal(settled.result?.isError, true);
+  assert.match(textOf(settled.result), /^DENY_REQUIRES_HUMAN_APPROVAL: denied by someone else: not today/);
+  const row = page.locator(`table[aria-label="Ended approvals"] tr[data-approval-id="${id}"]`);
+  await row.getByTestId('approval-state').filter({ hasText: 'denied' }).waitFor();
+  assert.equal(await row.getByTestId('approval-by').textContent(), 'someone else');
+  await page.getByTestId('approvals-empty').waitFor();
+});
+
 // The live list's memory bound, end to end: LIVE_ROW_CAP (ui/src/lib/rows.ts, read from the source
 // so the test follows the constant) is reached by decisions routed while the screen is open.
 const LIVE_ROW_CAP = Number(readFileSync(join(ROOT, 'ui/src/lib/rows.ts'), 'utf8').match(/LIVE_ROW_CAP = ([\d_]+);/)[1].replaceAll('_', ''));
@@ -373,7 +563,8 @@ test('wire shapes: real responses carry every field the UI reads', async () => {
   hasShape('LedgerRecord', page1.decisions[0]);
   hasShape('RouteDecision', page1.decisions[0].decision);
   const one = await hall.api('GET', `/v1/decisions/${routed.decision_id}`);
-  hasShape('LedgerRecord', one);
+  hasShape('DecisionDetail', one);
+  hasShape('RouteDecision', one.decision);
   const trace = await hall.api('GET', `/v1/traces/${corr(5)}`);
   hasShape('Trace', trace);
   assert.equal(trace.decisions.length, 1);
@@ -382,6 +573,20 @@ test('wire shapes: real responses carry every field the UI reads', async () => {
   if (alerts.alerts.length) hasShape('Alert', alerts.alerts[0]);
   hasShape('LedgerVerification', await hall.api('GET', '/v1/ledger/verify'));
   hasShape('Settings', await hall.api('GET', '/v1/settings'));
+  // The MCP gateway (seeded by the MCP tests when they ran).
+  const mcp = await hall.api('GET', '/v1/mcp');
+  hasShape('McpOverview', mcp);
+  for (const s of mcp.servers) {
+    hasShape('ServerView', s);
+    hasShape('ServerStatusView', s.status);
+  }
+  for (const c of mcp.sessions) hasShape('SessionView', c);
+  const calls = await hall.api('GET', '/v1/mcp/calls?limit=5');
+  hasShape('McpCallList', calls);
+  for (const r of calls.calls) hasShape('LinkedRecord', r);
+  const approvals = await hall.api('GET', '/v1/approvals?state=all');
+  hasShape('ApprovalList', approvals);
+  for (const a of approvals.approvals) hasShape('Approval', a);
 });
 
 test('the page ran under the strict CSP without violations or errors', async () => {
@@ -413,6 +618,7 @@ for (const t of tests) {
     await screenshot(page, `FAILED-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
   }
 }
+await mcpClient?.close().catch(() => {});
 await b.close();
 await hall.stop();
 console.log(`${passed} passed, ${failed} failed`);

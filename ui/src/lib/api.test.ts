@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, HallApi, HttpTransport, OPS, TAURI_EVENT, TauriTransport, fillPath, isDesktop, queryString, type EventSourceLike, type HttpDeps, type StreamStatus } from './api';
+import { ApiError, HALL_CALL, HallApi, HttpTransport, TAURI_EVENT, TauriTransport, fillPath, isDesktop, queryString, type EventSourceLike, type HttpDeps, type StreamStatus } from './api';
 import type { HallEvent } from './types';
 
 type FetchCall = { url: string; init: RequestInit };
@@ -97,21 +97,21 @@ describe('HttpTransport', () => {
 
   it('tells the user where to find the token on 401', async () => {
     const { fetch } = fakeFetch(() => json(401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong token' } }));
-    const err = (await new HttpTransport({ baseUrl: '', token: '' }, deps(fetch)).call(OPS.getStats).catch((e: unknown) => e)) as ApiError;
+    const err = (await new HttpTransport({ baseUrl: '', token: '' }, deps(fetch)).call('get_stats').catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('UNAUTHORIZED');
     expect(err.message).toMatch(/api-token/);
   });
 
   it('says the hall is not reachable, with its address, when fetch fails', async () => {
     const { fetch } = fakeFetch(() => Promise.reject(new TypeError('Failed to fetch')));
-    const err = (await new HttpTransport({ baseUrl: 'http://127.0.0.1:1', token: 't' }, deps(fetch)).call(OPS.getStats).catch((e: unknown) => e)) as ApiError;
+    const err = (await new HttpTransport({ baseUrl: 'http://127.0.0.1:1', token: 't' }, deps(fetch)).call('get_stats').catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('UNREACHABLE');
     expect(err.message).toContain('http://127.0.0.1:1');
   });
 
   it('reports a non-JSON answer instead of crashing', async () => {
     const { fetch } = fakeFetch(() => new Response('<html>proxy error</html>', { status: 502 }));
-    const err = (await new HttpTransport({ baseUrl: '', token: 't' }, deps(fetch)).call(OPS.getStats).catch((e: unknown) => e)) as ApiError;
+    const err = (await new HttpTransport({ baseUrl: '', token: 't' }, deps(fetch)).call('get_stats').catch((e: unknown) => e)) as ApiError;
     expect(err).toMatchObject({ status: 502, code: 'BAD_RESPONSE' });
   });
 
@@ -170,16 +170,21 @@ describe('HttpTransport', () => {
 });
 
 describe('TauriTransport', () => {
-  it('invokes the command of the same operation with params, query and body', async () => {
+  it('invokes the one hall_call command with the operation name, params, query and body', async () => {
     const invoke = vi.fn(async () => ({ ok: true }));
     const t = new TauriTransport({ invoke: invoke as never, listen: async () => () => {} });
     const api = new HallApi(t);
     await api.getDecision('d-1');
     await api.listDecisions({ tenant_id: 'a', env: '', cursor: undefined });
-    await api.route({ capability_id: 'c', env: 'dev', data_label: 'PUBLIC', tenant_risk: 'low', qos_class: 'P2', tenant_id: 't', correlation_id: 'x' });
-    expect(invoke.mock.calls[0]).toEqual(['get_decision', { decision_id: 'd-1' }]);
-    expect(invoke.mock.calls[1]).toEqual(['list_decisions', { query: { tenant_id: 'a' } }]);
-    expect((invoke.mock.calls[2] as unknown[])[0]).toBe('route');
+    const input = { capability_id: 'c', env: 'dev', data_label: 'PUBLIC', tenant_risk: 'low', qos_class: 'P2', tenant_id: 't', correlation_id: 'x' } as const;
+    await api.route(input);
+    await api.verifyWorker('w/1');
+    expect(invoke.mock.calls).toEqual([
+      [HALL_CALL, { operation: 'get_decision', params: { decision_id: 'd-1' } }],
+      [HALL_CALL, { operation: 'list_decisions', query: { tenant_id: 'a' } }],
+      [HALL_CALL, { operation: 'route', body: input }],
+      [HALL_CALL, { operation: 'verify_worker', params: { worker_id: 'w/1' }, body: {} }],
+    ]);
   });
 
   it('maps a rejected command to the same ApiError as HTTP', async () => {
@@ -187,7 +192,7 @@ describe('TauriTransport', () => {
       invoke: async () => Promise.reject({ status: 404, error: { code: 'NOT_FOUND', message: 'no decision d-9' } }),
       listen: async () => () => {},
     });
-    await expect(t.call(OPS.getDecision, { params: { decision_id: 'd-9' } })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    await expect(t.call('get_decision', { params: { decision_id: 'd-9' } })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 
   it('listens on the hall event and stops listening on unsubscribe', async () => {
@@ -212,15 +217,54 @@ describe('TauriTransport', () => {
     expect(unlisten).toHaveBeenCalled();
   });
 
-  it('every operation has a distinct Tauri command', () => {
-    const commands = Object.values(OPS).map((op) => op.command);
-    expect(new Set(commands).size).toBe(commands.length);
-  });
 });
 
 describe('isDesktop', () => {
   it('detects the Tauri webview by its injected internals only', () => {
     expect(isDesktop({})).toBe(false);
     expect(isDesktop({ __TAURI_INTERNALS__: {} })).toBe(true);
+  });
+});
+
+describe('MCP gateway operations', () => {
+  it('send the approval verdict, the approvals filter and the calls filters over HTTP', async () => {
+    const { fetch, calls } = fakeFetch(() => json(200, {}));
+    const api = new HallApi(new HttpTransport({ baseUrl: 'http://h', token: 't' }, deps(fetch)));
+    await api.getMcp();
+    await api.listMcpCalls({ server: 'org.fx', tool: 'echo', before_seq: 9, limit: 50 });
+    await api.listApprovals('all');
+    await api.decideApproval('a/1', { verdict: 'approve', note: 'fine', by: 'web UI' });
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual([
+      'GET http://h/v1/mcp',
+      'GET http://h/v1/mcp/calls?server=org.fx&tool=echo&before_seq=9&limit=50',
+      'GET http://h/v1/approvals?state=all',
+      'POST http://h/v1/approvals/a%2F1',
+    ]);
+    expect(JSON.parse(String(calls[3]!.init.body))).toEqual({ verdict: 'approve', note: 'fine', by: 'web UI' });
+  });
+
+  it('go through hall_call by name in the desktop app', async () => {
+    const invoke = vi.fn(async () => ({}));
+    const api = new HallApi(new TauriTransport({ invoke: invoke as never, listen: async () => () => {} }));
+    await api.decideApproval('a1', { verdict: 'deny' });
+    await api.listMcpCalls({ tool: 'echo' });
+    expect(invoke.mock.calls).toEqual([
+      [HALL_CALL, { operation: 'decide_approval', params: { id: 'a1' }, body: { verdict: 'deny' } }],
+      [HALL_CALL, { operation: 'list_mcp_calls', query: { tool: 'echo' } }],
+    ]);
+  });
+
+  it('deliver the gateway events of the stream', async () => {
+    const { fetch } = fakeFetch(() => json(200, { ticket: 'tk' }));
+    FakeEventSource.instances = [];
+    const t = new HttpTransport({ baseUrl: '', token: 't' }, deps(fetch));
+    const events: HallEvent[] = [];
+    t.subscribe({ onEvent: (e) => events.push(e), onStatus: () => {} });
+    await flush();
+    const es = FakeEventSource.instances[0]!;
+    es.emit('approval', JSON.stringify({ id: 'a1', state: 'pending' }));
+    es.emit('mcp_call', JSON.stringify({ seq: 3, kind: 'mcp_call' }));
+    es.emit('mcp_server', JSON.stringify({ event: 'state', worker_id: 'w', state: 'ready', error: null }));
+    expect(events.map((e) => e.kind)).toEqual(['approval', 'mcp_call', 'mcp_server']);
   });
 });

@@ -2,70 +2,36 @@
 // whether that goes over HTTP (`proctor serve` in a browser) or Tauri IPC (the desktop app, where
 // the hall runs in-process) is decided once, by `detectTransport`, and never seen by a screen.
 //
-// Every operation is declared once in `OPS` with its HTTP method/path and its Tauri command name,
-// so the two transports cannot drift apart and the desktop commands map 1:1 onto the HTTP API.
+// Operations are named as in the hall's endpoint table. Their HTTP method and path (`OPS`,
+// ops.gen.ts) and their request and answer types (wire.gen.ts) are generated from the hall's
+// OpenAPI document, so neither transport restates a route: HTTP sends `OPS[name]`, the desktop
+// passes the name to its one command, `hall_call`, which dispatches it into the same router.
 
-import type {
-  Alert,
-  AlertList,
-  AttestSignRequest,
-  AttestVerdict,
-  AttestVerifyRequest,
-  DecisionPage,
-  EnrollResult,
-  HallEvent,
-  HallSettings,
-  LedgerRecord,
-  LedgerStatus,
-  PackageHash,
-  RoutedDecision,
-  RouteInput,
-  SignResult,
-  Stats,
-  Thresholds,
-  Trace,
-  VerifyRequest,
-  WorkerList,
-  WorkerRecord,
-  WorkerVerdict,
-} from './types';
+import type { ApprovalVerdict, AttestSignRequest, AttestVerifyRequest, HallEvent, RouteInput, Thresholds, VerifyRequest, WorkerRecord } from './types';
 import { EVENT_KINDS } from './types';
-import type { paths } from './wire.gen';
+import { OPS, type OpName } from './ops.gen';
+import type { operations } from './wire.gen';
 
 export type QueryValue = string | number | boolean | null | undefined;
 export type Query = Record<string, QueryValue>;
 
-export interface Op {
-  method: 'GET' | 'POST' | 'PUT';
-  /** Path template; `{name}` segments are filled from `params` (percent-encoded). */
-  path: string;
-  /** The desktop shell's Tauri command for the same operation. */
-  command: string;
-}
-
-export const OPS = {
-  route: { method: 'POST', path: '/v1/route', command: 'route' },
-  listWorkers: { method: 'GET', path: '/v1/workers', command: 'list_workers' },
-  enrollWorker: { method: 'POST', path: '/v1/workers', command: 'enroll_worker' },
-  verifyWorker: { method: 'POST', path: '/v1/workers/{worker_id}/verify', command: 'verify_worker' },
-  listDecisions: { method: 'GET', path: '/v1/decisions', command: 'list_decisions' },
-  getDecision: { method: 'GET', path: '/v1/decisions/{decision_id}', command: 'get_decision' },
-  getTrace: { method: 'GET', path: '/v1/traces/{correlation_id}', command: 'get_trace' },
-  getStats: { method: 'GET', path: '/v1/stats', command: 'get_stats' },
-  verifyLedger: { method: 'GET', path: '/v1/ledger/verify', command: 'verify_ledger' },
-  listAlerts: { method: 'GET', path: '/v1/alerts', command: 'list_alerts' },
-  ackAlert: { method: 'POST', path: '/v1/alerts/{id}/ack', command: 'ack_alert' },
-  attestHash: { method: 'POST', path: '/v1/attest/hash', command: 'attest_hash' },
-  attestVerify: { method: 'POST', path: '/v1/attest/verify', command: 'attest_verify' },
-  attestSign: { method: 'POST', path: '/v1/attest/sign', command: 'attest_sign' },
-  getSettings: { method: 'GET', path: '/v1/settings', command: 'get_settings' },
-  putThresholds: { method: 'PUT', path: '/v1/settings/thresholds', command: 'put_thresholds' },
-} as const satisfies Record<string, Op>;
-
 export interface CallArgs {
+  /** Fills the `{name}` segments of the operation's path (percent-encoded). */
   params?: Record<string, string>;
   query?: Query;
   body?: unknown;
+}
+
+/** What an operation answers on success (`200`), from the OpenAPI document. */
+export type Answer<N extends OpName> = operations[N] extends { responses: { 200: { content: { 'application/json': infer Body } } } }
+  ? Body
+  : never;
+
+/** The arguments of one operation, typed from the OpenAPI document (path parameters, JSON body). */
+export interface OpArgs<N extends OpName> {
+  params?: operations[N]['parameters'] extends { path: infer P extends Record<string, string> } ? P : never;
+  query?: Query;
+  body?: operations[N] extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
 }
 
 /** An error the UI can show as is: `code` is the hall's error code (or UNREACHABLE / BAD_RESPONSE). */
@@ -94,78 +60,89 @@ export interface Transport {
   readonly kind: 'http' | 'tauri';
   /** Where the hall is, for messages such as "the hall is not reachable at ...". */
   readonly location: string;
-  call<T>(op: Op, args?: CallArgs): Promise<T>;
+  call<T>(op: OpName, args?: CallArgs): Promise<T>;
   /** Starts the live event stream; returns a function that stops it. */
   subscribe(handlers: EventHandlers): () => void;
 }
 
-/** Typed operations over any transport. */
+/**
+ * Typed operations over any transport: each method names one operation and shapes its arguments.
+ * `call` checks the arguments against the operation's path parameters and request body in the
+ * document, and answers with the document's success body, so a method cannot send or read the wrong
+ * shape without failing `npm run check`.
+ */
 export class HallApi {
   constructor(readonly transport: Transport) {}
 
+  private call<N extends OpName>(op: N, args?: OpArgs<N>): Promise<Answer<N>> {
+    return this.transport.call<Answer<N>>(op, args);
+  }
+
   route(input: RouteInput) {
-    return this.transport.call<RoutedDecision>(OPS.route, { body: input });
+    return this.call('route', { body: input });
   }
   listWorkers() {
-    return this.transport.call<WorkerList>(OPS.listWorkers);
+    return this.call('list_workers');
   }
   enrollWorker(record: WorkerRecord) {
-    return this.transport.call<EnrollResult>(OPS.enrollWorker, { body: record });
+    return this.call('enroll_worker', { body: record });
   }
   verifyWorker(workerId: string, body: VerifyRequest = {}) {
-    return this.transport.call<WorkerVerdict>(OPS.verifyWorker, { params: { worker_id: workerId }, body });
+    return this.call('verify_worker', { params: { worker_id: workerId }, body });
   }
   listDecisions(query: Query) {
-    return this.transport.call<DecisionPage>(OPS.listDecisions, { query });
+    return this.call('list_decisions', { query });
   }
   getDecision(decisionId: string) {
-    return this.transport.call<LedgerRecord>(OPS.getDecision, { params: { decision_id: decisionId } });
+    return this.call('get_decision', { params: { decision_id: decisionId } });
   }
   getTrace(correlationId: string) {
-    return this.transport.call<Trace>(OPS.getTrace, { params: { correlation_id: correlationId } });
+    return this.call('get_trace', { params: { correlation_id: correlationId } });
   }
   getStats(since?: string) {
-    return this.transport.call<Stats>(OPS.getStats, { query: { since } });
+    return this.call('get_stats', { query: { since } });
   }
   verifyLedger() {
-    return this.transport.call<LedgerStatus>(OPS.verifyLedger);
+    return this.call('verify_ledger');
   }
   listAlerts(query: { open?: boolean; limit?: number } = {}) {
-    return this.transport.call<AlertList>(OPS.listAlerts, { query: { open: query.open || undefined, limit: query.limit } });
+    return this.call('list_alerts', { query: { open: query.open || undefined, limit: query.limit } });
   }
   ackAlert(id: number) {
-    return this.transport.call<Alert>(OPS.ackAlert, { params: { id: String(id) } });
+    return this.call('ack_alert', { params: { id: String(id) } });
   }
   attestHash(path: string) {
-    return this.transport.call<PackageHash>(OPS.attestHash, { body: { path } });
+    return this.call('attest_hash', { body: { path } });
   }
   attestVerify(body: AttestVerifyRequest) {
-    return this.transport.call<AttestVerdict>(OPS.attestVerify, { body });
+    return this.call('attest_verify', { body });
   }
   attestSign(body: AttestSignRequest) {
-    return this.transport.call<SignResult>(OPS.attestSign, { body });
+    return this.call('attest_sign', { body });
   }
   getSettings() {
-    return this.transport.call<HallSettings>(OPS.getSettings);
+    return this.call('get_settings');
   }
   putThresholds(thresholds: Thresholds) {
-    return this.transport.call<HallSettings>(OPS.putThresholds, { body: thresholds });
+    return this.call('put_thresholds', { body: thresholds });
+  }
+  getMcp() {
+    return this.call('get_mcp');
+  }
+  listMcpCalls(query: McpCallsQuery = {}) {
+    return this.call('list_mcp_calls', { query: { ...query } });
+  }
+  listApprovals(state: 'pending' | 'all' = 'pending') {
+    return this.call('list_approvals', { query: { state } });
+  }
+  /** 404: no such approval; 409: it already ended (someone else decided, or it expired). */
+  decideApproval(id: string, verdict: ApprovalVerdict) {
+    return this.call('decide_approval', { params: { id }, body: verdict });
   }
 }
 
-/** What an operation answers on success (`200`), read from the OpenAPI document by path and method. */
-export type Answer<O extends Op> = Operation<O> extends { responses: { 200: { content: infer C } } }
-  ? C extends { 'application/json': infer Body } ? Body : never
-  : never;
-type Operation<O extends Op> = paths[O['path'] & keyof paths][Lowercase<O['method']> & keyof paths[O['path'] & keyof paths]];
-
-// Compile-time proof that each `HallApi` method is typed with what the hall really answers: the
-// document's success body for the method's operation must be assignable to the declared return
-// type (every `OPS` key is a `HallApi` method). A wrong mapping fails `npm run check`.
-type Reads<K extends keyof typeof OPS> = Awaited<ReturnType<HallApi[K]>>;
-type Mismatched = { [K in keyof typeof OPS]: Answer<(typeof OPS)[K]> extends Reads<K> ? never : K }[keyof typeof OPS];
-type AssertNone<T extends never> = T;
-export type EveryAnswerMatchesTheDocument = AssertNone<Mismatched>;
+/** `GET /v1/mcp/calls` filters (all optional; newest first). */
+export type McpCallsQuery = NonNullable<operations['list_mcp_calls']['parameters']['query']>;
 
 /** Fills `{name}` segments of a path template. Missing params are a programming error. */
 export function fillPath(template: string, params: Record<string, string> = {}): string {
@@ -227,18 +204,19 @@ export class HttpTransport implements Transport {
     return this.base || (typeof location !== 'undefined' ? location.origin : 'this address');
   }
 
-  async call<T>(op: Op, args: CallArgs = {}): Promise<T> {
-    const url = this.base + fillPath(op.path, args.params) + queryString(args.query);
+  async call<T>(op: OpName, args: CallArgs = {}): Promise<T> {
+    const { method, path } = OPS[op];
+    const url = this.base + fillPath(path, args.params) + queryString(args.query);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
     let body: string | undefined;
-    if (op.method !== 'GET') {
+    if (method !== 'GET') {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(args.body ?? {});
     }
     let response: Response;
     try {
-      response = await this.deps.fetch(url, { method: op.method, headers, body });
+      response = await this.deps.fetch(url, { method, headers, body });
     } catch {
       throw new ApiError(0, 'UNREACHABLE', `The hall is not reachable at ${this.location}. Is \`proctor serve\` running?`);
     }
@@ -267,13 +245,13 @@ export class HttpTransport implements Transport {
       handlers.onStatus({ state: 'connecting' });
       let ticket: string;
       try {
-        ticket = (await this.call<{ ticket: string }>(TICKET_OP)).ticket;
+        ticket = (await this.call<Answer<'issue_event_ticket'>>('issue_event_ticket')).ticket;
       } catch (err) {
         scheduleRetry(err instanceof Error ? err.message : String(err));
         return;
       }
       if (stopped) return;
-      const es = new this.deps.EventSource(`${this.base}/v1/events${queryString({ ticket })}`);
+      const es = new this.deps.EventSource(`${this.base}${OPS.stream_events.path}${queryString({ ticket })}`);
       source = es;
       es.onopen = () => {
         retryMs = RETRY_MIN_MS;
@@ -299,8 +277,6 @@ export class HttpTransport implements Transport {
     };
   }
 }
-
-const TICKET_OP: Op = { method: 'POST', path: '/v1/events/ticket', command: 'events_ticket' };
 
 async function parseResponse<T>(response: Response): Promise<T> {
   const text = await response.text();
@@ -345,6 +321,9 @@ export interface TauriDeps {
   listen(event: string, handler: (payload: unknown) => void): Promise<() => void>;
 }
 
+/** The desktop shell's one command: `{operation, params?, query?, body?}` → the operation's answer. */
+export const HALL_CALL = 'hall_call';
+
 /** The desktop shell emits hall events on this Tauri event, in batches: an array of `{kind, data}`. */
 export const TAURI_EVENT = 'hall:event';
 
@@ -354,14 +333,15 @@ export class TauriTransport implements Transport {
 
   constructor(private readonly deps: TauriDeps) {}
 
-  async call<T>(op: Op, args: CallArgs = {}): Promise<T> {
-    const invokeArgs: Record<string, unknown> = { ...args.params };
+  async call<T>(op: OpName, args: CallArgs = {}): Promise<T> {
+    const invokeArgs: Record<string, unknown> = { operation: op };
+    if (args.params !== undefined) invokeArgs.params = args.params;
     if (args.query !== undefined) invokeArgs.query = stripEmpty(args.query);
     if (args.body !== undefined) invokeArgs.body = args.body;
     try {
-      return await this.deps.invoke<T>(op.command, invokeArgs);
+      return await this.deps.invoke<T>(HALL_CALL, invokeArgs);
     } catch (err) {
-      // Commands reject with the same `{"error": {code, message}}` body as the HTTP API.
+      // `hall_call` rejects with `{status, error: {code, message}}`, the HTTP API's error body.
       const status = typeof (err as { status?: unknown })?.status === 'number' ? (err as { status: number }).status : 500;
       if (typeof err === 'string') throw new ApiError(status, 'INTERNAL', err);
       throw errorFromBody(status, err);

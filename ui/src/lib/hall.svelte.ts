@@ -1,12 +1,14 @@
-// App-wide live state of the hall: connection, workers, alerts, stats and the decision-rate series.
-// Loaded once, then kept current by pushed events (SSE or Tauri events); screens read it and may
-// register for live decisions. Nothing here polls.
+// App-wide live state of the hall: connection, workers, alerts, stats, calls waiting for approval
+// and the decision-rate series. Loaded once, then kept current by pushed events (SSE or Tauri
+// events); screens read it and may register for live decisions and MCP events. Nothing here polls.
 
-import { ApiError, HallApi, detectTransport, type StreamStatus } from './api';
-import { notifyAlert } from './notify';
+import { ApiError, HallApi, detectTransport, isDesktop, type StreamStatus } from './api';
+import { applyApproval, mergeApprovals, pendingCount } from './approvals';
+import { nav } from './nav.svelte';
+import { FocusRoute, notifyAlert, notifyApproval } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
 import { RateSeries } from './series';
-import type { Alert, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
+import type { Alert, Approval, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
 
 export type Connection =
   | { state: 'starting' }
@@ -14,6 +16,9 @@ export type Connection =
   | { state: 'error'; error: ApiError };
 
 type DecisionListener = (event: DecisionEvent) => void;
+/** The gateway's own events: a call's outcome was recorded, or a server changed. */
+export type McpEvent = Extract<HallEvent, { kind: 'mcp_call' | 'mcp_server' }>;
+type McpListener = (event: McpEvent) => void;
 
 const ALERT_LIMIT = 200;
 const SEED_PAGES = 4;
@@ -26,6 +31,8 @@ export class HallState {
   stream: StreamStatus = $state({ state: 'connecting' });
   workers: Worker[] = $state([]);
   alerts: Alert[] = $state([]);
+  /** Calls held for a person: pending ones, then those ended recently (lib/approvals.ts). */
+  approvals: Approval[] = $state([]);
   stats: Stats | null = $state(null);
   /** Events the stream lost while this client lagged (the hall said so); shown, then reloaded. */
   missedEvents = $state(0);
@@ -37,8 +44,14 @@ export class HallState {
 
   readonly unackedAlerts = $derived(this.alerts.filter((a) => !a.acked).length);
   readonly healthCounts = $derived(countHealth(this.workers));
+  readonly pendingApprovals = $derived(pendingCount(this.approvals));
+  /** Desktop: the next window focus after an approval notification opens the Approvals screen. */
+  readonly focusRoute = new FocusRoute();
 
   private readonly decisionListeners = new Set<DecisionListener>();
+  private readonly mcpListeners = new Set<McpListener>();
+  /** `approval` events that arrive while a listing loads, applied again on top of it (one per load). */
+  private readonly approvalBuffers = new Set<Approval[]>();
   /** Live decisions that arrive while the charts are seeded from history wait here (see seedRates). */
   private pendingRates: DecisionEvent[] | null = null;
   private stopStream: (() => void) | null = null;
@@ -74,6 +87,7 @@ export class HallState {
       this.alerts = alerts.alerts;
       this.stats = stats;
       this.connection = { state: 'ready' };
+      await this.reloadApprovals(api);
       await this.seedRates(api);
     } catch (err) {
       this.connection = { state: 'error', error: asApiError(err) };
@@ -95,6 +109,37 @@ export class HallState {
   onDecision(listener: DecisionListener): () => void {
     this.decisionListeners.add(listener);
     return () => this.decisionListeners.delete(listener);
+  }
+
+  onMcp(listener: McpListener): () => void {
+    this.mcpListeners.add(listener);
+    return () => this.mcpListeners.delete(listener);
+  }
+
+  /**
+   * Pending approvals and those ended since the hall started (it keeps the last 500). Answers the
+   * error instead of throwing: the rest of the UI works without them, the Approvals screen says so.
+   */
+  async reloadApprovals(api: HallApi | null = this.api): Promise<ApiError | null> {
+    if (!api) return null;
+    const buffer: Approval[] = [];
+    this.approvalBuffers.add(buffer);
+    try {
+      const listed = await api.listApprovals('all');
+      let next = mergeApprovals(this.approvals, listed.approvals);
+      for (const a of buffer) next = applyApproval(next, a);
+      this.approvals = next;
+      return null;
+    } catch (err) {
+      return asApiError(err);
+    } finally {
+      this.approvalBuffers.delete(buffer);
+    }
+  }
+
+  /** Records a verdict's answer at once (its `approval` event follows and agrees). */
+  noteApproval(approval: Approval): void {
+    this.approvals = applyApproval(this.approvals, approval);
   }
 
   private apply(event: HallEvent): void {
@@ -121,11 +166,28 @@ export class HallState {
         if (isNew && this.prefs.notifications) void notifyAlert(event.data);
         break;
       }
+      case 'approval': {
+        const known = this.approvals.some((a) => a.id === event.data.id);
+        this.approvals = applyApproval(this.approvals, event.data);
+        for (const buffer of this.approvalBuffers) buffer.push(event.data);
+        if (!known && event.data.state === 'pending' && this.prefs.notifications) void this.notifyApproval(event.data);
+        break;
+      }
+      case 'mcp_call':
+      case 'mcp_server':
+        for (const listener of this.mcpListeners) listener(event);
+        break;
       case 'lagged':
         // The transport reconnects; the reload on reconnect brings everything back in line.
         this.missedEvents += event.data.missed;
         break;
     }
+  }
+
+  private async notifyApproval(approval: Approval): Promise<void> {
+    const shown = await notifyApproval(approval, () => nav.go('approvals'));
+    // The desktop plugin cannot tell a click on the notification: route on the next focus instead.
+    if (shown && isDesktop()) this.focusRoute.notified(typeof document !== 'undefined' && document.hasFocus());
   }
 
   private countDecision(d: DecisionEvent): void {

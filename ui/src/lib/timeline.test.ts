@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { record } from '../test/fixtures';
 import { buildTimeline } from './timeline';
-import type { Alert, HealthTransitionEvent, Worker } from './types';
+import type { Alert, HealthTransitionEvent, LinkedRecord, Worker } from './types';
 
 const worker = (id: string, species: string, beats: string[]): Worker => ({
   worker_id: id, worker_species_id: species, capabilities: [], risk_tier: 'low', source_file: `${id}.json`, record: {},
@@ -22,12 +22,26 @@ describe('incident timeline', () => {
     ];
     const alerts = [alert(1, 'org.a.sum.1', '2026-01-01T12:00:45Z'), alert(2, 'org.a.other', '2026-01-01T12:00:50Z'), alert(3, 'org.a.sum.1', '2026-01-02T00:00:00Z')];
     const health_transitions = [transition('org.a.sum.1', '2026-01-01T12:00:40Z')];
-    const t = buildTimeline({ correlation_id: 'corr-1', decisions, health_transitions }, workers, alerts);
+    const t = buildTimeline({ correlation_id: 'corr-1', decisions, health_transitions, linked: [] }, workers, alerts);
     expect(t.map((e) => e.kind)).toEqual(['heartbeat', 'decision', 'heartbeat', 'health', 'alert', 'decision']);
   });
 
+  it('places the MCP call and approval linked to a decision after it', () => {
+    const linked = (seq: number, kind: LinkedRecord['kind'], at: string): LinkedRecord => ({
+      seq, hash: `l${seq}`, decision_seq: 1, decision_hash: 'h1', at, kind, decision_id: 'd-1', correlation_id: 'corr-1', server: 'org.fx', tool: 'echo', body: {},
+    });
+    const decisions = [record(1, { denied: true }, '2026-01-01T12:00:00Z')];
+    const trace = {
+      correlation_id: 'corr-1', decisions, health_transitions: [],
+      linked: [linked(2, 'approval', '2026-01-01T12:00:20Z'), linked(3, 'mcp_call', '2026-01-01T12:00:21Z')],
+    };
+    const t = buildTimeline(trace, [], []);
+    expect(t.map((e) => e.kind)).toEqual(['decision', 'approval', 'mcp_call']);
+    expect(t[2]).toMatchObject({ kind: 'mcp_call', linked: { seq: 3, tool: 'echo' } });
+  });
+
   it('is empty for an unknown correlation id', () => {
-    const trace = { correlation_id: 'corr-1', decisions: [], health_transitions: [] };
+    const trace = { correlation_id: 'corr-1', decisions: [], health_transitions: [], linked: [] };
     expect(buildTimeline(trace, [], [alert(1, 'corr-1', '2026-01-01T00:00:00Z')])).toEqual([]);
   });
 });

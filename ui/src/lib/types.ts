@@ -78,6 +78,34 @@ export type AttestVerdict = Schemas['AttestVerdict'];
 export type SignResult = Schemas['SignResult'];
 export type HallSettings = Schemas['Settings'];
 
+// The MCP gateway (docs/mcp.md): servers, sessions, the audit trail and human approvals.
+export type McpOverview = Schemas['McpOverview'];
+export type McpServer = Schemas['ServerView'];
+export type McpServerStatus = Schemas['ServerStatusView'];
+export type McpServerState = Schemas['ServerState'];
+export type McpTool = Schemas['ToolView'];
+export type McpSession = Schemas['SessionView'];
+export type McpShadowed = Schemas['Shadowed'];
+export type McpSettings = Schemas['McpConfig'];
+export type McpConditions = Schemas['Conditions'];
+/** `mcp_server` events: a server's state changed, or its tool list did. */
+export type McpServerEvent = Schemas['ServerEvent'];
+/** A hash-chained record linked to a decision: an MCP call's outcome or an approval's ending. */
+export type LinkedRecord = Schemas['LinkedRecord'];
+export type McpCallList = Schemas['McpCallList'];
+export type Approval = Schemas['Approval'];
+export type ApprovalList = Schemas['ApprovalList'];
+export type ApprovalState = Schemas['ApprovalState'];
+/** `POST /v1/approvals/{id}` body. */
+export type ApprovalVerdict = Schemas['ApprovalVerdict'];
+/** Who ended an approval, when, and their note. */
+export type Verdict = Schemas['Verdict'];
+/** `GET /v1/decisions/{id}`: the ledger record with the records linked to it. */
+export type DecisionDetail = Schemas['DecisionDetail'];
+
+export const SERVER_STATES = ['idle', 'starting', 'ready', 'failed', 'stopped'] as const satisfies readonly McpServerState[];
+export const APPROVAL_STATES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const satisfies readonly ApprovalState[];
+
 // Live events: the SSE `event:` name and `data:` payload of each message (`StreamEvent` in the
 // document), as the `{kind, data}` pairs both transports deliver.
 type StreamEvent = Schemas['StreamEvent'];
@@ -86,4 +114,4 @@ export type DecisionEvent = Schemas['DecisionEvent'];
 export type HealthEvent = Schemas['Transition'];
 export type RegistryEvent = Schemas['RegistryEvent'];
 
-export const EVENT_KINDS = ['decision', 'health', 'registry', 'alert', 'lagged'] as const satisfies readonly HallEvent['kind'][];
+export const EVENT_KINDS = ['decision', 'health', 'registry', 'alert', 'lagged', 'mcp_call', 'approval', 'mcp_server'] as const satisfies readonly HallEvent['kind'][];
