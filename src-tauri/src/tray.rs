@@ -1,5 +1,6 @@
-//! The tray icon: a one-line health summary, and quick actions (show the window, open the alerts,
-//! quit). The summary is refreshed on every health transition and registry change.
+//! The tray icon: a one-line health summary, and quick actions (show the window, open the
+//! approvals or the alerts, quit). The summary is refreshed on every health transition and
+//! registry change.
 
 use hall::Hall;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -15,20 +16,24 @@ impl Tray {
     pub fn build(app: &AppHandle) -> tauri::Result<Tray> {
         let summary = MenuItem::with_id(app, "summary", "Starting…", false, None::<&str>)?;
         let show = MenuItem::with_id(app, "show", "Show Proctor", true, None::<&str>)?;
+        let approvals = MenuItem::with_id(app, "approvals", "Open approvals", true, None::<&str>)?;
         let alerts = MenuItem::with_id(app, "alerts", "Open alerts", true, None::<&str>)?;
         let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
         let separator = PredefinedMenuItem::separator(app)?;
-        let menu = Menu::with_items(app, &[&summary, &separator, &show, &alerts, &quit])?;
+        let menu = Menu::with_items(
+            app,
+            &[&summary, &separator, &show, &approvals, &alerts, &quit],
+        )?;
         let mut builder = TrayIconBuilder::with_id("main")
             .tooltip("Proctor")
             .menu(&menu)
             .on_menu_event(|app, event| {
                 match event.id.as_ref() {
                     "show" => show_main(app),
-                    "alerts" => {
+                    // The UI navigates by URL hash; it listens for `tray:navigate` to open a screen.
+                    screen @ ("approvals" | "alerts") => {
                         show_main(app);
-                        // The UI navigates by URL hash; it listens for this to open the Alerts screen.
-                        let _ = app.emit("tray:navigate", "alerts");
+                        let _ = app.emit("tray:navigate", screen);
                     }
                     "quit" => app.exit(0),
                     _ => {}

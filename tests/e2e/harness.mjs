@@ -44,15 +44,23 @@ export const RULES = {
 export class Hall {
   /**
    * Starts `proctor serve` on 127.0.0.1:0 with the built UI and returns once it listens. `files`
-   * are written into the data dir first (e.g. a `config.toml`, read only at start).
+   * are written into the data dir first (e.g. a `config.toml`, read only at start). `home`, when
+   * given, is the hall's `HOME`, with `XDG_CONFIG_HOME` = `<home>/.config`: where it looks for the
+   * MCP clients' configuration (`GET /v1/mcp/import`) instead of the user's own files.
    */
-  static async start({ files = {} } = {}) {
+  static async start({ files = {}, home = null } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-'));
     writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dataDir, name), content);
     const bin = PROCTOR_BIN;
     const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-      env: { ...process.env, PROCTOR_UI_DIR: join(ROOT, 'ui/dist'), PROCTOR_CONFIG_DIR: join(dataDir, 'config'), RUST_LOG: 'warn' },
+      env: {
+        ...process.env,
+        ...(home ? { HOME: home, XDG_CONFIG_HOME: join(home, '.config') } : {}),
+        PROCTOR_UI_DIR: join(ROOT, 'ui/dist'),
+        PROCTOR_CONFIG_DIR: join(dataDir, 'config'),
+        RUST_LOG: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -3,7 +3,7 @@
 // Prints one line per test and a final `N passed, N failed`; exits non-zero on any failure.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hall, MCP_FIXTURE, ROOT, RULES, browser, eventually, requireUi, screenshot, worker, writePackage } from './harness.mjs';
@@ -434,6 +434,146 @@ test('MCP: a verdict that comes second says the call was already decided', async
   await row.getByTestId('approval-state').filter({ hasText: 'denied' }).waitFor();
   assert.equal(await row.getByTestId('approval-by').textContent(), 'someone else');
   await page.getByTestId('approvals-empty').waitFor();
+});
+
+// ------------------------------------------------------------------ MCP onboarding (import)
+// A second hall whose HOME holds a Cursor configuration with three servers: one on stdio with a
+// secret in its env, one over HTTP, one legacy SSE entry the import skips. The screen plans the
+// import, one server is chosen and put behind the hall: its record, its rule, the rewritten client
+// file and its backup, and the secret nowhere in the hall's data dir.
+const IMPORT_SECRET = 'ghp_xE2eImportSecret0123456789';
+
+/** Every file under `dir` whose bytes contain `needle`. */
+function filesContaining(dir, needle) {
+  const hits = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path);
+    if (st.isDirectory()) hits.push(...filesContaining(path, needle));
+    else if (st.isFile() && readFileSync(path).includes(needle)) hits.push(path);
+  }
+  return hits;
+}
+
+test('MCP import: the servers Cursor already runs are planned, one is put behind the hall, the secret stays out', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'proctor-e2e-home-'));
+  mkdirSync(join(home, '.cursor'));
+  const cursorFile = join(home, '.cursor', 'mcp.json');
+  writeFileSync(cursorFile, JSON.stringify({
+    mcpServers: {
+      github: { command: MCP_FIXTURE, args: ['--stdio'], env: { GITHUB_TOKEN: IMPORT_SECRET, LOG_LEVEL: 'info' } },
+      remote: { url: 'https://tools.example/mcp', headers: { Authorization: 'Bearer e2e-remote-secret' } },
+      legacy: { type: 'sse', url: 'https://old.example/sse' },
+    },
+  }, null, 2));
+  const other = await Hall.start({ home });
+  try {
+    // This hall is another origin: its UI stores its own token.
+    await page.goto(`${other.url}/#/settings`);
+    await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), other.token);
+    await page.goto(`${other.url}/#/mcp`);
+    await page.reload();
+    // No MCP worker yet: the empty state leads to the import.
+    await page.getByTestId('mcp-empty').waitFor();
+    await page.getByTestId('mcp-empty-import').click();
+    await page.waitForFunction(() => location.hash === '#/mcp/import');
+    await page.getByRole('heading', { name: 'Bring your MCP servers' }).waitFor();
+
+    const file = page.locator(`[data-import-file="${cursorFile}"]`);
+    await file.waitFor();
+    assert.match(await file.getByRole('heading').textContent(), /Cursor/);
+    const github = file.locator('[data-import-server="github"]');
+    const remote = file.locator('[data-import-server="remote"]');
+    const legacy = file.locator('[data-import-server="legacy"]');
+    // Both servers can be chosen; the SSE one is skipped with its reason.
+    const chooseGithub = page.getByRole('checkbox', { name: 'Put github behind Proctor' });
+    const chooseRemote = page.getByRole('checkbox', { name: 'Put remote behind Proctor' });
+    assert.equal(await chooseGithub.isChecked(), false);
+    assert.equal(await chooseRemote.isChecked(), false);
+    assert.equal(await legacy.getByRole('checkbox').count(), 0);
+    assert.equal(await legacy.getByTestId('import-status').textContent(), 'skipped');
+    assert.match(await legacy.getByTestId('import-reason').textContent(), /SSE/);
+    // What each would become: record, capability, the tool map to review, the secret as a reference.
+    assert.equal(await github.getByTestId('import-worker-id').textContent(), 'mcp.github');
+    assert.equal(await github.getByTestId('import-capability').textContent(), 'cap.mcp.github');
+    assert.deepEqual(JSON.parse(await github.getByTestId('import-tools').textContent()), { '*': 'cap.mcp.github' });
+    assert.match(await github.getByTestId('import-command').textContent(), /mcp_fixture --stdio$/);
+    assert.match(await github.getByTestId('import-references').textContent(), /mcp\.env\.GITHUB_TOKEN becomes \$GITHUB_TOKEN/);
+    assert.equal(await remote.getByTestId('import-worker-id').textContent(), 'mcp.remote');
+    assert.match(await remote.getByTestId('import-references').textContent(), /mcp\.headers\.Authorization becomes \$REMOTE_AUTHORIZATION/);
+    const dataDir = realpathSync(other.dataDir);
+    assert.match(await page.getByTestId('import-bridge').textContent(), new RegExp(`proctor mcp --data-dir ${dataDir.replaceAll('.', '\\.')}$`));
+
+    // Choose one: the summary follows the choice.
+    const apply = page.getByRole('button', { name: 'Put behind Proctor' });
+    assert.equal(await apply.isDisabled(), true);
+    await chooseGithub.check();
+    const summary = page.getByTestId('import-summary');
+    assert.match(await summary.getByTestId('import-env-needed').textContent(), /\$GITHUB_TOKEN.*mcp\.github/);
+    assert.doesNotMatch(await summary.textContent(), /REMOTE_AUTHORIZATION|mcp\.remote/);
+    const content = await page.content();
+    assert.ok(!content.includes(IMPORT_SECRET) && !content.includes('e2e-remote-secret'), 'a secret value is on the page');
+    await screenshot(page, 'mcp-import');
+
+    // A file that changed between the plan and the import (409) is reported at that file.
+    await page.route('**/v1/mcp/import', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: { code: 'CONFLICT', message: `${cursorFile}: changed since the import was planned; plan it again` } }) })
+        : route.continue());
+    try {
+      await apply.click();
+      const conflict = file.getByTestId('import-file-error');
+      await conflict.waitFor();
+      assert.match(await conflict.textContent(), /changed since the import was planned/);
+      assert.equal(await page.getByTestId('import-apply-error').count(), 0);
+    } finally {
+      await page.unroute('**/v1/mcp/import');
+    }
+    await file.getByRole('button', { name: 'Plan again' }).click();
+    await file.getByTestId('import-file-error').waitFor({ state: 'detached' });
+    assert.equal(await chooseGithub.isChecked(), true, 'the choice survives planning again');
+
+    // Put it behind Proctor: what was written, and the reminder to restart the client.
+    await apply.click();
+    const done = page.getByTestId('import-result');
+    await done.waitFor();
+    const record = join(dataDir, 'registry', 'mcp.github.json');
+    assert.equal((await done.getByTestId('import-records-written').textContent()).trim(), record);
+    assert.match(await done.getByTestId('import-rules-added').textContent(), /mcp\.github/);
+    const backup = (await done.getByTestId('import-backup').textContent()).trim();
+    assert.ok(backup.startsWith(`${cursorFile}.proctor-backup-`), backup);
+    assert.match(await done.getByTestId('import-restart').textContent(), /Restart Cursor so it launches proctor mcp/);
+    // The fresh plan: github is gone from the file, the proctor entry is there, remote still waits.
+    await file.locator('[data-import-server="proctor"][data-status="already_proctor"]').waitFor();
+    assert.equal(await file.locator('[data-import-server="github"]').count(), 0);
+    assert.equal(await chooseRemote.isChecked(), false);
+    await screenshot(page, 'mcp-import-done');
+
+    // The hall runs the new MCP worker (hot reload), and the MCP screen shows it.
+    await eventually(async () => (await other.api('GET', '/v1/mcp')).servers.some((s) => s.worker_id === 'mcp.github'), 'the hall to list mcp.github');
+    const mcp = await other.api('GET', '/v1/mcp');
+    const listed = mcp.servers.find((s) => s.worker_id === 'mcp.github');
+    assert.equal(listed.env.GITHUB_TOKEN, '$GITHUB_TOKEN');
+    await page.goto(`${other.url}/#/mcp`);
+    await page.locator('article[data-server-id="mcp.github"]').waitFor();
+    const rules = JSON.parse(readFileSync(join(other.dataDir, 'rules.json'), 'utf8')).rules;
+    assert.ok(rules.some((r) => r.rule_id === 'mcp.github' && r.match.capability_id === 'cap.mcp.github'), 'the routing rule was added');
+
+    // The client file: github replaced by one proctor entry launching `proctor mcp --data-dir D`.
+    const rewritten = JSON.parse(readFileSync(cursorFile, 'utf8')).mcpServers;
+    assert.deepEqual(Object.keys(rewritten), ['proctor', 'remote', 'legacy']);
+    assert.deepEqual(rewritten.proctor.args, ['mcp', '--data-dir', dataDir]);
+    assert.match(rewritten.proctor.command, /\/proctor$/);
+    assert.ok(existsSync(backup), `no backup at ${backup}`);
+    assert.ok(readFileSync(backup, 'utf8').includes(IMPORT_SECRET), 'the backup keeps the original file');
+
+    // The record holds a reference, and the secret is in no file of the hall's data dir.
+    assert.equal(JSON.parse(readFileSync(record, 'utf8')).mcp.env.GITHUB_TOKEN, '$GITHUB_TOKEN');
+    assert.deepEqual(filesContaining(other.dataDir, IMPORT_SECRET), []);
+  } finally {
+    await other.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 // The live list's memory bound, end to end: LIVE_ROW_CAP (ui/src/lib/rows.ts, read from the source

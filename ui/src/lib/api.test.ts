@@ -254,6 +254,25 @@ describe('MCP gateway operations', () => {
     ]);
   });
 
+  it('plan and apply the import of MCP client configurations', async () => {
+    const { fetch, calls } = fakeFetch(() => json(200, {}));
+    const api = new HallApi(new HttpTransport({ baseUrl: 'http://h', token: 't' }, deps(fetch)));
+    await api.planMcpImport();
+    const request = { servers: [{ path: '/home/me/.cursor/mcp.json', name: 'github' }] };
+    await api.applyMcpImport(request);
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual(['GET http://h/v1/mcp/import', 'POST http://h/v1/mcp/import']);
+    expect(JSON.parse(String(calls[1]!.init.body))).toEqual(request);
+
+    const invoke = vi.fn(async () => ({}));
+    const desktop = new HallApi(new TauriTransport({ invoke: invoke as never, listen: async () => () => {} }));
+    await desktop.planMcpImport();
+    await desktop.applyMcpImport(request);
+    expect(invoke.mock.calls).toEqual([
+      [HALL_CALL, { operation: 'plan_mcp_import' }],
+      [HALL_CALL, { operation: 'apply_mcp_import', body: request }],
+    ]);
+  });
+
   it('deliver the gateway events of the stream', async () => {
     const { fetch } = fakeFetch(() => json(200, { ticket: 'tk' }));
     FakeEventSource.instances = [];

@@ -7,7 +7,7 @@
 // OpenAPI document, so neither transport restates a route: HTTP sends `OPS[name]`, the desktop
 // passes the name to its one command, `hall_call`, which dispatches it into the same router.
 
-import type { ApprovalVerdict, AttestSignRequest, AttestVerifyRequest, HallEvent, RouteInput, Thresholds, VerifyRequest, WorkerRecord } from './types';
+import type { ApprovalVerdict, AttestSignRequest, AttestVerifyRequest, HallEvent, ImportRequest, RouteInput, Thresholds, VerifyRequest, WorkerRecord } from './types';
 import { EVENT_KINDS } from './types';
 import { OPS, type OpName } from './ops.gen';
 import type { operations } from './wire.gen';
@@ -138,6 +138,14 @@ export class HallApi {
   /** 404: no such approval; 409: it already ended (someone else decided, or it expired). */
   decideApproval(id: string, verdict: ApprovalVerdict) {
     return this.call('decide_approval', { params: { id }, body: verdict });
+  }
+  /** What importing the MCP servers this user's clients configure would do; nothing is written. */
+  planMcpImport() {
+    return this.call('plan_mcp_import');
+  }
+  /** Puts the chosen entries behind the hall. 404: not a client file the hall found; 409: a file changed since planning. */
+  applyMcpImport(request: ImportRequest) {
+    return this.call('apply_mcp_import', { body: request });
   }
 }
 

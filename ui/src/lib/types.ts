@@ -103,6 +103,20 @@ export type Verdict = Schemas['Verdict'];
 /** `GET /v1/decisions/{id}`: the ledger record with the records linked to it. */
 export type DecisionDetail = Schemas['DecisionDetail'];
 
+// Onboarding (docs/mcp.md, "Onboarding (import)"): the MCP servers this user's clients already
+// configure, planned as workers of this hall (`GET /v1/mcp/import`), and put behind it on request.
+export type ImportPlan = Schemas['Plan'];
+export type ImportFilePlan = Schemas['FilePlan'];
+export type ImportServerPlan = Schemas['ServerPlan'];
+export type ImportRulePlan = Schemas['RulePlan'];
+export type ImportEnvNeeded = Schemas['EnvNeeded'];
+export type ImportClient = Schemas['Client'];
+/** `POST /v1/mcp/import` body: the chosen entries, by client file and entry name. */
+export type ImportRequest = Schemas['ImportRequest'];
+/** `POST /v1/mcp/import` answer: the plan as applied, and what was written. */
+export type ImportResult = Schemas['ImportResult'];
+export type ImportApplied = Schemas['Applied'];
+
 export const SERVER_STATES = ['idle', 'starting', 'ready', 'failed', 'stopped'] as const satisfies readonly McpServerState[];
 export const APPROVAL_STATES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const satisfies readonly ApprovalState[];
 
