@@ -134,7 +134,7 @@ fn group_commit(
                 for t in threads {
                     t.join().unwrap();
                 }
-                while indexed && ledger.backend().lag() > 0 {
+                while indexed && ledger.unindexed() > 0 {
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 total += start.elapsed();

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use ledger::{LedgerBackend, NewRecord, OpenOptions, SqliteBackend};
+use ledger::{GroupCommitHooks, LedgerBackend, NewRecord, OpenOptions, SqliteBackend};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -1,13 +1,16 @@
-//! The storage seam. Callers (the group-commit writer, the hall, the CLI, export) only talk to
-//! [`LedgerBackend`], so a server backend (e.g. PostgreSQL for fleets of halls) can be added
-//! without touching them. [`crate::SqliteBackend`] is the one implementation today.
+//! The storage seam. Callers (the hall, the CLI, export) only talk to [`LedgerBackend`], what a
+//! store does; the group-commit writer also drives a store through [`GroupCommitHooks`]. So a
+//! server backend (e.g. PostgreSQL for fleets of halls) can be added without touching them.
+//! [`crate::SqliteBackend`] is the one implementation today.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::chain::{Progress, VerifyReport};
 use crate::error::Result;
-use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::hall_records::{
+    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, StoredHallEvent,
+};
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
 use crate::query::{Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
@@ -32,45 +35,16 @@ pub struct PruneReport {
     pub linked_through_seq: Option<i64>,
 }
 
+/// What a store does: keep decisions durably in one chain, answer queries about them, verify
+/// and prune that chain, keep the linked records and the hall's alerts and events. Callers (the
+/// hall, the CLI, export) use only this. [`crate::SqliteBackend`] is the one store today; a
+/// server store (PostgreSQL for fleets of halls) would implement it, plus [`GroupCommitHooks`]
+/// to be driven by the [`crate::Ledger`] writer.
 pub trait LedgerBackend: Send + Sync {
-    /// Work that can run on the caller's thread before a record reaches the single writer
-    /// (the SQLite backend compresses the JSON here). The default does nothing.
-    fn prepare(&self, _record: &mut NewRecord) -> Result<()> {
-        Ok(())
-    }
-
-    /// Append records in order inside ONE transaction, which is durable once [`sync`] has
-    /// returned `Ok` (a backend whose commits are durable by themselves does nothing there).
-    /// The outer error means nothing was written; an inner error rejects only that record
-    /// (e.g. a duplicate decision id), the others are committed and chained.
-    ///
-    /// [`sync`]: LedgerBackend::sync
-    fn commit_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
-
-    /// Make every batch committed so far durable. Split from the commit so that the
-    /// group-commit writer can commit the next batch while this one reaches the disk.
-    fn sync(&self) -> Result<()> {
-        Ok(())
-    }
-
-    /// [`commit_batch`](LedgerBackend::commit_batch), then [`sync`](LedgerBackend::sync).
-    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
-        let receipts = self.commit_batch(batch)?;
-        self.sync()?;
-        Ok(receipts)
-    }
-
-    /// Derived work kept off the durable path (the SQLite backend's filter and free-text
-    /// indexes): do a step of at most `max_records` committed records. The group-commit
-    /// writer calls this between batches. Returns how many records still wait. The default has none.
-    fn catch_up(&self, _max_records: usize) -> Result<u64> {
-        Ok(0)
-    }
-
-    /// How many committed records still wait for [`LedgerBackend::catch_up`] (cheap).
-    fn lag(&self) -> u64 {
-        0
-    }
+    /// Append records in order inside ONE transaction, durable once this returns `Ok`. The
+    /// outer error means nothing was written; an inner error rejects only that record (e.g. a
+    /// duplicate decision id), the others are committed and chained.
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>>;
 
     /// One page of history, newest first.
     fn page(&self, request: &PageRequest) -> Result<Page>;
@@ -107,5 +81,52 @@ pub trait LedgerBackend: Send + Sync {
     fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64>;
-    fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>>;
+    fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>>;
+}
+
+/// How the [`crate::Ledger`]'s threads drive a store, beyond [`LedgerBackend`]: work moved off
+/// the single writer, a commit whose wait for the disk can overlap the next commit, and work
+/// derived from committed records that no caller waits for. A store whose appends are simply
+/// durable needs none of them: every method has a default that keeps
+/// [`LedgerBackend::append_batch`]'s meaning.
+pub trait GroupCommitHooks: LedgerBackend {
+    /// Per-record work on the caller's thread, before the record reaches the single writer
+    /// (the SQLite store compresses the JSON and keys the decision id here).
+    fn prepare(&self, _record: &mut NewRecord) -> Result<()> {
+        Ok(())
+    }
+
+    /// [`LedgerBackend::append_batch`] without the wait for the disk: the batch is committed
+    /// (visible, chained) but durable only once [`flush_commits`] has returned `Ok`, and no
+    /// caller may hear of it before. Split so that the writer commits the next batch while a
+    /// syncer thread waits for this one's flush. The default is a durable append.
+    ///
+    /// [`flush_commits`]: GroupCommitHooks::flush_commits
+    fn commit_before_flush(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        self.append_batch(batch)
+    }
+
+    /// Make every batch committed by [`commit_before_flush`] so far durable. After a failure,
+    /// none of them may be acknowledged.
+    ///
+    /// [`commit_before_flush`]: GroupCommitHooks::commit_before_flush
+    fn flush_commits(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Index committed records that are not indexed yet, at most `max_records` of them, off
+    /// the durable path (the SQLite store's filter and free-text indexes, in a file of their
+    /// own). The writer's indexer thread calls it between batches. Returns how many records
+    /// still wait. The default has nothing to index.
+    fn index_step(&self, _max_records: usize) -> Result<u64> {
+        Ok(0)
+    }
+
+    /// How many committed records still wait for [`index_step`] (cheap: the writer checks it
+    /// after every batch and slows down past a limit).
+    ///
+    /// [`index_step`]: GroupCommitHooks::index_step
+    fn unindexed(&self) -> u64 {
+        0
+    }
 }

@@ -1,6 +1,7 @@
 //! Records the hall keeps beside decisions, in the same file: alerts a person should see and
-//! acknowledge, and hall events (heartbeats, health transitions, registry changes) so a trace
-//! can show what the hall saw around an incident. These are not hash-chained: they are
+//! acknowledge, and hall events (enrollments, health transitions, registry and rules changes;
+//! the hall does not store heartbeats, only the transitions they cause) so a trace can show
+//! what the hall saw around an incident. These are not hash-chained: they are
 //! operational context, not evidence.
 
 use chrono::{DateTime, Utc};
@@ -66,18 +67,21 @@ pub struct AlertFilter {
     pub limit: Option<usize>,
 }
 
+/// A row of the hall's operational record (the `hall_events` table), before it is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewHallEvent {
     pub at: DateTime<Utc>,
-    /// e.g. `heartbeat`, `health_transition`, `registry_change`.
+    /// e.g. `enrollment`, `health_transition`, `registry_change` (the hall's `HallEventKind`).
     pub kind: String,
     pub worker_id: Option<String>,
     pub correlation_id: Option<String>,
     pub details: serde_json::Value,
 }
 
+/// A stored hall event, with its row id (serialized flat: `{"id", "at", "kind", ...}`). Not
+/// to be confused with the hall's `HallEvent`, a message on its live bus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HallEvent {
+pub struct StoredHallEvent {
     pub id: i64,
     #[serde(flatten)]
     pub event: NewHallEvent,

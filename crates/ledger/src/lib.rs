@@ -3,8 +3,9 @@
 //! - [`Ledger`] is what the hall holds: group-committed appends ([`Ledger::append`] /
 //!   [`Ledger::append_blocking`]) that return a [`Receipt`] (`seq`, `hash`) only once the
 //!   decision is durable, plus [`Ledger::backend`] for everything else.
-//! - [`LedgerBackend`] is the storage seam; [`SqliteBackend`] (one WAL-mode SQLite file per
-//!   hall) is the implementation.
+//! - [`LedgerBackend`] is the storage seam: what a store does; [`GroupCommitHooks`] is how the
+//!   writer's threads drive one. [`SqliteBackend`] (one WAL-mode SQLite file per hall, with
+//!   its log and its derived index) is the implementation.
 //! - Filter and free-text indexes are derived data, kept in a file of their own beside the
 //!   ledger ([`index_path`]) and rebuilt from the records when it is missing or damaged.
 //! - Records form a hash chain, `hash = sha256(prev_hash ‖ json)`, from a random genesis
@@ -29,12 +30,12 @@ mod record;
 mod sqlite;
 mod writer;
 
-pub use backend::{LedgerBackend, PruneReport, Receipt};
+pub use backend::{GroupCommitHooks, LedgerBackend, PruneReport, Receipt};
 pub use chain::{chain_hash, Chain, Checkpoint, Finding, Problem, Progress, VerifyReport};
 pub use error::{LedgerError, Result};
 pub use export::{export, Format, CSV_HEADER};
 pub use hall_records::{
-    Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent, Severity,
+    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, Severity, StoredHallEvent,
 };
 pub use linked::{
     linked_genesis, LinkedFilter, LinkedOrder, LinkedRecord, NewLinkedRecord, DEFAULT_LINKED_PAGE,

@@ -43,7 +43,7 @@ pub struct NewRecord {
     pub fields: DecisionFields,
     pub json: String,
     /// The backend's per-record work (e.g. compression), done by
-    /// [`crate::LedgerBackend::prepare`] on the caller's thread; `None` = not yet.
+    /// [`crate::GroupCommitHooks::prepare`] on the caller's thread; `None` = not yet.
     pub(crate) prepared: Option<Prepared>,
 }
 

@@ -1,13 +1,14 @@
 //! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
-//! writer takes everything queued (up to a batch limit), commits it in one transaction, makes
-//! it durable ([`LedgerBackend::sync`]) and only then acknowledges each caller: many decisions
-//! share one fsync, and each caller waits only for its own batch. A big batch (bulk appends,
-//! [`OVERLAP_BATCH`]) is handed to a syncer thread instead, which syncs it and acknowledges
-//! its callers while the writer already commits the next batch, so writing and waiting for the
-//! disk overlap. Beside them, an indexer thread does the backend's derived work
-//! ([`LedgerBackend::catch_up`]: the SQLite backend's filter and free-text indexes, in a file
-//! of their own), which no caller waits for, in big steps: once a full step waits, or when no
-//! batch has been committed for a moment.
+//! writer takes everything queued (up to a batch limit), commits it in one transaction
+//! ([`GroupCommitHooks::commit_before_flush`]), makes it durable
+//! ([`GroupCommitHooks::flush_commits`]) and only then acknowledges each caller: many
+//! decisions share one fsync, and each caller waits only for its own batch. A big batch (bulk
+//! appends, [`OVERLAP_BATCH`]) is handed to a syncer thread instead, which flushes it and
+//! acknowledges its callers while the writer already commits the next batch, so writing and
+//! waiting for the disk overlap. Beside them, an indexer thread does the backend's derived
+//! work ([`GroupCommitHooks::index_step`]: the SQLite backend's filter and free-text indexes,
+//! in a file of their own), which no caller waits for, in big steps: once a full step waits,
+//! or when no batch has been committed for a moment.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::backend::{LedgerBackend, Receipt};
+use crate::backend::{GroupCommitHooks, LedgerBackend, Receipt};
 use crate::error::{LedgerError, Result};
 use crate::linked::{LinkedRecord, NewLinkedRecord};
 use crate::linked_writer::LinkedWriter;
@@ -89,7 +90,7 @@ struct Committed {
 /// The ledger as the hall uses it: group-committed appends plus direct access to the
 /// backend for queries. Dropping it flushes queued appends and stops the writer.
 pub struct Ledger {
-    backend: Arc<dyn LedgerBackend>,
+    backend: Arc<dyn GroupCommitHooks>,
     /// `None` once closing. Submits take a read lock, so concurrent producers do not queue
     /// for each other's sends (the channel itself takes concurrent sends).
     jobs: RwLock<Option<Sender<Msg>>>,
@@ -111,8 +112,8 @@ impl Ledger {
         Self::with_backend(Arc::new(backend), DEFAULT_MAX_BATCH)
     }
 
-    /// Group-commit over any backend.
-    pub fn with_backend(backend: Arc<dyn LedgerBackend>, max_batch: usize) -> Result<Self> {
+    /// Group-commit over any backend that the writer's threads can drive.
+    pub fn with_backend(backend: Arc<dyn GroupCommitHooks>, max_batch: usize) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         // One pending nudge is enough: the indexer looks at the lag, not at the nudges.
         let (nudge, nudges) = mpsc::sync_channel(1);
@@ -137,7 +138,7 @@ impl Ledger {
             "ledger-syncer",
             Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync, &synced)),
         )?;
-        let linked = LinkedWriter::start(Arc::clone(&backend))?;
+        let linked = LinkedWriter::start(Arc::clone(&backend) as Arc<dyn LedgerBackend>)?;
         let writer_backend = Arc::clone(&backend);
         let writer = spawn(
             "ledger-writer",
@@ -158,6 +159,12 @@ impl Ledger {
     /// Queries, verification, alerts and events go straight to the backend.
     pub fn backend(&self) -> &dyn LedgerBackend {
         self.backend.as_ref()
+    }
+
+    /// How many committed decisions the indexer has not indexed yet
+    /// ([`GroupCommitHooks::unindexed`]).
+    pub fn unindexed(&self) -> u64 {
+        self.backend.unindexed()
     }
 
     /// Queue a decision (its RouteDecision JSON text) and get the channel its receipt will
@@ -255,7 +262,7 @@ impl Drop for Ledger {
 }
 
 fn run_writer(
-    backend: &dyn LedgerBackend,
+    backend: &dyn GroupCommitHooks,
     inbox: Receiver<Msg>,
     syncer: &SyncSender<Committed>,
     indexer: &SyncSender<()>,
@@ -293,7 +300,7 @@ fn run_writer(
         }
         let _ = indexer.try_send(());
         let waiting = Instant::now();
-        while backend.lag() > MAX_LAG && waiting.elapsed() < MAX_WAIT {
+        while backend.unindexed() > MAX_LAG && waiting.elapsed() < MAX_WAIT {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -302,7 +309,7 @@ fn run_writer(
 /// Index committed records: whole steps as soon as they wait (a batch can bring several), so
 /// under load the lag stays below one step; the rest once no batch has come for [`IDLE`].
 /// When the writer has stopped, everything, so the next open has nothing to catch up on.
-fn run_indexer(backend: &dyn LedgerBackend, nudges: &Receiver<()>) {
+fn run_indexer(backend: &dyn GroupCommitHooks, nudges: &Receiver<()>) {
     yield_to_appends();
     loop {
         let least = match nudges.recv_timeout(IDLE) {
@@ -310,14 +317,14 @@ fn run_indexer(backend: &dyn LedgerBackend, nudges: &Receiver<()>) {
             Err(RecvTimeoutError::Timeout) => 1,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        while backend.lag() >= least {
-            if !catch_up(backend) {
+        while backend.unindexed() >= least {
+            if !index_step(backend) {
                 std::thread::sleep(RETRY);
                 break;
             }
         }
     }
-    while backend.lag() > 0 && catch_up(backend) {}
+    while backend.unindexed() > 0 && index_step(backend) {}
 }
 
 /// Indexing is background work, while every caller waits on the writer: on a busy machine the
@@ -342,8 +349,8 @@ fn yield_to_appends() {}
 
 /// One step of derived work; false if it failed (logged: the records are durable anyway, and
 /// the next try or the next open catches up).
-fn catch_up(backend: &dyn LedgerBackend) -> bool {
-    match backend.catch_up(STEP) {
+fn index_step(backend: &dyn GroupCommitHooks) -> bool {
+    match backend.index_step(STEP) {
         Ok(_) => true,
         Err(e) => {
             tracing::warn!(error = %e, "ledger indexing failed; will retry");
@@ -355,10 +362,10 @@ fn catch_up(backend: &dyn LedgerBackend) -> bool {
 /// Commit one batch. A failed transaction fails the whole batch (nothing of it was written);
 /// the next batch tries again, so while the store cannot write every append fails, and appends
 /// succeed again once it can (e.g. disk space freed).
-fn commit(backend: &dyn LedgerBackend, batch: &mut Vec<Job>) -> Committed {
+fn commit(backend: &dyn GroupCommitHooks, batch: &mut Vec<Job>) -> Committed {
     let (records, acks): (Vec<NewRecord>, Vec<Ack>) =
         batch.drain(..).map(|j| (j.record, j.ack)).unzip();
-    let outcome = backend.commit_batch(&records);
+    let outcome = backend.commit_before_flush(&records);
     if let Err(e) = &outcome {
         tracing::error!(error = %e, records = records.len(), "ledger batch could not be committed");
     }
@@ -370,8 +377,9 @@ fn commit(backend: &dyn LedgerBackend, batch: &mut Vec<Job>) -> Committed {
 }
 
 /// Make committed batches durable and answer their callers, in commit order: every batch that
-/// waits shares one [`LedgerBackend::sync`]. If the sync fails, none of them is acknowledged.
-fn run_syncer(backend: &dyn LedgerBackend, batches: &Receiver<Committed>, writer: &Sender<Msg>) {
+/// waits shares one [`GroupCommitHooks::flush_commits`]. If the flush fails, none of them is
+/// acknowledged.
+fn run_syncer(backend: &dyn GroupCommitHooks, batches: &Receiver<Committed>, writer: &Sender<Msg>) {
     while let Ok(first) = batches.recv() {
         let mut waiting = vec![first];
         waiting.extend(batches.try_iter());
@@ -382,10 +390,10 @@ fn run_syncer(backend: &dyn LedgerBackend, batches: &Receiver<Committed>, writer
     }
 }
 
-/// One [`LedgerBackend::sync`] for all these batches, then their callers' answers.
-fn sync_and_answer(backend: &dyn LedgerBackend, batches: Vec<Committed>) {
+/// One [`GroupCommitHooks::flush_commits`] for all these batches, then their callers' answers.
+fn sync_and_answer(backend: &dyn GroupCommitHooks, batches: Vec<Committed>) {
     let synced = if batches.iter().any(|b| b.outcome.is_ok()) {
-        backend.sync()
+        backend.flush_commits()
     } else {
         Ok(())
     };

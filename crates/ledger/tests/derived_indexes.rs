@@ -57,7 +57,7 @@ fn records_committed_but_not_indexed_become_searchable_when_a_writer_reopens() {
     // A writer catches up on its own while idle.
     let ledger = Ledger::open(&path).unwrap();
     let start = Instant::now();
-    while ledger.backend().lag() > 0 {
+    while ledger.unindexed() > 0 {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "index never caught up"

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ledger::{
-    Alert, AlertFilter, EventFilter, HallEvent, Ledger, LedgerBackend, LedgerError, LinkedFilter,
-    LinkedRecord, NewAlert, NewHallEvent, NewLinkedRecord, NewRecord, OpenOptions, Page,
-    PageRequest, Progress, PruneReport, Receipt, Result, SqliteBackend, Stats, StatsRequest,
-    StoredDecision, VerifyReport,
+    Alert, AlertFilter, EventFilter, GroupCommitHooks, Ledger, LedgerBackend, LedgerError,
+    LinkedFilter, LinkedRecord, NewAlert, NewHallEvent, NewLinkedRecord, NewRecord, OpenOptions,
+    Page, PageRequest, Progress, PruneReport, Receipt, Result, SqliteBackend, Stats, StatsRequest,
+    StoredDecision, StoredHallEvent, VerifyReport,
 };
 
 /// A real SQLite ledger with parts of its behaviour set by the test.
@@ -130,25 +130,25 @@ impl Gate {
     }
 }
 
-impl LedgerBackend for Scripted {
+impl GroupCommitHooks for Scripted {
     fn prepare(&self, record: &mut NewRecord) -> Result<()> {
         self.inner.prepare(record)
     }
-    fn commit_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+    fn commit_before_flush(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
         self.commits_begun.fetch_add(1, Ordering::SeqCst);
         self.commit_gate.pass();
-        let receipts = self.inner.commit_batch(batch);
+        let receipts = self.inner.commit_before_flush(batch);
         self.commits.fetch_add(1, Ordering::SeqCst);
         receipts
     }
-    fn sync(&self) -> Result<()> {
+    fn flush_commits(&self) -> Result<()> {
         self.sync_gate.pass();
         match self.sync_failure {
             Some(failure) => Err(LedgerError::WriteFailed(failure.into())),
-            None => self.inner.sync(),
+            None => self.inner.flush_commits(),
         }
     }
-    fn catch_up(&self, max_records: usize) -> Result<u64> {
+    fn index_step(&self, max_records: usize) -> Result<u64> {
         if self.failing_index.is_none() {
             return self.inner.catch_up(max_records);
         }
@@ -157,11 +157,19 @@ impl LedgerBackend for Scripted {
             "the index file's disk is full".into(),
         ))
     }
-    fn lag(&self) -> u64 {
+    fn unindexed(&self) -> u64 {
         match &self.failing_index {
             Some(lag) => lag.load(Ordering::Relaxed),
             None => self.inner.lag(),
         }
+    }
+}
+
+impl LedgerBackend for Scripted {
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        let receipts = self.commit_before_flush(batch)?;
+        self.flush_commits()?;
+        Ok(receipts)
     }
     fn page(&self, request: &PageRequest) -> Result<Page> {
         self.inner.page(request)
@@ -207,7 +215,7 @@ impl LedgerBackend for Scripted {
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {
         self.inner.insert_event(event)
     }
-    fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>> {
+    fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>> {
         self.inner.events(filter)
     }
 }

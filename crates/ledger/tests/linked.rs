@@ -481,7 +481,7 @@ fn the_filter_indexes_exist() {
             "linked_tool"
         ]
     );
-    // That `linked` walks them without a sort: sqlite/linked.rs, the unit test of its
+    // That `linked` walks them without a sort: sqlite/log/linked.rs, the unit test of its
     // statements' query plans.
 }
 

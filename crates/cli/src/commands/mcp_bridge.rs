@@ -22,7 +22,7 @@ use http::{HeaderName, HeaderValue};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ErrorCode,
     Implementation, InitializeRequestParams, InitializeResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    PaginatedRequestParams, ProgressNotificationParam, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -69,16 +69,37 @@ pub fn run(args: BridgeArgs) -> CliResult {
         let bridge = Bridge {
             shared: shared.clone(),
         };
+        // The client closing stdin (or stopping us) ends the hall session at once, so a call
+        // waiting for approval is cancelled now, not after rmcp has drained its responses.
+        let (eof_tx, eof_rx) = tokio::sync::oneshot::channel();
+        let stdin = EofSignal {
+            inner: tokio::io::stdin(),
+            on_eof: Some(eof_tx),
+        };
+        let closer = shared.clone();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => t.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = eof_rx => closer.close_upstream().await,
+                _ = terminated => {
+                    closer.close_upstream().await;
+                    std::process::exit(0);
+                }
+            }
+        });
         let running = bridge
-            .serve(rmcp::transport::stdio())
+            .serve((stdin, tokio::io::stdout()))
             .await
             .map_err(|e| CliError::runtime(format!("MCP session on stdio failed: {e}")))?;
         let _ = running.waiting().await;
-        // stdin closed: end the hall session too (a call waiting for approval is cancelled).
-        let upstream = shared.upstream.lock().await.take();
-        if let Some(up) = upstream {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, up.cancel()).await;
-        }
+        shared.close_upstream().await;
         Ok::<(), CliError>(())
     })?;
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -268,6 +289,14 @@ impl Shared {
         }
     }
 
+    /// End the hall session (stdin closed, or we were asked to stop).
+    async fn close_upstream(&self) {
+        let upstream = self.upstream.lock().await.take();
+        if let Some(up) = upstream {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, up.cancel()).await;
+        }
+    }
+
     /// The upstream went away mid-request: forget it (the next request reconnects).
     async fn lost(self: &Arc<Self>, error: &rmcp::ServiceError) -> ErrorData {
         let up = self.upstream.lock().await.take();
@@ -291,6 +320,11 @@ impl Shared {
         match result {
             Ok(v) => Ok(v),
             Err(rmcp::ServiceError::McpError(e)) => Err(e),
+            // The hall refused the request's size (413): the request's fault, not a lost hall.
+            Err(e) if e.to_string().contains("413") => Err(ErrorData::invalid_request(
+                "the request is larger than the hall accepts (body_limit_bytes in its config.toml, 1 MiB by default)",
+                None,
+            )),
             Err(e) => Err(self.lost(&e).await),
         }
     }
@@ -312,18 +346,7 @@ struct Bridge {
 
 impl ServerHandler for Bridge {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-        );
-        info.server_info = Implementation::new("proctor", env!("CARGO_PKG_VERSION"));
-        info.instructions = Some(
-            "Proctor governs these tools: every call is a WCP decision, recorded in a hash-chained ledger; a refused call's text starts with its deny code."
-                .into(),
-        );
-        info
+        hall::mcp::session::server_info()
     }
 
     async fn initialize(
@@ -438,4 +461,27 @@ pub fn list_once(endpoint: &str, token: &str) -> Result<usize, String> {
             .map(|t| t.len())
             .map_err(|e| e.to_string())
     })
+}
+
+/// Standard input that says when it reaches its end.
+struct EofSignal<R> {
+    inner: R,
+    on_eof: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofSignal<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, std::task::Poll::Ready(Ok(()))) && buf.filled().len() == before {
+            if let Some(tx) = self.on_eof.take() {
+                let _ = tx.send(());
+            }
+        }
+        polled
+    }
 }

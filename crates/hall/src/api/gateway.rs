@@ -8,6 +8,8 @@ use crate::mcp::onboarding::ImportRequest;
 use crate::mcp::session::McpSession;
 use crate::mcp::view::{ApprovalVerdict, ApprovalsQuery, CallsQuery};
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -40,6 +42,29 @@ pub fn mcp_service(
         Default::default(),
         config,
     )
+}
+
+/// rmcp answers a body that is not a JSON-RPC message with a bare 415; a JSON-RPC client expects
+/// a JSON-RPC error: -32700 (not JSON) or -32600 (JSON, not a JSON-RPC message), with a 400.
+pub async fn jsonrpc_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    if resp.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let Some(detail) = text.strip_prefix("fail to deserialize request body") else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let (code, kind) = if detail.contains("unrecognized JSON-RPC message") {
+        (-32600, "Invalid Request: not a JSON-RPC message")
+    } else {
+        (-32700, "Parse error: the body is not JSON")
+    };
+    let error = json!({"jsonrpc": "2.0", "id": null,
+        "error": {"code": code, "message": format!("{kind} ({})", detail.trim())}});
+    (StatusCode::BAD_REQUEST, Json(error)).into_response()
 }
 
 pub async fn overview(State(s): State<AppState>) -> Json<Value> {

@@ -86,7 +86,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "health",
             Method::GET,
             "/health",
-            "Liveness (no auth; SPEC.md §4.1 shape)",
+            "Liveness (no auth; the reference hall's shape)",
             None,
             get(health),
         ),
@@ -110,7 +110,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "reference_enroll",
             Method::POST,
             "/enroll",
-            "Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth)",
+            "Reference-compatible alias of enrollment (the reference hall's shapes; bearer auth)",
             Some("WorkerRecord"),
             post(reference_enroll),
         ),
@@ -351,7 +351,11 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
     // The MCP endpoint: its own protocol (JSON-RPC over POST, SSE over GET), behind the same
     // token; a call may wait for a person, so no request timeout.
     let listen = state.hall.config().file.listen;
-    private = private.nest_service("/mcp", gateway::mcp_service(&state, listen));
+    let mcp = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(gateway::jsonrpc_errors))
+        .map_response(IntoResponse::into_response)
+        .service(gateway::mcp_service(&state, listen));
+    private = private.nest_service("/mcp", mcp);
     // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
     let private = private
         .route(

@@ -5,7 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row};
 
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent, Severity,
+    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, Severity, StoredHallEvent,
 };
 use crate::record::micros_to_time;
 
@@ -99,7 +99,7 @@ pub fn insert_event(conn: &Connection, e: &NewHallEvent) -> rusqlite::Result<i64
     Ok(conn.last_insert_rowid())
 }
 
-pub fn events(conn: &Connection, f: &EventFilter) -> rusqlite::Result<Vec<HallEvent>> {
+pub fn events(conn: &Connection, f: &EventFilter) -> rusqlite::Result<Vec<StoredHallEvent>> {
     let mut clauses = Vec::new();
     let mut params = Vec::new();
     let conditions = [
@@ -137,8 +137,8 @@ pub fn events(conn: &Connection, f: &EventFilter) -> rusqlite::Result<Vec<HallEv
     rows.collect()
 }
 
-fn event(r: &Row<'_>) -> rusqlite::Result<HallEvent> {
-    Ok(HallEvent {
+fn event(r: &Row<'_>) -> rusqlite::Result<StoredHallEvent> {
+    Ok(StoredHallEvent {
         id: r.get(0)?,
         event: NewHallEvent {
             at: micros_to_time(r.get(1)?),

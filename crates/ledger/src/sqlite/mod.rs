@@ -1,22 +1,25 @@
-//! The SQLite backend: one file per hall, WAL mode, commits flushed by durable.rs (see
+//! The SQLite backend: one file per hall, WAL mode, commits flushed by log/durable.rs (see
 //! docs/ledger.md for why), one writer connection and one reader connection; long walks
 //! (verify, export) open their own reader so they never block the history screen.
+//!
+//! Two parts, one job each (their invariants head their `mod.rs`):
+//! - [`log`]: the ledger file, the evidence. Appends, durability, checkpoints, the codec, the
+//!   schema, verify, retention, and the linked records' chain.
+//! - [`index`]: `<ledger>.index`, derived from the log and rebuilt from it: the filter and
+//!   free-text indexes, the writer's tail of records not indexed yet, and the queries that
+//!   read both.
+//!
+//! This module opens the connections and implements [`LedgerBackend`] (what a store does) and
+//! [`GroupCommitHooks`] (how the `Ledger`'s threads drive this one) over the two parts;
+//! hall.rs keeps the alerts and hall events, beside the log in its file but not chained.
 
-mod append;
-mod checkpoint;
-mod codec;
-mod derived;
-mod durable;
 mod hall;
-mod index_file;
-mod linked;
-mod linked_chain;
-mod postings;
-mod read;
-mod retention;
-pub(crate) mod schema;
-mod tail;
-mod verify;
+mod index;
+mod log;
+
+use self::index::{derived, index_file, postings, read, tail};
+pub(crate) use self::log::schema;
+use self::log::{append, checkpoint, codec, durable, linked, retention, verify};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -29,10 +32,12 @@ use rusqlite::{Connection, OpenFlags};
 use self::codec::Codec;
 pub use self::index_file::path_for as index_path;
 
-use crate::backend::{LedgerBackend, PruneReport, Receipt};
+use crate::backend::{GroupCommitHooks, LedgerBackend, PruneReport, Receipt};
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
-use crate::hall_records::{Alert, AlertFilter, EventFilter, HallEvent, NewAlert, NewHallEvent};
+use crate::hall_records::{
+    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, StoredHallEvent,
+};
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
 use crate::query::{Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
@@ -49,7 +54,7 @@ pub struct OpenOptions {
     /// Refuse to grow the file past this many bytes (appends then fail as disk full).
     pub max_size_bytes: Option<u64>,
     /// How many records the young part of the decision-key index takes before it is merged
-    /// into the old part (derived.rs, `KEY_PARTS`). Smaller: cheaper steps, more merges.
+    /// into the old part (index/derived.rs, `KEY_PARTS`). Smaller: cheaper steps, more merges.
     pub key_merge_every: u64,
 }
 
@@ -85,14 +90,14 @@ pub struct SqliteBackend {
     /// Flushes the writer's commits to disk. `None` when read-only.
     durability: Option<durable::WalSync>,
     reader: Mutex<Connection>,
-    /// The index file's connection (index_file.rs), apart from the writer's so that indexing
+    /// The index file's connection (index/index_file.rs), apart from the writer's so that indexing
     /// and appends do not wait for each other. `None` when read-only. Declared after the
     /// connections that attach the index read-only: the last to close checkpoints the index
     /// file and removes its WAL, which only a writable connection may do.
     indexer: Option<Mutex<Connection>>,
     codec: Codec,
-    /// The last committed seq and the last indexed seq (derived.rs), as this process last
-    /// saw them: their difference is [`LedgerBackend::lag`].
+    /// The last committed seq and the last indexed seq (index/derived.rs), as this process last
+    /// saw them: their difference is [`SqliteBackend::lag`].
     head_seq: AtomicI64,
     indexed_seq: AtomicI64,
 }
@@ -323,7 +328,7 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
                 detail: format!("cannot switch the ledger to WAL mode (journal mode is {mode})"),
             });
         }
-        // NORMAL: a commit does not wait for the disk; durable.rs flushes the WAL before
+        // NORMAL: a commit does not wait for the disk; log/durable.rs flushes the WAL before
         // anyone is told a write is done, so an acknowledged batch survives power loss.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
@@ -331,7 +336,7 @@ fn connect(path: &Path, options: &OpenOptions, for_reading: bool) -> Result<Conn
         // their hot right edges are all a commit touches. 16 MiB.
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(err)?;
-        // The checkpoint thread copies the WAL into the file, off the writer (checkpoint.rs).
+        // The checkpoint thread copies the WAL into the file, off the writer (log/checkpoint.rs).
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(err)?;
         if let Some(max) = options.max_size_bytes {
@@ -382,55 +387,10 @@ fn open_immutable(path: &Path, options: &OpenOptions) -> Result<Connection> {
 }
 
 impl LedgerBackend for SqliteBackend {
-    fn prepare(&self, record: &mut NewRecord) -> Result<()> {
-        record.prepared =
-            Some(
-                append::prepare(&self.codec, record).map_err(|detail| LedgerError::Database {
-                    path: self.path.clone(),
-                    detail,
-                })?,
-            );
-        Ok(())
-    }
-
-    fn commit_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
-        self.durability()?.check()?;
-        let mut w = self.writer()?;
-        let Writer { conn, tail } = &mut *w;
-        let receipts =
-            append::append_batch(conn, tail, &self.codec, batch).map_err(|e| self.err(e))?;
-        if let Some(seq) = receipts.iter().rev().find_map(|r| r.as_ref().ok()) {
-            self.head_seq.fetch_max(seq.seq, Ordering::Relaxed);
-        }
-        if let Some(c) = &self.checkpointer {
-            c.nudge();
-        }
+    fn append_batch(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        let receipts = self.commit_before_flush(batch)?;
+        self.flush_commits()?;
         Ok(receipts)
-    }
-
-    fn sync(&self) -> Result<()> {
-        self.durability()?.sync()
-    }
-
-    fn catch_up(&self, max_records: usize) -> Result<u64> {
-        let indexer = self.indexer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
-        let (indexed, head) = derived::index_pending(
-            &mut lock(indexer),
-            max_records,
-            self.options.key_merge_every,
-        )
-        .map_err(|e| self.index_err(e))?;
-        self.indexed_seq.store(indexed, Ordering::Relaxed);
-        self.head_seq.fetch_max(head, Ordering::Relaxed);
-        Ok(self.lag())
-    }
-
-    fn lag(&self) -> u64 {
-        if self.writer.is_none() {
-            return 0;
-        }
-        let head = self.head_seq.load(Ordering::Relaxed);
-        (head - self.indexed_seq.load(Ordering::Relaxed)).max(0) as u64
     }
 
     fn page(&self, request: &PageRequest) -> Result<Page> {
@@ -497,16 +457,85 @@ impl LedgerBackend for SqliteBackend {
         self.write(|conn| hall::insert_event(conn, event).map_err(|e| self.err(e)))
     }
 
-    fn events(&self, filter: &EventFilter) -> Result<Vec<HallEvent>> {
+    fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>> {
         hall::events(&self.reader(), filter).map_err(|e| self.err(e))
     }
 }
 
+/// The group-commit writer's steps, SQLite's way: compression on the callers' threads, commits
+/// flushed by log/durable.rs (so the syncer overlaps a batch's flush with the next commit), the
+/// derived indexes filled after commit by the indexer thread.
+impl GroupCommitHooks for SqliteBackend {
+    fn prepare(&self, record: &mut NewRecord) -> Result<()> {
+        record.prepared =
+            Some(
+                append::prepare(&self.codec, record).map_err(|detail| LedgerError::Database {
+                    path: self.path.clone(),
+                    detail,
+                })?,
+            );
+        Ok(())
+    }
+
+    fn commit_before_flush(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
+        self.durability()?.check()?;
+        let mut w = self.writer()?;
+        let Writer { conn, tail } = &mut *w;
+        let receipts =
+            append::append_batch(conn, tail, &self.codec, batch).map_err(|e| self.err(e))?;
+        if let Some(seq) = receipts.iter().rev().find_map(|r| r.as_ref().ok()) {
+            self.head_seq.fetch_max(seq.seq, Ordering::Relaxed);
+        }
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
+        Ok(receipts)
+    }
+
+    fn flush_commits(&self) -> Result<()> {
+        self.durability()?.sync()
+    }
+
+    fn index_step(&self, max_records: usize) -> Result<u64> {
+        self.catch_up(max_records)
+    }
+
+    fn unindexed(&self) -> u64 {
+        self.lag()
+    }
+}
+
 impl SqliteBackend {
+    /// Index up to `max_records` committed records that are not indexed yet, in one step on
+    /// the index file's connection; returns how many still wait. The `Ledger`'s indexer thread
+    /// does this by itself; a backend used without a `Ledger` (tools, tests) calls it.
+    pub fn catch_up(&self, max_records: usize) -> Result<u64> {
+        let indexer = self.indexer.as_ref().ok_or(LedgerError::OpenedReadOnly)?;
+        let (indexed, head) = derived::index_pending(
+            &mut lock(indexer),
+            max_records,
+            self.options.key_merge_every,
+        )
+        .map_err(|e| self.index_err(e))?;
+        self.indexed_seq.store(indexed, Ordering::Relaxed);
+        self.head_seq.fetch_max(head, Ordering::Relaxed);
+        Ok(self.lag())
+    }
+
+    /// How many committed records are not indexed yet, as this process last saw (0 when
+    /// read-only: it does not index).
+    pub fn lag(&self) -> u64 {
+        if self.writer.is_none() {
+            return 0;
+        }
+        let head = self.head_seq.load(Ordering::Relaxed);
+        (head - self.indexed_seq.load(Ordering::Relaxed)).max(0) as u64
+    }
+
     /// A free-text search through a writable handle sees every committed record: it first
     /// indexes what the writer has not indexed yet (under load less than a step plus a batch; idle,
     /// nothing). Read-only handles search what the writing process has indexed so far (other
-    /// filters see every record either way: read.rs scans the tail).
+    /// filters see every record either way: index/read.rs scans the tail).
     fn index_before_search(&self, filter: &crate::query::Filter) -> Result<()> {
         if filter.text.is_some() && self.writer.is_some() && self.lag() > 0 {
             self.catch_up(usize::MAX)?;

@@ -127,13 +127,13 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 3: decision ids are indexed by a 64-bit key of the id instead of the id text.
     Migration::Rust(key_decision_ids),
-    // 4: the filter indexes become derived data too (derived.rs): tables of (value, seq) that
+    // 4: the filter indexes become derived data too (index/derived.rs): tables of (value, seq) that
     // the writer fills after commit in big steps, with the free-text index; the position they
     // have all reached moves to `index_state`. Correlation ids are found through the free-text
     // index instead (a B-tree of random ids costs a page write per record). Only the chain
     // table and its sequential `ts` index stay on the durable path.
     Migration::Rust(derive_filter_indexes),
-    // 5: the derived indexes move to a file of their own (index_file.rs), which the indexer
+    // 5: the derived indexes move to a file of their own (index/index_file.rs), which the indexer
     // rebuilds from the records on the first open: it writes under its own lock, beside the
     // commits instead of between them.
     Migration::Sql(

@@ -9,13 +9,13 @@ use rusqlite::{Connection, OptionalExtension};
 use super::codec::Codec;
 
 use super::linked_chain;
-use super::read::fields;
 use super::schema::chain_state;
 use crate::chain::{
     checkpoint_hash, decision_column_mismatch, Chain, ChainLookup, ChainRow, Checkpoint, Finding,
     Hash, Problem, Progress, VerifyReport, Walker,
 };
 use crate::record::lookup_key;
+use crate::sqlite::index::read::fields;
 
 const PROGRESS_EVERY: u64 = 10_000;
 

@@ -5,7 +5,7 @@
 //! two-decision dictionary of early files), which cuts the file size and the bytes every commit must
 //! fsync. The dictionary is stored in the file (table `codec`), so a file stays readable
 //! even if a later build ships a different dictionary. Compression runs on the callers'
-//! threads (see `LedgerBackend::prepare`), not on the single writer.
+//! threads (see `GroupCommitHooks::prepare`), not on the single writer.
 
 use std::sync::Mutex;
 

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::{connect, OpenOptions};
 use crate::error::{LedgerError, Result};
+use crate::sqlite::{connect, OpenOptions};
 
 /// Check at least this often even without a nudge (hall alerts and events also grow the WAL).
 const IDLE_CHECK: Duration = Duration::from_secs(1);

@@ -1,20 +1,20 @@
 //! Linked records in SQLite: appending a batch in one transaction on the writer's connection
-//! (durable once the caller's WAL flush returns, mod.rs) and listing them through their
+//! (durable once the caller's WAL flush returns, sqlite/mod.rs) and listing them through their
 //! indexes. The chain walk and retention are in linked_chain.rs.
 
 use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
-use super::derived::{self, KEY_INDEX};
-use super::read::ReadError;
 use super::schema::linked_head;
-use super::tail::TailKeys;
 use crate::chain::{chain_hash, Hash};
 use crate::error::{LedgerError, Result};
 use crate::linked::{
     stored_time, LinkedColumns, LinkedFilter, LinkedRecord, NewLinkedRecord, MAX_LINKED_BYTES,
 };
 use crate::record::lookup_key;
+use crate::sqlite::index::derived::{self, KEY_INDEX};
+use crate::sqlite::index::read::ReadError;
+use crate::sqlite::index::tail::TailKeys;
 
 const INSERT: &str = "INSERT INTO linked_records (seq, ts, kind, decision_id, decision_key, \
     decision_seq, correlation_id, correlation_key, server, tool, prev_hash, hash, json) \

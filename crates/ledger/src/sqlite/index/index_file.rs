@@ -17,8 +17,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 
 use super::derived::{self, KEY_INDEX, KEY_PARTS};
 use super::postings::{self, POSTING_INDEXES};
-use super::OpenOptions;
 use crate::error::{LedgerError, Result};
+use crate::sqlite::OpenOptions;
 
 /// The index file's own layout version (`PRAGMA user_version`); another one is rebuilt.
 /// 2: the decision-key index in two parts (derived.rs, `KEY_PARTS`).
@@ -74,7 +74,7 @@ pub fn open_for_indexing(ledger: &Path, options: &OpenOptions) -> Result<Connect
         Ok(conn) => Ok(conn),
         Err(reason) => {
             tracing::warn!(path = %path.display(), reason, "rebuilding the ledger's index file");
-            for file in super::database_files(&path) {
+            for file in crate::sqlite::database_files(&path) {
                 match std::fs::remove_file(&file) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -269,7 +269,7 @@ fn read_only_uri(path: &Path) -> String {
 }
 
 /// `file:` URI of `path` with query `params` (percent-encoded: a path may hold `?`, `#` or `%`).
-pub(super) fn file_uri(path: &Path, params: &str) -> String {
+pub(in crate::sqlite) fn file_uri(path: &Path, params: &str) -> String {
     let mut uri = String::from("file:");
     for b in path.as_os_str().as_encoded_bytes() {
         if b.is_ascii_alphanumeric() || b"/-_.~".contains(b) {

@@ -26,7 +26,7 @@ pub struct WalSync {
 impl WalSync {
     /// The write-ahead log of the ledger at `ledger`, which a writable connection holds open.
     pub fn open(ledger: &Path) -> Result<Self> {
-        let [_, path, _] = super::database_files(ledger);
+        let [_, path, _] = crate::sqlite::database_files(ledger);
         let wal = File::open(&path).map_err(|e| LedgerError::Database {
             path: ledger.to_path_buf(),
             detail: format!("cannot open the write-ahead log {}: {e}", path.display()),

@@ -1,6 +1,6 @@
 //! Appending one batch: a single IMMEDIATE transaction that reads the chain head, inserts and
 //! chains every record and moves the head. The filter and free-text indexes are filled later
-//! (derived.rs). Reading the head inside the write lock (instead of caching it) keeps the
+//! (index/derived.rs). Reading the head inside the write lock (instead of caching it) keeps the
 //! chain linear even if two processes write.
 
 use std::borrow::Cow;
@@ -8,11 +8,11 @@ use std::borrow::Cow;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::codec::Codec;
-use super::tail::TailKeys;
 use crate::backend::Receipt;
 use crate::chain::{chain_hash, Hash};
 use crate::error::{LedgerError, Result};
 use crate::record::{lookup_key, NewRecord, Prepared};
+use crate::sqlite::index::tail::TailKeys;
 
 const INSERT: &str = "INSERT INTO decisions (seq, ts, decision_id, correlation_id, tenant_id, \
     capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
@@ -30,7 +30,7 @@ const EXISTS_IN_TAIL: &str = "SELECT 1 FROM decisions NOT INDEXED \
     WHERE seq > ?3 AND decision_key = ?1 AND decision_id = ?2";
 
 /// The per-record work that needs no database: compress the JSON and key the decision id
-/// (run on the caller's thread by `LedgerBackend::prepare`).
+/// (run on the caller's thread by `GroupCommitHooks::prepare`).
 pub fn prepare(codec: &Codec, record: &NewRecord) -> std::result::Result<Prepared, String> {
     Ok(Prepared {
         body: codec.encode(record.json.as_bytes())?,
@@ -46,7 +46,7 @@ pub fn append_batch(
 ) -> rusqlite::Result<Vec<Result<Receipt>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (mut seq, mut prev) = head(&tx)?;
-    let (indexed, _) = super::derived::positions(&tx)?;
+    let (indexed, _) = crate::sqlite::index::derived::positions(&tx)?;
     tail.sync(&tx, indexed, seq)?;
     tail.indexed_through(indexed);
     let mut receipts = Vec::with_capacity(batch.len());

@@ -12,7 +12,7 @@
 //! leaves them consistent and the next indexer picks up exactly where the last one stopped.
 //! Records are read back from the `decisions` table, so catching up after a crash and keeping
 //! up under load are the same code. Queries cover the records not indexed yet by scanning
-//! that tail (read.rs); free-text search indexes it first (mod.rs).
+//! that tail (read.rs); free-text search indexes it first (sqlite/mod.rs).
 
 use std::path::Path;
 

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::{Type, Value};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
-use super::codec::Codec;
 use super::derived::KEY_INDEX;
 use super::postings;
 use crate::error::LedgerError;
 use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
+use crate::sqlite::log::codec::Codec;
 
 pub enum ReadError {
     Ledger(LedgerError),
@@ -88,7 +88,7 @@ struct Arm {
 /// would cost a page write per record). A filter on a column with a filter index (derived.rs)
 /// walks that index. Both kinds of index hold the records up to the same position, so each
 /// adds an arm for the tail after it, scanned newest first; free text has none (a writable
-/// handle indexes first, mod.rs). Any other filter reads the decisions table in one arm.
+/// handle indexes first, sqlite/mod.rs). Any other filter reads the decisions table in one arm.
 struct Selection {
     arms: Vec<Arm>,
 }
