@@ -453,3 +453,38 @@ fn hash_json_reports_files_and_bytes() {
     assert_eq!(doc["files"], 4);
     assert_eq!(doc["bytes"], 90 + 92 + 34 + 75);
 }
+
+/// The README's first two steps fit together: the example package signs and verifies under the
+/// ids of the registry record that step 2 enrolls (`examples/registry/doc-summarizer.json`).
+#[test]
+fn the_readme_example_worker_signs_as_the_enrolled_record() {
+    let env = Env::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let pkg = env.root.path().join("worker");
+    std::fs::create_dir_all(&pkg).unwrap();
+    copy_tree(&root.join("examples/worker"), &pkg);
+    for generated in ["manifest.json", "manifest.sig"] {
+        let _ = std::fs::remove_file(pkg.join(generated));
+    }
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("examples/registry/doc-summarizer.json")).unwrap(),
+    )
+    .unwrap();
+    let worker_id = record["worker_id"].as_str().unwrap();
+    let species = record["worker_species_id"].as_str().unwrap();
+    let namespace = record["owner"].as_str().unwrap();
+    env.new_key(namespace);
+    env.proctor()
+        .args(["attest", "sign"])
+        .arg(&pkg)
+        .args(["--key", namespace, "--worker-id", worker_id])
+        .args(["--species", species, "--version", "1.0.0"])
+        .assert()
+        .success();
+    env.proctor()
+        .args(["attest", "verify"])
+        .arg(&pkg)
+        .args(["--worker-id", worker_id, "--species", species])
+        .assert()
+        .success();
+}

@@ -210,11 +210,36 @@ fn serve_enroll_heartbeat_workers_and_exit_codes() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    proctor(dir.path())
+    let refused = proctor(dir.path())
         .args(["workers", "list", "--token-file"])
         .arg(&wrong)
         .assert()
         .code(2);
+    // The token given was read and refused: name it, do not suggest the flag that gave it.
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(err.contains("wrong-token (--token-file)"), "{err}");
+    assert!(!err.contains("pass --token-file"), "{err}");
+    let unread = proctor(dir.path())
+        .args(["workers", "list", "--token-file"])
+        .arg(dir.path().join("no-such-token"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&unread.get_output().stderr).to_string();
+    assert!(err.contains("no-such-token"), "{err}");
+    assert!(err.contains("--token-file"), "{err}");
+    assert!(!err.contains("pass --token-file"), "{err}");
+    // Without --token-file, a data dir without a hall points at --data-dir and --token-file.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let err = proctor(elsewhere.path())
+        .args(["workers", "list"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err).to_string();
+    assert!(err.contains("PROCTOR_DATA_DIR"), "{err}");
+    assert!(err.contains("pass --token-file"), "{err}");
     proctor(dir.path())
         .args(["workers", "list", "--url", "http://127.0.0.1:9"])
         .assert()

@@ -516,6 +516,48 @@ fn verify_log_json_answers_on_stdout_when_the_ledger_cannot_be_opened() {
     }
 }
 
+/// A ledger command run against a data dir where no hall recorded anything (the hall runs with
+/// another one, usually) says where it looked and how to point it at the right hall.
+#[test]
+fn a_missing_ledger_says_which_data_dir_was_looked_in_and_how_to_pass_another() {
+    let home = tempfile::tempdir().unwrap();
+    let default_dir = home.path().join("proctor");
+    for args in [&["verify-log"][..], &["decisions", "list"], &["trace", "c"]] {
+        let out = proctor()
+            .args(args)
+            .env_remove("PROCTOR_DATA_DIR")
+            .env("XDG_DATA_HOME", home.path())
+            .assert()
+            .code(3);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains("no ledger database found"), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("default data dir {}", default_dir.display())),
+            "{args:?}: names the default: {err}"
+        );
+        assert!(
+            err.contains("pass --data-dir DIR or set PROCTOR_DATA_DIR"),
+            "{args:?}: {err}"
+        );
+    }
+    let other = tempfile::tempdir().unwrap();
+    let out = proctor()
+        .args(["verify-log", "--data-dir"])
+        .arg(other.path())
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(&format!("data dir {}", other.path().display())),
+        "{err}"
+    );
+    assert!(err.contains("PROCTOR_DATA_DIR"), "{err}");
+    // An explicit --db names the file only.
+    verify_log(&other.path().join("missing.db"))
+        .code(3)
+        .stderr(predicate::str::contains("check --db"));
+}
+
 #[test]
 fn a_directory_is_named_as_no_ledger() {
     let dir = tempfile::tempdir().unwrap();

@@ -524,3 +524,121 @@ fn invalid_utf8_line_is_one_bad_line() {
     assert_eq!(got[1]["error"]["code"], "invalid_json");
     assert_eq!(got[2]["denied"], false, "CRLF line endings are fine");
 }
+
+/// Without `--rules`, `proctor route` decides as the hall of `--data-dir` / `PROCTOR_DATA_DIR`
+/// does: that hall's rules file, registry directory and routing settings from its
+/// config.toml. Explicit flags still win.
+#[test]
+fn without_rules_the_data_dirs_hall_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let hall = dir.path();
+    fs::create_dir_all(hall.join("policy")).unwrap();
+    fs::create_dir_all(hall.join("workers")).unwrap();
+    fs::write(
+        hall.join("policy/rules.json"),
+        r#"{"rules": [{"rule_id": "hall.fetch", "match": {"capability_id": "cap.web.fetch"}, "decision": {
+            "candidate_workers_ranked": [{"worker_species_id": "wrk.web.fetcher"}],
+            "required_controls_suggested": ["ctrl.privilege_envelopes_required"]}}]}"#,
+    )
+    .unwrap();
+    fs::copy(
+        root().join("examples/registry/web-fetcher.json"),
+        hall.join("workers/web-fetcher.json"),
+    )
+    .unwrap();
+    // The hall's settings: where its files are, and an egress allowlist for prod.
+    fs::write(
+        hall.join("config.toml"),
+        "rules_file = \"policy/rules.json\"\nregistry_dir = \"workers\"\n\n\
+         [egress_allowlist]\nprod = [\"api.example.com\"]\n",
+    )
+    .unwrap();
+    let fetch = [
+        "--cap",
+        "cap.web.fetch",
+        "--env",
+        "prod",
+        "--data-label",
+        "RESTRICTED",
+        "--qos",
+        "P3",
+    ];
+    let by_flag = proctor()
+        .arg("route")
+        .arg("--data-dir")
+        .arg(hall)
+        .args(fetch)
+        .assert()
+        .success();
+    let d = lines(&by_flag).remove(0);
+    assert_eq!(d["matched_rule_id"], "hall.fetch", "{d}");
+    assert_eq!(
+        d["denied"], false,
+        "the hall's egress allowlist applies: {d}"
+    );
+    assert_eq!(d["selected_worker_species_id"], "wrk.web.fetcher");
+    let by_env = proctor()
+        .arg("route")
+        .env("PROCTOR_DATA_DIR", hall)
+        .args(fetch)
+        .assert()
+        .success();
+    assert_eq!(lines(&by_env)[0]["matched_rule_id"], "hall.fetch");
+    // An explicit --egress-allowlist replaces the hall's for that env.
+    let narrowed = proctor()
+        .arg("route")
+        .arg("--data-dir")
+        .arg(hall)
+        .args(fetch)
+        .args(["--egress-allowlist", "prod=other.example.com"])
+        .assert()
+        .success();
+    assert_eq!(
+        lines(&narrowed)[0]["deny_reason_if_denied"]["code"],
+        "DENY_PRIVILEGE_ENVELOPE_VIOLATED"
+    );
+    // --rules wins, and then only the files given count (no --registry: no workers).
+    let explicit = proctor()
+        .arg("route")
+        .arg("--data-dir")
+        .arg(hall)
+        .args(["--rules", "examples/rules.json"])
+        .args(fetch)
+        .assert()
+        .success();
+    let d = lines(&explicit).remove(0);
+    assert_ne!(d["matched_rule_id"], "hall.fetch", "{d}");
+    // --registry wins over the hall's registry.
+    let empty = tempfile::tempdir().unwrap();
+    let no_workers = proctor()
+        .arg("route")
+        .arg("--data-dir")
+        .arg(hall)
+        .arg("--registry")
+        .arg(empty.path())
+        .args(fetch)
+        .assert()
+        .success();
+    let d = lines(&no_workers).remove(0);
+    assert_eq!(d["matched_rule_id"], "hall.fetch");
+    assert_eq!(d["denied"], true, "{d}");
+}
+
+/// A data dir with no hall in it: a usage error that says what to pass.
+#[test]
+fn without_rules_and_without_a_hall_it_says_what_to_pass() {
+    let empty = tempfile::tempdir().unwrap();
+    proctor()
+        .arg("route")
+        .arg("--data-dir")
+        .arg(empty.path())
+        .args(["--cap", "cap.doc.summarize"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--rules FILE"))
+        .stderr(predicate::str::contains("--data-dir"));
+    assert!(
+        fs::read_dir(empty.path()).unwrap().next().is_none(),
+        "nothing is created in a data dir without a hall"
+    );
+}

@@ -174,6 +174,17 @@ impl Default for McpConfig {
 }
 
 impl McpConfig {
+    /// The routing conditions of a call that no session overrides.
+    pub fn conditions(&self) -> crate::mcp::call::Conditions {
+        crate::mcp::call::Conditions {
+            tenant_id: self.tenant_id.clone(),
+            env: self.env,
+            data_label: self.data_label,
+            tenant_risk: self.tenant_risk,
+            qos_class: self.qos_class,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.tenant_id.trim().is_empty() {
             return Err("mcp.tenant_id must not be blank".into());

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// The code of a decision withheld because the ledger could not record it (fail closed).
+pub const LEDGER_UNAVAILABLE: &str = "DENY_LEDGER_UNAVAILABLE";
+
 #[derive(Debug, thiserror::Error)]
 pub enum HallError {
     #[error("configuration error: {0}")]
@@ -56,7 +59,7 @@ impl HallError {
             HallError::InvalidRouteInput(_) => "INVALID_ROUTE_INPUT",
             HallError::InvalidRecord(_) => "INVALID_RECORD",
             HallError::EnrollTampered => "DENY_WORKER_TAMPERED",
-            HallError::LedgerUnavailable(_) => "DENY_LEDGER_UNAVAILABLE",
+            HallError::LedgerUnavailable(_) => LEDGER_UNAVAILABLE,
             HallError::NotFound(_) => "NOT_FOUND",
             HallError::InvalidPath(_) => "INVALID_PATH",
             HallError::NoNamespaceKey(_) => "NO_NAMESPACE_KEY",

@@ -3,6 +3,9 @@
 //! A tokio broadcast channel with a bounded buffer: publishing never waits, so a slow subscriber
 //! can never slow routing down. A subscriber that falls more than the buffer behind gets
 //! `RecvError::Lagged` and is told so (the SSE layer sends a `lagged` event and closes).
+//!
+//! [`HallEvent`] is a message on this bus; [`HallEventKind`] names the few kinds the hall also
+//! stores in the ledger (a stored one is a `ledger::StoredHallEvent`).
 
 use crate::alerts::Alert;
 use crate::health::Transition;
@@ -10,6 +13,29 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::broadcast;
+
+/// The kinds of event the hall also keeps in its operational record (the ledger's `hall_events`
+/// table, `GET /v1/hall-events`): enrollments, health transitions and reloads. Decisions are in
+/// the decision log, alerts in their own table, and heartbeats are not stored (docs/hall.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HallEventKind {
+    Enrollment,
+    HealthTransition,
+    RegistryChange,
+    RulesChange,
+}
+
+impl HallEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HallEventKind::Enrollment => "enrollment",
+            HallEventKind::HealthTransition => "health_transition",
+            HallEventKind::RegistryChange => "registry_change",
+            HallEventKind::RulesChange => "rules_change",
+        }
+    }
+}
 
 /// Events buffered per subscriber before it is considered lagging.
 pub const EVENT_BUFFER: usize = 1024;

@@ -5,15 +5,14 @@
 use crate::alerts::{AlertKind, DenyRateMonitor, NewAlert};
 use crate::config::{Config, Thresholds};
 use crate::error::HallError;
-use crate::events::{DecisionEvent, EventBus, HallEvent, Source};
+use crate::events::{DecisionEvent, EventBus, HallEvent, HallEventKind, Source};
 use crate::health::{Health, HealthBoard, Heartbeat};
 use crate::live::{Live, RegistryExtra, Reloaded, RouterSettings};
-use crate::queries::HallEventKind;
 use crate::receipt::{EvidenceReceipt, Routed};
 use crate::watch::FileWatcher;
 use arc_swap::ArcSwap;
 use chrono::{SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -82,7 +81,7 @@ fn check_input_ids(input: &wcp::RouteInput) -> Result<(), HallError> {
 /// request parse freed: a visible share of the server's CPU in a profile under load.
 const DECISION_BUFFER: usize = 4096;
 
-pub(crate) fn serialize_decision(decision: &wcp::RouteDecision) -> String {
+pub fn serialize_decision(decision: &wcp::RouteDecision) -> String {
     let mut buf = Vec::with_capacity(DECISION_BUFFER);
     serde_json::to_writer(&mut buf, decision).expect("a RouteDecision always serializes");
     String::from_utf8(buf).expect("serde_json writes UTF-8")
@@ -126,7 +125,7 @@ pub struct WorkerView {
     pub conformance: WorkerConformance,
 }
 
-/// A worker's WCP conformance (SPEC.md §1.13) as scored by `wcp::conformance::check_worker`,
+/// A worker's WCP conformance level (docs/wcp.md) as scored by `wcp::conformance::check_worker`,
 /// so every client shows the same level instead of re-implementing the rules.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WorkerConformance {
@@ -150,28 +149,6 @@ impl WorkerConformance {
             missing,
         }
     }
-}
-
-/// `GET /v1/decisions` query parameters.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionQuery {
-    pub capability_id: Option<String>,
-    pub tenant_id: Option<String>,
-    pub correlation_id: Option<String>,
-    pub worker: Option<String>,
-    pub env: Option<wcp::Env>,
-    pub data_label: Option<wcp::DataLabel>,
-    pub denied: Option<bool>,
-    pub dry_run: Option<bool>,
-    pub deny_code: Option<String>,
-    pub rule_id: Option<String>,
-    /// Free text over ids, codes and deny messages (the ledger's full-text search).
-    pub q: Option<String>,
-    pub since: Option<chrono::DateTime<Utc>>,
-    pub until: Option<chrono::DateTime<Utc>>,
-    pub cursor: Option<String>,
-    pub limit: Option<usize>,
 }
 
 impl Hall {
@@ -251,30 +228,16 @@ impl Hall {
             Ok(record) => self.inner.ledger.append(record).await,
             Err(e) => Err(e.to_string()),
         };
-        let receipt = match recorded {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, decision_id = %decision.decision_id, "ledger append failed; denying (fail closed)");
-                return Err(HallError::LedgerUnavailable(e));
-            }
-        };
-        let recorded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        self.after_record(&decision, &receipt, &recorded_at);
-        let routed = Routed {
-            decision_json: json,
-            receipt: EvidenceReceipt {
-                decision_id: decision.decision_id.clone(),
-                artifact_hash: decision.artifact_hash.clone(),
-                ledger_seq: receipt.seq,
-                ledger_hash: receipt.hash,
-                recorded_at,
-            },
-        };
+        let routed = crate::receipt::answer(&decision, json, recorded).map_err(|withheld| {
+            tracing::error!(error = %withheld.reason, decision_id = %withheld.decision_id, "ledger append failed; denying (fail closed)");
+            HallError::from(withheld)
+        })?;
+        self.after_record(&decision, &routed.receipt);
         Ok((decision, routed))
     }
 
     /// Bookkeeping once a decision is durable: health counters, alert rules, the event.
-    fn after_record(&self, d: &wcp::RouteDecision, receipt: &ledger::Receipt, recorded_at: &str) {
+    fn after_record(&self, d: &wcp::RouteDecision, receipt: &EvidenceReceipt) {
         if let Some(species) = &d.selected_worker_species_id {
             self.inner.health.record_routed(species);
         }
@@ -305,9 +268,9 @@ impl Hall {
         self.inner
             .bus
             .publish(HallEvent::Decision(Arc::new(DecisionEvent {
-                seq: receipt.seq as u64,
-                hash: receipt.hash.clone(),
-                recorded_at: recorded_at.to_string(),
+                seq: receipt.ledger_seq as u64,
+                hash: receipt.ledger_hash.clone(),
+                recorded_at: receipt.recorded_at.clone(),
                 decision_id: d.decision_id.clone(),
                 correlation_id: d.correlation_id.clone(),
                 tenant_id: d.tenant_id.clone(),

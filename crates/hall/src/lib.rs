@@ -31,5 +31,7 @@ mod watch;
 
 pub use config::Config;
 pub use error::HallError;
-pub use hall::{DecisionQuery, Enrolled, Hall, WorkerView, MAX_INPUT_ID_LEN};
-pub use receipt::{EvidenceReceipt, Routed};
+pub use hall::{serialize_decision, Enrolled, Hall, WorkerView, MAX_INPUT_ID_LEN};
+pub use queries::DecisionQuery;
+pub use receipt::{answer, EvidenceReceipt, Routed, Withheld};
+pub use record::decision_record;

@@ -1,9 +1,12 @@
 //! Read side of the hall: history, traces, stats, alerts, chain verification. All of it is the
-//! ledger's; this module shapes it for callers (docs/API.md) and raises integrity alerts.
+//! ledger's; this module shapes it for callers (docs/API.md) and raises integrity alerts. The
+//! query parameters of the read endpoints live here too (the API and its OpenAPI document both
+//! take them from this module).
 
 use crate::alerts::{Alert, AlertKind, NewAlert};
 use crate::error::HallError;
-use crate::hall::{DecisionQuery, Hall};
+use crate::events::HallEventKind;
+use crate::hall::Hall;
 use crate::record::from_ledger_alert;
 use chrono::{DateTime, Utc};
 use ledger::{AlertFilter, Filter, PageRequest, StatsRequest, StoredDecision};
@@ -17,25 +20,26 @@ pub const MAX_LIMIT: usize = 500;
 /// How far around a trace's decisions health transitions count as part of the incident.
 const TRACE_CONTEXT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
-/// What the hall keeps in its operational record (the ledger's `hall_events` table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HallEventKind {
-    Enrollment,
-    HealthTransition,
-    RegistryChange,
-    RulesChange,
-}
-
-impl HallEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HallEventKind::Enrollment => "enrollment",
-            HallEventKind::HealthTransition => "health_transition",
-            HallEventKind::RegistryChange => "registry_change",
-            HallEventKind::RulesChange => "rules_change",
-        }
-    }
+/// `GET /v1/decisions` query parameters.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionQuery {
+    pub capability_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub worker: Option<String>,
+    pub env: Option<wcp::Env>,
+    pub data_label: Option<wcp::DataLabel>,
+    pub denied: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub deny_code: Option<String>,
+    pub rule_id: Option<String>,
+    /// Free text over ids, codes and deny messages (the ledger's full-text search).
+    pub q: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
 }
 
 /// `GET /v1/hall-events` query parameters.
@@ -48,6 +52,22 @@ pub struct HallEventsQuery {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+}
+
+/// `GET /v1/stats` query parameters.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/alerts` query parameters.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    #[serde(default)]
+    pub open: bool,
+    pub limit: Option<u32>,
 }
 
 /// A ledger record as shown to callers: chain position plus the decision as recorded.
@@ -120,7 +140,7 @@ impl Hall {
         &self,
         records: &[StoredDecision],
         decisions: &[Value],
-    ) -> Result<Vec<ledger::HallEvent>, HallError> {
+    ) -> Result<Vec<ledger::StoredHallEvent>, HallError> {
         let times = records.iter().map(|r| r.fields.ts_micros);
         let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
             return Ok(Vec::new());

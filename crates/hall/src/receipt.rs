@@ -1,12 +1,18 @@
-//! What `Hall::route` returns: the decision (as recorded) and its evidence receipt.
+//! "Durable before answered", in one place: a decision is answered only with the receipt of its
+//! ledger record ([`Routed`]); a decision the ledger could not record is withheld and its
+//! caller gets a `DENY_LEDGER_UNAVAILABLE` error instead ([`Withheld`]). [`Hall::route`] and
+//! `proctor route --db` both go through [`answer`].
+//!
+//! [`Hall::route`]: crate::Hall::route
 
+use crate::error::HallError;
 use serde::Serialize;
 
 /// Proof that a decision is in the ledger (docs/API.md).
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct EvidenceReceipt {
     pub decision_id: String,
-    /// The decision's `artifact_hash` (null on deny, SPEC.md §1.11).
+    /// The decision's `artifact_hash` (null on deny; docs/wcp.md, "RouteDecision").
     pub artifact_hash: Option<String>,
     pub ledger_seq: i64,
     pub ledger_hash: String,
@@ -18,6 +24,64 @@ pub struct EvidenceReceipt {
 pub struct Routed {
     pub decision_json: String,
     pub receipt: EvidenceReceipt,
+}
+
+/// A decision the ledger could not make durable. It is never handed out (fail closed): its
+/// caller gets [`Withheld::error_body`] (or, through the hall, a `503` with
+/// `DENY_LEDGER_UNAVAILABLE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    pub decision_id: String,
+    /// Why the ledger did not record it.
+    pub reason: String,
+}
+
+impl Withheld {
+    /// `{"error": {"code": "DENY_LEDGER_UNAVAILABLE", "decision_id", "message"}}`: what stands
+    /// in the place of the decision (one line of `proctor route --db`'s output).
+    pub fn error_body(&self) -> serde_json::Value {
+        crate::api::error::error_body(
+            crate::error::LEDGER_UNAVAILABLE,
+            Some(&self.decision_id),
+            &format!(
+                "the decision could not be recorded, so it is withheld: {}",
+                self.reason
+            ),
+        )
+    }
+}
+
+impl From<Withheld> for HallError {
+    fn from(w: Withheld) -> Self {
+        HallError::LedgerUnavailable(w.reason)
+    }
+}
+
+/// The answer to a decided request once the ledger has replied: with `recorded` = the ledger's
+/// receipt, the decision (`decision_json`, the bytes the ledger stored) with its evidence
+/// receipt, stamped now; with the ledger's error, the decision withheld.
+pub fn answer(
+    decision: &wcp::RouteDecision,
+    decision_json: String,
+    recorded: Result<ledger::Receipt, String>,
+) -> Result<Routed, Withheld> {
+    match recorded {
+        Ok(receipt) => Ok(Routed {
+            decision_json,
+            receipt: EvidenceReceipt {
+                decision_id: decision.decision_id.clone(),
+                artifact_hash: decision.artifact_hash.clone(),
+                ledger_seq: receipt.seq,
+                ledger_hash: receipt.hash,
+                recorded_at: chrono::Utc::now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            },
+        }),
+        Err(reason) => Err(Withheld {
+            decision_id: decision.decision_id.clone(),
+            reason,
+        }),
+    }
 }
 
 impl Routed {
@@ -47,6 +111,57 @@ impl Routed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decision() -> wcp::RouteDecision {
+        use wcp::scenario::{Outcome, Scenario};
+        let line = include_str!("../../../tests/vectors/route.jsonl")
+            .lines()
+            .next()
+            .unwrap();
+        let Outcome::Decision(d) = Scenario::from_line(line).unwrap().run() else {
+            panic!("the first vector decides");
+        };
+        *d
+    }
+
+    #[test]
+    fn a_recorded_decision_is_answered_with_its_receipt() {
+        let d = decision();
+        let json = crate::hall::serialize_decision(&d);
+        let receipt = ledger::Receipt {
+            seq: 7,
+            hash: "ab".repeat(32),
+        };
+        let routed = answer(&d, json.clone(), Ok(receipt)).unwrap();
+        assert_eq!(routed.decision_json, json);
+        assert_eq!(routed.receipt.decision_id, d.decision_id);
+        assert_eq!(routed.receipt.artifact_hash, d.artifact_hash);
+        assert_eq!(routed.receipt.ledger_seq, 7);
+        assert_eq!(routed.receipt.ledger_hash, "ab".repeat(32));
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&routed.receipt.recorded_at).is_ok(),
+            "{}",
+            routed.receipt.recorded_at
+        );
+    }
+
+    #[test]
+    fn an_unrecorded_decision_is_withheld() {
+        let d = decision();
+        let json = crate::hall::serialize_decision(&d);
+        let withheld = answer(&d, json, Err("disk full".into())).unwrap_err();
+        // The exact line `proctor route --db` prints in the decision's place.
+        assert_eq!(
+            withheld.error_body().to_string(),
+            format!(
+                r#"{{"error":{{"code":"DENY_LEDGER_UNAVAILABLE","decision_id":"{}","message":"the decision could not be recorded, so it is withheld: disk full"}}}}"#,
+                d.decision_id
+            )
+        );
+        let err = HallError::from(withheld);
+        assert_eq!(err.code(), "DENY_LEDGER_UNAVAILABLE");
+        assert_eq!(err.to_string(), "ledger unavailable: disk full");
+    }
 
     #[test]
     fn receipt_is_spliced_as_last_key() {

@@ -66,6 +66,44 @@ fn every_v1_route_refuses_missing_wrong_and_query_string_tokens() {
     );
 }
 
+/// `curl -H "Authorization: Bearer $(cat <token file>)"` with a wrong path sends an empty
+/// token: the hall says the token is missing, not wrong.
+#[test]
+fn an_empty_bearer_is_a_missing_token_not_a_wrong_one() {
+    let hall = TestHall::start();
+    for header in ["Bearer ", "Bearer", "bearer  "] {
+        let r = hall.request("GET", "/v1/workers", Some(header), None);
+        assert_eq!(r.status, 401, "{header:?}");
+        assert_eq!(r.body["error"]["code"], "UNAUTHORIZED");
+        let message = r.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("missing bearer token"),
+            "{header:?}: {message}"
+        );
+        assert!(message.contains("api-token"), "{header:?}: {message}");
+    }
+    let r = hall.request("GET", "/v1/workers", Some("Basic abc"), None);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing bearer token"),
+        "{}",
+        r.body
+    );
+    let r = hall.request("GET", "/v1/workers", Some("Bearer 00ff"), None);
+    assert_eq!(r.body["error"]["message"], "wrong bearer token");
+    let r = hall.request("GET", "/v1/workers", None, None);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing `Authorization: Bearer <token>`"),
+        "{}",
+        r.body
+    );
+}
+
 #[test]
 fn event_tickets_are_single_use_and_only_open_the_event_stream() {
     let hall = TestHall::start();

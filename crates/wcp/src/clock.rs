@@ -1,5 +1,5 @@
 //! Time and decision ids enter the core only through these traits, so tests are
-//! deterministic (DESIGN.md). Defaults: the system clock and random UUID v4.
+//! deterministic (ARCHITECTURE.md, "Invariants"). Defaults: the system clock and random UUID v4.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};

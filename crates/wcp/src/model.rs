@@ -54,7 +54,7 @@ wire_enum!(
     TenantRisk { Low = "low", Medium = "medium", High = "high" }
 );
 wire_enum!(
-    /// Every deny code a decision can carry (SPEC.md §2).
+    /// Every deny code a decision can carry (docs/wcp.md, "Deny codes").
     DenyCode {
         UnknownTenant = "DENY_UNKNOWN_TENANT",
         MissingTenantId = "DENY_MISSING_TENANT_ID",
@@ -138,7 +138,7 @@ impl Default for PreconditionsChecked {
     }
 }
 
-/// Hall-wide floor. `None` where a config is optional means "no config" (SPEC.md §2 floors).
+/// Hall-wide floor. `None` where a config is optional means "no config" (docs/wcp.md, "HallConfig").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
@@ -192,7 +192,7 @@ pub struct DenyReason {
 
 pub use crate::telemetry::TelemetryEvent;
 
-/// The response envelope (SPEC.md §1.3). All fields are always serialized.
+/// The response envelope (docs/wcp.md, "RouteDecision"). All fields are always serialized.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteDecision {

@@ -10,7 +10,7 @@
 
 use crate::model::{DataLabel, Env, Escalation, PreconditionsChecked, QosClass, TenantRisk};
 use crate::model::{CTRL_BLAST_RADIUS_SCORING, CTRL_PRIVILEGE_ENVELOPES_REQUIRED};
-use crate::shadow::{detect_shadow_rules, ShadowWarning};
+use crate::shadow::{detect_shadow_rules, MatchOf, ShadowWarning};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -162,7 +162,11 @@ impl RuleSet {
                 qos_class: enum_mask(m.get("qos_class"), QosClass::ALL, |e| e.as_str()),
             });
         }
-        let shadow_warnings = detect_shadow_rules(&rules);
+        let matches: Vec<MatchOf<'_>> = rules
+            .iter()
+            .map(|r| (r.rule_id.as_str(), &r.match_conditions))
+            .collect();
+        let shadow_warnings = detect_shadow_rules(&matches);
         Self {
             rules,
             masks,

@@ -4,9 +4,11 @@
 //!
 //! Equality here is Python's (`1 == 1.0 == true`) and JSON `null` counts as an absent
 //! condition, as in the reference. All match keys count, not only the five routing keys.
+//!
+//! It sees a rule only as its id and its raw `match` object ([`MatchOf`]); `rules` calls it
+//! when it compiles a rule set, so this module does not depend on `rules`.
 
 use crate::py::{py_eq, repr};
-use crate::rules::Rule;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -18,15 +20,19 @@ pub struct ShadowWarning {
     pub reason: String,
 }
 
-/// Every ordered pair (earlier, later) yields at most one warning, in pair order.
-pub fn detect_shadow_rules(rules: &[Rule]) -> Vec<ShadowWarning> {
+/// A rule as shadow detection sees it: its `rule_id` and its raw `match` object.
+pub type MatchOf<'a> = (&'a str, &'a Map<String, Value>);
+
+/// Every ordered pair (earlier, later) of `rules` (in file order) yields at most one warning,
+/// in pair order.
+pub fn detect_shadow_rules(rules: &[MatchOf<'_>]) -> Vec<ShadowWarning> {
     let mut warnings = Vec::new();
     for (i, early) in rules.iter().enumerate() {
         for late in &rules[i + 1..] {
             if let Some(reason) = shadow_reason(early, late) {
                 warnings.push(ShadowWarning {
-                    shadower: early.rule_id.clone(),
-                    shadowed: late.rule_id.clone(),
+                    shadower: early.0.to_string(),
+                    shadowed: late.0.to_string(),
                     reason,
                 });
             }
@@ -35,9 +41,8 @@ pub fn detect_shadow_rules(rules: &[Rule]) -> Vec<ShadowWarning> {
     warnings
 }
 
-fn shadow_reason(early: &Rule, late: &Rule) -> Option<String> {
-    let (e, l) = (&early.match_conditions, &late.match_conditions);
-    let (eid, lid) = (&early.rule_id, &late.rule_id);
+fn shadow_reason(early: &MatchOf<'_>, late: &MatchOf<'_>) -> Option<String> {
+    let (&(eid, e), &(lid, l)) = (early, late);
     let equal = maps_eq(e, l);
     if equal && eid != lid {
         return Some(format!(
@@ -121,12 +126,20 @@ fn as_items(v: &Value) -> &[Value] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSet;
     use serde_json::json;
 
     fn pairs(rules: Value) -> Vec<(String, String)> {
-        let set = RuleSet::from_json(&json!({ "rules": rules })).unwrap();
-        set.shadow_warnings()
+        let rules = rules.as_array().unwrap();
+        let matches: Vec<MatchOf<'_>> = rules
+            .iter()
+            .map(|r| {
+                (
+                    r["rule_id"].as_str().unwrap(),
+                    r["match"].as_object().unwrap(),
+                )
+            })
+            .collect();
+        detect_shadow_rules(&matches)
             .iter()
             .map(|w| (w.shadower.clone(), w.shadowed.clone()))
             .collect()
@@ -214,13 +227,11 @@ mod tests {
 
     #[test]
     fn reason_texts_use_python_repr() {
-        let set = RuleSet::from_json(&json!({"rules": [
-            {"rule_id": "a", "match": {"env": {"any": true}}},
-            {"rule_id": "b", "match": {"env": "dev"}}
-        ]}))
-        .unwrap();
+        let (a, b) = (json!({"env": {"any": true}}), json!({"env": "dev"}));
+        let warnings =
+            detect_shadow_rules(&[("a", a.as_object().unwrap()), ("b", b.as_object().unwrap())]);
         assert_eq!(
-            set.shadow_warnings()[0].reason,
+            warnings[0].reason,
             "rule 'a' match={'env': {'any': True}} semantically subsumes 'b' match={'env': 'dev'} (early rule matches a superset of inputs — late rule unreachable)"
         );
     }

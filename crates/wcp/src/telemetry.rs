@@ -122,7 +122,7 @@ impl schemars::JsonSchema for TelemetryEvent {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "One telemetry envelope (SPEC.md §1.12); keys besides these depend on event_id.",
+            "description": "One telemetry envelope (docs/wcp.md, \"RouteDecision\"); keys besides these depend on event_id.",
             "type": "object",
             "required": ["event_id", "correlation_id"],
             "properties": {

@@ -29,7 +29,7 @@ export const OPS = {
   get_stats: { method: 'GET', path: '/v1/stats' },
   /** Every decision under one correlation id */
   get_trace: { method: 'GET', path: '/v1/traces/{correlation_id}' },
-  /** Liveness (no auth; SPEC.md §4.1 shape) */
+  /** Liveness (no auth; the reference hall's shape) */
   health: { method: 'GET', path: '/health' },
   /** A single-use ticket for opening the event stream */
   issue_event_ticket: { method: 'POST', path: '/v1/events/ticket' },
@@ -49,7 +49,7 @@ export const OPS = {
   plan_mcp_import: { method: 'GET', path: '/v1/mcp/import' },
   /** Change and persist health/alert thresholds */
   put_thresholds: { method: 'PUT', path: '/v1/settings/thresholds' },
-  /** Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth) */
+  /** Reference-compatible alias of enrollment (the reference hall's shapes; bearer auth) */
   reference_enroll: { method: 'POST', path: '/enroll' },
   /** Report a worker heartbeat */
   report_heartbeat: { method: 'POST', path: '/v1/workers/{worker_id}/heartbeat' },

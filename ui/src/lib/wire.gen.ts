@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness (no auth; SPEC.md §4.1 shape) */
+        /** Liveness (no auth; the reference hall's shape) */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -65,7 +65,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reference-compatible alias of enrollment (SPEC.md §4.1 shapes; bearer auth) */
+        /** Reference-compatible alias of enrollment (the reference hall's shapes; bearer auth) */
         post: operations["reference_enroll"];
         delete?: never;
         options?: never;
@@ -626,7 +626,7 @@ export interface components {
             next_cursor: string | null;
         };
         /**
-         * @description Every deny code a decision can carry (SPEC.md §2).
+         * @description Every deny code a decision can carry (docs/wcp.md, "Deny codes").
          * @enum {string}
          */
         DenyCode: "DENY_UNKNOWN_TENANT" | "DENY_MISSING_TENANT_ID" | "DENY_INVALID_INPUT" | "DENY_SHADOW_RULES_DETECTED" | "DENY_NO_MATCHING_RULE" | "DENY_MISSING_CORRELATION_ID" | "DENY_MISSING_REQUIRED_CONTROLS" | "DENY_REQUIRES_HUMAN" | "DENY_POLICY_GATE_UNCONFIGURED" | "DENY_INTERNAL_ERROR" | "DENY_POLICY_GATE" | "DENY_REQUIRES_HUMAN_APPROVAL" | "DENY_POLICY_GATE_INVALID_RESPONSE" | "DENY_NO_AVAILABLE_WORKER" | "DENY_ATTESTATION_UNCONFIGURED" | "DENY_WORKER_ATTESTATION_MISSING" | "DENY_WORKER_ATTESTATION_INVALID_HASH" | "DENY_WORKER_HASH_UNAVAILABLE" | "DENY_WORKER_TAMPERED" | "DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED" | "DENY_PRIVILEGE_ENVELOPE_VIOLATED";
@@ -689,7 +689,7 @@ export interface components {
         /** @description Proof that a decision is in the ledger (docs/API.md). */
         EvidenceReceipt: {
             decision_id: string;
-            /** @description The decision's `artifact_hash` (null on deny, SPEC.md §1.11). */
+            /** @description The decision's `artifact_hash` (null on deny; docs/wcp.md, "RouteDecision"). */
             artifact_hash: string | null;
             /** Format: int64 */
             ledger_seq: number;
@@ -708,7 +708,7 @@ export interface components {
             rewrite: components["schemas"]["Rewrite"] | null;
             warnings: string[];
         };
-        /** @description Hall-wide floor. `None` where a config is optional means "no config" (SPEC.md §2 floors). */
+        /** @description Hall-wide floor. `None` where a config is optional means "no config" (docs/wcp.md, "HallConfig"). */
         HallConfig: {
             /** @default false */
             require_signatory: boolean;
@@ -999,7 +999,7 @@ export interface components {
             /** @description Set by [`apply`]: where the original was copied. */
             backup: string | null;
         };
-        /** @description The response envelope (SPEC.md §1.3). All fields are always serialized. */
+        /** @description The response envelope (docs/wcp.md, "RouteDecision"). All fields are always serialized. */
         RouteDecision: {
             decision_id: string;
             timestamp: string;
@@ -1050,7 +1050,7 @@ export interface components {
             dry_run?: boolean | number | string;
             tenant_credential?: string | null;
         };
-        /** @description The response envelope (SPEC.md §1.3). All fields are always serialized. */
+        /** @description The response envelope (docs/wcp.md, "RouteDecision"). All fields are always serialized. */
         RoutedDecision: {
             decision_id: string;
             timestamp: string;
@@ -1288,7 +1288,7 @@ export interface components {
             /** @description Absolute path of the `proctor` command line (the client launches `<it> mcp --data-dir D`). */
             proctor_command: string;
         };
-        /** @description One telemetry envelope (SPEC.md §1.12); keys besides these depend on event_id. */
+        /** @description One telemetry envelope (docs/wcp.md, "RouteDecision"); keys besides these depend on event_id. */
         TelemetryEvent: {
             event_id: string;
             timestamp?: string;
@@ -1345,7 +1345,7 @@ export interface components {
             package_dir?: string;
         };
         /**
-         * @description A worker's WCP conformance (SPEC.md §1.13) as scored by `wcp::conformance::check_worker`,
+         * @description A worker's WCP conformance level (docs/wcp.md) as scored by `wcp::conformance::check_worker`,
          *     so every client shows the same level instead of re-implementing the rules.
          */
         WorkerConformance: {

@@ -34,7 +34,7 @@ pub struct HashArgs {
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Print the canonical package hash (SPEC.md §3.1) of DIR.
+    /// Print the canonical package hash of DIR (docs/attest.md).
     Hash {
         dir: PathBuf,
         /// Print `{"package_hash", "files", "bytes"}` as JSON instead of the bare hash.

@@ -27,6 +27,7 @@ pub struct HallArgs {
 pub struct Client {
     base: String,
     token: String,
+    token_hint: String,
     agent: ureq::Agent,
 }
 
@@ -34,12 +35,16 @@ pub struct Client {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// What to check when the hall refuses the token (`401`).
+    token_hint: String,
 }
 
 /// A hall found from its data dir: where it listens and its token.
 pub struct Located {
     pub base: String,
     pub token: String,
+    /// Where the token came from, and what to check when the hall refuses it.
+    pub token_hint: String,
 }
 
 /// The data dir these arguments name.
@@ -74,27 +79,56 @@ pub fn locate(args: &HallArgs) -> Result<Located, CliError> {
         .clone()
         .or(running)
         .unwrap_or_else(|| format!("http://{listen}"));
-    let token_file = args.token_file.clone().unwrap_or(default_token);
-    let token = hall::config::read_token_file(&token_file).map_err(|e| {
-        CliError::usage(format!(
-            "{e} (is a hall initialised there? run `proctor serve` or pass --token-file)"
-        ))
-    })?;
+    let (token_file, read_hint, token_hint) = match &args.token_file {
+        Some(file) => (
+            file.clone(),
+            "(the file given by --token-file)".to_string(),
+            format!(
+                "the token in {} (--token-file) is not this hall's",
+                file.display()
+            ),
+        ),
+        None => (
+            default_token,
+            format!(
+                "(is a hall initialised in data dir {}? run `proctor serve`, pass --data-dir DIR \
+                 / set PROCTOR_DATA_DIR to your hall's, or pass --token-file)",
+                data_dir.display()
+            ),
+            format!(
+                "the token of data dir {} is not this hall's: does the hall run with another \
+                 data dir? pass --data-dir DIR / set PROCTOR_DATA_DIR, or --token-file",
+                data_dir.display()
+            ),
+        ),
+    };
+    let token = hall::config::read_token_file(&token_file)
+        .map_err(|e| CliError::usage(format!("{e} {read_hint}")))?;
     Ok(Located {
         base: base.trim_end_matches('/').to_string(),
         token,
+        token_hint,
     })
 }
 
 impl Client {
     pub fn from_args(args: &HallArgs) -> Result<Self, CliError> {
-        let Located { base, token, .. } = locate(args)?;
+        let Located {
+            base,
+            token,
+            token_hint,
+        } = locate(args)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(TIMEOUT))
             .build()
             .into();
-        Ok(Self { base, token, agent })
+        Ok(Self {
+            base,
+            token,
+            token_hint,
+            agent,
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -141,7 +175,11 @@ impl Client {
                 self.base
             ))
         })?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            token_hint: self.token_hint.clone(),
+        })
     }
 }
 
@@ -158,7 +196,7 @@ impl Reply {
             .to_string();
         let text = format!("hall answered {} {code}: {message}", self.status);
         match self.status {
-            401 => CliError::usage(format!("{text} (wrong token? check --token-file)")),
+            401 => CliError::usage(format!("{text} ({})", self.token_hint)),
             400..=499 => CliError::bad_input(text),
             _ => CliError::runtime(text),
         }

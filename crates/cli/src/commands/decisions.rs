@@ -1,18 +1,18 @@
 //! `proctor decisions list|show|export|import|prune`: browse, audit and export the decision
-//! ledger. Also holds what `trace` and `verify-log` share: the `--db` flag, the history
-//! filter flags and the mapping of ledger errors to exit codes.
+//! ledger. The `--db` flag and what other ledger commands share are in `common`.
 
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ledger::{
     Filter, Format, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions, PageRequest,
     SqliteBackend, StoredDecision,
 };
 
+use super::common::{ledger_error, printable, record_json, time, DbArg};
 use crate::exit::{outln, CliError, CliResult, Written};
 
 const DECISIONS_HELP: &str = "\
@@ -40,42 +40,6 @@ pub enum Command {
     Import(ImportArgs),
     /// Remove decisions older than N days, keeping a checkpoint so the rest still verifies.
     Prune(PruneArgs),
-}
-
-/// `--db` / `--data-dir`, shared by every ledger command.
-#[derive(clap::Args, Debug)]
-pub struct DbArg {
-    /// The ledger file [default: the ledger of the hall in --data-dir].
-    #[arg(long, value_name = "PATH", env = ledger::DB_ENV)]
-    pub db: Option<PathBuf>,
-    /// The hall whose ledger to use when --db is not given [default: the per-user data dir].
-    #[arg(long, value_name = "DIR", env = "PROCTOR_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-}
-
-impl DbArg {
-    pub fn path(&self) -> Result<PathBuf, CliError> {
-        if let Some(db) = &self.db {
-            return Ok(db.clone());
-        }
-        let data_dir = match &self.data_dir {
-            Some(dir) => dir.clone(),
-            None => hall::config::default_data_dir()
-                .map_err(|e| CliError::usage(format!("{e}, or pass --db PATH / set PROCTOR_DB")))?,
-        };
-        // Only an existing hall's config is read: a ledger command never initialises a hall.
-        if data_dir.join(hall::config::CONFIG_FILE).is_file() {
-            let (config, _) = hall::Config::load_or_init(&data_dir)
-                .map_err(|e| CliError::bad_input(e.to_string()))?;
-            return Ok(config.ledger_path);
-        }
-        Ok(data_dir.join(hall::config::ConfigFile::default().ledger_path))
-    }
-
-    /// Open for reading only: readers never create or migrate a ledger.
-    pub fn open_read_only(&self) -> Result<SqliteBackend, CliError> {
-        SqliteBackend::open(self.path()?, OpenOptions::read_only()).map_err(ledger_error)
-    }
 }
 
 /// History filters, shared by `list`, `export` and their JSON consumers.
@@ -149,53 +113,6 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| {
             format!("{s:?} is not an RFC 3339 time (2026-02-26T10:11:12Z) or a date (2026-02-26)")
         })
-}
-
-/// Ledger errors to exit codes: the file's fault is bad input, the caller's flags are usage,
-/// everything else is a runtime failure.
-pub fn ledger_error(e: LedgerError) -> CliError {
-    use LedgerError::*;
-    match e {
-        NotFound { .. }
-        | NotADatabase { .. }
-        | IsADirectory { .. }
-        | ForeignDatabase { .. }
-        | FutureSchema { .. }
-        | BadRecord(_)
-        | DuplicateDecision(_) => CliError::bad_input(e.to_string()),
-        BadCursor(_) | BadQuery(_) => CliError::usage(e.to_string()),
-        _ => CliError::runtime(e.to_string()),
-    }
-}
-
-pub fn time(d: &StoredDecision) -> String {
-    d.fields.time().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// `{"seq":…,"hash":…,"decision":<the exact stored JSON>}` without re-serializing it.
-pub fn record_json(d: &StoredDecision) -> String {
-    format!(
-        r#"{{"seq":{},"hash":"{}","decision":{}}}"#,
-        d.seq, d.hash, d.json
-    )
-}
-
-/// `s` for a terminal: its control characters (C0, DEL, C1) escaped Rust-style (`\u{1b}`,
-/// `\n`). A ledger holds whatever an agent sent, and an ESC in an id would otherwise drive the
-/// reader's terminal. Human output only: JSON output stays byte-exact.
-pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }
 
 #[derive(clap::Args)]
@@ -565,7 +482,7 @@ fn import(args: ImportArgs) -> CliResult {
         }
         ids.push((*n, id));
     }
-    let ledger = Ledger::open(args.db.path()?).map_err(ledger_error)?;
+    let ledger = Ledger::open(args.db.path()?).map_err(|e| args.db.error(e))?;
     for (n, id) in &ids {
         if ledger.backend().get(id).map_err(ledger_error)?.is_some() {
             ledger.close();
@@ -616,7 +533,7 @@ fn prune(args: PruneArgs) -> CliResult {
             ..OpenOptions::default()
         },
     )
-    .map_err(ledger_error)?;
+    .map_err(|e| args.db.error(e))?;
     // chrono's dates end about 262,000 years out: a bigger age would overflow (and panic).
     let cutoff = chrono::Duration::try_days(i64::from(args.older_than_days))
         .and_then(|age| Utc::now().checked_sub_signed(age))

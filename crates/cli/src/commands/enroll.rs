@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The worker registry record (JSON, SPEC.md §1.7).
+    /// The worker registry record (JSON; its fields: docs/wcp.md, "Worker registry records").
     pub file: PathBuf,
     #[command(flatten)]
     pub hall: HallArgs,

@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod attest;
 pub mod client;
+pub mod common;
 pub mod conformance;
 pub mod decisions;
 pub mod enroll;

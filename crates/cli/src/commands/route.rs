@@ -7,6 +7,7 @@
 use super::route_sink::Sink;
 use crate::exit::{CliError, CliResult};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,9 +20,15 @@ use wcp::{
 
 const ROUTE_HELP: &str = "\
 Examples:
+  proctor route --cap cap.doc.summarize --env dev --data-label INTERNAL --tenant acme
   proctor route --rules examples/rules.json --registry examples/registry --input examples/input.json
-  proctor route --rules examples/rules.json --registry examples/registry --cap cap.doc.summarize --env dev --data-label INTERNAL --tenant acme
   cat requests.jsonl | proctor route --rules rules.json --registry workers/ --input -
+
+Without --rules, the request is decided as the hall in --data-dir (or $PROCTOR_DATA_DIR, or the
+per-user default) decides it: with that hall's rules file, registry directory, hall config,
+policy gate, egress allowlists and operator controls (each of --registry, --hall-config,
+--policy-gate and --egress-allowlist still wins over the hall's). With --rules, only the files
+given are used (no --registry: no workers).
 
 Short form defaults: --env dev, --data-label PUBLIC, --tenant-risk low, --qos P2, --tenant local,
 a fresh UUID v4 correlation id, an empty request.
@@ -38,12 +45,17 @@ Exit codes:
 #[derive(clap::Args)]
 #[command(after_help = ROUTE_HELP)]
 pub struct Args {
-    /// Rules file (SPEC.md §1.6).
+    /// Rules file (docs/wcp.md, "Rules") [default: the rules of the hall in --data-dir].
     #[arg(long, env = "PROCTOR_RULES", value_name = "FILE")]
-    pub rules: PathBuf,
-    /// Directory of worker registry records (`*.json`, loaded in sorted order).
+    pub rules: Option<PathBuf>,
+    /// Directory of worker registry records (`*.json`, loaded in sorted order) [default: with
+    /// --rules, none; without, the registry of the hall in --data-dir].
     #[arg(long, env = "PROCTOR_REGISTRY", value_name = "DIR")]
     pub registry: Option<PathBuf>,
+    /// The hall whose rules, registry and settings decide when --rules is not given [default:
+    /// the per-user data dir].
+    #[arg(long, value_name = "DIR", env = "PROCTOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Hall-wide floor (a HallConfig JSON object); without it the "no config" floors apply.
     #[arg(long, value_name = "FILE")]
     pub hall_config: Option<PathBuf>,
@@ -51,7 +63,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub policy_gate: Option<PathBuf>,
     /// Egress destinations allowed in one environment for RESTRICTED data (privilege
-    /// envelope policy, SPEC.md §1.8), e.g. `prod=api.example.com,s3.amazonaws.com`. Repeatable.
+    /// envelope policy, docs/wcp.md), e.g. `prod=api.example.com,s3.amazonaws.com`. Repeatable.
     #[arg(long, value_name = "ENV=HOST[,HOST...]", value_parser = parse_egress)]
     pub egress_allowlist: Vec<(Env, Vec<String>)>,
     /// Record every decision in this ledger before printing it (with its evidence receipt).
@@ -107,7 +119,7 @@ pub fn run(args: Args) -> CliResult {
         (Some(input), _) => route_stream(&router, open_input(input)?, &mut sink)?,
         (None, Some(_)) => {
             let input = short_form_input(&args.short)?;
-            sink.decision(&decide(&router, &input))?;
+            sink.decision(decide(&router, &input))?;
             0
         }
         (None, None) => {
@@ -133,47 +145,132 @@ pub fn run(args: Args) -> CliResult {
 
 /// Opens (creating if needed) the ledger that `--db` names.
 fn open_ledger(path: &Path) -> Result<ledger::Ledger, CliError> {
-    ledger::Ledger::open(path).map_err(super::decisions::ledger_error)
+    ledger::Ledger::open(path).map_err(super::common::ledger_error)
 }
 
-/// The one place a decision is made, so a ledger (or the hall) can be wired in here.
+/// The one place `proctor route` makes a decision (recording it is `route_sink`'s).
 pub fn decide(router: &Router, input: &RouteInput) -> RouteDecision {
     router.decide(input)
 }
 
+/// What a router is built from: the files given by flags, or the hall's.
+struct Sources {
+    rules: PathBuf,
+    registry: Option<PathBuf>,
+    hall_config: Option<HallConfig>,
+    policy_gate: Option<PathBuf>,
+    egress_allowlist: BTreeMap<Env, Vec<String>>,
+    controls_present_extra: Vec<String>,
+}
+
+impl Sources {
+    fn of(args: &Args) -> Result<Sources, CliError> {
+        let hall_config = args
+            .hall_config
+            .as_deref()
+            .map(load_hall_config)
+            .transpose()?;
+        let mut sources = match &args.rules {
+            Some(rules) => Sources {
+                rules: rules.clone(),
+                registry: args.registry.clone(),
+                hall_config,
+                policy_gate: args.policy_gate.clone(),
+                egress_allowlist: BTreeMap::new(),
+                controls_present_extra: Vec::new(),
+            },
+            None => {
+                let hall = hall_sources(args.data_dir.as_deref())?;
+                Sources {
+                    rules: hall.rules,
+                    registry: args.registry.clone().or(hall.registry),
+                    hall_config: hall_config.or(hall.hall_config),
+                    policy_gate: args.policy_gate.clone().or(hall.policy_gate),
+                    egress_allowlist: hall.egress_allowlist,
+                    controls_present_extra: hall.controls_present_extra,
+                }
+            }
+        };
+        for (env, hosts) in &args.egress_allowlist {
+            sources.egress_allowlist.insert(*env, hosts.clone());
+        }
+        Ok(sources)
+    }
+}
+
+/// The rules, registry and routing settings of the hall in `data_dir` (its config.toml, or a
+/// new hall's defaults when there is none yet): what `proctor serve` would decide with.
+fn hall_sources(data_dir: Option<&Path>) -> Result<Sources, CliError> {
+    let data_dir = match data_dir {
+        Some(dir) => dir.to_path_buf(),
+        None => hall::config::default_data_dir().map_err(|e| {
+            CliError::usage(format!("{e}, or pass --rules FILE (and --registry DIR)"))
+        })?,
+    };
+    let sources = match super::common::existing_hall(&data_dir)? {
+        Some(config) => Sources {
+            rules: config.rules_file,
+            registry: Some(config.registry_dir),
+            hall_config: config.file.hall_config,
+            policy_gate: config.policy_gate_file,
+            egress_allowlist: config.file.egress_allowlist,
+            controls_present_extra: config.file.controls_present_extra,
+        },
+        None => {
+            let defaults = hall::config::ConfigFile::default();
+            Sources {
+                rules: data_dir.join(defaults.rules_file),
+                registry: Some(data_dir.join(defaults.registry_dir)),
+                hall_config: None,
+                policy_gate: None,
+                egress_allowlist: BTreeMap::new(),
+                controls_present_extra: Vec::new(),
+            }
+        }
+    };
+    if !sources.rules.exists() {
+        return Err(CliError::usage(format!(
+            "no --rules given, and the hall in {} has no rules file ({} does not exist): pass \
+             --rules FILE (and --registry DIR), or --data-dir DIR / PROCTOR_DATA_DIR naming your \
+             hall's data dir",
+            data_dir.display(),
+            sources.rules.display()
+        )));
+    }
+    Ok(sources)
+}
+
 fn build_router(args: &Args) -> Result<Router, CliError> {
-    let rules = load_rules(&args.rules)?;
+    let sources = Sources::of(args)?;
+    let rules = load_rules(&sources.rules)?;
     for w in rules.shadow_warnings() {
         eprintln!(
             "proctor: warning: rule {:?} shadows {:?}: prod/edge requests will be denied ({})",
             w.shadower, w.shadowed, w.reason
         );
     }
-    let mut registry = match &args.registry {
-        Some(dir) => load_registry(dir)?,
-        None => Registry::new(),
+    let mut registry = match &sources.registry {
+        // A hall without workers yet has no registry directory: no workers, as in the hall.
+        Some(dir) if args.registry.is_some() || dir.exists() => load_registry(dir)?,
+        _ => Registry::new(),
     };
-    for (env, hosts) in &args.egress_allowlist {
+    registry.add_controls_present(sources.controls_present_extra.iter().cloned());
+    for (env, hosts) in &sources.egress_allowlist {
         registry.set_egress_allowlist(*env, hosts.clone());
     }
     let registry = Arc::new(registry);
-    let hall = args
-        .hall_config
-        .as_deref()
-        .map(load_hall_config)
-        .transpose()?;
     let mut router = Router::new(Arc::new(rules), registry.clone())
-        .with_hall_config(hall)
+        .with_hall_config(sources.hall_config)
         .with_privilege_policy(registry.clone());
     // Route-time attestation (used when the hall config requires it): registered hashes from
     // the records, live hashes of their `source_file` / `package_dir`, relative to the directory.
-    if let Some(dir) = &args.registry {
+    if let Some(dir) = &sources.registry {
         let cache = Arc::new(attest::HashCache::default());
         router = router.with_worker_hashes(Arc::new(attest::LiveHashes::from_registry(
             &registry, dir, cache,
         )));
     }
-    if let Some(path) = &args.policy_gate {
+    if let Some(path) = &sources.policy_gate {
         let gate = DeclarativeGate::from_json(&read_json(path)?)
             .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
         router = router.with_policy_gate(Arc::new(gate));
@@ -377,7 +474,7 @@ fn decide_value(
 ) -> Result<usize, CliError> {
     match parse_route_input_owned(v) {
         Ok(input) => {
-            sink.decision(&decide(router, &input))?;
+            sink.decision(decide(router, &input))?;
             Ok(0)
         }
         Err(e) => {

@@ -1,12 +1,13 @@
 //! Where `proctor route` writes its answers: straight to stdout, or — with `--db` — through the
-//! ledger first, so a decision is printed only once its record is durable (the hall's rule).
+//! ledger first, so a decision is printed only once its record is durable. The rule, the
+//! record and the answer are the hall's own ([`hall::decision_record`], [`hall::answer`]):
+//! a recorded decision is printed with its evidence receipt, exactly as `POST /v1/route`
+//! answers it, and an unrecorded one is replaced by its [`hall::Withheld`] error line.
 //!
 //! Recorded decisions are pipelined: up to `IN_FLIGHT` appends wait in a queue while the
 //! ledger's writer commits them in batches, and lines leave in input order.
 
 use crate::exit::CliError;
-use chrono::{SecondsFormat, Utc};
-use hall::{EvidenceReceipt, Routed};
 use ledger::{Ledger, Receipt};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -23,9 +24,8 @@ enum Line {
     Ready(Vec<u8>),
     /// Waiting for its ledger receipt.
     Recording {
+        decision: Box<RouteDecision>,
         json: String,
-        decision_id: String,
-        artifact_hash: Option<String>,
         ack: Result<Ack, String>,
     },
 }
@@ -48,17 +48,17 @@ impl<W: Write> Sink<W> {
         }
     }
 
-    pub fn decision(&mut self, decision: &RouteDecision) -> Result<(), CliError> {
+    pub fn decision(&mut self, decision: RouteDecision) -> Result<(), CliError> {
         let Some(ledger) = &self.ledger else {
-            return self.ready(decision);
+            return self.ready(&decision);
         };
-        let json = serde_json::to_string(decision)
-            .map_err(|e| CliError::runtime(format!("serializing a decision: {e}")))?;
-        let ack = ledger.submit(json.clone()).map_err(|e| e.to_string());
+        let json = hall::serialize_decision(&decision);
+        let ack = hall::decision_record(&decision, json.clone())
+            .and_then(|record| ledger.submit_record(record))
+            .map_err(|e| e.to_string());
         self.queue.push_back(Line::Recording {
+            decision: Box::new(decision),
             json,
-            decision_id: decision.decision_id.clone(),
-            artifact_hash: decision.artifact_hash.clone(),
             ack,
         });
         self.drain(IN_FLIGHT)
@@ -94,36 +94,19 @@ impl<W: Write> Sink<W> {
             let bytes = match line {
                 Line::Ready(bytes) => bytes,
                 Line::Recording {
+                    decision,
                     json,
-                    decision_id,
-                    artifact_hash,
                     ack,
-                } => match wait(ack) {
-                    Ok(receipt) => {
-                        let routed = Routed {
-                            decision_json: json,
-                            receipt: EvidenceReceipt {
-                                decision_id,
-                                artifact_hash,
-                                ledger_seq: receipt.seq,
-                                ledger_hash: receipt.hash,
-                                recorded_at: Utc::now()
-                                    .to_rfc3339_opts(SecondsFormat::Micros, true),
-                            },
-                        };
-                        let mut line = routed.response_json().into_bytes();
+                } => match hall::answer(&decision, json, wait(ack)) {
+                    Ok(routed) => {
+                        let mut line = routed.into_response_bytes();
                         line.push(b'\n');
                         line
                     }
-                    Err(why) => {
+                    Err(withheld) => {
                         // Fail closed: an unrecorded decision is never handed out.
                         self.unrecorded += 1;
-                        let error = serde_json::json!({"error": {
-                            "code": "DENY_LEDGER_UNAVAILABLE",
-                            "decision_id": decision_id,
-                            "message": format!("the decision could not be recorded, so it is withheld: {why}"),
-                        }});
-                        let mut line = error.to_string().into_bytes();
+                        let mut line = withheld.error_body().to_string().into_bytes();
                         line.push(b'\n');
                         line
                     }

@@ -1,14 +1,14 @@
 //! `proctor trace CORRELATION_ID`: everything that happened under one correlation id, in
-//! order: its decisions, plus the hall events (heartbeats, health transitions, registry
-//! changes) of that id and of the workers involved around the same time.
+//! order: its decisions, plus the hall events (enrollments, health transitions, registry
+//! and rules reloads) of that id and of the workers involved around the same time.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use ledger::{EventFilter, HallEvent, LedgerBackend, StoredDecision};
+use ledger::{EventFilter, LedgerBackend, StoredDecision, StoredHallEvent};
 
-use super::decisions::{ledger_error, printable, record_json, time, DbArg};
+use super::common::{ledger_error, printable, record_json, time, DbArg};
 use crate::exit::{CliError, CliResult, Written};
 
 /// How far around the decisions to look for the involved workers' events.
@@ -61,7 +61,7 @@ fn related_events(
     backend: &dyn LedgerBackend,
     correlation_id: &str,
     decisions: &[StoredDecision],
-) -> Result<Vec<HallEvent>, CliError> {
+) -> Result<Vec<StoredHallEvent>, CliError> {
     let mut events = backend
         .events(&EventFilter {
             correlation_id: Some(correlation_id.into()),
@@ -94,11 +94,11 @@ fn related_events(
 fn print_timeline(
     out: &mut impl Write,
     decisions: &[StoredDecision],
-    events: &[HallEvent],
+    events: &[StoredHallEvent],
 ) -> std::io::Result<()> {
     enum Item<'a> {
         Decision(&'a StoredDecision),
-        Event(&'a HallEvent),
+        Event(&'a StoredHallEvent),
     }
     let at = |i: &Item<'_>| -> DateTime<Utc> {
         match i {

@@ -8,7 +8,7 @@ use ledger::{
     Chain, LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport,
 };
 
-use super::decisions::{ledger_error, DbArg};
+use super::common::DbArg;
 use crate::exit::{outln, CliError, CliResult, Written};
 
 #[derive(clap::Args)]
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> CliResult {
 
 /// The chain walk's report, or why there is none (with the code `--json` prints).
 fn walk(args: &Args) -> Result<VerifyReport, (&'static str, CliError)> {
-    let failed = |e: LedgerError| (e.code(), verify_error(e));
+    let failed = |e: LedgerError| (e.code(), verify_error(&args.db, e));
     let path = args.db.path().map_err(|e| ("LEDGER_NOT_FOUND", e))?;
     let backend = SqliteBackend::open(path, OpenOptions::read_only()).map_err(failed)?;
     if args.deep {
@@ -104,10 +104,10 @@ fn walk(args: &Args) -> Result<VerifyReport, (&'static str, CliError)> {
 }
 
 /// A file SQLite reports as corrupt fails the check (exit 1) rather than being a runtime error.
-fn verify_error(e: LedgerError) -> CliError {
+fn verify_error(db: &DbArg, e: LedgerError) -> CliError {
     match e {
         LedgerError::Corrupt { .. } => CliError::check_failed(e.to_string()),
-        e => ledger_error(e),
+        e => db.error(e),
     }
 }
 

@@ -54,11 +54,19 @@ pub async fn require_auth(
         ));
     }
     if let Some(header) = req.headers().get(AUTHORIZATION) {
-        let presented = header.to_str().ok().and_then(bearer_token).unwrap_or("");
-        if token_matches(&state.token, presented) {
-            return Ok(next.run(req).await);
-        }
-        return Err(ApiError::unauthorized("UNAUTHORIZED", "wrong bearer token"));
+        return match header.to_str().ok().and_then(bearer_token) {
+            Some(presented) if token_matches(&state.token, presented) => Ok(next.run(req).await),
+            Some("") => Err(ApiError::unauthorized(
+                "UNAUTHORIZED",
+                "missing bearer token: `Authorization: Bearer` carries no token (an empty or \
+                 unread token file? the token is the hall's data dir's `api-token`)",
+            )),
+            Some(_) => Err(ApiError::unauthorized("UNAUTHORIZED", "wrong bearer token")),
+            None => Err(ApiError::unauthorized(
+                "UNAUTHORIZED",
+                "missing bearer token: the Authorization header is not `Bearer <token>`",
+            )),
+        };
     }
     if req.uri().path() == EVENTS_PATH {
         if let Some((_, ticket)) = params.iter().find(|(k, _)| k == "ticket") {
@@ -78,10 +86,13 @@ pub async fn require_auth(
     ))
 }
 
-/// The credentials of an `Authorization: Bearer <token>` header. The scheme name is
-/// case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same scheme.
+/// The credentials of an `Authorization: Bearer <token>` header (`""` when the header names the
+/// scheme without a token: `curl -H "Authorization: Bearer $(cat missing-file)"` sends
+/// `Bearer `, which arrives as `Bearer`). The scheme name is case-insensitive (RFC 9110
+/// §11.1): `bearer` and `BEARER` are the same scheme.
 fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let header = header.trim();
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
@@ -124,7 +135,10 @@ mod tests {
             assert_eq!(bearer_token(h), Some("abc"), "{h:?}");
         }
         assert_eq!(bearer_token("Bearer ABC"), Some("ABC"));
-        for h in ["Basic abc", "Bearerabc", "Bearer", ""] {
+        for h in ["Bearer", "Bearer ", " bearer   "] {
+            assert_eq!(bearer_token(h), Some(""), "{h:?}");
+        }
+        for h in ["Basic abc", "Bearerabc", ""] {
             assert_eq!(bearer_token(h), None, "{h:?}");
         }
     }

@@ -4,7 +4,7 @@ use crate::error::HallError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{Map, Value};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -60,9 +60,27 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        (
+            self.status,
+            Json(error_body(self.code, None, &self.message)),
+        )
+            .into_response()
     }
+}
+
+/// `{"error": {"code", "message"}}`, with the `decision_id` the error stands for when there is
+/// one (a decision that could not be recorded): every error body of the API, and the lines
+/// `proctor route --db` prints for withheld decisions ([`crate::Withheld`]).
+pub fn error_body(code: &str, decision_id: Option<&str>, message: &str) -> Value {
+    let mut error = Map::new();
+    error.insert("code".into(), code.into());
+    if let Some(id) = decision_id {
+        error.insert("decision_id".into(), id.into());
+    }
+    error.insert("message".into(), message.into());
+    let mut body = Map::new();
+    body.insert("error".into(), Value::Object(error));
+    Value::Object(body)
 }
 
 impl From<HallError> for ApiError {

@@ -367,9 +367,9 @@ fn query_params(operation: &str) -> Vec<Value> {
         .with(|s| s.inline_subschemas = true)
         .into_generator();
     let schema = match operation {
-        "list_decisions" => generator.root_schema_for::<crate::hall::DecisionQuery>(),
-        "get_stats" => generator.root_schema_for::<super::routes::StatsQuery>(),
-        "list_alerts" => generator.root_schema_for::<super::routes::AlertsQuery>(),
+        "list_decisions" => generator.root_schema_for::<crate::queries::DecisionQuery>(),
+        "get_stats" => generator.root_schema_for::<crate::queries::StatsQuery>(),
+        "list_alerts" => generator.root_schema_for::<crate::queries::AlertsQuery>(),
         "list_hall_events" => generator.root_schema_for::<crate::queries::HallEventsQuery>(),
         "list_mcp_calls" => generator.root_schema_for::<crate::mcp::view::CallsQuery>(),
         "list_approvals" => generator.root_schema_for::<crate::mcp::view::ApprovalsQuery>(),

@@ -1,19 +1,20 @@
 //! Handlers: each one unpacks the request, calls one `Hall` method and shapes the answer.
-//! No business logic lives here (the desktop's commands come through this same router).
+//! No business logic lives here. Every face runs these same handlers: HTTP clients through the
+//! server, and the desktop, whose one Tauri command (`hall_call`, src-tauri/src/commands.rs)
+//! dispatches the named operation into this same axum router rather than calling `Hall`.
 
 use super::error::ApiError;
 use super::extract::{check_id, Id, JsonBody, OptionalJsonBody, Q};
 use super::AppState;
 use crate::attest_ops::{AttestSignRequest, AttestVerifyRequest, PathRequest, VerifyRequest};
 use crate::config::Thresholds;
-use crate::hall::DecisionQuery;
 use crate::health::Heartbeat;
+use crate::queries::{AlertsQuery, DecisionQuery, StatsQuery};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use chrono::Utc;
 use serde_json::{json, Value};
 
 type ApiResult<T = Response> = Result<T, ApiError>;
@@ -43,7 +44,7 @@ pub async fn enroll(State(s): State<AppState>, JsonBody(record): JsonBody<Value>
     Ok((status, Json(enrolled)).into_response())
 }
 
-/// `POST /enroll`: the reference hall's enrollment (SPEC.md §4.1) for clients written against it,
+/// `POST /enroll`: the reference hall's enrollment (WCP §4.1) for clients written against it,
 /// behind the same bearer auth as everything else. As in the reference, `artifact_hash` is
 /// required and errors are `{"error": text}` (plus `code` on tamper).
 pub async fn reference_enroll(
@@ -57,7 +58,7 @@ pub async fn reference_enroll(
     if !record.get("artifact_hash").is_some_and(Value::is_string) {
         return refuse(
             json!({"error": "artifact_hash is required. Compute it as sha256: + the SHA-256 of the \
-            record's compact sorted-keys JSON without artifact_hash (SPEC.md §4.1)."}),
+            record's compact sorted-keys JSON without artifact_hash (docs/API.md, POST /v1/workers)."}),
         );
     }
     match s.hall.enroll(record).await {
@@ -119,12 +120,6 @@ pub async fn trace(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Valu
     Ok(Json(s.hall.trace(&id).await?))
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatsQuery {
-    since: Option<DateTime<Utc>>,
-}
-
 pub async fn stats(State(s): State<AppState>, Q(q): Q<StatsQuery>) -> ApiResult<Json<Value>> {
     Ok(Json(s.hall.stats(q.since).await?))
 }
@@ -138,14 +133,6 @@ pub async fn hall_events(
 
 pub async fn ledger_verify(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(s.hall.verify_ledger().await?))
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AlertsQuery {
-    #[serde(default)]
-    open: bool,
-    limit: Option<u32>,
 }
 
 pub async fn alerts(State(s): State<AppState>, Q(q): Q<AlertsQuery>) -> ApiResult<Json<Value>> {

@@ -1153,17 +1153,6 @@ fn env_var_for(server: &str, header: &str) -> String {
 /// (`spec.rs`), so every record the import writes validates.
 fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    const CONTAINS: [&str; 9] = [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "CREDENTIAL",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "API-KEY",
-    ];
     const WORDS: [&str; 8] = [
         "KEY",
         "PASS",
@@ -1174,7 +1163,7 @@ fn is_secret_name(name: &str) -> bool {
         "SESSION",
         "DSN",
     ];
-    CONTAINS.iter().any(|w| upper.contains(w))
+    super::spec::secret_env_name(name)
         || upper
             .split(|c: char| !c.is_ascii_alphanumeric())
             .any(|word| WORDS.contains(&word))

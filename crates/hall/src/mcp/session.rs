@@ -134,65 +134,23 @@ impl McpSession {
         let header = |name: &str| -> Option<String> {
             parts?.headers.get(name)?.to_str().ok().map(str::to_string)
         };
-        fn pick<T>(
-            value: Option<String>,
-            default: T,
-            parse: fn(&str) -> Option<T>,
-            name: &str,
-            allowed: &[&str],
-        ) -> Result<T, ErrorData> {
-            match value {
-                None => Ok(default),
-                Some(v) => parse(&v).ok_or_else(|| {
-                    ErrorData::invalid_params(
-                        format!("{name}: {v:?} is not one of {}", allowed.join(", ")),
-                        None,
-                    )
-                }),
-            }
-        }
-        let names = |all: &[&'static str]| all.to_vec();
+        let defaults = settings.conditions();
         let conditions = Conditions {
             tenant_id: header(TENANT_HEADER)
                 .filter(|t| !t.trim().is_empty())
-                .unwrap_or_else(|| settings.tenant_id.clone()),
-            env: pick(
-                header(ENV_HEADER),
-                settings.env,
-                wcp::Env::parse,
-                ENV_HEADER,
-                &names(&wcp::Env::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
-            )?,
-            data_label: pick(
+                .unwrap_or(defaults.tenant_id),
+            env: condition(header(ENV_HEADER), ENV_HEADER, defaults.env)?,
+            data_label: condition(
                 header(DATA_LABEL_HEADER),
-                settings.data_label,
-                wcp::DataLabel::parse,
                 DATA_LABEL_HEADER,
-                &wcp::DataLabel::ALL
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect::<Vec<_>>(),
+                defaults.data_label,
             )?,
-            tenant_risk: pick(
+            tenant_risk: condition(
                 header(TENANT_RISK_HEADER),
-                settings.tenant_risk,
-                wcp::TenantRisk::parse,
                 TENANT_RISK_HEADER,
-                &wcp::TenantRisk::ALL
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect::<Vec<_>>(),
+                defaults.tenant_risk,
             )?,
-            qos_class: pick(
-                header(QOS_HEADER),
-                settings.qos_class,
-                wcp::QosClass::parse,
-                QOS_HEADER,
-                &wcp::QosClass::ALL
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect::<Vec<_>>(),
-            )?,
+            qos_class: condition(header(QOS_HEADER), QOS_HEADER, defaults.qos_class)?,
         };
         let correlation_id = header(CORRELATION_HEADER)
             .filter(|c| !c.trim().is_empty())
@@ -231,6 +189,30 @@ impl McpSession {
     }
 }
 
+/// A condition header's value in its wire spelling (`prod`, `RESTRICTED`, …); absent: `default`.
+fn condition<T: serde::de::DeserializeOwned>(
+    value: Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ErrorData> {
+    let Some(v) = value else { return Ok(default) };
+    serde_json::from_value(serde_json::Value::String(v))
+        .map_err(|e| ErrorData::invalid_params(format!("{name}: {e}"), None))
+}
+
+/// What this server says of itself: the gateway here, and `proctor mcp` in front of it.
+pub fn server_info() -> ServerConfig {
+    let mut info = ServerConfig::new(
+        ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build(),
+    );
+    info.server_info = Implementation::new("proctor", env!("CARGO_PKG_VERSION"));
+    info.instructions = Some("Proctor governs these tools: every call is a WCP decision, recorded in a hash-chained ledger; a refused call's text starts with its deny code.".into());
+    info
+}
+
 fn client_name(peer: &Peer<RoleServer>) -> Option<String> {
     peer.peer_info()
         .map(|info| format!("{}/{}", info.client_info.name, info.client_info.version))
@@ -242,15 +224,7 @@ fn parts(context: &RequestContext<RoleServer>) -> Option<&Parts> {
 
 impl ServerHandler for McpSession {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-        );
-        info.server_info = Implementation::new("proctor", env!("CARGO_PKG_VERSION"));
-        info.instructions = Some("Proctor governs these tools: every call is a WCP decision, recorded in a hash-chained ledger; a refused call's text starts with its deny code.".into());
-        info
+        server_info()
     }
 
     async fn initialize(

@@ -320,20 +320,22 @@ fn is_tool_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-fn secret_env_name(name: &str) -> bool {
+/// Name parts that mark a secret: such an `env` or header value must be a reference.
+pub(crate) const SECRET_NAME_PARTS: [&str; 9] = [
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "CREDENTIAL",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "API-KEY",
+];
+
+pub(crate) fn secret_env_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "CREDENTIAL",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
+    SECRET_NAME_PARTS.iter().any(|w| upper.contains(w))
 }
 
 fn secret_header(name: &str) -> bool {
@@ -342,7 +344,6 @@ fn secret_header(name: &str) -> bool {
         lower.as_str(),
         "authorization" | "proxy-authorization" | "cookie"
     ) || secret_env_name(name)
-        || lower.contains("api-key")
 }
 
 #[cfg(test)]

@@ -182,13 +182,7 @@ impl Hall {
             servers,
             shadowed: catalog.shadowed,
             sessions: gateway.sessions.list(),
-            conditions: Conditions {
-                tenant_id: s.tenant_id.clone(),
-                env: s.env,
-                data_label: s.data_label,
-                tenant_risk: s.tenant_risk,
-                qos_class: s.qos_class,
-            },
+            conditions: s.conditions(),
             settings: s.clone(),
             pending_approvals: gateway.approvals.pending_count(),
         }
