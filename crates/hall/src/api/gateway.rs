@@ -29,7 +29,10 @@ pub fn mcp_service(
         .with_allowed_hosts(hosts)
         // Clients of older protocol versions keep one session per connection (its correlation id).
         .with_legacy_session_mode(true)
-        .with_json_response(true);
+        .with_json_response(true)
+        // No priming event before each answer: it only serves resuming a stream, which needs an
+        // event store this hall does not keep (a lost answer is in the ledger, not replayed).
+        .with_sse_retry(None);
     let cancel = config.cancellation_token.clone();
     let mut shutdown = state.shutdown.clone();
     tokio::spawn(async move {

@@ -946,7 +946,7 @@ fn plan_server(
                         let Some(value) = value.as_str() else {
                             return skip(format!("env.{var} is not a string"));
                         };
-                        if !is_env_name(var) {
+                        if !super::spec::is_env_name(var) {
                             return skip(format!("env.{var}: not a valid variable name"));
                         }
                         let setting =
@@ -1122,14 +1122,6 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// A header's variable: `<SERVER>_<HEADER>`, upper case.
 fn env_var_for(server: &str, header: &str) -> String {
     let raw = format!("{server}_{header}");
@@ -1251,9 +1243,13 @@ impl EnvNames {
         if let Some(name) = value
             .strip_prefix("${env:")
             .and_then(|r| r.strip_suffix('}'))
-            .or_else(|| value.strip_prefix('$').filter(|n| is_env_name(n)))
+            .or_else(|| {
+                value
+                    .strip_prefix('$')
+                    .filter(|n| super::spec::is_env_name(n))
+            })
         {
-            if is_env_name(name) {
+            if super::spec::is_env_name(name) {
                 self.taken.entry(name.to_string()).or_insert(None);
                 return SettingOut {
                     value: format!("${name}"),
