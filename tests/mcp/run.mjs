@@ -431,9 +431,10 @@ test('faults: malformed JSON-RPC posted raw to /mcp gets a JSON-RPC error, not a
 
 /** Starts a held call on `client`, waits for its approval, returns it. */
 async function holdCall(client, correlationOf) {
+  // The approvals already there, taken before the call: a call held at once must not count as seen.
+  const seen = new Set(approvalsCli().map((a) => a.id));
   const call = client.callTool({ name: GATED, arguments: { location: 'Los Angeles' } });
   call.catch(() => {});
-  const seen = new Set(approvalsCli().map((a) => a.id));
   const approval = await eventually(
     () => approvalsCli().find((a) => !seen.has(a.id) && a.state === 'pending' && (!correlationOf || a.correlation_id === correlationOf)),
     'the held call',
