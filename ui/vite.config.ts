@@ -14,8 +14,16 @@ export default defineConfig({
     sourcemap: false,
   },
   server: { port: 5173, strictPort: true },
+  // Two test projects: the lib's pure functions in node, and the Svelte components mounted in jsdom
+  // (browser build of svelte, a fake hall transport: src/test/hall.ts).
   test: {
-    environment: 'node',
-    include: ['src/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', environment: 'node', include: ['src/lib/**/*.test.ts'] } },
+      {
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: { name: 'components', environment: 'jsdom', include: ['src/{screens,components}/**/*.test.ts'], setupFiles: ['src/test/dom.ts'] },
+      },
+    ],
   },
 });

@@ -1,8 +1,11 @@
 // App-wide live state of the hall: connection, workers, alerts, stats, calls waiting for approval
 // and the decision-rate series. Loaded once, then kept current by pushed events (SSE or Tauri
 // events); screens read it and may register for live decisions and MCP events. Nothing here polls.
+// Components get it from Svelte context (`getHall`), set once by App (`setHallContext(hall)`), so a
+// component test can mount a screen over a `HallState` attached to a fake transport.
 
-import { ApiError, HallApi, detectTransport, isDesktop, type StreamStatus } from './api';
+import { createContext } from 'svelte';
+import { ApiError, HallApi, detectTransport, isDesktop, type StreamStatus, type Transport } from './api';
 import { applyApproval, mergeApprovals, pendingCount } from './approvals';
 import { nav } from './nav.svelte';
 import { FocusRoute, notifyAlert, notifyApproval } from './notify';
@@ -59,8 +62,15 @@ export class HallState {
   /** (Re)connects with the current prefs; used at start and after the Settings screen changes them. */
   async connect(): Promise<void> {
     this.stopStream?.();
+    this.stopStream = null;
     this.connection = { state: 'starting' };
     const transport = await detectTransport({ baseUrl: this.prefs.hallUrl, token: this.prefs.token });
+    await this.attach(transport);
+  }
+
+  /** Talks to the hall over `transport` (the detected one; a fake in component tests), then loads. */
+  async attach(transport: Transport): Promise<void> {
+    this.stopStream?.();
     this.api = new HallApi(transport);
     // Subscribe before loading so nothing that happens during the load is missed.
     this.stopStream = transport.subscribe({
@@ -256,4 +266,17 @@ export function asApiError(err: unknown): ApiError {
   return new ApiError(0, 'INTERNAL', err instanceof Error ? err.message : String(err));
 }
 
+/** The app's one hall client; App puts it in context, components take it from there (`getHall`). */
 export const hall = new HallState();
+
+const [getHallContext, setHallContextRaw] = createContext<HallState>();
+
+/** Makes `state` the hall of this component and its descendants (App; a test's wrapper). */
+export function setHallContext(state: HallState): HallState {
+  return setHallContextRaw(state);
+}
+
+/** The hall set by an ancestor with `setHallContext`; call it during component initialisation. */
+export function getHall(): HallState {
+  return getHallContext();
+}

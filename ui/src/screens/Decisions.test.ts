@@ -1,0 +1,185 @@
+// The Decisions screen over a fake hall: paging by generation, the live queue, selection, export.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { nav } from '../lib/nav.svelte';
+import type { DecisionPage, LedgerRecord } from '../lib/types';
+import { decisionEvent, deferred, fakeHall, render, settle, type FakeTransport } from '../test/hall';
+import { record } from '../test/fixtures';
+import Decisions from './Decisions.svelte';
+
+const page = (records: LedgerRecord[], next_cursor: string | null = null): DecisionPage => ({ decisions: records, next_cursor });
+const ids = (target: HTMLElement) => [...target.querySelectorAll<HTMLElement>('[data-decision-id]')].map((e) => e.dataset.decisionId);
+const button = (target: HTMLElement, text: string | RegExp) => {
+  const found = [...target.querySelectorAll('button')].find((b) => (typeof text === 'string' ? b.textContent?.trim() === text : text.test(b.textContent ?? '')));
+  if (!found) throw new Error(`no button ${text}`);
+  return found;
+};
+/** jsdom's Blob has no `text()`. */
+const readText = (blob: Blob) =>
+  new Promise<string>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as string);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(blob);
+  });
+/** Calls of `list_decisions` for the first page (no cursor). */
+const firstPages = (t: FakeTransport) => t.callsOf('list_decisions').filter((a) => !a.query?.cursor);
+
+// Live rows are batched per animation frame: the test runs the frames.
+let frames: FrameRequestCallback[] = [];
+const runFrames = () => {
+  const run = frames;
+  frames = [];
+  for (const f of run) f(0);
+};
+
+let destroy: (() => void) | undefined;
+beforeEach(() => {
+  frames = [];
+  vi.stubGlobal('requestAnimationFrame', (f: FrameRequestCallback) => frames.push(f));
+  nav.go('decisions', '', undefined, true);
+});
+afterEach(() => {
+  destroy?.();
+  destroy = undefined;
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+describe('Decisions', () => {
+  it('shows the first page, and selecting a row fetches its detail without refetching the page', async () => {
+    const { hall, transport } = await fakeHall();
+    transport
+      .on('list_decisions', () => page([record(3), record(2), record(1)]))
+      .on('get_decision', (a) => ({ ...record(Number(String(a.params?.decision_id).slice(2))), linked: [] }));
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    expect(ids(view.target)).toEqual(['d-3', 'd-2', 'd-1']);
+    expect(firstPages(transport)).toHaveLength(1);
+
+    view.target.querySelector<HTMLElement>('[data-decision-id="d-2"]')!.click();
+    await settle();
+    expect(nav.current.arg).toBe('d-2');
+    expect(transport.callsOf('get_decision')).toEqual([{ params: { decision_id: 'd-2' } }]);
+    expect(view.target.querySelector('[aria-selected="true"]')?.getAttribute('data-decision-id')).toBe('d-2');
+    expect(firstPages(transport)).toHaveLength(1);
+  });
+
+  it('drops the answer of an older load when a newer one was started', async () => {
+    const { hall, transport } = await fakeHall();
+    const first = deferred<DecisionPage>();
+    const second = deferred<DecisionPage>();
+    const answers = [first, second];
+    transport.on('list_decisions', () => answers.shift()!.promise);
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+
+    // A reconnect reloads while the first load is still in flight.
+    hall.resyncs += 1;
+    await settle();
+    expect(firstPages(transport)).toHaveLength(2);
+    first.resolve(page([record(10)]));
+    await settle();
+    expect(ids(view.target)).toEqual([]);
+    second.resolve(page([record(20)]));
+    await settle();
+    expect(ids(view.target)).toEqual(['d-20']);
+  });
+
+  it('puts live decisions on top, and queues them while paused until resumed', async () => {
+    const { hall, transport } = await fakeHall();
+    transport.on('list_decisions', () => page([record(1)]));
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+
+    transport.emit(decisionEvent(2));
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+
+    button(view.target, 'Pause live').click();
+    await settle();
+    transport.emit(decisionEvent(3));
+    transport.emit(decisionEvent(4));
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    expect(button(view.target, /^Resume live/).textContent).toBe('Resume live (2 new)');
+
+    button(view.target, /^Resume live/).click();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-4', 'd-3', 'd-2', 'd-1']);
+    expect(firstPages(transport)).toHaveLength(1);
+  });
+
+  it('keeps live decisions that arrive while the first page loads', async () => {
+    const { hall, transport } = await fakeHall();
+    const answer = deferred<DecisionPage>();
+    transport.on('list_decisions', () => answer.promise);
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+
+    transport.emit(decisionEvent(6));
+    runFrames();
+    answer.resolve(page([record(5)]));
+    await settle();
+    expect(ids(view.target)).toEqual(['d-6', 'd-5']);
+  });
+
+  it('leaves out live decisions the filter does not match, and counts those it cannot judge', async () => {
+    const { hall, transport } = await fakeHall();
+    nav.go('decisions', '', new URLSearchParams({ tenant_id: 'tenant.a' }), true);
+    transport.on('list_decisions', () => page([]));
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    expect(transport.callsOf('list_decisions')[0]?.query).toMatchObject({ tenant_id: 'tenant.a' });
+
+    transport.emit(decisionEvent(7, { tenant_id: 'tenant.b' }));
+    transport.emit(decisionEvent(8));
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-8']);
+  });
+
+  it('exports the current filter, every page, as JSONL', async () => {
+    const { hall, transport } = await fakeHall();
+    nav.go('decisions', '', new URLSearchParams({ outcome: 'denied' }), true);
+    transport.on('list_decisions', (a) =>
+      a.query?.cursor === 'c2' ? page([record(1)]) : page([record(3), record(2)], 'c2'),
+    );
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+
+    let blob: Blob | undefined;
+    URL.createObjectURL = vi.fn((b: Blob) => ((blob = b), 'blob:fake'));
+    URL.revokeObjectURL = vi.fn();
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    transport.calls.length = 0;
+
+    button(view.target, 'Export JSONL').click();
+    await settle();
+    expect(click).toHaveBeenCalledTimes(1);
+    const lines = (await readText(blob!)).trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord);
+    expect(lines.map((r) => r.seq)).toEqual([3, 2, 1]);
+    const queries = transport.callsOf('list_decisions').map((a) => a.query);
+    expect(queries).toHaveLength(2);
+    for (const q of queries) expect(q).toMatchObject({ denied: true, limit: 500 });
+    expect(queries[1]).toMatchObject({ cursor: 'c2' });
+    expect(view.target.querySelector('[role="status"]')).toBeNull();
+  });
+
+  it('shows the hall error when the first page fails, and loads again on "Try again"', async () => {
+    const { hall, transport } = await fakeHall();
+    let fail = true;
+    transport.on('list_decisions', () => {
+      if (fail) throw new Error('boom');
+      return page([record(1)]);
+    });
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    expect(view.target.textContent).toContain('Could not load decisions');
+    fail = false;
+    button(view.target, 'Try again').click();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-1']);
+  });
+});
