@@ -5,9 +5,49 @@ mod common;
 use common::{route_input, wait_for, worker_record, TestHall};
 use serde_json::{json, Value};
 
-const FAST_THRESHOLDS: &str =
-    "[health]\nstale_after_s = 1\noffline_after_s = 2\ndegraded_latency_ms = 100.0\n\n\
-[alerts]\ndeny_rate_threshold = 0.5\ndeny_rate_window_s = 60\ndeny_rate_min_decisions = 5\n";
+const ALERTS: &str =
+    "[alerts]\ndeny_rate_threshold = 0.5\ndeny_rate_window_s = 60\ndeny_rate_min_decisions = 5\n";
+
+/// Stale after 1 s of silence, offline only after an hour: with a 1 s health tick a slow
+/// machine could otherwise jump from degraded straight to offline (a tick at >= 2 s) and the
+/// test would never see stale. Tests that need offline lower it through the API once they have
+/// seen stale.
+fn stale_only_thresholds() -> String {
+    format!(
+        "[health]\nstale_after_s = 1\noffline_after_s = 3600\ndegraded_latency_ms = 100.0\n\n{ALERTS}"
+    )
+}
+
+/// The `to` states of `worker_id`'s health transitions in the hall-events list (oldest first),
+/// each checked to start where the previous one ended.
+fn transitions_of(hall: &TestHall, worker_id: &str) -> Vec<String> {
+    let events = hall
+        .get(&format!(
+            "/v1/hall-events?worker_id={worker_id}&kind=health_transition"
+        ))
+        .body;
+    let mut to = Vec::new();
+    for e in events["events"].as_array().unwrap() {
+        let details = &e["details"];
+        if let Some(prev) = to.last() {
+            assert_eq!(&details["from"], prev, "transitions chain: {events}");
+        }
+        to.push(details["to"].as_str().unwrap().to_string());
+    }
+    to
+}
+
+/// Poll (10 s deadline; the health tick is 1 s) until `worker_id`'s transitions are `path`.
+fn wait_for_path(hall: &TestHall, worker_id: &str, path: &[&str]) {
+    wait_for(&format!("{worker_id} to go {path:?}"), || {
+        let seen = transitions_of(hall, worker_id);
+        assert!(
+            seen.len() <= path.len() && seen[..] == path[..seen.len()],
+            "transitions {seen:?}, expected a prefix of {path:?} (a state skipped or repeated)"
+        );
+        (seen == path).then_some(())
+    })
+}
 
 fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
     let alerts = hall.get("/v1/alerts").body;
@@ -23,7 +63,7 @@ fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
 #[test]
 fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
     let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
     });
     assert_eq!(
         hall.post("/v1/workers", &worker_record("org.acme.w"))
@@ -40,18 +80,30 @@ fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
         "slow heartbeat: {:?}",
         hb.body
     );
-
-    let mut seen = Vec::new();
-    while seen
-        .last()
-        .map(|t: &Value| t["to"] != "offline")
-        .unwrap_or(true)
-    {
-        let t = sse.wait_for("health");
-        assert_eq!(t["worker_id"], "org.acme.w");
-        seen.push(t);
-    }
-    let path: Vec<&str> = seen.iter().map(|t| t["to"].as_str().unwrap()).collect();
+    // Each state is polled for in the hall-events list (deadline 10 s, ticks every 1 s) and
+    // must extend the path seen so far: no state may be skipped.
+    wait_for_path(&hall, "org.acme.w", &["degraded"]);
+    wait_for_path(&hall, "org.acme.w", &["degraded", "stale"]);
+    // Seen stale: now let it go offline (the next tick, 2 s after the heartbeat).
+    let fast = json!({"health": {"stale_after_s": 1, "offline_after_s": 2, "degraded_latency_ms": 100.0},
+                      "alerts": {"deny_rate_threshold": 0.5, "deny_rate_window_s": 60, "deny_rate_min_decisions": 5}});
+    let r = hall.request(
+        "PUT",
+        "/v1/settings/thresholds",
+        Some(&hall.bearer()),
+        Some(fast.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    wait_for_path(&hall, "org.acme.w", &["degraded", "stale", "offline"]);
+    // The event stream saw the same transitions, in the same order (all three were published
+    // before their rows were polled above, so these reads do not wait).
+    let path: Vec<String> = (0..3)
+        .map(|_| {
+            let t = sse.wait_for("health");
+            assert_eq!(t["worker_id"], "org.acme.w");
+            t["to"].as_str().unwrap().to_string()
+        })
+        .collect();
     assert_eq!(path, ["degraded", "stale", "offline"]);
     wait_for("stale and offline alerts", || {
         (alerts_of(&hall, "worker_stale").len() == 1
@@ -91,7 +143,7 @@ fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
 #[test]
 fn deny_rate_spike_raises_one_alert() {
     let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
     });
     let mut unknown = route_input("spike");
     unknown["capability_id"] = json!("cap.unknown");
@@ -176,7 +228,7 @@ fn serves_the_web_ui_with_client_side_routing_and_strict_headers() {
 #[test]
 fn a_trace_includes_health_transitions_of_the_workers_its_decisions_considered() {
     let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), FAST_THRESHOLDS).unwrap()
+        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
     });
     let mut other = worker_record("org.acme.other");
     other["worker_species_id"] = json!("wrk.other");

@@ -148,17 +148,15 @@ fn registry_files_and_the_registry_dir_going_away() {
     });
 }
 
+fn reload_events_of(hall: &TestHall, kind: &str) -> usize {
+    hall.get(&format!("/v1/hall-events?kind={kind}&limit=1000"))
+        .body["count"]
+        .as_u64()
+        .unwrap() as usize
+}
+
 fn reload_events(hall: &TestHall) -> usize {
-    let kinds = ["rules_change", "registry_change"];
-    kinds
-        .iter()
-        .map(|k| {
-            hall.get(&format!("/v1/hall-events?kind={k}&limit=1000"))
-                .body["count"]
-                .as_u64()
-                .unwrap() as usize
-        })
-        .sum()
+    reload_events_of(hall, "rules_change") + reload_events_of(hall, "registry_change")
 }
 
 #[test]
@@ -170,13 +168,31 @@ fn reading_the_watched_files_does_not_reload() {
     wait_for("new rules", || {
         (matched_rule(&hall).0 == "rr_doc_v2").then_some(())
     });
-    std::thread::sleep(watch_settle());
+    // Every reload so far has its row: the start's (rules and registry) and the edit's (rules).
+    // Rows are written in the background, after the swap the routing above saw.
+    wait_for("the start's and the edit's reload rows", || {
+        (reload_events_of(&hall, "rules_change") >= 2
+            && reload_events_of(&hall, "registry_change") >= 1)
+            .then_some(())
+    });
     let settled = reload_events(&hall);
     for _ in 0..5 {
         std::fs::read_to_string(&rules_file).unwrap();
         std::fs::read_to_string(hall.data().join("registry/w.json")).unwrap();
     }
-    std::thread::sleep(watch_settle());
+    // A negative: nothing happens, so there is no state to wait for. The window bounds how long
+    // a reload caused by a read (this test's, or the hall's own during the edit's reload, which
+    // would repeat forever) takes to show: the debounce, the reload, and its row. It is checked
+    // throughout, so a reload fails the test as soon as its row lands.
+    let window = std::time::Instant::now() + watch_settle();
+    while std::time::Instant::now() < window {
+        assert_eq!(
+            reload_events(&hall),
+            settled,
+            "reads (the hall's own included) must not trigger reloads"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(
         reload_events(&hall),
         settled,
@@ -184,7 +200,11 @@ fn reading_the_watched_files_does_not_reload() {
     );
 }
 
-/// Long enough for a debounced (200 ms) reload, and its event row, to land several times over.
+/// The watcher's debounce (hall::watch::DEBOUNCE, private to the hall).
+const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Long enough for a debounced reload and its event row to land, with margin for a loaded
+/// machine: four debounce periods.
 fn watch_settle() -> std::time::Duration {
-    std::time::Duration::from_millis(1200)
+    DEBOUNCE * 4
 }

@@ -37,6 +37,8 @@ struct Scripted {
     sync_failure: Option<&'static str>,
     commits_begun: AtomicU64,
     commits: AtomicU64,
+    /// Syncs that have begun (counted before the sync gate, so a held sync is counted).
+    syncs_begun: AtomicU64,
     /// Each linked append passes its gate first; its size is kept.
     linked_gate: Gate,
     linked_begun: AtomicU64,
@@ -58,6 +60,7 @@ impl Scripted {
             commits_begun: AtomicU64::new(0),
             sync_failure: None,
             commits: AtomicU64::new(0),
+            syncs_begun: AtomicU64::new(0),
             linked_gate: Gate::new_open(),
             linked_begun: AtomicU64::new(0),
             linked_batches: Mutex::new(Vec::new()),
@@ -89,15 +92,27 @@ type Receipts = Vec<tokio::sync::oneshot::Receiver<Result<Receipt>>>;
 
 /// Wait (at most 5 s) until `counter` reaches `n`.
 fn wait_for(counter: &AtomicU64, n: u64) -> bool {
+    reaches_within(counter, n, Duration::from_secs(5))
+}
+
+/// Whether `counter` reaches `n` within `window` (polled every millisecond).
+fn reaches_within(counter: &AtomicU64, n: u64, window: Duration) -> bool {
     let start = Instant::now();
     while counter.load(Ordering::SeqCst) < n {
-        if start.elapsed() > Duration::from_secs(5) {
+        if start.elapsed() > window {
             return false;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
     true
 }
+
+/// How long a negative check watches for something that must not happen (an early
+/// acknowledgement, a commit mid-sync). It follows a synchronization point that makes the
+/// forbidden thing happen first if the writer does it in line; the window only gives a writer
+/// doing it from another thread, or a moment later, time to show it. A slow machine can only
+/// make the window miss such a bug, never fail a correct writer.
+const NEGATIVE_WINDOW: Duration = Duration::from_millis(50);
 
 /// Lets a number of passes through (all of them when open).
 struct Gate(Mutex<u64>, Condvar);
@@ -142,6 +157,7 @@ impl GroupCommitHooks for Scripted {
         receipts
     }
     fn flush_commits(&self) -> Result<()> {
+        self.syncs_begun.fetch_add(1, Ordering::SeqCst);
         self.sync_gate.pass();
         match self.sync_failure {
             Some(failure) => Err(LedgerError::WriteFailed(failure.into())),
@@ -259,10 +275,18 @@ fn a_caller_is_acknowledged_only_once_its_batch_is_synced() {
     let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
     let mut receipt = ledger.submit(common::decision(1)).unwrap();
     let committed = backend.wait_for_commits(1);
-    std::thread::sleep(Duration::from_millis(100));
-    let early = receipt.try_recv().is_ok();
+    // The synchronization point: the writer is held inside the batch's sync, so an answer sent
+    // before the sync is already there; then a negative window for one sent beside it.
+    let syncing = wait_for(&backend.syncs_begun, 1);
+    let window = Instant::now() + NEGATIVE_WINDOW;
+    let mut early = false;
+    while !early && Instant::now() < window {
+        early = receipt.try_recv().is_ok();
+        std::thread::sleep(Duration::from_millis(1));
+    }
     backend.sync_gate.open();
     assert!(committed, "the batch was committed");
+    assert!(syncing, "the batch's sync began");
     assert!(!early, "acknowledged before its batch was synced");
     assert_eq!(receipt.blocking_recv().unwrap().unwrap().seq, 1);
 }
@@ -306,16 +330,20 @@ fn small_batches_gather_while_a_big_one_syncs() {
     let ledger = Ledger::with_backend(backend.clone(), ledger::DEFAULT_MAX_BATCH).unwrap();
     let (first, big) = backend.queue_behind_a_held_commit(&ledger, ledger::OVERLAP_BATCH);
     assert!(backend.wait_for_commits(2), "the big batch was committed");
-    let mut small = Vec::new();
-    for i in 0..5 {
-        small.extend(submit_many(&ledger, 10_000 + i, 1));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let commits_while_syncing = backend.commits.load(Ordering::SeqCst);
+    // The held record's sync and the big batch's, held at the gate.
+    assert!(
+        wait_for(&backend.syncs_begun, 2),
+        "the big batch's sync began"
+    );
+    let small = submit_many(&ledger, 10_000, 5);
+    // A negative: a writer that commits small batches mid-sync starts one as soon as the first
+    // small record arrives; the window gives it time to.
+    let committed_mid_sync = reaches_within(&backend.commits_begun, 3, NEGATIVE_WINDOW);
+    let commits_while_syncing = backend.commits_begun.load(Ordering::SeqCst);
     backend.sync_gate.open();
-    assert_eq!(
-        commits_while_syncing, 2,
-        "a small batch was committed mid-sync"
+    assert!(
+        !committed_mid_sync && commits_while_syncing == 2,
+        "a small batch was committed mid-sync ({commits_while_syncing} commits begun)"
     );
     assert_eq!(seqs(first), [1]);
     assert_eq!(seqs(big).len(), ledger::OVERLAP_BATCH);
