@@ -323,7 +323,6 @@ impl SseReader {
     }
 }
 
-/// Poll `f` until it returns `Some`, for up to 10 s (file-watch reloads are asynchronous).
 /// A config dir with a fresh `org.acme` signing key that the trust store trusts. The hall (and
 /// `proctor attest`) read keys from `PROCTOR_CONFIG_DIR`: one value per test process, so only
 /// the tests of one binary may call this.
@@ -339,6 +338,7 @@ pub fn setup_keys() -> tempfile::TempDir {
     cfg
 }
 
+/// Poll `f` until it returns `Some`, for up to 10 s (file-watch reloads are asynchronous).
 pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
