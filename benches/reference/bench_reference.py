@@ -4,9 +4,10 @@
 usage: bench_reference.py SCENARIO_DIR REQUESTS_JSONL IN_PROCESS_DECISIONS [DUMP_FILE]
 
 Prints one JSON object: in-process decisions/s with p50/p99 per decision (inputs pre-parsed,
-single thread), and the end-to-end rate over REQUESTS_JSONL (parse + validate + decide +
-serialize each line, like `proctor route`). With DUMP_FILE, also writes every end-to-end
-decision there (one JSON per line) so the two implementations can be compared.
+single thread; skipped when IN_PROCESS_DECISIONS is 0), and the end-to-end rate over
+REQUESTS_JSONL (parse + validate + decide + serialize each line, like `proctor route`). With
+DUMP_FILE, also writes every end-to-end decision there (one JSON per line) so the two
+implementations can be compared.
 """
 import json
 import sys
@@ -49,7 +50,7 @@ for i in range(n_inproc):
     decide(inputs[i % len(inputs)])
     samples.append(time.perf_counter_ns() - t0)
 elapsed = time.perf_counter() - start
-samples.sort()
+samples.sort() if samples else samples.append(0)
 
 lines = 0
 out = dump or open("/dev/null", "w")
@@ -67,7 +68,7 @@ out.close()
 
 print(json.dumps({
     "in_process_decisions": n_inproc,
-    "in_process_rate": n_inproc / elapsed,
+    "in_process_rate": n_inproc / elapsed if n_inproc else None,
     "p50_us": samples[len(samples) // 2] / 1000,
     "p99_us": samples[int(len(samples) * 0.99)] / 1000,
     "end_to_end_lines": lines,

@@ -4,12 +4,19 @@
 //! `cargo bench -p wcp --bench route` runs the criterion groups, then a timing loop that
 //! reports decisions/s with p50/p99 per decision. `WCP_BENCH_LOOP_ONLY=1` skips criterion
 //! and prints only the loop's figures as one JSON line (used by benches/reference/run.sh).
+//! `WCP_BENCH_PHASES=40000` prints instead where `proctor route`'s time goes per line: the
+//! general parse (`Value`, then RouteInput) against the canonical fast path, the decision and
+//! its artifact hash, serde_json's serialization against `wcp::wire`'s, and the drop.
 
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+// The CLI's allocator, so that the phases cost what they cost in `proctor route`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use wcp::{
     artifact_hash, parse_route_input, parse_route_input_owned, DeclarativeGate, Registry,
     RouteInput, Router, RuleSet,
@@ -67,11 +74,12 @@ fn load() -> Scenario {
     }
 }
 
-/// Parse, decide and serialize one line, as `proctor route` does.
+/// Parse, decide and serialize one line, as `proctor route` does (the `wcp::wire` fast paths,
+/// the general parser for a line that is not canonical).
 fn end_to_end(router: &Router, line: &str, out: &mut Vec<u8>) {
-    let v: Value = serde_json::from_str(line).unwrap();
-    let input = parse_route_input_owned(v).unwrap();
-    serde_json::to_writer(&mut *out, &router.decide(&input)).unwrap();
+    let input = wcp::wire::parse_canonical_route_input(line.as_bytes())
+        .unwrap_or_else(|| parse_route_input_owned(serde_json::from_str(line).unwrap()).unwrap());
+    wcp::wire::write_decision(out, &router.decide(&input));
     out.push(b'\n');
 }
 
@@ -132,8 +140,102 @@ fn timing_loop(s: &Scenario, decisions: usize) -> Value {
     })
 }
 
+/// Where the end-to-end time goes, phase by phase, over `n` lines (the scenario cycled), in
+/// batches of 64 lines: each phase runs over the whole batch before the next starts, so no
+/// timer sits inside a phase and a batch stays in cache, as one line does in `proctor route`.
+/// `WCP_BENCH_PHASES=N` prints one JSON line of ns per line and phase (with the CLI's allocator).
+fn phases(s: &Scenario, n: usize) -> Value {
+    const BATCH: usize = 64;
+    let names = [
+        "json_value",
+        "route_input",
+        "parse_canonical_wire",
+        "decide",
+        "of_which_artifact_hash",
+        "serialize_serde_json",
+        "serialize_wire",
+        "drop",
+    ];
+    let mut total = [0u128; 8];
+    let mut out = Vec::with_capacity(BATCH * 4096);
+    let mut bytes = 0;
+    let mut i = 0;
+    while i < n {
+        let lines: Vec<&str> = (i..(i + BATCH).min(n))
+            .map(|j| s.lines[j % s.lines.len()].as_str())
+            .collect();
+        i += lines.len();
+        let mut lap = {
+            let mut t = Instant::now();
+            move |slot: &mut u128| {
+                let now = Instant::now();
+                *slot += (now - t).as_nanos();
+                t = now;
+            }
+        };
+        let values: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        lap(&mut total[0]);
+        let inputs: Vec<RouteInput> = values
+            .into_iter()
+            .map(|v| parse_route_input_owned(v).unwrap())
+            .collect();
+        lap(&mut total[1]);
+        let canonical: Vec<RouteInput> = lines
+            .iter()
+            .map(|l| wcp::wire::parse_canonical_route_input(l.as_bytes()).unwrap())
+            .collect();
+        lap(&mut total[2]);
+        let decisions: Vec<_> = inputs.iter().map(|i| s.router.decide(i)).collect();
+        lap(&mut total[3]);
+        for inp in &inputs {
+            black_box(artifact_hash(black_box(inp)));
+        }
+        lap(&mut total[4]);
+        out.clear();
+        for d in &decisions {
+            serde_json::to_writer(&mut out, d).unwrap();
+            out.push(b'\n');
+        }
+        lap(&mut total[5]);
+        let serde_len = out.len();
+        out.clear();
+        for d in &decisions {
+            wcp::wire::write_decision(&mut out, d);
+            out.push(b'\n');
+        }
+        lap(&mut total[6]);
+        assert_eq!(out.len(), serde_len);
+
+        bytes += serde_len;
+        drop(decisions);
+        drop(inputs);
+        lap(&mut total[7]);
+        assert!(black_box(canonical).len() == lines.len());
+    }
+    let mut ns = serde_json::Map::new();
+    for (name, t) in names.iter().zip(total) {
+        let per_line = t as f64 / n as f64;
+        ns.insert(
+            (*name).into(),
+            Value::from((per_line * 10.0).round() / 10.0),
+        );
+    }
+    ns.insert("bytes_per_line".into(), Value::from(bytes / n));
+    Value::Object(ns)
+}
+
 fn main() {
     let s = load();
+    if let Some(n) = std::env::var("WCP_BENCH_PHASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        println!("{}", phases(&s, n));
+        return;
+    }
     if std::env::var_os("WCP_BENCH_LOOP_ONLY").is_none() {
         let mut c = Criterion::default().configure_from_args();
         criterion_benches(&mut c, &s);

@@ -29,12 +29,40 @@ pub fn format_timestamp(t: DateTime<Utc>) -> String {
         t.second(),
     );
     // Hand-formatted: strftime-style patterns are re-parsed on every call and this runs for
-    // every decision.
-    if micros == 0 {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
+    // every decision; so does `format!`'s padding machinery, hence the digits written here.
+    if !(0..=9999).contains(&y) {
+        return if micros == 0 {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
+        } else {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
+        };
     }
+    let mut out = [0u8; 32];
+    let mut at = 0;
+    let mut put = |value: u32, width: usize, after: u8| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out[at + width] = after;
+        at += width + 1;
+    };
+    put(y as u32, 4, b'-');
+    put(mo, 2, b'-');
+    put(d, 2, b'T');
+    put(h, 2, b':');
+    put(mi, 2, b':');
+    if micros == 0 {
+        put(s, 2, b'+');
+    } else {
+        put(s, 2, b'.');
+        put(micros, 6, b'+');
+    }
+    let mut text = String::with_capacity(at + 5);
+    text.push_str(std::str::from_utf8(&out[..at]).expect("ASCII digits"));
+    text.push_str("00:00");
+    text
 }
 
 /// The wall clock.
@@ -91,6 +119,11 @@ mod tests {
         assert_eq!(format_timestamp(t), "2026-02-26T10:11:12.123456+00:00");
         let t = t + chrono::Duration::nanoseconds(999);
         assert_eq!(format_timestamp(t), "2026-02-26T10:11:12.123456+00:00");
+        let t =
+            Utc.with_ymd_and_hms(7, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::microseconds(60);
+        assert_eq!(format_timestamp(t), "0007-01-02T03:04:05.000060+00:00");
+        let t = Utc.with_ymd_and_hms(12345, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(format_timestamp(t), "12345-12-31T23:59:59+00:00");
     }
 
     #[test]

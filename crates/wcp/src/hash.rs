@@ -1,22 +1,33 @@
 //! Evidence receipt: `artifact_hash` (SPEC.md §1.11), byte-exact with the reference's
 //! `sha256(json.dumps(model_dump(), sort_keys=True))`.
 //!
-//! The Python dump ([`crate::pyjson`], default separators) is streamed straight into the
-//! hasher through a small buffer: no intermediate document is built.
+//! The Python dump ([`crate::pyjson`], default separators) is written into one buffer and
+//! hashed in one call: no intermediate document (`Value`) is built.
 
 use crate::input::RouteInput;
 use crate::pyjson::{self, Format};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 /// Lowercase hex SHA-256 of the RouteInput as the reference serializes it.
 pub fn artifact_hash(input: &RouteInput) -> String {
-    // The buffer turns the many small writes into few, larger hasher updates.
-    let mut w = BufWriter::with_capacity(256, Sha256::new());
-    write_route_input(&mut w, input).expect("writing to a hasher cannot fail");
-    let hasher = w.into_inner().expect("flushing into a hasher cannot fail");
-    format!("{:x}", hasher.finalize())
+    // Many small writes land in a plain buffer (cheaper than as many hasher updates); a
+    // typical request's preimage is a few hundred bytes.
+    let mut preimage = Vec::with_capacity(1024);
+    write_route_input(&mut preimage, input).expect("writing to a Vec cannot fail");
+    lower_hex(&Sha256::digest(&preimage))
+}
+
+/// Lowercase hex digits of `bytes` (what `format!("{:x}", digest)` writes).
+fn lower_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// The exact bytes hashed by [`artifact_hash`], for debugging and tests.
@@ -32,7 +43,7 @@ fn write_route_input<W: Write>(w: &mut W, inp: &RouteInput) -> io::Result<()> {
     write_opt_object(w, inp.blast_radius.as_ref())?;
     w.write_all(b", \"blast_score\": ")?;
     match inp.blast_score {
-        Some(s) => write!(w, "{s}")?,
+        Some(s) => pyjson::write_integer(w, s.unsigned_abs(), s < 0)?,
         None => w.write_all(b"null")?,
     }
     w.write_all(b", \"capability_id\": ")?;

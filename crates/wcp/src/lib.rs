@@ -39,6 +39,8 @@
 //! - [`conformance`]: worker scoring (§1.13) and the CI decision check.
 //! - [`error`]: [`Error`], wrapping every load/parse error with a stable `code()`.
 //! - [`scenario`]: the conformance-vector harness (`tests/vectors/route.jsonl` format).
+//! - [`wire`]: the stream fast paths: a decision written as serde_json writes it, a canonical
+//!   request line read without an intermediate `Value`.
 
 pub mod attestation;
 pub mod clock;
@@ -57,6 +59,7 @@ pub mod rules;
 pub mod scenario;
 pub mod shadow;
 pub mod telemetry;
+pub mod wire;
 
 pub use attestation::{HashError, MapHashes, WorkerHashes};
 pub use clock::{

@@ -139,26 +139,33 @@ impl schemars::JsonSchema for TelemetryEvent {
 /// Removes U+0000..U+001F and U+007F (log-injection defence).
 pub fn sanitize_id(s: &str) -> Cow<'_, str> {
     let bad = |c: char| c <= '\u{1f}' || c == '\u{7f}';
-    if s.contains(bad) {
+    // Those characters are single bytes in UTF-8 and no other character contains such a byte
+    // (continuation and lead bytes are >= 0x80), so a byte scan finds them.
+    let has_bad = s
+        .as_bytes()
+        .iter()
+        .fold(false, |acc, &b| acc | (b <= 0x1f) | (b == 0x7f));
+    if has_bad {
         Cow::Owned(s.chars().filter(|&c| !bad(c)).collect())
     } else {
         Cow::Borrowed(s)
     }
 }
 
-/// The sanitized request ids, computed once per decision.
-pub struct Ids {
-    pub correlation_id: String,
-    pub tenant_id: String,
-    pub capability_id: String,
+/// The sanitized request ids, computed once per decision (borrowed from the request unless a
+/// control character had to be removed).
+pub struct Ids<'a> {
+    pub correlation_id: Cow<'a, str>,
+    pub tenant_id: Cow<'a, str>,
+    pub capability_id: Cow<'a, str>,
 }
 
-impl Ids {
-    pub fn new(correlation_id: &str, tenant_id: &str, capability_id: &str) -> Self {
+impl<'a> Ids<'a> {
+    pub fn new(correlation_id: &'a str, tenant_id: &'a str, capability_id: &'a str) -> Self {
         Self {
-            correlation_id: sanitize_id(correlation_id).into_owned(),
-            tenant_id: sanitize_id(tenant_id).into_owned(),
-            capability_id: sanitize_id(capability_id).into_owned(),
+            correlation_id: sanitize_id(correlation_id),
+            tenant_id: sanitize_id(tenant_id),
+            capability_id: sanitize_id(capability_id),
         }
     }
 }
@@ -177,7 +184,7 @@ impl Event {
     }
 
     /// An event of one decision: timestamped, then its correlation and tenant ids.
-    fn stamped(event_id: &'static str, ts: &str, ids: &Ids) -> Self {
+    fn stamped(event_id: &'static str, ts: &str, ids: &Ids<'_>) -> Self {
         Self::new(event_id, Some(ts))
             .s("correlation_id", &ids.correlation_id)
             .s("tenant_id", &ids.tenant_id)
@@ -204,7 +211,7 @@ impl Event {
 /// `evt.os.task.denied`: the sole event of every deny.
 pub fn task_denied(
     ts: &str,
-    ids: &Ids,
+    ids: &Ids<'_>,
     code: &str,
     message: &str,
     matched_rule_id: &str,
@@ -220,7 +227,7 @@ pub fn task_denied(
 /// `evt.gov.blast_scored` with the effective score.
 pub fn blast_scored(
     ts: &str,
-    ids: &Ids,
+    ids: &Ids<'_>,
     env: Env,
     label: DataLabel,
     policy_version: &str,
@@ -236,7 +243,7 @@ pub fn blast_scored(
 /// `evt.gov.privilege_envelope.checked`.
 pub fn privilege_checked(
     ts: &str,
-    ids: &Ids,
+    ids: &Ids<'_>,
     env: Env,
     label: DataLabel,
     policy_version: &str,
@@ -250,7 +257,7 @@ pub fn privilege_checked(
 }
 
 /// `evt.os.worker.attestation_skipped`: no timestamp and no tenant, as in the reference.
-pub fn attestation_skipped(ids: &Ids, species: &str, env: Env) -> TelemetryEvent {
+pub fn attestation_skipped(ids: &Ids<'_>, species: &str, env: Env) -> TelemetryEvent {
     Event::new("evt.os.worker.attestation_skipped", None)
         .s("correlation_id", &ids.correlation_id)
         .s("worker_species_id", species)
@@ -266,7 +273,7 @@ pub fn attestation_skipped(ids: &Ids, species: &str, env: Env) -> TelemetryEvent
 /// The routed-task facts shared by the three mandatory allow events.
 pub struct Routed<'a> {
     pub ts: &'a str,
-    pub ids: &'a Ids,
+    pub ids: &'a Ids<'a>,
     pub task_id: &'a str,
     pub matched_rule_id: &'a str,
     pub species: &'a str,

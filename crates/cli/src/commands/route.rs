@@ -9,7 +9,7 @@ use crate::exit::{CliError, CliResult};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -113,8 +113,8 @@ pub struct ShortForm {
 pub fn run(args: Args) -> CliResult {
     let router = build_router(&args)?;
     let ledger = args.db.as_deref().map(open_ledger).transpose()?;
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut sink = Sink::new(out, ledger);
+    // The sink buffers whole lines itself (route_sink.rs).
+    let mut sink = Sink::new(io::stdout().lock(), ledger);
     let bad_lines = match (&args.input, &args.short.cap) {
         (Some(input), _) => route_stream(&router, open_input(input)?, &mut sink)?,
         (None, Some(_)) => {
@@ -453,6 +453,11 @@ fn decide_line(
     sink: &mut Sink<impl Write>,
 ) -> Result<usize, CliError> {
     if is_blank(text) {
+        return Ok(0);
+    }
+    // Most lines are canonical requests: read without an intermediate `Value` (wcp::wire).
+    if let Some(input) = wcp::wire::parse_canonical_route_input(text) {
+        sink.decision(decide(router, &input))?;
         return Ok(0);
     }
     match serde_json::from_slice::<Value>(text) {

@@ -6,6 +6,11 @@
 //!
 //! Recorded decisions are pipelined: up to `IN_FLIGHT` appends wait in a queue while the
 //! ledger's writer commits them in batches, and lines leave in input order.
+//!
+//! Output lines are gathered in one reused buffer and handed to stdout in blocks of about
+//! `BLOCK` bytes (always whole lines); a decision that needs no recording is written straight
+//! into it by [`wcp::wire::write_decision`] (serde_json's exact bytes, no intermediate
+//! `Vec` per line).
 
 use crate::exit::CliError;
 use ledger::{Ledger, Receipt};
@@ -16,6 +21,10 @@ use wcp::RouteDecision;
 
 /// How many decisions may wait for their group commit at once.
 const IN_FLIGHT: usize = 4096;
+
+/// Output is written to stdout once this many bytes of whole lines are pending (the size of
+/// the `BufWriter` this replaced, so output reaches a pipe as often as before).
+const BLOCK: usize = 64 << 10;
 
 type Ack = oneshot::Receiver<ledger::Result<Receipt>>;
 
@@ -32,6 +41,8 @@ enum Line {
 
 pub struct Sink<W: Write> {
     out: W,
+    /// Whole lines not yet written to `out`.
+    pending: Vec<u8>,
     ledger: Option<Ledger>,
     queue: VecDeque<Line>,
     /// Decisions that could not be recorded (printed as DENY_LEDGER_UNAVAILABLE errors).
@@ -42,6 +53,7 @@ impl<W: Write> Sink<W> {
     pub fn new(out: W, ledger: Option<Ledger>) -> Self {
         Sink {
             out,
+            pending: Vec::with_capacity(BLOCK + wcp::wire::DECISION_SIZE_HINT),
             ledger,
             queue: VecDeque::new(),
             unrecorded: 0,
@@ -50,7 +62,9 @@ impl<W: Write> Sink<W> {
 
     pub fn decision(&mut self, decision: RouteDecision) -> Result<(), CliError> {
         let Some(ledger) = &self.ledger else {
-            return self.ready(&decision);
+            wcp::wire::write_decision(&mut self.pending, &decision);
+            self.pending.push(b'\n');
+            return self.write_full_blocks();
         };
         let json = hall::serialize_decision(&decision);
         let ack = hall::decision_record(&decision, json.clone())
@@ -70,16 +84,32 @@ impl<W: Write> Sink<W> {
             .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
         line.push(b'\n');
         if self.queue.is_empty() {
-            return self.out.write_all(&line).map_err(CliError::io);
+            self.pending.extend_from_slice(&line);
+            return self.write_full_blocks();
         }
         self.queue.push_back(Line::Ready(line));
         Ok(())
+    }
+
+    /// Hands the pending lines to `out` once there are a block's worth.
+    fn write_full_blocks(&mut self) -> Result<(), CliError> {
+        if self.pending.len() >= BLOCK {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    fn write_pending(&mut self) -> Result<(), CliError> {
+        let result = self.out.write_all(&self.pending);
+        self.pending.clear();
+        result.map_err(CliError::io)
     }
 
     /// Wait for every pending record, print what is left, and close the ledger (which
     /// commits anything still queued).
     pub fn finish(mut self) -> Result<usize, CliError> {
         self.drain(0)?;
+        self.write_pending()?;
         self.out.flush().map_err(CliError::io)?;
         if let Some(ledger) = self.ledger.take() {
             ledger.close();
@@ -112,9 +142,21 @@ impl<W: Write> Sink<W> {
                     }
                 },
             };
-            self.out.write_all(&bytes).map_err(CliError::io)?;
+            self.pending.extend_from_slice(&bytes);
+            self.write_full_blocks()?;
         }
         Ok(())
+    }
+}
+
+/// A run that stops early (an unreadable input, a failed write) still prints the lines it
+/// decided before, as a `BufWriter` would on drop; errors here have been reported already.
+impl<W: Write> Drop for Sink<W> {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.out.write_all(&self.pending);
+            let _ = self.out.flush();
+        }
     }
 }
 
