@@ -338,32 +338,14 @@ fn word_needs_escape(w: u64) -> bool {
 
 fn number(out: &mut Vec<u8>, n: &Number) {
     if let Some(u) = n.as_u64() {
-        unsigned(out, u, false);
+        // The same digits as serde_json's `itoa` (writing to a Vec cannot fail).
+        let _ = crate::pyjson::write_integer(out, u, false);
     } else if let Some(i) = n.as_i64() {
         // Only negative values reach here (non-negative ones are u64 above).
-        unsigned(out, i.unsigned_abs(), i < 0);
+        let _ = crate::pyjson::write_integer(out, i.unsigned_abs(), i < 0);
     } else {
         serde_json::to_writer(out, n).expect("a number always serializes");
     }
-}
-
-/// Decimal digits, as `itoa` (serde_json's integer formatter) writes them.
-fn unsigned(out: &mut Vec<u8>, mut u: u64, negative: bool) {
-    let mut buf = [0u8; 21];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if negative {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    out.extend_from_slice(&buf[at..]);
 }
 
 /// serde_json's float format (`ryu`, `null` when not finite): written by serde_json itself.
