@@ -95,6 +95,9 @@ impl EmbeddedHall {
         for path in &created.paths {
             tracing::info!(path = %path.display(), "created");
         }
+        for note in &created.notes {
+            tracing::warn!("{note}");
+        }
         if let Some(listen) = options.listen {
             config.file.listen = listen;
         }

@@ -40,8 +40,10 @@ pub fn forward(app: AppHandle, hall: Hall, tray: Tray) {
                 deadline.get_or_insert_with(|| Instant::now() + FLUSH);
                 match received {
                     Ok(event) => {
-                        refresh_tray |=
-                            matches!(event, HallEvent::Health(_) | HallEvent::Registry(_));
+                        refresh_tray |= matches!(
+                            event,
+                            HallEvent::Health(_) | HallEvent::Registry(_) | HallEvent::Alert(_)
+                        );
                         batch.push(payload(&event));
                     }
                     // Like the SSE stream: tell the UI it missed events so it reloads its state.

@@ -1,6 +1,6 @@
 //! The tray icon: a one-line health summary, and quick actions (show the window, open the
-//! approvals or the alerts, quit). The summary is refreshed on every health transition and
-//! registry change.
+//! approvals or the alerts, quit). The summary is refreshed on every health transition,
+//! registry change and alert; while the ledger cannot write, it says so instead.
 
 use hall::Hall;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -49,9 +49,18 @@ impl Tray {
     }
 
     pub fn refresh(&self, hall: &Hall) {
-        let text = summary_line(&hall.workers());
+        let (text, tooltip) = match hall.ledger_unwritable() {
+            Some(alert) => (
+                "Ledger cannot write: every decision is denied".to_string(),
+                alert.message,
+            ),
+            None => {
+                let text = summary_line(&hall.workers());
+                (text.clone(), text)
+            }
+        };
         let _ = self.summary.set_text(&text);
-        let _ = self.icon.set_tooltip(Some(format!("Proctor — {text}")));
+        let _ = self.icon.set_tooltip(Some(format!("Proctor — {tooltip}")));
     }
 }
 

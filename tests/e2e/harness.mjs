@@ -52,41 +52,32 @@ export class Hall {
     const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-'));
     writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dataDir, name), content);
-    const bin = PROCTOR_BIN;
-    const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-      env: {
-        ...process.env,
-        ...(home ? { HOME: home, XDG_CONFIG_HOME: join(home, '.config') } : {}),
-        PROCTOR_UI_DIR: join(ROOT, 'ui/dist'),
-        PROCTOR_CONFIG_DIR: join(dataDir, 'config'),
-        RUST_LOG: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const url = await new Promise((ok, fail) => {
-      let out = '';
-      const timer = setTimeout(() => fail(new Error(`proctor serve did not start in 20 s:\n${stderr}`)), 20_000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/[^\s]+)/);
-        if (m) {
-          clearTimeout(timer);
-          ok(m[1]);
-        }
-      });
-      child.on('exit', (code) => fail(new Error(`proctor serve exited with ${code}:\n${stderr}`)));
-    });
+    const env = home ? { HOME: home, XDG_CONFIG_HOME: join(home, '.config') } : {};
+    const { child, url } = await serve(dataDir, '127.0.0.1:0', env);
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
-    return new Hall(child, url, token, dataDir);
+    return new Hall(child, url, token, dataDir, env);
   }
 
-  constructor(child, url, token, dataDir) {
+  constructor(child, url, token, dataDir, env) {
     this.child = child;
     this.url = url;
     this.token = token;
     this.dataDir = dataDir;
+    this.env = env;
+  }
+
+  /** Stops the hall process and keeps its data dir (see `restart`). */
+  async kill() {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      await new Promise((r) => this.child.once('exit', r));
+    }
+  }
+
+  /** Starts the hall again on the same data dir and address. */
+  async restart() {
+    await this.kill();
+    this.child = (await serve(this.dataDir, new URL(this.url).host, this.env)).child;
   }
 
   async api(method, path, body) {
@@ -123,12 +114,39 @@ export class Hall {
   }
 
   async stop() {
-    if (this.child.exitCode === null) {
-      this.child.kill('SIGTERM');
-      await new Promise((r) => this.child.once('exit', r));
-    }
+    await this.kill();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Spawns `proctor serve` on `dataDir` and resolves once it listens. */
+async function serve(dataDir, listen, env) {
+  const child = spawn(PROCTOR_BIN, ['serve', '--data-dir', dataDir, '--listen', listen], {
+    env: {
+      ...process.env,
+      ...env,
+      PROCTOR_UI_DIR: process.env.PROCTOR_UI_DIR ?? join(ROOT, 'ui/dist'),
+      PROCTOR_CONFIG_DIR: join(dataDir, 'config'),
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`proctor serve did not start in 20 s:\n${stderr}`)), 20_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    child.on('exit', (code) => fail(new Error(`proctor serve exited with ${code}:\n${stderr}`)));
+  });
+  return { child, url };
 }
 
 export function worker(id, species, capabilities) {

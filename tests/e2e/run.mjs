@@ -17,7 +17,10 @@ const only = process.argv[2];
 const hall = await Hall.start({
   files: {
     'config.toml': 'policy_gate_file = "gate.json"\n',
-    'gate.json': JSON.stringify({ rules: [], default: ['REQUIRE_HUMAN', 'gate.e2e', 'a person must approve'] }),
+    'gate.json': JSON.stringify({
+      rules: [{ when: { tenant_id: ['tenant.gate-deny'] }, result: ['DENY', 'gate.e2e', 'this tenant is blocked'] }],
+      default: ['REQUIRE_HUMAN', 'gate.e2e', 'a person must approve'],
+    }),
   },
 });
 const b = await browser();
@@ -122,6 +125,35 @@ test('filters return the right rows', async () => {
   await page.waitForFunction(() => document.querySelectorAll('.drow').length === 3);
 });
 
+test('decisions: date and env and correlation columns, time presets, and a permalink that opens the decision', async () => {
+  await page.goto(`${hall.url}/#/decisions`);
+  const row = page.locator('.drow').first();
+  await row.waitFor();
+  const top = (await hall.api('GET', '/v1/decisions?limit=1')).decisions[0].decision;
+  assert.equal(await row.getAttribute('data-decision-id'), top.decision_id);
+  assert.equal(await row.locator('[data-col="env"]').textContent(), top.env);
+  assert.equal(await row.locator('[data-col="correlation"]').textContent(), top.correlation_id);
+  const shownDate = await page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { month: '2-digit', day: '2-digit' }).format(new Date(iso)), top.timestamp);
+  assert.ok((await row.locator('.when').textContent()).startsWith(shownDate), 'the row shows the date');
+  // "Last 1 h": since an hour ago, open-ended, kept in the URL.
+  await page.locator('button[data-preset="60"]').click();
+  await page.waitForFunction(() => location.hash.includes('since='));
+  const since = Date.parse(await page.evaluate(() => new URLSearchParams(location.hash.split('?')[1]).get('since')));
+  assert.ok(Math.abs(Date.now() - 3_600_000 - since) < 60_000, 'since is an hour ago');
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /until=/);
+  await page.getByTestId('time-range').waitFor();
+  await page.locator(`.drow[data-decision-id="${top.decision_id}"]`).waitFor();
+  // The permalink of the ledger's first decision opens it in a fresh page, whatever the list holds.
+  const first = (await hall.api('GET', `/v1/decisions?correlation_id=${corr(1)}`)).decisions.at(-1);
+  await page.goto(`${hall.url}/#/decisions/${first.decision.decision_id}`);
+  await page.getByTestId('detail-seq').filter({ hasText: String(first.seq) }).waitFor();
+  const link = await page.getByTestId('permalink').getAttribute('href');
+  assert.equal(link, `#/decisions/${first.decision.decision_id}`);
+  await page.goto('about:blank');
+  await page.goto(`${hall.url}/${link}`);
+  await page.getByTestId('detail-seq').filter({ hasText: String(first.seq) }).waitFor();
+});
+
 test('full-text search finds decisions by deny code and id', async () => {
   await page.goto(`${hall.url}/#/decisions`);
   await page.locator('.drow').first().waitFor();
@@ -202,6 +234,76 @@ test('an acknowledged alert stays acknowledged after reload', async () => {
   const alerts = await hall.api('GET', '/v1/alerts');
   assert.equal(alerts.alerts.find((a) => String(a.id) === id).acked, true);
   await screenshot(page, 'alerts');
+});
+
+test('the tab title names the screen and the open alerts; / focuses the decision search from any screen', async () => {
+  await page.goto(`${hall.url}/#/workers`);
+  await page.locator('tr[data-worker-id]').first().waitFor();
+  const open = (await hall.api('GET', '/v1/alerts?open=true')).alerts.length;
+  const alerts = open === 0 ? '' : ` · ${open} open alert${open === 1 ? '' : 's'}`;
+  await page.waitForFunction((t) => document.title === t, `Workers${alerts} — Proctor`);
+  for (const screen of ['workers', 'alerts', 'settings', 'ledger']) {
+    await page.goto(`${hall.url}/#/${screen}`);
+    await page.locator('main h2').first().waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('/');
+    await page.waitForFunction(() => document.activeElement?.id === 'decision-search', null, { timeout: 3000 });
+    assert.match(await page.title(), /^Decisions/, screen);
+  }
+});
+
+test('settings: a refused threshold is shown at its field and never as saved', async () => {
+  await page.goto(`${hall.url}/#/settings`);
+  const offline = page.getByTestId('threshold-offline_after_s');
+  await offline.waitFor();
+  const before = await offline.inputValue();
+  const save = page.getByRole('button', { name: 'Save thresholds' });
+  // Blank: caught before sending.
+  await offline.fill('');
+  await save.click();
+  await page.getByTestId('field-error-offline_after_s').filter({ hasText: 'A number is required.' }).waitFor();
+  assert.equal(await offline.getAttribute('aria-invalid'), 'true');
+  // Refused by the hall (offline before stale): at both fields it names, and no "saved".
+  await offline.fill('1');
+  await save.click();
+  await page.getByTestId('field-error-offline_after_s').filter({ hasText: /stale_after_s < offline_after_s/ }).waitFor();
+  await page.getByTestId('field-error-stale_after_s').waitFor();
+  assert.equal(await page.getByText(/saved/i).count(), 0, 'a failed save shows "saved"');
+  // A good value saves, and the errors go.
+  await offline.fill(before);
+  await save.click();
+  await page.getByText('Thresholds saved to the hall config.').waitFor();
+  assert.equal(await page.locator('[data-testid^="field-error-"]').count(), 0);
+  // And a failed save after a good one takes the "saved" away.
+  await offline.fill('1');
+  await save.click();
+  await page.getByTestId('field-error-offline_after_s').waitFor();
+  assert.equal(await page.getByText(/saved/i).count(), 0);
+  await offline.fill(before);
+  await save.click();
+  await page.getByText('Thresholds saved to the hall config.').waitFor();
+});
+
+test('a 1024×700 window keeps Decisions usable: the list, the filters and the detail all fit', async () => {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  try {
+    await page.goto(`${hall.url}/#/decisions`);
+    await page.locator('.drow').first().waitFor();
+    const id = await page.locator('.drow').first().getAttribute('data-decision-id');
+    await page.locator('.drow').first().click();
+    await page.getByTestId('decision-detail').waitFor();
+    const list = await page.getByRole('listbox', { name: 'Decisions' }).boundingBox();
+    assert.ok(list.height >= 8 * 30, `the list shows ${Math.floor(list.height / 30)} rows`);
+    assert.ok(list.y + list.height <= 700, 'the list runs below the window');
+    const pane = await page.locator('aside.pane').boundingBox();
+    assert.ok(pane.y < 700 && pane.width >= 300, `detail pane at ${JSON.stringify(pane)}`);
+    const tenant = await page.locator(`.drow[data-decision-id="${id}"] [data-col="tenant"]`).boundingBox();
+    assert.ok(tenant.width >= 70, `the tenant column is ${tenant.width} px wide`);
+    assert.equal(await page.locator('main').evaluate((m) => m.scrollWidth <= m.clientWidth), true, 'the screen scrolls sideways');
+    await screenshot(page, 'decisions-1024x700');
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
 });
 
 test('attest: a package is hashed and verified by hand; a tampered one shows the tamper verdict', async () => {
@@ -354,7 +456,7 @@ test('MCP: a held call waits on the Approvals screen; Approve runs it and the de
     .then((r) => (settled = { result: r }), (e) => (settled = { error: e }));
   // The badge counts it, live, from any screen.
   await page.getByTestId('approval-badge').filter({ hasText: /^1$/ }).waitFor();
-  assert.equal(await page.title(), '(1) Proctor');
+  assert.match(await page.title(), /^\(1\) Overview( · \d+ open alerts?)? — Proctor$/);
   await page.locator('a[data-nav="approvals"]').click();
   const card = page.locator('article[data-approval-id]');
   await card.waitFor();
@@ -383,7 +485,7 @@ test('MCP: a held call waits on the Approvals screen; Approve runs it and the de
   assert.equal(await endedRow.getByTestId('approval-state').textContent(), 'approved');
   assert.equal(await endedRow.getByTestId('approval-by').textContent(), 'web UI');
   assert.equal(await endedRow.getByTestId('approval-verdict-note').textContent(), 'looks fine (e2e)');
-  assert.equal(await page.title(), 'Proctor');
+  assert.match(await page.title(), /^Approvals( · \d+ open alerts?)? — Proctor$/);
 
   // The decision (denied, as the reference makes it) with the verdict and the call's outcome.
   await page.goto(`${hall.url}/${decisionHref}`);
@@ -454,6 +556,21 @@ function filesContaining(dir, needle) {
   }
   return hits;
 }
+
+test('a policy-gate denial after its rule matched is explained as such, not as "before a rule matched"', async () => {
+  await mcpSetup();
+  const routed = await hall.route({ capability_id: 'cap.e2e.gated', tenant_id: 'tenant.gate-deny', correlation_id: corr(9) });
+  assert.equal(routed.deny_reason_if_denied?.code, 'DENY_POLICY_GATE');
+  assert.equal(routed.matched_rule_id, 'rr_e2e_gated');
+  await page.goto(`${hall.url}/#/decisions/${routed.decision_id}`);
+  const why = page.getByTestId('decision-detail').getByTestId('candidates-explained');
+  await why.waitFor();
+  assert.equal(await why.textContent(), 'No candidates were considered: rule rr_e2e_gated matched, then the policy gate denied it (DENY_POLICY_GATE) before a worker was chosen.');
+  // And a request no rule matches still says so.
+  const unmatched = await hall.route({ capability_id: 'cap.none', env: 'prod', tenant_id: 'tenant.alpha', correlation_id: corr(9) });
+  await page.goto(`${hall.url}/#/decisions/${unmatched.decision_id}`);
+  await page.getByTestId('candidates-explained').filter({ hasText: 'denied before any rule matched (DENY_NO_MATCHING_RULE)' }).waitFor();
+});
 
 test('MCP import: the servers Cursor already runs are planned, one is put behind the hall, the secret stays out', async () => {
   const home = mkdtempSync(join(tmpdir(), 'proctor-e2e-home-'));
@@ -665,6 +782,252 @@ test('live mode keeps the newest LIVE_ROW_CAP rows, says so, and pages back thro
   assert.equal(await topRow(), late.decision_id);
 });
 
+/** Routes decisions until the ledger holds at least `n` (the tests below need a deep ledger when run alone). */
+async function ledgerAtLeast(n) {
+  const total = (await hall.api('GET', '/v1/stats?bucket_s=86400')).decisions_total;
+  if (total < n) await routeMany(n - total, { capability_id: 'cap.doc.summarize', tenant_id: 'tenant.bulk', correlation_id: corr(7) });
+}
+
+/** The Overview chart's buckets as its table shows them, once loaded: `[{start, decisions, denied}]`. */
+async function chartTable(rows = null) {
+  await page.locator('[data-testid="rate-charts"]:not(.loading)').waitFor();
+  const table = page.getByTestId('rate-table');
+  if (!(await table.isVisible())) await page.getByText('Show the numbers').click();
+  await table.locator('tbody tr').first().waitFor();
+  if (rows !== null) await page.waitForFunction((n) => document.querySelectorAll('[data-testid="rate-table"] tbody tr').length === n, rows);
+  return table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => ({
+    start: Number(r.dataset.start), decisions: Number(r.dataset.decisions), denied: Number(r.dataset.denied),
+  })));
+}
+
+test('overview charts count every decision of the ledger, per range, zoom and a click opens that minute', async () => {
+  await page.goto(`${hall.url}/#/decisions`);
+  await ledgerAtLeast(2_400);
+  // A fresh load: the chart comes from the ledger's buckets (more than the 2,000 newest decisions).
+  await page.goto(`${hall.url}/#/overview?range=1h`);
+  await page.reload();
+  await page.getByTestId('rate-charts').and(page.locator('[data-bucket-s="60"]')).waitFor();
+  await page.getByTestId('chart-loading').waitFor({ state: 'detached' });
+  const shown = await chartTable(60);
+  const from = shown[0].start;
+  const until = shown.at(-1).start + 60;
+  const stats = await hall.api('GET', `/v1/stats?since=${new Date(from * 1000).toISOString()}&until=${new Date(until * 1000).toISOString()}`);
+  const sum = (rows) => rows.reduce((n, b) => n + b.decisions, 0);
+  assert.ok(stats.decisions_total > 2_000, `the last hour holds ${stats.decisions_total} decisions`);
+  assert.equal(sum(shown), stats.decisions_total);
+  for (const b of stats.buckets) {
+    const row = shown.find((r) => r.start === Date.parse(b.start) / 1000);
+    assert.deepEqual(row && [row.decisions, row.denied], [b.decisions, b.denied], `the minute ${b.start}`);
+  }
+  await page.getByText('Show the numbers').click();
+  await page.getByTestId('rate-table').waitFor({ state: 'detached' });
+  await screenshot(page, 'overview-charts');
+
+  // Ranges: each has its bucket width and is kept in the URL.
+  for (const [key, width, count] of [['15m', 60, 15], ['6h', 300, 72], ['7d', 3600, 168]]) {
+    await page.locator(`button[data-range="${key}"]`).click();
+    await page.waitForFunction((k) => location.hash.includes(`range=${k}`), key);
+    await page.locator(`[data-testid="rate-charts"][data-bucket-s="${width}"]`).waitFor();
+    const rows = await chartTable(count);
+    assert.equal(sum(rows), (await hall.api('GET', `/v1/stats?since=${new Date(rows[0].start * 1000).toISOString()}&bucket_s=${width}`)).decisions_total, key);
+  }
+
+  // Drag across the chart: a fixed window, in the URL, with a way back.
+  await page.locator('button[data-range="1h"]').click();
+  await page.getByTestId('chart-loading').waitFor({ state: 'detached' });
+  const over = page.locator('.u-over').first();
+  await over.scrollIntoViewIfNeeded();
+  const box = await over.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /from=\d+&to=\d+/.test(location.hash));
+  await page.getByTestId('zoom-reset').waitFor();
+  await page.getByTestId('chart-loading').waitFor({ state: 'detached' });
+  const zoomed = await chartTable();
+  assert.ok(zoomed.length >= 20 && zoomed.length <= 26, `a drag over 40% of an hour shows ${zoomed.length} minutes`);
+  await page.getByTestId('zoom-reset').click();
+  await page.waitForFunction(() => location.hash.includes('range=1h'));
+
+  // A click on the busiest minute opens its decisions.
+  await page.getByTestId('chart-loading').waitFor({ state: 'detached' });
+  const rows = await chartTable();
+  const i = rows.reduce((best, r, k) => (r.decisions > rows[best].decisions ? k : best), 0);
+  await over.scrollIntoViewIfNeeded();
+  const at = await over.boundingBox();
+  await page.mouse.click(at.x + 1 + ((at.width - 2) * i) / (rows.length - 1), at.y + at.height / 2);
+  await page.waitForFunction(() => location.hash.startsWith('#/decisions?'));
+  const params = new URLSearchParams((await page.evaluate(() => location.hash)).split('?')[1]);
+  assert.equal(Date.parse(params.get('since')) / 1000, rows[i].start);
+  assert.equal(Date.parse(params.get('until')) / 1000, rows[i].start + 60);
+  const expected = Math.min(rows[i].decisions, 200);
+  await page.getByTestId('row-count').filter({ hasText: new RegExp(`^${expected} shown`) }).waitFor();
+});
+
+test('selecting deep in the list never reloads it: the row stays selected and j goes to the next one', async () => {
+  await page.goto(`${hall.url}/#/overview`);
+  await ledgerAtLeast(LIVE_ROW_CAP + 400);
+  await page.goto(`${hall.url}/#/decisions`);
+  await page.locator('.drow').first().waitFor();
+  const firstPages = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/v1/decisions' && !url.searchParams.has('cursor')) firstPages.push(url.href);
+  });
+  // Page back past the live cap.
+  const list = page.getByRole('listbox', { name: 'Decisions' });
+  const rowCount = page.getByTestId('row-count');
+  const shownNow = async () => Number((await rowCount.textContent()).match(/^(\d+) shown/)[1]);
+  while ((await shownNow()) < LIVE_ROW_CAP + 200) {
+    const n = await shownNow();
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.waitForFunction((n) => !document.querySelector('[data-testid="row-count"]').textContent.startsWith(`${n} shown`), n, { timeout: 5000 });
+  }
+  const deep = LIVE_ROW_CAP + 100;
+  await list.evaluate((el, top) => (el.scrollTop = top), deep * 30 - 100);
+  const ids = await page.locator('.drow').evaluateAll((rows) => rows.map((r) => r.dataset.decisionId));
+  const target = ids[Math.floor(ids.length / 2)];
+  const next = ids[Math.floor(ids.length / 2) + 1];
+  await page.locator(`.drow[data-decision-id="${target}"]`).click();
+  await page.waitForFunction((id) => location.hash.includes(id), target);
+  await page.getByTestId('decision-detail').waitFor();
+  // A decision routed now must not push the selection out of the list.
+  const live = await hall.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.deep', correlation_id: corr(8) });
+  await page.waitForTimeout(500);
+  await page.locator(`.drow[data-decision-id="${target}"][aria-selected="true"]`).waitFor({ timeout: 2000 });
+  await page.keyboard.press('j');
+  await page.waitForFunction((id) => location.hash.includes(id), next, { timeout: 2000 });
+  await page.locator(`.drow[data-decision-id="${next}"][aria-selected="true"]`).waitFor();
+  await page.keyboard.press('k');
+  await page.waitForFunction((id) => location.hash.includes(id), target, { timeout: 2000 });
+  assert.deepEqual(firstPages, [], 'selecting reloaded the first page');
+  // The held decision is there once the list is followed again.
+  await page.getByRole('button', { name: /Show newest/ }).click();
+  await page.locator(`.drow[data-decision-id="${live.decision_id}"]`).waitFor();
+});
+
+/** A second hall, for tests that need a fresh origin (no token stored) or stop the hall. */
+async function withOtherHall(fn) {
+  const other = await Hall.start();
+  try {
+    await other.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.other', correlation_id: corr(10) });
+    await fn(other);
+  } finally {
+    await other.stop();
+  }
+}
+
+test('first visit: a sign-in card with the token field and the real path of the token file', async () => {
+  await withOtherHall(async (other) => {
+    await page.goto(`${other.url}/`);
+    const card = page.getByTestId('signin');
+    await card.waitFor();
+    const tokenFile = join(realpathSync(other.dataDir), 'api-token');
+    assert.equal(await card.getByTestId('signin-token-file').textContent(), tokenFile);
+    const text = await page.locator('main').textContent();
+    assert.doesNotMatch(text, /Cannot load the hall|<data-dir>|UNAUTHORIZED/);
+    assert.equal(await page.getByRole('heading', { name: 'Sign in to the hall' }).count(), 1);
+    assert.equal((await page.getByTestId('stream-state').textContent()).trim(), 'not signed in');
+    await screenshot(page, 'signin');
+    assert.deepEqual(await axeProblems(), [], 'axe on the sign-in card');
+    // A wrong token is refused at the field; the right one opens the Overview.
+    await card.getByTestId('signin-token').fill('0'.repeat(64));
+    await card.getByRole('button', { name: 'Sign in' }).click();
+    await card.getByRole('alert').filter({ hasText: 'The hall refused this token' }).waitFor();
+    assert.equal(await card.getByTestId('signin-token').getAttribute('aria-invalid'), 'true');
+    await card.getByTestId('signin-token').fill(other.token);
+    await card.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('decisions-total').filter({ hasText: /^1$/ }).waitFor();
+    await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  });
+});
+
+test('a stopped hall: a banner at once, stale figures greyed, "live" only while live, and recovery by itself', async () => {
+  await withOtherHall(async (other) => {
+    await page.goto(`${other.url}/#/overview`);
+    await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), other.token);
+    await page.reload();
+    await page.getByTestId('stream-state').filter({ hasText: /^live$/ }).waitFor();
+    await page.getByTestId('decisions-total').filter({ hasText: /^1$/ }).waitFor();
+    const stopped = Date.now();
+    await other.kill();
+    const banner = page.getByTestId('unreachable-banner');
+    await banner.waitFor({ timeout: 3000 });
+    assert.ok(Date.now() - stopped < 3000);
+    assert.match(await banner.textContent(), /^\s*Hall unreachable since \d\d:\d\d( [AP]M)?; figures may be stale\./);
+    assert.notEqual((await page.getByTestId('stream-state').textContent()).trim(), 'live');
+    assert.equal(await page.locator('main.stale').count(), 1, 'what is stale is not greyed');
+    // The figures stay (they were true when the hall last answered), greyed, and no "Cannot load".
+    assert.equal((await page.getByTestId('decisions-total').textContent()).trim(), '1');
+    assert.match(await page.locator('.panel').first().evaluate((el) => getComputedStyle(el).filter), /grayscale/);
+    // Decisions: no green "live" while the stream is down.
+    await page.locator('a[data-nav="decisions"]').click();
+    await page.getByTestId('live-state').filter({ hasText: 'waiting for the hall' }).waitFor();
+    await screenshot(page, 'hall-unreachable');
+
+    await other.restart();
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.getByTestId('stream-state').filter({ hasText: /^live$/ }).waitFor();
+    await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor();
+    assert.equal(await page.locator('main.stale').count(), 0);
+    // Live again: a decision routed now shows up without a reload.
+    const routed = await other.route({ capability_id: 'cap.doc.summarize', tenant_id: 'tenant.back', correlation_id: corr(10) });
+    await page.locator(`.drow[data-decision-id="${routed.decision_id}"]`).waitFor();
+  });
+});
+
+// axe-core (a devDependency of ui/, like the other test tools) is evaluated in the page through
+// the DevTools protocol: the page's CSP forbids injected <script> tags, and stays on.
+const AXE_SOURCE = readFileSync(requireUi.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical axe violations on the current page, one line each. */
+async function axeProblems() {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('accessibility: axe finds no serious or critical violation on any screen', async () => {
+  const problems = [];
+  const screens = [
+    ['overview', '[data-testid="rate-charts"]:not(.loading)'],
+    ['decisions', '.drow'],
+    [`traces/${corr(1)}`, '[data-testid="trace-summary"]'],
+    ['workers', 'tr[data-worker-id]'],
+    ['mcp', 'main h2'],
+    ['approvals', 'main h2'],
+    ['attest', '[data-testid="attest-path"]'],
+    ['alerts', 'tr[data-alert-id]'],
+    ['ledger', '[data-testid="ledger-status"]'],
+    ['settings', '[data-testid="threshold-stale_after_s"]'],
+  ];
+  for (const [screen, ready] of screens) {
+    await page.goto(`${hall.url}/#/${screen}`);
+    await page.locator(ready).first().waitFor();
+    for (const p of await axeProblems()) problems.push(`${screen}: ${p}`);
+  }
+  // The decision detail, and both themes' colours.
+  const first = await page.goto(`${hall.url}/#/decisions`).then(() => page.locator('.drow').first());
+  await first.click();
+  await page.getByTestId('decision-detail').waitFor();
+  for (const p of await axeProblems()) problems.push(`decision detail: ${p}`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  try {
+    for (const screen of ['overview', 'decisions']) {
+      await page.goto(`${hall.url}/#/${screen}`);
+      await page.locator('main h2').first().waitFor();
+      await page.waitForTimeout(300);
+      for (const p of await axeProblems()) problems.push(`${screen} (dark): ${p}`);
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: null });
+  }
+  assert.equal(problems.length, 0, `\n${problems.join('\n')}`);
+});
+
 test("the served OpenAPI document is the one the UI's wire types were generated from", async () => {
   // ui/src/lib/wire.gen.ts (request and response types) is generated from this copy.
   const served = await hall.api('GET', '/v1/openapi.json');
@@ -754,7 +1117,7 @@ for (const t of tests) {
     console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
   } catch (err) {
     failed++;
-    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n     ')}`);
+    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 40).join('\n     ')}`);
     await screenshot(page, `FAILED-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
   }
 }

@@ -141,8 +141,13 @@ function decisionIdOf(result) {
   return id;
 }
 
-async function decision(id) {
-  return hall.get(`/v1/decisions/${id}`);
+/** A decision's detail, once `linked` records are linked to it: a call's outcome is committed just
+ * after its answer (`[mcp] record_outcome = "after_answer"`, the default). */
+async function decision(id, linked = 0) {
+  return eventually(async () => {
+    const d = await hall.get(`/v1/decisions/${id}`);
+    return (d.linked?.length ?? 0) >= linked && d;
+  }, `${linked} record(s) linked to decision ${id}`);
 }
 
 /** The approvals (all states) as `proctor approvals list --json --all` prints them. */
@@ -210,7 +215,7 @@ function face(label, open) {
     assert.equal(result._meta.proctor.evidence_receipt.decision_id, id);
     assert.ok(result._meta.proctor.evidence_receipt.ledger_seq >= 1);
     assert.equal(downstreamCalls('echo').length, before + 1, 'server-everything saw the call once');
-    const d = await decision(id);
+    const d = await decision(id, 1);
     assert.equal(d.decision.denied, false);
     assert.equal(d.decision.capability_id, 'cap.demo.echo');
     assert.equal(d.decision.tenant_id, TENANT);
@@ -234,7 +239,7 @@ function face(label, open) {
     const id = decisionIdOf(result);
     assert.ok(text.includes(id), `the text names the decision: ${text}`);
     assert.equal(downstreamCalls('get-sum').length, 0, 'server-everything saw a denied call');
-    const d = await decision(id);
+    const d = await decision(id, 1);
     assert.equal(d.decision.denied, true);
     assert.equal(d.decision.deny_code ?? d.decision.denial?.code ?? 'DENY_NO_MATCHING_RULE', 'DENY_NO_MATCHING_RULE');
     const trail = await hall.get(`/v1/mcp/calls?tool=get-sum&correlation_id=${encodeURIComponent(s.correlationId)}`);
@@ -279,7 +284,7 @@ function face(label, open) {
     assert.equal(downstreamCalls(GATED).length, before + 1);
     assert.equal(decisionIdOf(result), approval.decision_id);
     // The WCP decision stays the reference's (denied); the verdict and the call are linked to it.
-    const d = await decision(approval.decision_id);
+    const d = await decision(approval.decision_id, 2);
     assert.equal(d.decision.denied, true);
     const kinds = d.linked.map((l) => l.kind);
     assert.deepEqual(kinds, ['approval', 'mcp_call']);
@@ -305,7 +310,7 @@ function face(label, open) {
     assert.match(textOf(result), /^DENY_REQUIRES_HUMAN_APPROVAL: /);
     assert.ok(textOf(result).includes('not today'), textOf(result));
     assert.equal(downstreamCalls(GATED).length, before, 'server-everything saw a denied call');
-    const d = await decision(approval.decision_id);
+    const d = await decision(approval.decision_id, 2);
     assert.equal(d.linked[0].kind, 'approval');
     assert.equal(d.linked[0].body.state, 'denied');
     s.decisions.push(approval.decision_id);
@@ -320,8 +325,11 @@ function face(label, open) {
     const cli = JSON.parse(hall.cliOk('trace', s.correlationId, '--json', '--data-dir', dataDir));
     assert.equal(cli.decisions.length, 4);
     // The audit trail of this session: one outcome per call, one ending per approval.
-    const trail = await hall.get(`/v1/mcp/calls?correlation_id=${encodeURIComponent(s.correlationId)}`);
-    const records = trail.records ?? trail.calls ?? trail.items;
+    const records = await eventually(async () => {
+      const trail = await hall.get(`/v1/mcp/calls?correlation_id=${encodeURIComponent(s.correlationId)}`);
+      const r = trail.records ?? trail.calls ?? trail.items;
+      return r.length >= 4 && r;
+    }, 'the session\'s four outcomes');
     assert.deepEqual(records.map((r) => r.body.outcome).sort(), ['denied', 'denied', 'ok', 'ok']);
     const endings = await hall.get(`/v1/mcp/calls?kind=approval&correlation_id=${encodeURIComponent(s.correlationId)}`);
     const endRecords = endings.records ?? endings.calls ?? endings.items;

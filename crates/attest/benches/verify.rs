@@ -1,5 +1,6 @@
 //! Verifying a signed manifest (JSON parse, namespace and trust checks, Ed25519 verify_strict)
-//! against a known package hash. Run: `cargo bench -p attest --bench verify`.
+//! against a known package hash, and the per-route cost of the signed-package check once its
+//! verdict is cached. Run: `cargo bench -p attest --bench verify`.
 
 use attest::{
     verify_manifest, BuildSource, Manifest, ManifestSignature, Namespace, NamespaceKey,
@@ -47,5 +48,53 @@ fn verify(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, verify);
+/// What a route pays for the signed-package check of a 10-file package whose verdict is
+/// cached: the live hash's stat walk, three `stat`s, a lookup. Against the stat walk alone
+/// (what the live hash cache already cost with `require_worker_attestation`).
+fn route_check(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("lib")).unwrap();
+    for i in 0..10 {
+        std::fs::write(pkg.join(format!("lib/m{i}.py")), format!("X = {i}\n")).unwrap();
+    }
+    let key = attest::KeyStore::new(&dir.path().join("keys"))
+        .create(&Namespace::parse("org.example").unwrap())
+        .unwrap();
+    let request = attest::SignRequest {
+        worker_id: "org.example.summarizer",
+        worker_species_id: "wrk.doc.summarizer",
+        worker_version: "1.0.0",
+        build_source: BuildSource::Local,
+        hmac_secret: None,
+        hash: attest::HashOptions::default(),
+        progress: None,
+        now: chrono::Utc::now(),
+    };
+    attest::sign_package(&pkg, &key, &request).unwrap();
+    let mut trust = TrustStore::default();
+    trust.trust(key.public()).unwrap();
+    trust.save(&dir.path().join("trust.json")).unwrap();
+    let cache = std::sync::Arc::new(attest::HashCache::default());
+    let signed = attest::SignedPackages::new(
+        attest::TrustSource::new(dir.path().join("trust.json")),
+        cache.clone(),
+        None,
+    );
+    let target = attest::PackageRef {
+        worker_id: "org.example.summarizer".into(),
+        species: "wrk.doc.summarizer".into(),
+        dir: pkg.clone(),
+    };
+    assert!(signed.check(&target).valid);
+    let source = attest::LiveSource::PackageDir(pkg);
+    c.bench_function("live_hash_cached_10_files", |b| {
+        b.iter(|| cache.current_hash(&source).unwrap())
+    });
+    c.bench_function("route_check_cached_10_files", |b| {
+        b.iter(|| signed.check(&target))
+    });
+}
+
+criterion_group!(benches, verify, route_check);
 criterion_main!(benches);

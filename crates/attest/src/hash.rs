@@ -67,25 +67,49 @@ pub(crate) fn hash_listed(
     progress: Option<ProgressFn<'_>>,
 ) -> Result<PackageDigest> {
     let bytes_total = files.iter().map(|f| f.stamp.size).sum();
-    let digests = hash_files(files, options, progress, bytes_total)?;
-
-    let mut package = Sha256::new();
-    for (file, digest) in files.iter().zip(&digests) {
-        package.update(
-            format!(
-                "{}\n{}\n{}\n",
-                file.rel,
-                file.stamp.size,
-                hex::encode(digest)
-            )
-            .as_bytes(),
-        );
-    }
+    let records = file_records(files, options, progress)?;
     Ok(PackageDigest {
-        hash: hex::encode(package.finalize()),
+        hash: records_hash(&records),
         files: files.len(),
         bytes: bytes_total,
     })
+}
+
+/// One file's part in the package hash (SPEC.md §3.1 step 4): path, size, SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// The per-file records of files listed by [`list_package`], in canonical order.
+pub(crate) fn file_records(
+    files: &[PackageFile],
+    options: HashOptions,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<Vec<FileRecord>> {
+    let bytes_total = files.iter().map(|f| f.stamp.size).sum();
+    let digests = hash_files(files, options, progress, bytes_total)?;
+    Ok(files
+        .iter()
+        .zip(&digests)
+        .map(|(file, digest)| FileRecord {
+            path: file.rel.clone(),
+            size: file.stamp.size,
+            sha256: hex::encode(digest),
+        })
+        .collect())
+}
+
+/// The package hash of records in canonical order: SHA-256 of `<rel>\n<size>\n<sha256>\n` each.
+pub fn records_hash(records: &[FileRecord]) -> String {
+    let mut package = Sha256::new();
+    for r in records {
+        package.update(format!("{}\n{}\n{}\n", r.path, r.size, r.sha256).as_bytes());
+    }
+    hex::encode(package.finalize())
 }
 
 /// Plain lowercase hex SHA-256 of one file's bytes (the reference's `source_file` hash),

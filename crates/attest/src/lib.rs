@@ -8,6 +8,7 @@
 //! - [`sign`]: hash + manifest + signature in one step.
 //! - [`signature`]: Proctor's `manifest.sig` (Ed25519); [`hmac_sig`]: the reference's HMAC.
 //! - [`live`]: cached registered/current hashes for the router (`wcp::WorkerHashes`).
+//! - [`route_check`]: signed packages enforced at route time, verdicts cached per package.
 //! - [`verify`]: the ordered checks; [`verdict`]: what they conclude, with `ATTEST_*` codes.
 
 pub mod error;
@@ -17,6 +18,7 @@ pub mod hmac_sig;
 pub mod keys;
 pub mod live;
 pub mod manifest;
+pub mod route_check;
 pub mod namespace;
 pub mod sign;
 pub mod signature;
@@ -32,6 +34,7 @@ pub use hash::{
 pub use keys::{KeyStore, NamespaceKey, PublicKey};
 pub use live::{HashCache, LiveHashes, LiveSource};
 pub use manifest::{BuildSource, Manifest, NewManifest};
+pub use route_check::{PackageRef, Reason, RouteVerdict, SignedPackages, TrustSource};
 pub use namespace::Namespace;
 pub use sign::{sign_package, SignRequest, SignedPackage};
 pub use signature::ManifestSignature;

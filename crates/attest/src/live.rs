@@ -21,11 +21,12 @@
 
 use crate::error::{AttestError, Result};
 use crate::hash::{file_sha256_listed, hash_listed, regular_file_stamp, HashOptions};
+use crate::route_check::{PackageRef, SignedPackages};
 use crate::walk::{list_package, Stamp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use wcp::{HashError, WorkerHashes};
+use wcp::{AttestationRefusal, HashError, WorkerHashes};
 
 /// Where a species' code lives on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -119,12 +120,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Registered and current hashes per species: implements [`wcp::WorkerHashes`].
+/// Registered and current hashes per species: implements [`wcp::WorkerHashes`], and with
+/// [`LiveHashes::with_signed_packages`] the signed-package check of every packaged worker.
 #[derive(Debug, Clone)]
 pub struct LiveHashes {
     registered: HashMap<String, String>,
     sources: HashMap<String, LiveSource>,
     cache: Arc<HashCache>,
+    /// The packaged workers of each species (every one of them must pass).
+    packages: HashMap<String, Vec<PackageRef>>,
+    signed: Option<Arc<SignedPackages>>,
 }
 
 impl LiveHashes {
@@ -137,16 +142,22 @@ impl LiveHashes {
             registered,
             sources,
             cache,
+            packages: HashMap::new(),
+            signed: None,
         }
     }
 
     /// Builds the sources from registry records; relative paths are taken from `base_dir`.
     pub fn from_registry(registry: &wcp::Registry, base_dir: &Path, cache: Arc<HashCache>) -> Self {
         let mut sources = HashMap::new();
+        let mut packages: HashMap<String, Vec<PackageRef>> = HashMap::new();
         for (_, record) in registry.records() {
             let Some(species) = record.get("worker_species_id").and_then(|s| s.as_str()) else {
                 continue;
             };
+            if let Some(pkg) = package_of(record, species, base_dir) {
+                packages.entry(species.to_owned()).or_default().push(pkg);
+            }
             let package_dir = record
                 .pointer("/attestation/package_dir")
                 .and_then(|p| p.as_str());
@@ -156,6 +167,9 @@ impl LiveHashes {
                 _ => continue,
             };
             sources.insert(species.to_owned(), source);
+        }
+        for list in packages.values_mut() {
+            list.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
         }
         let mut registered = registry.registered_hashes().clone();
         for (species, source) in &sources {
@@ -172,7 +186,25 @@ impl LiveHashes {
             registered,
             sources,
             cache,
+            packages,
+            signed: None,
         }
+    }
+
+    /// Enforces signed packages at route time (SPEC.md §2 step 12, Proctor extension).
+    pub fn with_signed_packages(mut self, signed: Arc<SignedPackages>) -> Self {
+        self.signed = Some(signed);
+        self
+    }
+
+    /// The signed-package checker, when enforced.
+    pub fn signed_packages(&self) -> Option<&SignedPackages> {
+        self.signed.as_deref()
+    }
+
+    /// The packaged workers this registry has, with their package dirs.
+    pub fn packages(&self) -> impl Iterator<Item = &PackageRef> {
+        self.packages.values().flatten()
     }
 
     /// Hashes every source now, so the first route after a (re)load does not pay for it.
@@ -199,6 +231,30 @@ impl LiveHashes {
     }
 }
 
+/// The package a record names: `attestation.package_dir`, else the directory holding
+/// `attestation.source_file` (where its `manifest.json` lives); relative to `base_dir`.
+fn package_of(record: &serde_json::Value, species: &str, base_dir: &Path) -> Option<PackageRef> {
+    let text = |pointer: &str| {
+        record
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    let dir = match (
+        text("/attestation/package_dir"),
+        text("/attestation/source_file"),
+    ) {
+        (Some(dir), _) => base_dir.join(dir),
+        (None, Some(file)) => base_dir.join(file).parent()?.to_path_buf(),
+        (None, None) => return None,
+    };
+    Some(PackageRef {
+        worker_id: text("/worker_id")?.to_owned(),
+        species: species.to_owned(),
+        dir,
+    })
+}
+
 impl WorkerHashes for LiveHashes {
     fn registered_hash(&self, species: &str) -> Result<Option<String>, HashError> {
         Ok(self.registered.get(species).cloned())
@@ -215,5 +271,16 @@ impl WorkerHashes for LiveHashes {
                 tracing::warn!(%species, error = %e, "live hash unavailable");
                 HashError(e.to_string())
             })
+    }
+
+    fn enforce_signed(&self, species: &str) -> Option<Result<(), AttestationRefusal>> {
+        let signed = self.signed.as_ref()?;
+        let packages = self.packages.get(species)?;
+        for pkg in packages {
+            if let Some(refusal) = signed.check(pkg).refusal(pkg) {
+                return Some(Err(refusal));
+            }
+        }
+        Some(Ok(()))
     }
 }

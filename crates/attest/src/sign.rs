@@ -2,11 +2,12 @@
 //! by the CLI, the hall API and the desktop so none of them re-implements the sequence.
 
 use crate::error::{AttestError, Result};
-use crate::hash::{package_hash_with, HashOptions, ProgressFn};
+use crate::hash::{file_records, records_hash, HashOptions, ProgressFn};
 use crate::keys::NamespaceKey;
 use crate::manifest::{BuildSource, Manifest, NewManifest};
 use crate::namespace::Namespace;
-use crate::signature::ManifestSignature;
+use crate::signature::{ManifestSignature, MAX_LISTED_FILES};
+use crate::walk::list_package;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 
@@ -53,12 +54,14 @@ pub fn sign_package(
     }
     // Validate every field with a placeholder hash first: a typo must not cost a long hash.
     Manifest::build(&fields(request, EMPTY_PACKAGE_HASH))?;
-    let package_hash = package_hash_with(dir, request.hash, request.progress)?.hash;
+    let records = file_records(&list_package(dir)?, request.hash, request.progress)?;
+    let package_hash = records_hash(&records);
     let mut manifest = Manifest::build(&fields(request, &package_hash))?;
     if let Some(secret) = request.hmac_secret {
         manifest.set_hmac_signature(secret);
     }
-    let signature = ManifestSignature::sign(&manifest, key)?;
+    let mut signature = ManifestSignature::sign(&manifest, key)?;
+    signature.files = (records.len() <= MAX_LISTED_FILES).then_some(records);
     manifest.write_into(dir)?;
     signature.write_into(dir)?;
     tracing::info!(worker_id = request.worker_id, key_id = %key.key_id(), "signed package");

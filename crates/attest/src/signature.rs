@@ -15,6 +15,7 @@
 //! a manifest from being valid for anything else signed with the same key.
 
 use crate::error::{AttestError, Result};
+use crate::hash::FileRecord;
 use crate::keys::{NamespaceKey, ALGORITHM};
 use crate::manifest::Manifest;
 use crate::namespace::Namespace;
@@ -36,7 +37,16 @@ pub struct ManifestSignature {
     pub namespace: Namespace,
     pub key_id: String,
     pub signature: String,
+    /// The signed package's file records (at most [`MAX_LISTED_FILES`]). Not covered by the
+    /// signature: they are believed only when they hash to the manifest's signed
+    /// `package_hash`, and then tell which files a tampered package changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileRecord>>,
 }
+
+/// Beyond this many files the list is left out, so `manifest.sig` stays far below the 1 MiB
+/// a verifier reads.
+pub const MAX_LISTED_FILES: usize = 4096;
 
 impl ManifestSignature {
     /// Signs `manifest` with `key`; the manifest's worker must live in the key's namespace.
@@ -58,6 +68,7 @@ impl ManifestSignature {
             namespace: key.namespace().clone(),
             key_id: key.key_id(),
             signature: B64.encode(key.sign(&message(manifest)).to_bytes()),
+            files: None,
         })
     }
 

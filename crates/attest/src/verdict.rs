@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Why a package failed verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VerdictCode {
     /// Reference: `manifest.json` absent or not JSON.

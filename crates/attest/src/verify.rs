@@ -98,7 +98,7 @@ const MAX_ATTESTATION_FILE: u64 = 1 << 20;
 
 /// Reads `manifest.json` / `manifest.sig`: `None` when absent. Only a regular file of at most
 /// 1 MiB is read: a FIFO would block the verifier forever and a symlink could point anywhere.
-fn read_attestation_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_attestation_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::{Error, ErrorKind, Read};
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,

@@ -53,6 +53,15 @@ enum Command {
     Trace(commands::trace::Args),
     /// Check the ledger's hash chain; names the first bad record.
     VerifyLog(commands::verify_log::Args),
+    /// The hall's own signing key (receipts, ledger checkpoints).
+    #[command(subcommand)]
+    Hall(commands::hall_key::Command),
+    /// Start a hall's ledger anchoring over, deliberately.
+    #[command(subcommand)]
+    Ledger(commands::ledger_reset::Command),
+    /// Verify an evidence receipt offline.
+    #[command(subcommand)]
+    Receipt(commands::receipt::Command),
     /// Hash, sign and verify worker packages (attestation).
     #[command(subcommand)]
     Attest(commands::attest::Command),
@@ -77,6 +86,9 @@ fn main() -> ExitCode {
         Command::Decisions(cmd) => commands::decisions::run(cmd),
         Command::Trace(args) => commands::trace::run(args),
         Command::VerifyLog(args) => commands::verify_log::run(args),
+        Command::Hall(cmd) => commands::hall_key::run(cmd),
+        Command::Ledger(cmd) => commands::ledger_reset::run(cmd),
+        Command::Receipt(cmd) => commands::receipt::run(cmd),
         Command::Attest(cmd) => commands::attest::run(cmd),
         Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Serve(args) => commands::serve::run(args),

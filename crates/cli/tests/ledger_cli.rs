@@ -69,6 +69,11 @@ fn imported() -> Fixture {
     }
 }
 
+/// An imported line as recorded: its bytes up to the closing brace, then the import mark.
+fn as_imported(line: &str) -> &str {
+    line.strip_suffix('}').unwrap()
+}
+
 fn verify_log(db: &Path) -> assert_cmd::assert::Assert {
     proctor().args(["verify-log", "--db"]).arg(db).assert()
 }
@@ -173,8 +178,11 @@ fn show_returns_the_exact_recorded_json() {
         .success();
     let text = String::from_utf8(raw.get_output().stdout.clone()).unwrap();
     assert!(
-        text.contains(&format!(r#""decision":{}}}"#, f.lines[4])),
-        "byte-exact JSON embedded"
+        text.contains(&format!(
+            r#""decision":{},"imported":{{"source":"#,
+            as_imported(&f.lines[4])
+        )),
+        "byte-exact JSON embedded, with its import mark: {text}"
     );
 
     proctor()
@@ -200,9 +208,10 @@ fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
         .lines()
         .map(String::from)
         .collect();
-    let mut expected = f.lines.clone();
-    expected.reverse();
-    assert_eq!(exported, expected);
+    assert_eq!(exported.len(), f.lines.len());
+    for (exported, line) in exported.iter().zip(f.lines.iter().rev()) {
+        assert!(exported.starts_with(as_imported(line)), "{exported}");
+    }
 
     let csv_path = f.db.with_file_name("out.csv");
     proctor()
@@ -658,7 +667,7 @@ fn prune_keeps_the_chain_verifiable() {
     let f = imported();
     // Every fixture decision is from 2026-01-01, older than the cutoff of "now".
     proctor()
-        .args(["decisions", "prune", "--older-than-days", "0", "--db"])
+        .args(["decisions", "prune", "--older-than-days", "1", "--db"])
         .arg(&f.db)
         .assert()
         .success()

@@ -18,6 +18,12 @@ pub enum AlertKind {
     RulesRejected,
     RegistryRejected,
     RegistryMissing,
+    /// The ledger cannot write (disk full, read-only...): every decision is denied. Kept in
+    /// memory (the ledger cannot store it), listed while it lasts, gone once appends succeed.
+    LedgerUnwritable,
+    /// A packaged worker's signed-package check refuses it (unsigned, untrusted or revoked
+    /// key, namespace mismatch, tampered): it is no longer routed to.
+    AttestationRefused,
 }
 
 impl AlertKind {
@@ -31,12 +37,17 @@ impl AlertKind {
             AlertKind::RulesRejected => "rules_rejected",
             AlertKind::RegistryRejected => "registry_rejected",
             AlertKind::RegistryMissing => "registry_missing",
+            AlertKind::LedgerUnwritable => "ledger_unwritable",
+            AlertKind::AttestationRefused => "attestation_refused",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            AlertKind::Tamper | AlertKind::LedgerIntegrity => Severity::Critical,
+            AlertKind::LedgerUnwritable => Severity::Critical,
+            AlertKind::Tamper | AlertKind::LedgerIntegrity | AlertKind::AttestationRefused => {
+                Severity::Critical
+            }
             AlertKind::WorkerStale => Severity::Info,
             _ => Severity::Warning,
         }
@@ -50,6 +61,10 @@ pub enum Severity {
     Warning,
     Critical,
 }
+
+/// The id of the `ledger_unwritable` alert, which lives in memory (stored alerts count from 1).
+/// It cannot be acknowledged: it clears itself once the ledger writes again.
+pub const IN_MEMORY_ALERT_ID: i64 = 0;
 
 /// An alert that is about to be raised (not stored yet).
 #[derive(Debug, Clone)]

@@ -72,13 +72,28 @@ fn attest_dir() -> Result<PathBuf, HallError> {
     attest::keys::config_dir(None).map_err(|e| HallError::Attest(e.to_string()))
 }
 
-/// Hashing and signing read whole trees: keep them off the async workers.
+/// Package hashes on request run at most this many at a time (each already uses every core).
+const CONCURRENT_HASHING: usize = 2;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHING);
+
+/// Hashing and signing read whole trees: keep them off the async workers, and bounded. A request
+/// waits for a free slot; when its client leaves or its time limit passes (`api::deadline`), the
+/// request is dropped and with it its place in the queue. A hash already running cannot be
+/// stopped midway (attest's hashing has no cancel hook), so it keeps its slot until it ends:
+/// abandoned work can never pile up beyond [`CONCURRENT_HASHING`].
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HallError> {
-    tokio::task::spawn_blocking(f)
+    let slot = HASHING
+        .acquire()
         .await
-        .map_err(|e| HallError::Attest(format!("attestation task failed: {e}")))
+        .map_err(|e| HallError::Attest(format!("attestation queue closed: {e}")))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        f()
+    })
+    .await
+    .map_err(|e| HallError::Attest(format!("attestation task failed: {e}")))
 }
 
 fn verify_dir(

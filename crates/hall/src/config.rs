@@ -115,6 +115,10 @@ pub struct ConfigFile {
     pub ui_dir: Option<PathBuf>,
     pub body_limit_bytes: usize,
     pub request_timeout_s: u64,
+    /// Package hashing on request (`/v1/attest/*`, worker verify) answers within this.
+    pub attest_timeout_s: u64,
+    /// Open event streams (`GET /v1/events`) at most; one more is refused with 429.
+    pub sse_max_subscribers: usize,
     pub health: HealthThresholds,
     pub alerts: AlertThresholds,
     /// WCP HallConfig (SPEC.md §1.5) as JSON-compatible TOML; absent = "no HallConfig".
@@ -128,6 +132,34 @@ pub struct ConfigFile {
     pub policy_gate_file: Option<PathBuf>,
     /// The MCP gateway: the conditions every tool call is routed under, and its limits.
     pub mcp: McpConfig,
+    /// A second directory every signed checkpoint is copied to (another disk, a synced
+    /// folder); verification uses the newest of both (docs/ledger.md, "Anchoring").
+    pub checkpoint_mirror: Option<PathBuf>,
+    /// Signed packages enforced at route time (docs/attest.md).
+    pub attestation: AttestationConfig,
+}
+
+/// `[attestation]` in config.toml: a worker whose record names a package is routed only when
+/// the package is signed by a trusted, unrevoked key of its namespace (docs/attest.md,
+/// "Signed packages at route time").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttestationConfig {
+    /// `false` turns the check off: packaged workers route as records without a package do.
+    pub enforce_signed: bool,
+    /// The trust store (keys and revocations); relative to the data dir. Absent: the one
+    /// `proctor keys` writes (`$PROCTOR_CONFIG_DIR`, else the user's config dir + `proctor`,
+    /// then `trust.json`).
+    pub trust_file: Option<PathBuf>,
+}
+
+impl Default for AttestationConfig {
+    fn default() -> Self {
+        Self {
+            enforce_signed: true,
+            trust_file: None,
+        }
+    }
 }
 
 /// `[mcp]` in config.toml (docs/mcp.md). `proctor mcp`'s flags override the routing conditions
@@ -148,6 +180,9 @@ pub struct McpConfig {
     pub approval_timeout_s: u64,
     /// `"full"` keeps a call's arguments in the ledger, `"hash"` only their SHA-256.
     pub record_arguments: crate::mcp::RecordArguments,
+    /// `"after_answer"` (default) or `"before_answer"`: whether answering a call waits for its
+    /// outcome record's fsync (docs/mcp.md, "The audit trail").
+    pub record_outcome: crate::mcp::RecordOutcome,
     /// A forwarded call that takes longer is answered with a timeout tool error.
     pub call_timeout_s: u64,
     /// Calls in flight per MCP worker; one more is refused at once.
@@ -166,6 +201,7 @@ impl Default for McpConfig {
             qos_class: wcp::QosClass::P2,
             approval_timeout_s: 120,
             record_arguments: crate::mcp::RecordArguments::Full,
+            record_outcome: crate::mcp::RecordOutcome::AfterAnswer,
             call_timeout_s: 60,
             max_concurrent_calls: 16,
             max_result_bytes: 4 * 1024 * 1024,
@@ -219,6 +255,8 @@ impl Default for ConfigFile {
             ui_dir: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_s: 10,
+            attest_timeout_s: 60,
+            sse_max_subscribers: 64,
             health: HealthThresholds::default(),
             alerts: AlertThresholds::default(),
             hall_config: None,
@@ -226,6 +264,8 @@ impl Default for ConfigFile {
             controls_present_extra: Vec::new(),
             policy_gate_file: None,
             mcp: McpConfig::default(),
+            checkpoint_mirror: None,
+            attestation: AttestationConfig::default(),
         }
     }
 }
@@ -256,6 +296,8 @@ pub struct Config {
 #[derive(Debug, Default, Clone)]
 pub struct Created {
     pub paths: Vec<PathBuf>,
+    /// What was changed that the user should hear about (a data dir's permissions tightened).
+    pub notes: Vec<String>,
 }
 
 /// Default data dir: `<per-OS user data dir>/proctor`.
@@ -292,6 +334,9 @@ impl Config {
         let data_dir = data_dir
             .canonicalize()
             .map_err(|e| HallError::io(data_dir, e))?;
+        created
+            .notes
+            .extend(crate::permissions::private_data_dir(&data_dir)?);
         let cfg_path = data_dir.join(CONFIG_FILE);
         let file = if cfg_path.exists() {
             let text = fs::read_to_string(&cfg_path).map_err(|e| HallError::io(&cfg_path, e))?;
@@ -300,7 +345,7 @@ impl Config {
             toml::from_str::<ConfigFile>(&text).map_err(|e| in_file(e.to_string()))?
         } else {
             let file = ConfigFile::default();
-            write_atomic(&cfg_path, render_toml(&file)?.as_bytes(), None)?;
+            write_atomic(&cfg_path, render_toml(&file)?.as_bytes(), Some(0o600))?;
             created.paths.push(cfg_path.clone());
             file
         };
@@ -334,14 +379,12 @@ impl Config {
                 data_dir.join(p)
             }
         };
-        // Env, then config, then a built UI in `./ui/dist` (running from the repository).
+        // A UI directory for UI development (env, then config); without one, the UI built into
+        // the binary. Never the working directory's: whoever can write there would choose what
+        // the hall serves.
         let ui_dir = std::env::var_os(UI_DIR_ENV)
             .map(PathBuf::from)
-            .or_else(|| file.ui_dir.as_deref().map(abs))
-            .or_else(|| {
-                let dist = std::env::current_dir().ok()?.join("ui").join("dist");
-                dist.join("index.html").is_file().then_some(dist)
-            });
+            .or_else(|| file.ui_dir.as_deref().map(abs));
         Config {
             policy_gate_file: file.policy_gate_file.as_deref().map(abs),
             ledger_path: abs(&file.ledger_path),
@@ -382,7 +425,8 @@ impl Config {
         doc["alerts"]["deny_rate_window_s"] = toml_edit::value(a.deny_rate_window_s as i64);
         doc["alerts"]["deny_rate_min_decisions"] =
             toml_edit::value(a.deny_rate_min_decisions as i64);
-        write_atomic(&path, doc.to_string().as_bytes(), None)?;
+        let mode = crate::permissions::kept_mode(&path, 0o600);
+        write_atomic(&path, doc.to_string().as_bytes(), Some(mode))?;
         self.file.health = thresholds.health;
         self.file.alerts = thresholds.alerts;
         Ok(())

@@ -42,6 +42,19 @@ struct Inner {
     enrolling: tokio::sync::Mutex<()>,
     /// The MCP gateway: downstream servers, held approvals, client sessions.
     mcp: crate::mcp::Gateway,
+    /// The hall key, signed receipts and checkpoints (anchor/).
+    anchor: Arc<crate::anchor::Anchor>,
+    /// This hall's claim on its data dir, released by [`Hall::close`].
+    data_dir_lock: Mutex<Option<crate::lock::DataDirLock>>,
+}
+
+/// See [`Hall::downgrade`].
+pub(crate) struct WeakHall(std::sync::Weak<Inner>);
+
+impl WeakHall {
+    pub(crate) fn upgrade(&self) -> Option<Hall> {
+        self.0.upgrade().map(|inner| Hall { inner })
+    }
 }
 
 /// Longest id a RouteInput may carry. WCP sets no limit; the hall does, so one request cannot
@@ -123,6 +136,9 @@ pub struct WorkerView {
     pub record: Value,
     pub health: Option<Health>,
     pub conformance: WorkerConformance,
+    /// The signed-package verdict routing applies to this worker (docs/attest.md); `null` when
+    /// its record names no package or `[attestation] enforce_signed = false`.
+    pub attestation: Option<attest::RouteVerdict>,
 }
 
 /// A worker's WCP conformance level (docs/wcp.md) as scored by `wcp::conformance::check_worker`,
@@ -155,15 +171,32 @@ impl Hall {
     /// Open the ledger, load registry and rules, start watching and ticking. Must run inside a
     /// tokio runtime.
     pub async fn open(config: Config) -> Result<Hall, HallError> {
-        let ledger = crate::record::Recorder::open(&config.ledger_path).await?;
+        let lock = crate::lock::DataDirLock::acquire(&config.data_dir)?;
+        for path in [&config.rules_file, &config.registry_dir] {
+            crate::permissions::refuse_world_writable(path).map_err(HallError::Config)?;
+        }
+        // Before the ledger is opened: opening would create a missing or emptied file afresh.
+        let (anchor, latest) = crate::anchor::Anchor::open(&config)?;
+        let bus = EventBus::default();
+        let ledger = crate::record::Recorder::open(&config.ledger_path, bus.clone()).await?;
+        let anchor = Arc::new(anchor);
+        {
+            let (anchor, config) = (anchor.clone(), config.clone());
+            ledger
+                .query(move |b| Ok(anchor.start(&config, b, latest.as_ref())))
+                .await??;
+        }
         let extra = RegistryExtra {
             controls_present_extra: config.file.controls_present_extra.clone(),
             egress_allowlist: config.file.egress_allowlist.clone(),
         };
+        let hash_cache = Arc::new(attest::HashCache::new(attest::HashOptions::default()));
+        let signed = crate::route_attest::signed_packages(&config, hash_cache.clone())?;
         let settings = RouterSettings {
             hall_config: config.file.hall_config.clone(),
-            hash_cache: Arc::new(attest::HashCache::new(attest::HashOptions::default())),
+            hash_cache,
             gate: load_gate(&config)?,
+            signed: signed.as_ref().map(|(s, _)| s.clone()),
         };
         let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
         let (mcp, server_events) = crate::mcp::Gateway::new(config.file.mcp.clone());
@@ -173,22 +206,32 @@ impl Hall {
                 config: Mutex::new(config.clone()),
                 live,
                 ledger,
-                bus: EventBus::default(),
+                bus,
                 health: HealthBoard::default(),
                 deny_rate: DenyRateMonitor::default(),
                 started: Instant::now(),
                 tasks: Mutex::new(Vec::new()),
                 enrolling: tokio::sync::Mutex::new(()),
                 mcp,
+                anchor,
+                data_dir_lock: Mutex::new(Some(lock)),
             }),
         };
         hall.start_mcp_events(server_events);
+        if let Some((signed, alerts)) = signed {
+            hall.inner
+                .mcp
+                .set_start_check(crate::route_attest::mcp_start_check(hall.downgrade()));
+            let tasks = hall.start_attestation_alerts(signed, alerts);
+            hall.inner.tasks.lock().expect("tasks lock").extend(tasks);
+        }
         for outcome in loaded {
             hall.apply_reload(outcome).await;
         }
         hall.start_watching(&config)?;
         hall.start_health_ticks();
         hall.start_integrity_check();
+        hall.start_checkpoints();
         Ok(hall)
     }
 
@@ -228,10 +271,10 @@ impl Hall {
             Ok(record) => self.inner.ledger.append(record).await,
             Err(e) => Err(e.to_string()),
         };
-        let routed = crate::receipt::answer(&decision, json, recorded).map_err(|withheld| {
-            tracing::error!(error = %withheld.reason, decision_id = %withheld.decision_id, "ledger append failed; denying (fail closed)");
-            HallError::from(withheld)
-        })?;
+        let anchor = Some(&*self.inner.anchor);
+        // A refusal is logged by the recorder (rate-limited), not once per request.
+        let routed =
+            crate::receipt::answer(&decision, json, recorded, anchor).map_err(HallError::from)?;
         self.after_record(&decision, &routed.receipt);
         Ok((decision, routed))
     }
@@ -373,6 +416,7 @@ impl Hall {
                 record: w.record.clone(),
                 health: self.inner.health.get(&w.worker_id),
                 conformance: WorkerConformance::of(&w.record),
+                attestation: self.attestation_of(&w.worker_id),
             })
             .collect();
         views.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
@@ -563,6 +607,47 @@ impl Hall {
         self.inner.tasks.lock().expect("tasks lock").push(task);
     }
 
+    /// The hall key's public half (`GET /v1/hall/key`).
+    pub fn hall_key(&self) -> &crate::anchor::HallPublicKey {
+        self.inner.anchor.public()
+    }
+
+    /// Sign a checkpoint every [`crate::anchor::CHECKPOINT_EVERY`] while decisions arrive.
+    fn start_checkpoints(&self) {
+        let anchor = self.inner.anchor.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::anchor::CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                tick.tick().await;
+                let anchor = anchor.clone();
+                match tokio::task::spawn_blocking(move || anchor.checkpoint()).await {
+                    Ok(Err(e)) if !failing => {
+                        tracing::error!(error = %e, "cannot write a checkpoint; retrying every second");
+                        failing = true;
+                    }
+                    Ok(Ok(())) if failing => {
+                        tracing::info!("checkpoints are written again");
+                        failing = false;
+                    }
+                    _ => {}
+                }
+            }
+        });
+        self.inner.tasks.lock().expect("tasks lock").push(task);
+    }
+
+    /// The checkpoint of everything acknowledged, once the ledger is closed.
+    async fn last_checkpoint(&self) {
+        let anchor = self.inner.anchor.clone();
+        match tokio::task::spawn_blocking(move || anchor.checkpoint()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot write the last checkpoint"),
+            Err(e) => tracing::error!(error = %e, "checkpoint task failed"),
+        }
+    }
+
     /// Stop background tasks and flush the ledger. Routes still in flight finish first (the HTTP
     /// server drains them before calling this).
     pub async fn close(&self) {
@@ -571,7 +656,22 @@ impl Hall {
         }
         self.inner.mcp.stop_all().await;
         self.inner.ledger.close().await;
+        self.last_checkpoint().await;
+        self.inner.data_dir_lock.lock().expect("data dir lock slot").take();
         tracing::info!("hall closed; ledger flushed");
+    }
+
+    /// Tell the next hall that tries this data dir where this one listens.
+    pub(crate) fn announce_url(&self, url: &str) -> Result<(), HallError> {
+        match &*self.inner.data_dir_lock.lock().expect("data dir lock slot") {
+            Some(lock) => lock.set_url(url),
+            None => Err(HallError::Config("the hall is closed".into())),
+        }
+    }
+
+    /// The `ledger_unwritable` alert while the ledger cannot write (the desktop's tray shows it).
+    pub fn ledger_unwritable(&self) -> Option<crate::alerts::Alert> {
+        self.inner.ledger.unwritable()
     }
 
     pub fn uptime(&self) -> Duration {
@@ -594,6 +694,16 @@ impl Hall {
         self.inner.bus.publish(event);
     }
 
+    /// A handle that does not keep the hall alive (for callbacks the hall itself owns).
+    pub(crate) fn downgrade(&self) -> WeakHall {
+        WeakHall(Arc::downgrade(&self.inner))
+    }
+
+    /// The registry and rules routing uses now.
+    pub(crate) fn snapshot(&self) -> Arc<crate::live::Snapshot> {
+        self.inner.live.snapshot()
+    }
+
     /// The species of an enrolled worker.
     pub(crate) fn species_of(&self, worker_id: &str) -> Option<String> {
         let snapshot = self.inner.live.snapshot();
@@ -608,12 +718,14 @@ impl Hall {
         Ok(self.inner.live.snapshot().router.decide_approved(&input))
     }
 
-    /// Append a linked record (an MCP call's outcome, an approval's ending); durable on `Ok`.
-    pub(crate) async fn record_linked(
+    /// Queue a linked record (an MCP call's outcome, an approval's ending) now; the future
+    /// resolves once it is durable (`Ok`), and need not be awaited for it to be written.
+    pub(crate) fn record_linked(
         &self,
         record: ledger::NewLinkedRecord,
-    ) -> Result<ledger::LinkedRecord, String> {
-        self.inner.ledger.append_linked(record).await
+    ) -> impl std::future::Future<Output = Result<ledger::LinkedRecord, String>> + Send + 'static
+    {
+        self.inner.ledger.submit_linked(record)
     }
 
     /// A forwarded call is the worker's heartbeat: its latency, and whether the server answered.

@@ -9,10 +9,12 @@
 //!   durably (crate `ledger`, group commit), publishes an event and returns the decision with
 //!   its [`EvidenceReceipt`]. If the ledger cannot record, it fails closed.
 //! - [`events`]: the bounded broadcast bus; [`alerts`]: alert kinds and the deny-rate detector.
+//! - `route_attest`: signed packages enforced at route time (trust store, alerts, verdicts).
 //! - [`mcp`]: the MCP gateway: downstream servers, `tools/call` as WCP decisions, approvals.
 //! - [`api`] + [`server`]: the loopback HTTP API (docs/API.md) with SSE and the web UI.
 
 pub mod alerts;
+pub mod anchor;
 pub mod api;
 mod attest_ops;
 pub mod config;
@@ -22,16 +24,20 @@ pub mod events;
 mod hall;
 pub mod health;
 pub mod live;
+pub mod lock;
 pub mod mcp;
+pub mod permissions;
 pub mod queries;
 mod receipt;
 mod record;
+mod route_attest;
 pub mod server;
+mod unwritable;
 mod watch;
 
 pub use config::Config;
 pub use error::HallError;
 pub use hall::{serialize_decision, Enrolled, Hall, WorkerView, MAX_INPUT_ID_LEN};
 pub use queries::DecisionQuery;
-pub use receipt::{answer, EvidenceReceipt, Routed, Withheld};
+pub use receipt::{answer, EvidenceReceipt, ReceiptSignature, Routed, Withheld, RECEIPT_FORMAT};
 pub use record::decision_record;

@@ -46,6 +46,21 @@ pub struct RouterSettings {
     /// Package/file hashes, reused across registry reloads while the files are unchanged.
     pub hash_cache: Arc<attest::HashCache>,
     pub gate: Option<Arc<dyn wcp::PolicyGate>>,
+    /// Signed-package verdicts (`None` when `[attestation] enforce_signed = false`), shared by
+    /// every registry reload.
+    pub signed: Option<Arc<attest::SignedPackages>>,
+}
+
+impl RouterSettings {
+    /// The route-time attestation sources of a registry (SPEC.md §2 step 12).
+    fn live_hashes(&self, registry: &wcp::Registry, registry_dir: &Path) -> attest::LiveHashes {
+        let hashes =
+            attest::LiveHashes::from_registry(registry, registry_dir, self.hash_cache.clone());
+        match &self.signed {
+            Some(signed) => hashes.with_signed_packages(signed.clone()),
+            None => hashes,
+        }
+    }
 }
 
 impl Snapshot {
@@ -108,8 +123,7 @@ impl Live {
         settings: RouterSettings,
     ) -> (Live, Vec<Reloaded>) {
         let registry = build_registry(&[], &extra);
-        let hashes =
-            attest::LiveHashes::from_registry(&registry, registry_dir, settings.hash_cache.clone());
+        let hashes = settings.live_hashes(&registry, registry_dir);
         let empty = Snapshot::new(
             Arc::new(wcp::RuleSet::compile(Vec::new())),
             Arc::new(Vec::new()),
@@ -147,8 +161,8 @@ impl Live {
     }
 
     pub fn reload_rules(&self) -> Reloaded {
-        let result = fs::read_to_string(&self.rules_file)
-            .map_err(|e| e.to_string())
+        let result = crate::permissions::refuse_world_writable(&self.rules_file)
+            .and_then(|()| fs::read_to_string(&self.rules_file).map_err(|e| e.to_string()))
             .and_then(|text| text.parse::<wcp::RuleSet>().map_err(|e| e.to_string()));
         let file = self.rules_file.display().to_string();
         match result {
@@ -202,6 +216,26 @@ impl Live {
         let dir = self.registry_dir.display().to_string();
         let mut alerts = Vec::new();
         let mut files = self.files.lock().expect("registry files lock");
+        if let Err(err) = crate::permissions::refuse_world_writable(&self.registry_dir) {
+            // Anyone may have dropped records in: none is read, the last good ones stay.
+            drop(files);
+            let snap = self.snapshot();
+            let message = format!(
+                "registry dir {dir} rejected: {err}; keeping the last good registry ({} workers)",
+                snap.workers.len()
+            );
+            tracing::warn!(dir = %dir, error = %err, "registry dir rejected");
+            return Reloaded {
+                event: event(
+                    Source::Registry,
+                    false,
+                    snap.workers.len(),
+                    snap.rules.rules().len(),
+                    message.clone(),
+                ),
+                alerts: vec![NewAlert::new(AlertKind::RegistryRejected, dir, message)],
+            };
+        }
         let listing = list_json_files(&self.registry_dir);
         let message = match listing {
             Err(err) => {
@@ -251,11 +285,7 @@ impl Live {
         };
         let workers: Vec<WorkerEntry> = files.values().cloned().collect();
         let registry = build_registry(&workers, &self.registry_extra);
-        let hashes = Arc::new(attest::LiveHashes::from_registry(
-            &registry,
-            &self.registry_dir,
-            self.settings.hash_cache.clone(),
-        ));
+        let hashes = Arc::new(self.settings.live_hashes(&registry, &self.registry_dir));
         let registry = Arc::new(registry);
         let workers = Arc::new(workers);
         self.current.rcu(|cur| {
@@ -308,6 +338,7 @@ fn list_json_files(dir: &Path) -> std::io::Result<Vec<String>> {
 }
 
 fn read_record(path: &Path) -> Result<WorkerEntry, String> {
+    crate::permissions::refuse_world_writable(path)?;
     let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
     let record: Value = serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
     validate_record(&record)

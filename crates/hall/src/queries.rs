@@ -59,7 +59,14 @@ pub struct HallEventsQuery {
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     pub since: Option<DateTime<Utc>>,
+    /// Decisions strictly before this time (the charts' zoomed or fixed ranges).
+    pub until: Option<DateTime<Utc>>,
+    /// Width of one bucket in seconds, 1 to 86,400 (a day); 60 when absent.
+    pub bucket_s: Option<i64>,
 }
+
+/// The widest bucket `GET /v1/stats` answers: a 7-day chart needs hours, nothing needs more than days.
+const MAX_BUCKET_S: i64 = 86_400;
 
 /// `GET /v1/alerts` query parameters.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
@@ -183,13 +190,20 @@ impl Hall {
             .collect())
     }
 
-    pub async fn stats(&self, since: Option<DateTime<Utc>>) -> Result<Value, HallError> {
+    pub async fn stats(&self, q: StatsQuery) -> Result<Value, HallError> {
+        let bucket_seconds = q.bucket_s.unwrap_or(60);
+        if !(1..=MAX_BUCKET_S).contains(&bucket_seconds) {
+            return Err(HallError::InvalidQuery(format!(
+                "bucket_s must be between 1 and {MAX_BUCKET_S} seconds, got {bucket_seconds}"
+            )));
+        }
         let request = StatsRequest {
             filter: Filter {
-                since,
+                since: q.since,
+                until: q.until,
                 ..Filter::default()
             },
-            bucket_seconds: 60,
+            bucket_seconds,
             top: 10,
         };
         let stats = self.ledger().query(move |b| b.stats(&request)).await?;
@@ -228,12 +242,21 @@ impl Hall {
             unacknowledged_only: open_only,
             limit: Some(limit as usize),
         };
-        let alerts = self.ledger().query(move |b| b.alerts(&filter)).await?;
-        Ok(alerts.into_iter().map(from_ledger_alert).collect())
+        let stored = self.ledger().query(move |b| b.alerts(&filter)).await?;
+        // The ledger's own failure is not in it: newest, so first.
+        let mut alerts: Vec<Alert> = self.ledger().unwritable().into_iter().collect();
+        alerts.extend(stored.into_iter().map(from_ledger_alert));
+        alerts.truncate(limit as usize);
+        Ok(alerts)
     }
 
     /// Acknowledge an alert. Acknowledging twice returns the alert unchanged.
     pub async fn ack_alert(&self, id: i64) -> Result<Alert, HallError> {
+        if id == crate::alerts::IN_MEMORY_ALERT_ID {
+            return Err(HallError::Conflict(
+                "the ledger_unwritable alert cannot be acknowledged: it clears itself once the ledger writes again".into(),
+            ));
+        }
         let now = Utc::now();
         self.ledger().query(move |b| b.ack_alert(id, now)).await?;
         // The ledger has no lookup by id: find it among all alerts (alerts are few).

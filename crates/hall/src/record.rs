@@ -1,10 +1,13 @@
 //! The hall's handle on the ledger: group-committed appends on the hot path, and the ledger's
-//! blocking queries moved off the async runtime.
+//! blocking queries moved off the async runtime. Append failures go to
+//! [`crate::unwritable`] (a rate-limited log, and an alert while they last).
 
 use crate::alerts::{Alert, AlertKind, NewAlert};
 use crate::error::HallError;
 use arc_swap::ArcSwapOption;
 use ledger::{DecisionFields, Ledger, LedgerBackend, LedgerError, NewRecord, Receipt};
+use crate::events::EventBus;
+use crate::unwritable::Failures;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +15,11 @@ use std::time::Duration;
 pub struct Recorder {
     /// `None` once closed: appends then fail (and routes are denied), never hang.
     ledger: ArcSwapOption<Ledger>,
+    failures: Arc<Failures>,
 }
 
 impl Recorder {
-    pub async fn open(path: &Path) -> Result<Recorder, HallError> {
+    pub async fn open(path: &Path, bus: EventBus) -> Result<Recorder, HallError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| HallError::io(dir, e))?;
         }
@@ -26,28 +30,44 @@ impl Recorder {
             .map_err(|e| HallError::LedgerUnavailable(e.to_string()))?;
         Ok(Recorder {
             ledger: ArcSwapOption::from_pointee(ledger),
+            failures: Arc::new(Failures::new(bus)),
         })
     }
 
     /// Append one decision ([`decision_record`]); resolves once it is durable.
     pub async fn append(&self, record: NewRecord) -> Result<Receipt, String> {
         let ledger = self.ledger.load_full().ok_or("the ledger is closed")?;
-        ledger
-            .append_record(record)
-            .await
-            .map_err(|e| e.to_string())
+        let appended = ledger.append_record(record).await;
+        Failures::note(&self.failures, &appended);
+        appended.map_err(|e| e.to_string())
     }
 
-    /// Append one linked record (group-committed); resolves once it is durable.
-    pub async fn append_linked(
+    /// The `ledger_unwritable` alert, while appends fail.
+    pub fn unwritable(&self) -> Option<Alert> {
+        self.failures.alert()
+    }
+
+    /// Queue one linked record now, in order with what came before and ahead of the ledger
+    /// closing (which commits everything queued); the future resolves once it is durable, and
+    /// need not be awaited for the record to be written.
+    pub fn submit_linked(
         &self,
         record: ledger::NewLinkedRecord,
-    ) -> Result<ledger::LinkedRecord, String> {
-        let ledger = self.ledger.load_full().ok_or("the ledger is closed")?;
-        ledger
-            .append_linked(record)
-            .await
-            .map_err(|e| e.to_string())
+    ) -> impl std::future::Future<Output = Result<ledger::LinkedRecord, String>> + Send + 'static
+    {
+        let queued = match self.ledger.load_full() {
+            Some(ledger) => ledger.submit_linked(record),
+            None => Err(LedgerError::Closed),
+        };
+        let failures = Arc::clone(&self.failures);
+        async move {
+            let appended = match queued {
+                Ok(answer) => answer.await.unwrap_or(Err(LedgerError::Closed)),
+                Err(e) => Err(e),
+            };
+            Failures::note(&failures, &appended);
+            appended.map_err(|e| e.to_string())
+        }
     }
 
     /// Run a blocking ledger call on the blocking pool.
@@ -135,7 +155,7 @@ fn map_error(e: LedgerError) -> HallError {
     }
 }
 
-fn severity(kind: AlertKind) -> ledger::Severity {
+pub(crate) fn severity(kind: AlertKind) -> ledger::Severity {
     match kind.severity() {
         crate::alerts::Severity::Info => ledger::Severity::Info,
         crate::alerts::Severity::Warning => ledger::Severity::Warning,

@@ -5,7 +5,7 @@
 //! leaves hyper's header read timeout inert: a client trickling a request head (slowloris) would
 //! hold its connection, and a file descriptor, forever, and hold up shutdown.
 
-use crate::api::{self, auth::Tickets, AppState, Limits};
+use crate::api::{self, auth::Tickets, guard::Guarded, AppState, Limits};
 use crate::error::HallError;
 use crate::hall::Hall;
 use axum::Router;
@@ -50,16 +50,17 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| HallError::Config(e.to_string()))?;
     tracing::info!(%addr, "hall listening");
-    let url_file = announce(&config.data_dir, addr)?;
+    let url_file = announce(&hall, addr)?;
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
         // Event streams end on this signal, so that draining does not wait on them forever.
         let _ = stop_tx.send(true);
     };
-    accept_until(listener, app, limits.timeout, shutdown).await;
+    accept_until(listener, addr, app, limits.timeout, shutdown).await;
+    // Before the lock is released: a hall started after it may write its own hall.url.
+    url_file.remove();
     hall.close().await;
-    let _ = std::fs::remove_file(&url_file);
     Ok(())
 }
 
@@ -68,6 +69,7 @@ pub async fn serve(
 /// `header_timeout` bounds how long a client may take to send a request's head.
 async fn accept_until(
     listener: TcpListener,
+    listen: SocketAddr,
     app: Router,
     header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send,
@@ -75,7 +77,6 @@ async fn accept_until(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let service = TowerToHyperService::new(app);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -95,7 +96,16 @@ async fn accept_until(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service.clone()));
+        // Host and Origin are checked against the address this connection came to.
+        let local = match tcp.local_addr() {
+            Ok(local) => local,
+            Err(e) => {
+                tracing::debug!(error = %e, "connection without a local address");
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(Guarded::new(app.clone(), listen, local));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended with an error");
@@ -106,35 +116,59 @@ async fn accept_until(
     graceful.shutdown().await;
 }
 
-/// Write `<data dir>/hall.url` so client commands find this hall. [`serve`] does it; a caller that
-/// tells the world it is ready before `serve` runs (e.g. by printing the address) calls it first.
-pub fn announce(
-    data_dir: &std::path::Path,
-    addr: SocketAddr,
-) -> Result<std::path::PathBuf, HallError> {
-    let url_file = data_dir.join(crate::config::URL_FILE);
-    crate::config::write_atomic(&url_file, format!("http://{addr}\n").as_bytes(), None)?;
-    Ok(url_file)
+/// Write `<data dir>/hall.url` so client commands find this hall, and note the URL in the data
+/// dir's lock file. [`serve`] does it; a caller that tells the world it is ready before `serve`
+/// runs (e.g. by printing the address) calls it first.
+pub fn announce(hall: &Hall, addr: SocketAddr) -> Result<UrlFile, HallError> {
+    let path = hall.config().data_dir.join(crate::config::URL_FILE);
+    let content = format!("http://{addr}\n");
+    crate::config::write_atomic(&path, content.as_bytes(), None)?;
+    hall.announce_url(content.trim_end())?;
+    Ok(UrlFile { path, content })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// A `hall.url` this hall wrote.
+pub struct UrlFile {
+    path: std::path::PathBuf,
+    content: String,
+}
+
+impl UrlFile {
+    /// Remove the file, unless it no longer says what this hall wrote there: then it is
+    /// another hall's (or the user's) and stays.
+    fn remove(self) {
+        if std::fs::read_to_string(&self.path).is_ok_and(|now| now == self.content) {
+            let _ = std::fs::remove_file(&self.path);
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (inside a
+/// runtime), not when it is first awaited: a signal that comes after the hall announced itself
+/// but before serving began would otherwise kill it without its clean shutdown.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn received(signal: std::io::Result<Signal>) {
+        match signal {
+            Ok(mut s) => drop(s.recv().await),
+            Err(_) => std::future::pending().await,
+        }
+    }
+    // The arguments are evaluated, so the handlers installed, right here.
+    let int = received(signal(SignalKind::interrupt()));
+    let term = received(signal(SignalKind::terminate()));
+    async move {
+        tokio::select! {
+            () = int => {},
+            () = term => {},
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

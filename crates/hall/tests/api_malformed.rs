@@ -301,7 +301,8 @@ fn a_stalled_request_times_out_with_a_json_408() {
     });
     let mut stream = std::net::TcpStream::connect(hall.addr).unwrap();
     let head = format!(
-        "POST /v1/route HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"",
+        "POST /v1/route HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"",
+        hall.addr,
         hall.bearer()
     );
     stream.write_all(head.as_bytes()).unwrap(); // ...and the rest of the body never comes
@@ -319,7 +320,8 @@ fn a_declared_oversized_body_is_refused_without_waiting_for_it() {
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
     let head = format!(
-        "POST /v1/route HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+        "POST /v1/route HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+        hall.addr,
         hall.bearer()
     );
     stream.write_all(head.as_bytes()).unwrap(); // and no body at all

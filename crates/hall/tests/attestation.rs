@@ -8,13 +8,11 @@ use serde_json::json;
 
 /// A hall that checks worker code at route time.
 fn attesting_hall() -> TestHall {
-    TestHall::start_with(|dir| {
-        std::fs::write(
-            dir.join("config.toml"),
-            "[hall_config]\nrequire_worker_attestation = true\n",
-        )
-        .unwrap();
-    })
+    hall_with_config("[hall_config]\nrequire_worker_attestation = true\n")
+}
+
+fn hall_with_config(config: &'static str) -> TestHall {
+    TestHall::start_with(|dir| std::fs::write(dir.join("config.toml"), config).unwrap())
 }
 
 #[test]
@@ -108,7 +106,12 @@ fn a_registry_reload_does_not_launder_a_tampered_source_file() {
     let code = tempfile::tempdir().unwrap();
     let file = code.path().join("worker.py");
     std::fs::write(&file, "def run(): pass\n").unwrap();
-    let hall = attesting_hall();
+    // The reference's enrollment snapshot of an unsigned `source_file` (SPEC.md §3.6) is what
+    // is tested here; the signed-package check would refuse the unsigned file before it
+    // (route_attestation.rs covers that), so it is off.
+    let hall = hall_with_config(
+        "[hall_config]\nrequire_worker_attestation = true\n[attestation]\nenforce_signed = false\n",
+    );
     let mut record = worker_record("org.acme.sum.i-1");
     record["attestation"] = json!({"source_file": file.to_str().unwrap()});
     assert_eq!(hall.post("/v1/workers", &record).status, 201);

@@ -82,10 +82,15 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The linked records of one decision, from its detail.
-fn linked_of(hall: &TestHall, decision_id: &str) -> Vec<Value> {
-    let reply = hall.get(&format!("/v1/decisions/{decision_id}"));
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body["linked"].as_array().cloned().unwrap_or_default()
+/// The records linked to a decision, once there are `n` (by default a call's outcome is committed
+/// just after its answer: `[mcp] record_outcome = "after_answer"`).
+fn linked_of(hall: &TestHall, decision_id: &str, n: usize) -> Vec<Value> {
+    wait_for("the decision's linked records", || {
+        let reply = hall.get(&format!("/v1/decisions/{decision_id}"));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let linked = reply.body["linked"].as_array().cloned().unwrap_or_default();
+        (linked.len() >= n).then_some(linked)
+    })
 }
 
 #[test]
@@ -133,7 +138,7 @@ fn only_mapped_tools_are_offered_and_an_allowed_call_is_answered_and_recorded() 
         assert_eq!(decision.body["decision"]["denied"], false);
         assert_eq!(decision.body["decision"]["tenant_id"], "fx");
         assert_eq!(decision.body["decision"]["capability_id"], "cap.fx.tools");
-        let linked = linked_of(&hall, &id);
+        let linked = linked_of(&hall, &id, 1);
         assert_eq!(linked.len(), 1, "{linked:?}");
         assert_eq!(linked[0]["kind"], "mcp_call");
         assert_eq!(linked[0]["server"], "org.fx.server");
@@ -154,6 +159,40 @@ fn only_mapped_tools_are_offered_and_an_allowed_call_is_answered_and_recorded() 
         assert_eq!(verify.body["ok"], true, "{}", verify.body);
         client.cancel().await.unwrap();
     });
+}
+
+#[test]
+fn with_record_outcome_before_answer_the_outcome_is_durable_when_the_answer_arrives() {
+    let (hall, _) = hall_with_fixture("record_outcome = \"before_answer\"");
+    runtime().block_on(async {
+        let client = connect(&hall).await;
+        for i in 0..5 {
+            let result = client
+                .call_tool(call("echo", json!({"text": format!("call {i}")})))
+                .await
+                .unwrap();
+            let id = decision_id(&result);
+            // No waiting: the answer itself came after the outcome's commit.
+            let reply = hall.get(&format!("/v1/decisions/{id}"));
+            let linked = reply.body["linked"].as_array().cloned().unwrap_or_default();
+            assert_eq!(linked.len(), 1, "call {i}: {}", reply.body);
+            assert_eq!(linked[0]["body"]["outcome"], "ok");
+        }
+        client.cancel().await.unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[mcp]\nrecord_outcome = \"sometimes\"\n",
+    )
+    .unwrap();
+    let bad = hall::Config::load_or_init(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("record_outcome") || bad.contains("sometimes"),
+        "{bad}"
+    );
 }
 
 #[test]
@@ -181,7 +220,7 @@ fn a_denied_call_is_refused_with_its_code_and_never_reaches_the_server() {
             calls_seen_by_server(&log).is_empty(),
             "the server saw a denied call"
         );
-        let linked = linked_of(&hall, &id);
+        let linked = linked_of(&hall, &id, 1);
         assert_eq!(linked[0]["body"]["outcome"], "denied");
 
         // An unknown tool is a protocol error naming it, and no decision.
@@ -249,7 +288,7 @@ fn a_call_that_needs_a_person_waits_for_approval_then_runs() {
     let decision_id = approval["decision_id"].as_str().unwrap();
     let detail = hall.get(&format!("/v1/decisions/{decision_id}"));
     assert_eq!(detail.body["decision"]["denied"], true);
-    let linked = linked_of(&hall, decision_id);
+    let linked = linked_of(&hall, decision_id, 2);
     let kinds: Vec<&str> = linked.iter().map(|l| l["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["approval", "mcp_call"]);
     assert_eq!(linked[0]["body"]["verdict"]["by"], "alice");
@@ -329,7 +368,7 @@ fn a_client_that_leaves_while_waiting_cancels_its_approval() {
     });
     assert_eq!(ended["state"], "cancelled", "{ended}");
     // The decision is still in the ledger, with the cancellation linked to it.
-    let linked = linked_of(&hall, &decision_id);
+    let linked = linked_of(&hall, &decision_id, 1);
     assert_eq!(linked[0]["kind"], "approval");
     assert_eq!(linked[0]["body"]["state"], "cancelled");
 }
@@ -356,7 +395,7 @@ fn faults_downstream_are_tool_errors_and_the_hall_keeps_going() {
     assert_eq!(text(&result), "it failed");
     // A crash mid-call: the call fails clearly, the decision and its outcome are recorded.
     let id = expect_error("crash", json!({}), "PROCTOR_SERVER_UNAVAILABLE: ");
-    let linked = linked_of(&hall, &id);
+    let linked = linked_of(&hall, &id, 1);
     assert_eq!(linked[0]["body"]["outcome"], "unavailable");
     // The server is failed (its worker offline), then comes back by itself.
     let server = wait_for("the server to come back", || {

@@ -373,6 +373,7 @@ fn real_responses_of_every_operation_match_the_document() {
 
     // Settings and the event ticket.
     c.check("GET", "/v1/settings", &hall.get("/v1/settings"));
+    c.check("GET", "/v1/hall/key", &hall.get("/v1/hall/key"));
     let thresholds = json!({
         "health": {"stale_after_s": 30, "offline_after_s": 120, "degraded_latency_ms": 800.0},
         "alerts": {"deny_rate_threshold": 0.5, "deny_rate_window_s": 60, "deny_rate_min_decisions": 20}});

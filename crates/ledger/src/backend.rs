@@ -23,6 +23,18 @@ pub struct Receipt {
     pub hash: String,
 }
 
+/// The chain hash a ledger holds at one seq ([`LedgerBackend::hash_at`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum HashAt {
+    /// Hex SHA-256: the record's chain hash (the genesis at seq 0, a retention checkpoint's
+    /// hash at the last seq it pruned).
+    Held(String),
+    /// Retention removed the record; its hash is gone with it.
+    Pruned,
+    /// No record has this seq: it is past the head, or was never there.
+    Missing,
+}
+
 /// What a retention run removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PruneReport {
@@ -56,6 +68,13 @@ pub trait LedgerBackend: Send + Sync {
     fn trace(&self, correlation_id: &str) -> Result<Vec<StoredDecision>>;
 
     fn stats(&self, request: &StatsRequest) -> Result<Stats>;
+
+    /// The last committed record: its seq (0 when the chain is empty) and chain hash (the
+    /// genesis when empty). What the hall's signed checkpoints anchor.
+    fn head(&self) -> Result<Receipt>;
+
+    /// The chain hash at `seq`, to check a checkpoint or a receipt against the ledger.
+    fn hash_at(&self, seq: i64) -> Result<HashAt>;
 
     /// Walk the whole chain; `Ok` with a finding when it is broken.
     fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport>;

@@ -23,6 +23,7 @@ mod chain;
 mod error;
 mod export;
 mod hall_records;
+mod import;
 mod linked;
 mod linked_writer;
 mod query;
@@ -30,13 +31,14 @@ mod record;
 mod sqlite;
 mod writer;
 
-pub use backend::{GroupCommitHooks, LedgerBackend, PruneReport, Receipt};
+pub use backend::{GroupCommitHooks, HashAt, LedgerBackend, PruneReport, Receipt};
 pub use chain::{chain_hash, Chain, Checkpoint, Finding, Problem, Progress, VerifyReport};
 pub use error::{LedgerError, Result};
 pub use export::{export, Format, CSV_HEADER};
 pub use hall_records::{
     Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, Severity, StoredHallEvent,
 };
+pub use import::{mark_imported, ImportMark, IMPORT_KEY};
 pub use linked::{
     linked_genesis, LinkedFilter, LinkedOrder, LinkedRecord, NewLinkedRecord, DEFAULT_LINKED_PAGE,
     MAX_KIND_BYTES, MAX_LINKED_BYTES, MAX_LINKED_PAGE,

@@ -97,7 +97,8 @@ fn run(backend: &dyn LedgerBackend, inbox: &Receiver<Job>) {
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, records = records.len(), "linked records could not be recorded");
+                // Its callers get the error and report it (see `writer::commit`).
+                tracing::debug!(error = %e, records = records.len(), "linked records could not be recorded");
                 for ack in acks {
                     let _ = ack.send(Err(e.clone()));
                 }

@@ -199,6 +199,12 @@ impl LedgerBackend for Scripted {
     fn stats(&self, request: &StatsRequest) -> Result<Stats> {
         self.inner.stats(request)
     }
+    fn head(&self) -> Result<Receipt> {
+        self.inner.head()
+    }
+    fn hash_at(&self, seq: i64) -> Result<ledger::HashAt> {
+        self.inner.hash_at(seq)
+    }
     fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
         self.inner.verify(progress)
     }

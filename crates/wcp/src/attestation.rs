@@ -2,6 +2,8 @@
 //! The real implementation (package hashing) lives in the `attest` crate; [`MapHashes`] is the
 //! in-memory double used by tests and conformance scenarios.
 
+use crate::model::DenyCode;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// A hash source failed; the router treats it like a missing hash.
@@ -15,6 +17,22 @@ pub trait WorkerHashes: Send + Sync {
     fn registered_hash(&self, species: &str) -> Result<Option<String>, HashError>;
     /// Hash of the worker's code right now; `None` if it cannot be obtained.
     fn current_hash(&self, species: &str) -> Result<Option<String>, HashError>;
+    /// Proctor extension (docs/wcp.md, "Signed packages at route time"): a check of the
+    /// species' signed package that step 12 applies whatever `require_worker_attestation`
+    /// says. `None` means nothing to enforce for this species, the default, so a source that
+    /// does not implement it keeps the reference's behaviour exactly.
+    fn enforce_signed(&self, _species: &str) -> Option<Result<(), AttestationRefusal>> {
+        None
+    }
+}
+
+/// Why a species' package may not be routed to: a WCP deny code (step 12's) and the precise
+/// reason, which the router puts in the deny reason as message and extra keys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttestationRefusal {
+    pub code: DenyCode,
+    pub message: String,
+    pub extra: Map<String, Value>,
 }
 
 /// Fixed maps of hashes. Values are returned as given (not validated), so tests can feed

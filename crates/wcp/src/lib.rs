@@ -61,7 +61,7 @@ pub mod shadow;
 pub mod telemetry;
 pub mod wire;
 
-pub use attestation::{HashError, MapHashes, WorkerHashes};
+pub use attestation::{AttestationRefusal, HashError, MapHashes, WorkerHashes};
 pub use clock::{
     format_timestamp, Clock, FixedClock, IdSource, SequentialIds, SystemClock, UuidV4Ids,
 };

@@ -254,13 +254,14 @@ impl Router {
             return Err(deny);
         };
         // 12. Worker attestation.
-        let attestation_attempted = self.floor(|h| h.require_worker_attestation, false);
-        let attestation_valid = if attestation_attempted {
+        let hash_floor = self.floor(|h| h.require_worker_attestation, false);
+        if hash_floor {
             self.attest(rule, &selected)?;
-            Some(true)
-        } else {
-            None
-        };
+        }
+        // Proctor extension: a species with a signed-package check is checked on every route.
+        let signed_checked = self.attest_signed(rule, &selected)?;
+        let attestation_attempted = hash_floor || signed_checked;
+        let attestation_valid = attestation_attempted.then_some(true);
         // 13. Privilege envelope.
         let privilege_applies = rule.requires_privilege_envelope
             || self.floor(|h| h.enforce_privilege_envelopes, false);
@@ -499,6 +500,24 @@ impl Router {
             return Err(d);
         }
         Ok(())
+    }
+
+    /// Step 12, Proctor extension (docs/wcp.md): the worker source's signed-package check.
+    /// `Ok(false)` when the source has none for this species.
+    fn attest_signed(&self, rule: &Rule, species: &str) -> Result<bool, Box<Deny>> {
+        let Some(verdict) = self.hashes.as_ref().and_then(|h| h.enforce_signed(species)) else {
+            return Ok(false);
+        };
+        let refusal = match verdict {
+            Ok(()) => return Ok(true),
+            Err(refusal) => refusal,
+        };
+        let mut d = Deny::in_rule(rule, refusal.code, &refusal.message)
+            .escalation(rule.escalation.clone());
+        d.extra = refusal.extra;
+        d.attestation_checked = true;
+        d.attestation_valid = Some(false);
+        Err(d)
     }
 
     /// Step 13.

@@ -49,7 +49,8 @@ export class ApiError extends Error {
 export type StreamStatus =
   | { state: 'connecting' }
   | { state: 'open' }
-  | { state: 'down'; message: string; retryInMs: number };
+  /** `unreachable`: the hall did not answer (rather than a stream that fell behind and reconnects). */
+  | { state: 'down'; message: string; retryInMs: number; unreachable: boolean };
 
 export interface EventHandlers {
   onEvent(event: HallEvent): void;
@@ -99,8 +100,12 @@ export class HallApi {
   getTrace(correlationId: string) {
     return this.call('get_trace', { params: { correlation_id: correlationId } });
   }
-  getStats(since?: string) {
-    return this.call('get_stats', { query: { since } });
+  getStats(query: StatsQuery = {}) {
+    return this.call('get_stats', { query: { ...query } });
+  }
+  /** Unauthenticated: the hall is up, and where its API token is kept (for signing in). */
+  health() {
+    return this.call('health');
   }
   verifyLedger() {
     return this.call('verify_ledger');
@@ -122,6 +127,9 @@ export class HallApi {
   }
   getSettings() {
     return this.call('get_settings');
+  }
+  getHallKey() {
+    return this.call('get_hall_key');
   }
   putThresholds(thresholds: Thresholds) {
     return this.call('put_thresholds', { body: thresholds });
@@ -148,6 +156,9 @@ export class HallApi {
     return this.call('apply_mcp_import', { body: request });
   }
 }
+
+/** `GET /v1/stats`: the range (`until` exclusive) and the bucket width in seconds. */
+export type StatsQuery = NonNullable<operations['get_stats']['parameters']['query']>;
 
 /** `GET /v1/mcp/calls` filters (all optional; newest first). */
 export type McpCallsQuery = NonNullable<operations['list_mcp_calls']['parameters']['query']>;
@@ -195,7 +206,8 @@ export interface HttpConfig {
 }
 
 const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 15_000;
+// A local hall restarts in about a second: retrying every 5 s at most keeps the outage shown short.
+const RETRY_MAX_MS = 5_000;
 
 export class HttpTransport implements Transport {
   readonly kind = 'http';
@@ -237,11 +249,11 @@ export class HttpTransport implements Transport {
     let retryTimer: unknown = null;
     let retryMs = RETRY_MIN_MS;
 
-    const scheduleRetry = (message: string) => {
+    const scheduleRetry = (message: string, unreachable = true) => {
       source?.close();
       source = null;
       if (stopped) return;
-      handlers.onStatus({ state: 'down', message, retryInMs: retryMs });
+      handlers.onStatus({ state: 'down', message, retryInMs: retryMs, unreachable });
       retryTimer = this.deps.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     };
@@ -255,7 +267,7 @@ export class HttpTransport implements Transport {
       try {
         ticket = (await this.call<Answer<'issue_event_ticket'>>('issue_event_ticket')).ticket;
       } catch (err) {
-        scheduleRetry(err instanceof Error ? err.message : String(err));
+        scheduleRetry(err instanceof Error ? err.message : String(err), err instanceof ApiError && err.code === 'UNREACHABLE');
         return;
       }
       if (stopped) return;
@@ -272,7 +284,7 @@ export class HttpTransport implements Transport {
           const event = parseEvent(kind, message.data);
           if (!event) return;
           handlers.onEvent(event);
-          if (kind === 'lagged') scheduleRetry('The live stream fell behind; reloading.');
+          if (kind === 'lagged') scheduleRetry('The live stream fell behind; reloading.', false);
         });
       }
     };
@@ -307,7 +319,7 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   const message = typeof error?.message === 'string' ? error.message : `The hall answered with status ${status}.`;
   if (status === 401) {
     const sep = /[.!?]$/.test(message) ? ' ' : '. ';
-    return new ApiError(status, code, `${message}${sep}Check the API token in Settings (it is in <data-dir>/api-token).`);
+    return new ApiError(status, code, `${message}${sep}Sign in with the hall's API token (the api-token file in its data dir).`);
   }
   return new ApiError(status, code, message);
 }
@@ -373,7 +385,7 @@ export class TauriTransport implements Transport {
           handlers.onStatus({ state: 'open' });
         }
       })
-      .catch((err: unknown) => handlers.onStatus({ state: 'down', message: String(err), retryInMs: 0 }));
+      .catch((err: unknown) => handlers.onStatus({ state: 'down', message: String(err), retryInMs: 0, unreachable: true }));
     return () => {
       stopped = true;
       unlisten?.();

@@ -24,6 +24,8 @@ const dateTime = new Intl.DateTimeFormat(LOCALE, {
   second: '2-digit',
 });
 const timeOnly = new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const shortDateTime = new Intl.DateTimeFormat(LOCALE, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const clock = new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit' });
 
 const numbers = new Intl.NumberFormat(LOCALE);
 
@@ -41,6 +43,16 @@ export function formatDateTime(iso: string | null | undefined, fmt: Intl.DateTim
 
 export function formatTime(iso: string | null | undefined): string {
   return formatDateTime(iso, timeOnly);
+}
+
+/** Month, day and time: a list row's date with time, without the year. */
+export function formatShortDateTime(iso: string | null | undefined): string {
+  return formatDateTime(iso, shortDateTime);
+}
+
+/** HH:MM of a moment (ms since the epoch), in the user's time zone. */
+export function formatClock(ms: number | null): string {
+  return ms === null ? '—' : clock.format(new Date(ms));
 }
 
 /** "12 s ago", "5 min ago", "3 h ago", "2 d ago"; future times (clock skew) read as "just now". */

@@ -1,5 +1,5 @@
-// App-wide live state of the hall: connection, workers, alerts, stats, calls waiting for approval
-// and the decision-rate series. Loaded once, then kept current by pushed events (SSE or Tauri
+// App-wide live state of the hall: connection, workers, alerts, stats and calls waiting for
+// approval. Loaded once, then kept current by pushed events (SSE or Tauri
 // events); screens read it and may register for live decisions and MCP events. Nothing here polls.
 // Components get it from Svelte context (`getHall`), set once by App (`setHallContext(hall)`), so a
 // component test can mount a screen over a `HallState` attached to a fake transport.
@@ -10,12 +10,13 @@ import { applyApproval, mergeApprovals, pendingCount } from './approvals';
 import { nav } from './nav.svelte';
 import { FocusRoute, notifyAlert, notifyApproval } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
-import { RateSeries } from './series';
 import type { Alert, Approval, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
 
 export type Connection =
   | { state: 'starting' }
   | { state: 'ready' }
+  /** The browser has no token, or the hall refused it: the sign-in card asks for one. */
+  | { state: 'signin'; tokenFile: string | null; error: ApiError | null }
   | { state: 'error'; error: ApiError };
 
 type DecisionListener = (event: DecisionEvent) => void;
@@ -24,8 +25,8 @@ export type McpEvent = Extract<HallEvent, { kind: 'mcp_call' | 'mcp_server' }>;
 type McpListener = (event: McpEvent) => void;
 
 const ALERT_LIMIT = 200;
-const SEED_PAGES = 4;
-const SEED_PAGE_SIZE = 500;
+/** The totals span the whole ledger: day-wide buckets keep that answer small (the charts ask for their own). */
+const TOTALS_BUCKET_S = 86_400;
 
 export class HallState {
   api: HallApi | null = $state(null);
@@ -41,9 +42,11 @@ export class HallState {
   missedEvents = $state(0);
   /** Bumped after the state was reloaded on reconnect, so screens holding their own lists reload too. */
   resyncs = $state(0);
-  /** Bumped on every change of `rates`, so charts redraw. */
-  ratesVersion = $state(0);
-  readonly rates = new RateSeries(60, 30);
+  /**
+   * When the hall stopped answering (ms since the epoch), until the stream is live again and the
+   * state reloaded: everything on screen may be stale meanwhile.
+   */
+  unreachableSince: number | null = $state(null);
 
   readonly unackedAlerts = $derived(this.alerts.filter((a) => !a.acked).length);
   readonly healthCounts = $derived(countHealth(this.workers));
@@ -55,9 +58,9 @@ export class HallState {
   private readonly mcpListeners = new Set<McpListener>();
   /** `approval` events that arrive while a listing loads, applied again on top of it (one per load). */
   private readonly approvalBuffers = new Set<Approval[]>();
-  /** Live decisions that arrive while the charts are seeded from history wait here (see seedRates). */
-  private pendingRates: DecisionEvent[] | null = null;
   private stopStream: (() => void) | null = null;
+  /** The stream dropped since it was last open: events were missed, reload when it opens again. */
+  private streamDropped = false;
 
   /** (Re)connects with the current prefs; used at start and after the Settings screen changes them. */
   async connect(): Promise<void> {
@@ -65,6 +68,12 @@ export class HallState {
     this.stopStream = null;
     this.connection = { state: 'starting' };
     const transport = await detectTransport({ baseUrl: this.prefs.hallUrl, token: this.prefs.token });
+    // Without a token every call would be refused: ask for one first.
+    if (transport.kind === 'http' && !this.prefs.token.trim()) {
+      this.api = new HallApi(transport);
+      await this.askToSignIn(null);
+      return;
+    }
     await this.attach(transport);
   }
 
@@ -76,32 +85,54 @@ export class HallState {
     this.stopStream = transport.subscribe({
       onEvent: (e) => this.apply(e),
       onStatus: (s) => {
-        const wasDown = this.stream.state === 'down';
         this.stream = s;
-        if (s.state === 'open' && wasDown) void this.reload().then(() => (this.resyncs += 1));
+        // A reconnect goes down → connecting → open: remember the drop until the stream is back.
+        if (s.state === 'down') this.streamDropped = true;
+        if (s.state === 'down' && s.unreachable) this.unreachableSince ??= Date.now();
+        if (s.state === 'open' && this.streamDropped) {
+          this.streamDropped = false;
+          void this.reload().then((ok) => {
+            if (!ok) return;
+            this.unreachableSince = null;
+            this.resyncs += 1;
+          });
+        }
       },
     });
     await this.reload();
   }
 
-  async reload(): Promise<void> {
+  /** Loads workers, alerts, totals and approvals; false when the hall did not answer. */
+  async reload(): Promise<boolean> {
     const api = this.api;
-    if (!api) return;
+    if (!api) return false;
     try {
       const [workers, alerts, stats] = await Promise.all([
         api.listWorkers(),
         api.listAlerts({ limit: ALERT_LIMIT }),
-        api.getStats(),
+        api.getStats({ bucket_s: TOTALS_BUCKET_S }),
       ]);
       this.workers = workers.workers;
       this.alerts = alerts.alerts;
       this.stats = stats;
       this.connection = { state: 'ready' };
       await this.reloadApprovals(api);
-      await this.seedRates(api);
+      return true;
     } catch (err) {
-      this.connection = { state: 'error', error: asApiError(err) };
+      const error = asApiError(err);
+      if (error.status === 401) await this.askToSignIn(error);
+      // Once loaded, the screens keep what they show under the "unreachable" banner.
+      else if (this.connection.state !== 'ready') this.connection = { state: 'error', error };
+      return false;
     }
+  }
+
+  /** Shows the sign-in card, with the token file's path when the hall tells it (`GET /health`). */
+  private async askToSignIn(error: ApiError | null): Promise<void> {
+    this.stopStream?.();
+    this.stopStream = null;
+    const health = await this.api?.health().catch(() => null);
+    this.connection = { state: 'signin', tokenFile: health?.token_file ?? null, error };
   }
 
   async refreshWorkers(): Promise<void> {
@@ -201,11 +232,6 @@ export class HallState {
   }
 
   private countDecision(d: DecisionEvent): void {
-    if (this.pendingRates) this.pendingRates.push(d);
-    else {
-      this.rates.add(Date.parse(d.recorded_at) || Date.now(), d.denied);
-      this.ratesVersion += 1;
-    }
     const s = this.stats;
     if (!s) return;
     s.decisions_total += 1;
@@ -220,33 +246,6 @@ export class HallState {
     const i = this.alerts.findIndex((a) => a.id === alert.id);
     if (i === -1) this.alerts = [alert, ...this.alerts].slice(0, ALERT_LIMIT);
     else this.alerts[i] = alert;
-  }
-
-  /** Fills the rate charts with the last 30 minutes of history (bounded), so they are not empty at start. */
-  private async seedRates(api: HallApi): Promise<void> {
-    const since = new Date(Date.now() - this.rates.buckets * this.rates.bucketSeconds * 1000).toISOString();
-    this.pendingRates = [];
-    this.rates.clear();
-    let newestSeeded = 0;
-    try {
-      let cursor: string | null = null;
-      for (let page = 0; page < SEED_PAGES; page++) {
-        const result = await api.listDecisions({ since, cursor: cursor ?? undefined, limit: SEED_PAGE_SIZE });
-        for (const r of result.decisions) {
-          this.rates.add(Date.parse(r.decision.timestamp), r.decision.denied);
-          newestSeeded = Math.max(newestSeeded, r.seq);
-        }
-        cursor = result.next_cursor;
-        if (!cursor) break;
-      }
-    } finally {
-      // Events the history already contained are not counted twice.
-      for (const d of this.pendingRates ?? []) {
-        if (d.seq > newestSeeded) this.rates.add(Date.parse(d.recorded_at) || Date.now(), d.denied);
-      }
-      this.pendingRates = null;
-      this.ratesVersion += 1;
-    }
   }
 }
 

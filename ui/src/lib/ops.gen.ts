@@ -19,6 +19,8 @@ export const OPS = {
   enroll_worker: { method: 'POST', path: '/v1/workers' },
   /** One recorded decision */
   get_decision: { method: 'GET', path: '/v1/decisions/{decision_id}' },
+  /** The public key that signs this hall's receipts and ledger checkpoints */
+  get_hall_key: { method: 'GET', path: '/v1/hall/key' },
   /** The MCP gateway: servers with their state and tools, client sessions, settings */
   get_mcp: { method: 'GET', path: '/v1/mcp' },
   /** This API's OpenAPI document */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { href, parseHash } from './router';
+import { href, pageTitle, parseHash } from './router';
 
 describe('hash router', () => {
   it('parses screen, argument and params', () => {
@@ -17,5 +17,10 @@ describe('hash router', () => {
     const link = href('traces', 'a b/c', new URLSearchParams({ x: '1' }));
     expect(link).toBe('#/traces/a%20b%2Fc?x=1');
     expect(parseHash(link)).toMatchObject({ screen: 'traces', arg: 'a b/c' });
+  });
+  it('titles the tab with waiting calls, the screen and open alerts', () => {
+    expect(pageTitle('Overview', 0, 0)).toBe('Overview — Proctor');
+    expect(pageTitle('Decisions', 0, 1)).toBe('Decisions · 1 open alert — Proctor');
+    expect(pageTitle('Alerts', 2, 3)).toBe('(2) Alerts · 3 open alerts — Proctor');
   });
 });

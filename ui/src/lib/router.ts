@@ -34,3 +34,10 @@ export function href(screen: Screen, arg = '', params?: URLSearchParams): string
   const qs = params?.toString();
   return `#/${screen}${arg ? `/${encodeURIComponent(arg)}` : ''}${qs ? `?${qs}` : ''}`;
 }
+
+/** The tab title: calls waiting for a person first (they need someone), the screen, open alerts. */
+export function pageTitle(screen: string, pendingApprovals: number, openAlerts: number): string {
+  const waiting = pendingApprovals > 0 ? `(${pendingApprovals}) ` : '';
+  const alerts = openAlerts > 0 ? ` · ${openAlerts} open alert${openAlerts === 1 ? '' : 's'}` : '';
+  return `${waiting}${screen}${alerts} — Proctor`;
+}

@@ -77,6 +77,8 @@ export type PackageHash = Schemas['PackageHash'];
 export type AttestVerdict = Schemas['AttestVerdict'];
 export type SignResult = Schemas['SignResult'];
 export type HallSettings = Schemas['Settings'];
+/** The public key that signs the hall's receipts and ledger checkpoints. */
+export type HallKey = Schemas['HallPublicKey'];
 
 // The MCP gateway (docs/mcp.md): servers, sessions, the audit trail and human approvals.
 export type McpOverview = Schemas['McpOverview'];

@@ -345,6 +345,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hall/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public key that signs this hall's receipts and ledger checkpoints */
+        get: operations["get_hall_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/settings/thresholds": {
         parameters: {
             query?: never;
@@ -481,8 +498,7 @@ export interface components {
             acked: boolean;
             acked_at: string | null;
         };
-        /** @enum {string} */
-        AlertKind: "deny_rate_spike" | "worker_stale" | "worker_offline" | "tamper" | "ledger_integrity" | "rules_rejected" | "registry_rejected" | "registry_missing";
+        AlertKind: ("deny_rate_spike" | "worker_stale" | "worker_offline" | "tamper" | "ledger_integrity" | "rules_rejected" | "registry_rejected" | "registry_missing") | "ledger_unwritable" | "attestation_refused";
         AlertList: {
             alerts: components["schemas"]["Alert"][];
             count: number;
@@ -574,6 +590,8 @@ export interface components {
             worker_id: string;
             worker_species_id: string;
         };
+        /** @description Why a package may or may not be routed to, in one word. */
+        AttestationReason: ("valid" | "revoked_key" | "revoked_package") | "unsigned" | "untrusted_key" | "namespace_mismatch" | "identity_mismatch" | "tampered" | "unreadable";
         /** @description One entry of `candidate_workers_ranked` in a decision. */
         CandidateWorker: {
             worker_species_id: string;
@@ -582,6 +600,12 @@ export interface components {
             /** @description Always null in decisions (the reference never copies it from the rule). */
             requires_controls_minimum: string[] | null;
             skip_reason: string | null;
+        };
+        /** @description Which files a tampered package changed, as far as the signature's file list tells. */
+        ChangedFiles: {
+            changed: string[];
+            added: string[];
+            removed: string[];
         };
         /** @description An MCP client whose configuration the importer knows. */
         Client: "claude" | "cursor" | "vscode";
@@ -601,7 +625,7 @@ export interface components {
         DecisionDetail: {
             seq: number;
             hash: string;
-            decision: components["schemas"]["RouteDecision"];
+            decision: components["schemas"]["RecordedDecision"];
             linked: components["schemas"]["LinkedRecord"][];
         };
         /** @description Summary of a recorded decision (the full record is one `GET /v1/decisions/{id}` away). */
@@ -695,6 +719,11 @@ export interface components {
             ledger_seq: number;
             ledger_hash: string;
             recorded_at: string;
+            /**
+             * @description The hall's signature of (`ledger_seq`, `ledger_hash`, `decision_id`). Absent from the
+             *     receipts of `proctor route --db`, whose ledger has no hall behind it.
+             */
+            signature?: components["schemas"]["ReceiptSignature"] | null;
         };
         /** @description One client file. */
         FilePlan: {
@@ -744,6 +773,23 @@ export interface components {
         HallEventList: {
             events: components["schemas"]["HallEvent"][];
             count: number;
+        };
+        /**
+         * @description The public half of a hall key: what `proctor hall key` prints and `GET /v1/hall/key`
+         *     returns. `name` is the key name and the checkpoints' origin line; `verifier_key` is the
+         *     signed-note verifier key (`<name>+<hex key id>+<base64(0x01 ‖ public key)>`) that
+         *     transparency-log tooling (Go's `golang.org/x/mod/sumdb/note`) reads.
+         */
+        HallPublicKey: {
+            /** @description Always `ed25519`. */
+            algorithm: string;
+            /** @description `proctor-hall/<first 8 bytes of SHA-256(public key), hex>`. */
+            name: string;
+            /** @description The signed-note key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key), hex. */
+            key_id: string;
+            /** @description The raw 32-byte public key, base64. */
+            public_key: string;
+            verifier_key: string;
         };
         /** @description Health as shown to the API. */
         Health: {
@@ -804,7 +850,7 @@ export interface components {
         LedgerRecord: {
             seq: number;
             hash: string;
-            decision: components["schemas"]["RouteDecision"];
+            decision: components["schemas"]["RecordedDecision"];
         };
         LedgerVerification: {
             ok: boolean;
@@ -839,6 +885,7 @@ export interface components {
             /** @constant */
             status: "ok";
             timestamp: string;
+            token_file: string;
         };
         McpCallList: {
             calls: components["schemas"]["LinkedRecord"][];
@@ -870,6 +917,12 @@ export interface components {
              * @default full
              */
             record_arguments: components["schemas"]["RecordArguments"];
+            /**
+             * @description `"after_answer"` (default) or `"before_answer"`: whether answering a call waits for its
+             *     outcome record's fsync (docs/mcp.md, "The audit trail").
+             * @default after_answer
+             */
+            record_outcome: components["schemas"]["RecordOutcome"];
             /**
              * Format: uint64
              * @description A forwarded call that takes longer is answered with a timeout tool error.
@@ -940,9 +993,60 @@ export interface components {
          * @enum {string}
          */
         QosClass: "P0" | "P1" | "P2" | "P3";
+        /** @description A hall key's Ed25519 signature of a receipt (docs/ledger.md, "Signed receipts"). */
+        ReceiptSignature: {
+            /** @description What was signed: `proctor-receipt/v1`. */
+            format: string;
+            /** @description The hall key's name (`proctor-hall/<fingerprint>`). */
+            key_name: string;
+            /** @description The hall key's signed-note key id, hex (4 bytes). */
+            key_id: string;
+            /** @description The 64-byte Ed25519 signature, base64. */
+            value: string;
+        };
         /** @description How a tool call's arguments are kept in the ledger. */
         RecordArguments: "full" | "hash";
+        /**
+         * @description When a call's outcome record is made durable, relative to answering the client. The decision
+         *     is always durable before the call is forwarded.
+         */
+        RecordOutcome: "after_answer" | "before_answer";
         RecordStatus: "new" | "exists";
+        /** @description The response envelope (docs/wcp.md, "RouteDecision"). All fields are always serialized. */
+        RecordedDecision: {
+            decision_id: string;
+            timestamp: string;
+            correlation_id: string;
+            tenant_id: string;
+            capability_id: string;
+            matched_rule_id: string;
+            env: components["schemas"]["Env"];
+            data_label: components["schemas"]["DataLabel"];
+            tenant_risk: components["schemas"]["TenantRisk"];
+            qos_class: components["schemas"]["QosClass"];
+            denied: boolean;
+            deny_reason_if_denied: components["schemas"]["DenyReason"] | null;
+            selected_worker_species_id: string | null;
+            candidate_workers_ranked: components["schemas"]["CandidateWorker"][];
+            required_controls_effective: string[];
+            recommended_profiles_effective: unknown[];
+            escalation_effective: components["schemas"]["Escalation"];
+            preconditions_checked: components["schemas"]["PreconditionsChecked"];
+            artifact_hash: string | null;
+            worker_attestation_checked: boolean;
+            worker_attestation_valid: boolean | null;
+            dry_run: boolean;
+            telemetry_envelopes: components["schemas"]["TelemetryEvent"][];
+            imported?: {
+                source: string;
+                importer: string;
+                /** Format: date-time */
+                imported_at: string;
+                previous?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
         ReferenceEnrolled: {
             /** @constant */
             enrolled: true;
@@ -1049,6 +1153,22 @@ export interface components {
             } | null;
             dry_run?: boolean | number | string;
             tenant_credential?: string | null;
+        };
+        /** @description The route-time verdict on one worker's package, as the API shows it. */
+        RouteVerdict: {
+            valid: boolean;
+            reason: components["schemas"]["AttestationReason"];
+            /** @description The `ATTEST_*` code of the failed check (`None` when valid or unreadable). */
+            code: components["schemas"]["VerdictCode"] | null;
+            /** @description What is wrong and what to do, or what was verified. */
+            message: string;
+            key_id: string | null;
+            namespace: string | null;
+            worker_version: string | null;
+            /** @description The manifest's `built_at_utc` (covered by the signature). */
+            signed_at: string | null;
+            /** @description Set for a tampered package whose signature lists its files. */
+            changed_files: components["schemas"]["ChangedFiles"] | null;
         };
         /** @description The response envelope (docs/wcp.md, "RouteDecision"). All fields are always serialized. */
         RoutedDecision: {
@@ -1341,6 +1461,8 @@ export interface components {
             at: string;
             note: string | null;
         };
+        /** @description Why a package failed verification. */
+        VerdictCode: "ATTEST_MANIFEST_MISSING" | "ATTEST_MANIFEST_INVALID" | "ATTEST_MANIFEST_ID_MISMATCH" | "ATTEST_NAMESPACE_INVALID" | "ATTEST_PACKAGE_UNREADABLE" | "ATTEST_HASH_MISMATCH" | "ATTEST_PACKAGE_REVOKED" | "ATTEST_SIGNATURE_MISSING" | "ATTEST_NAMESPACE_MISMATCH" | "ATTEST_KEY_REVOKED" | "ATTEST_NAMESPACE_UNTRUSTED" | "ATTEST_KEY_UNTRUSTED" | "ATTEST_SIG_INVALID";
         VerifyRequest: {
             package_dir?: string;
         };
@@ -1406,6 +1528,11 @@ export interface components {
             };
             health: components["schemas"]["Health"] | null;
             conformance: components["schemas"]["WorkerConformance"];
+            /**
+             * @description The signed-package verdict routing applies to this worker (docs/attest.md); `null` when
+             *     its record names no package or `[attestation] enforce_signed = false`.
+             */
+            attestation: components["schemas"]["RouteVerdict"] | null;
         };
     };
     responses: never;
@@ -1871,6 +1998,8 @@ export interface operations {
         parameters: {
             query?: {
                 since?: string;
+                until?: string;
+                bucket_s?: number;
             };
             header?: never;
             path?: never;
@@ -2291,6 +2420,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_hall_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HallPublicKey"];
                 };
             };
             /** @description Client error */

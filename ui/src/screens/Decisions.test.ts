@@ -111,6 +111,28 @@ describe('Decisions', () => {
     expect(firstPages(transport)).toHaveLength(1);
   });
 
+  it('holds live decisions while the list is scrolled down, so the rows do not move under the reader', async () => {
+    const { hall, transport } = await fakeHall();
+    transport.on('list_decisions', () => page([record(2), record(1)]));
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    const list = view.target.querySelector<HTMLElement>('[role="listbox"]')!;
+    list.scrollTop = 40;
+    list.dispatchEvent(new Event('scroll'));
+    await settle();
+
+    transport.emit(decisionEvent(3));
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    expect(view.target.querySelector('[data-testid="live-held"]')?.textContent).toBe('new decisions held while you browse (1)');
+
+    button(view.target, 'Show newest').click();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-3', 'd-2', 'd-1']);
+    expect(firstPages(transport)).toHaveLength(1);
+  });
+
   it('keeps live decisions that arrive while the first page loads', async () => {
     const { hall, transport } = await fakeHall();
     const answer = deferred<DecisionPage>();

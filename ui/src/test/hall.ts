@@ -2,7 +2,7 @@
 // attached to it, and a screen mounted under that hall (src/test/WithHall.svelte).
 
 import { flushSync, mount, tick, unmount, type Component } from 'svelte';
-import { ApiError, type CallArgs, type EventHandlers, type Transport } from '../lib/api';
+import { ApiError, type CallArgs, type EventHandlers, type StreamStatus, type Transport } from '../lib/api';
 import { HallState } from '../lib/hall.svelte';
 import type { OpName } from '../lib/ops.gen';
 import type { DecisionEvent, HallEvent, Stats } from '../lib/types';
@@ -48,6 +48,11 @@ export class FakeTransport implements Transport {
     this.subscribers.add(handlers);
     handlers.onStatus({ state: 'open' });
     return () => this.subscribers.delete(handlers);
+  }
+
+  /** Pushes a change of the stream's state (the hall went away, or came back). */
+  status(status: StreamStatus): void {
+    for (const s of this.subscribers) s.onStatus(status);
   }
 
   emit(event: HallEvent): void {

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::{
-    Filter, Format, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions, PageRequest,
-    SqliteBackend, StoredDecision,
+    Filter, Format, ImportMark, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions,
+    PageRequest, SqliteBackend, StoredDecision,
 };
 
 use super::common::{ledger_error, printable, record_json, time, DbArg};
@@ -36,9 +36,11 @@ pub enum Command {
     Show(ShowArgs),
     /// Export every matching decision as CSV or JSONL (newest first).
     Export(ExportArgs),
-    /// Record RouteDecision JSON lines from a file ("-" for stdin) in the ledger.
+    /// Record RouteDecision JSON lines from a file ("-" for stdin) in the ledger, each marked
+    /// as imported (source, importer, time).
     Import(ImportArgs),
-    /// Remove decisions older than N days, keeping a checkpoint so the rest still verifies.
+    /// Remove decisions older than N days (at least 1 unless --force), keeping a checkpoint so
+    /// the rest still verifies.
     Prune(PruneArgs),
 }
 
@@ -161,7 +163,8 @@ pub struct ImportArgs {
     #[command(flatten)]
     db: DbArg,
     /// One RouteDecision JSON object per line; "-" reads stdin. All lines are checked (valid,
-    /// no decision id repeated or already recorded) before any is recorded.
+    /// no decision id repeated or already recorded) before any is recorded. Each record gets an
+    /// `imported` mark (source, importer, time), covered by its chain hash.
     file: PathBuf,
 }
 
@@ -169,10 +172,18 @@ pub struct ImportArgs {
 pub struct PruneArgs {
     #[command(flatten)]
     db: DbArg,
-    /// Remove decisions older than this many days.
+    /// Remove decisions older than this many days (at least 1 without --force).
     #[arg(long, value_name = "DAYS")]
     older_than_days: u32,
+    /// Allow --older-than-days below the floor of 1 day, which removes decisions the hall may
+    /// have acknowledged moments ago.
+    #[arg(long)]
+    force: bool,
 }
+
+/// Retention's floor without `--force`: `--older-than-days 0` by mistake would delete decisions
+/// acknowledged seconds earlier.
+const MIN_RETENTION_DAYS: u32 = 1;
 
 pub fn run(cmd: Command) -> CliResult {
     match cmd {
@@ -279,9 +290,17 @@ fn show(args: ShowArgs) -> CliResult {
         .unwrap_or_else(|_| d.json.clone());
     // JSON escapes C0 controls in strings but not DEL or C1 (e.g. U+009B, a CSI).
     let pretty: Vec<Cow<'_, str>> = pretty.split('\n').map(printable).collect();
+    let imported = d.import_mark().map_or(String::new(), |m| {
+        format!(
+            "\n  IMPORTED from {} by {} at {} (not decided by this ledger's hall)",
+            printable(&m.source),
+            printable(&m.importer),
+            printable(&m.imported_at)
+        )
+    });
     writeln!(
         out,
-        "decision {}\n  seq {}  hash {}\n  time {}  {}\n\n{}",
+        "decision {}\n  seq {}  hash {}\n  time {}  {}{imported}\n\n{}",
         printable(&f.decision_id),
         d.seq,
         d.hash,
@@ -469,9 +488,16 @@ fn import(args: ImportArgs) -> CliResult {
             args.file.display()
         ))
     };
+    let mark = ImportMark {
+        source: import_source(&args.file),
+        importer: importer(),
+        imported_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        previous: None,
+    };
     // Check every line first, duplicates included, so a bad file records nothing.
     let mut first_line = std::collections::HashMap::new();
     let mut ids = Vec::with_capacity(lines.len());
+    let mut marked = Vec::with_capacity(lines.len());
     for (n, line) in &lines {
         let id = NewRecord::from_json(line.as_str())
             .map_err(|e| at(n, e.to_string()))?
@@ -481,6 +507,8 @@ fn import(args: ImportArgs) -> CliResult {
             return Err(at(n, format!("decision {id} repeats line {m}")));
         }
         ids.push((*n, id));
+        let line = ledger::mark_imported(line, &mark).map_err(|e| at(n, e.to_string()))?;
+        marked.push((*n, line));
     }
     let ledger = Ledger::open(args.db.path()?).map_err(|e| args.db.error(e))?;
     for (n, id) in &ids {
@@ -492,7 +520,7 @@ fn import(args: ImportArgs) -> CliResult {
             ));
         }
     }
-    let pending = lines
+    let pending = marked
         .into_iter()
         .map(|(n, line)| ledger.submit(line).map(|p| (n, p)))
         .collect::<Result<Vec<_>, _>>()
@@ -519,13 +547,46 @@ fn import(args: ImportArgs) -> CliResult {
     }
     ledger.close();
     match first {
-        Some(first) => outln!("recorded {count} decisions (seq {first}..={last})"),
+        Some(first) => outln!("recorded {count} decisions (seq {first}..={last}), marked as imported"),
         None => outln!("recorded 0 decisions"),
     }?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// What an import mark names as the source: the file's full path, or `-` for stdin.
+fn import_source(file: &Path) -> String {
+    if file == Path::new("-") {
+        return "-".into();
+    }
+    file.canonicalize()
+        .unwrap_or_else(|_| file.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The OS user running the import: `$USER (uid N)` (the uid is the one that counts).
+fn importer() -> String {
+    let name = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::geteuid() };
+        format!("{name} (uid {uid})")
+    }
+    #[cfg(not(unix))]
+    name
+}
+
 fn prune(args: PruneArgs) -> CliResult {
+    if args.older_than_days < MIN_RETENTION_DAYS && !args.force {
+        return Err(CliError::usage(format!(
+            "--older-than-days {} would remove decisions acknowledged moments ago; the floor is \
+             {MIN_RETENTION_DAYS} day. Add --force to prune them anyway",
+            args.older_than_days
+        )));
+    }
     let backend = SqliteBackend::open(
         args.db.path()?,
         OpenOptions {

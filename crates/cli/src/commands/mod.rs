@@ -1,5 +1,6 @@
 //! One module per top-level subcommand.
 
+mod anchor;
 pub mod approvals;
 pub mod attest;
 pub mod client;
@@ -7,11 +8,14 @@ pub mod common;
 pub mod conformance;
 pub mod decisions;
 pub mod enroll;
+pub mod hall_key;
 pub mod heartbeat;
 pub mod keys;
+pub mod ledger_reset;
 pub mod mcp;
 mod mcp_bridge;
 pub mod mcp_import;
+pub mod receipt;
 pub mod route;
 mod route_sink;
 pub mod rules;

@@ -127,7 +127,8 @@ impl<W: Write> Sink<W> {
                     decision,
                     json,
                     ack,
-                } => match hall::answer(&decision, json, wait(ack)) {
+                    // Unsigned: a --db ledger has no hall (and no hall key) behind it.
+                } => match hall::answer(&decision, json, wait(ack), None) {
                     Ok(routed) => {
                         let mut line = routed.into_response_bytes();
                         line.push(b'\n');

@@ -43,6 +43,9 @@ pub fn run(args: Args) -> CliResult {
     for path in &created.paths {
         eprintln!("proctor: created {}", path.display());
     }
+    for note in &created.notes {
+        eprintln!("proctor: {note}");
+    }
     eprintln!("proctor: data dir     {}", config.data_dir.display());
     eprintln!("proctor: ledger       {}", config.ledger_path.display());
     eprintln!("proctor: registry dir {}", config.registry_dir.display());
@@ -59,19 +62,29 @@ pub fn run(args: Args) -> CliResult {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::runtime(format!("cannot start runtime: {e}")))?;
     runtime.block_on(async move {
-        let listener = hall::server::bind(config.file.listen)
-            .await
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+        let listen = config.file.listen;
+        // The hall first: it takes the data dir's lock, so a second hall on this dir is told
+        // which one runs there rather than that its address is in use.
         let hall = hall::Hall::open(config)
             .await
             .map_err(|e| CliError::runtime(e.to_string()))?;
-        hall::server::announce(&data_dir, addr).map_err(|e| CliError::runtime(e.to_string()))?;
+        eprintln!("proctor: hall key     {}", hall.hall_key().verifier_key);
+        let listener = match hall::server::bind(listen).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                hall.close().await;
+                return Err(CliError::runtime(e.to_string()));
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        // Listening for signals before anyone is told where the hall is.
+        let shutdown = hall::server::shutdown_signal();
+        hall::server::announce(&hall, addr).map_err(|e| CliError::runtime(e.to_string()))?;
         // A machine-readable line so scripts (and tests) can find an ephemeral port.
         println!("listening on http://{addr}");
-        hall::server::serve(hall, listener, hall::server::shutdown_signal())
+        hall::server::serve(hall, listener, shutdown)
             .await
             .map_err(|e| CliError::runtime(e.to_string()))
     })?;

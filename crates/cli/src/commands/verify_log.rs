@@ -1,5 +1,7 @@
 //! `proctor verify-log`: walk the ledger's hash chains (decisions, then the linked records:
-//! MCP call outcomes, approvals) and name the first bad record.
+//! MCP call outcomes, approvals) and name the first bad record; then check the ledger against
+//! the hall's latest signed checkpoint (hall::anchor), which names what the chain alone cannot
+//! see: a cut tail, an emptied, missing or replaced file, acknowledged records lost.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -8,19 +10,24 @@ use ledger::{
     Chain, LedgerBackend, LedgerError, OpenOptions, Progress, SqliteBackend, VerifyReport,
 };
 
-use super::common::DbArg;
+use hall::anchor::{check, AnchorProblem};
+
+use super::anchor::{anchoring, data_dir, Anchoring};
+use super::common::{existing_hall, DbArg};
 use crate::exit::{outln, CliError, CliResult, Written};
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit codes:\n  0  both chains (decisions, linked records) are intact\n  1  a chain is broken or the file is corrupt (the first bad record is named)\n  3  the ledger file is missing, not a ledger, or from a newer proctor\n  4  the database could not be read"
+    after_help = "The ledger of a hall (--data-dir, or no --db) is also checked against the hall's latest signed checkpoint (in <data dir>/checkpoints/ and the checkpoint_mirror dir): it must hold every record the hall acknowledged, with the same chain. A ledger named by --db alone is checked by its chains only.\n\nExit codes:\n  0  both chains (decisions, linked records) are intact, and the ledger holds what its checkpoint says\n  1  a chain is broken or the file is corrupt (the first bad record is named); or the ledger is missing, emptied, cut short or replaced, or a checkpoint is foreign (what is missing or foreign is named)\n  3  the ledger file is missing (and no checkpoint says it should exist), not a ledger, or from a newer proctor\n  4  the database could not be read"
 )]
 pub struct Args {
     #[command(flatten)]
     db: DbArg,
     /// Print the report as JSON: {"records_checked","last_seq","checkpoint","linked_records",
-    /// "linked_last_seq","linked_checkpoint","linked_to_pruned","finding"}; a finding's
-    /// "chain" says which chain ("decisions" or "linked").
+    /// "linked_last_seq","linked_checkpoint","linked_to_pruned","finding","anchor",
+    /// "anchor_problem"}; a finding's "chain" says which chain ("decisions" or "linked");
+    /// "anchor" is the signed checkpoint checked ({"path","size","hash","time"}, null if none),
+    /// "anchor_problem" what it found missing or foreign (null if nothing).
     #[arg(long)]
     json: bool,
     /// Also run SQLite's structural check of every page and index (slower; finds damage in
@@ -30,8 +37,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let report = match walk(&args) {
-        Ok(report) => report,
+    let (report, anchored, problem) = match walk(&args) {
+        Ok(walked) => walked,
         Err((code, err)) => {
             if args.json {
                 // A script reading stdout gets an answer even when there is no report.
@@ -43,17 +50,22 @@ pub fn run(args: Args) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string(&report).expect("serializable")
-        )
-        .written()?;
+        let mut json = serde_json::to_value(&report).expect("serializable");
+        json["anchor"] = anchored.as_ref().map_or(serde_json::Value::Null, |a| {
+            let cp = &a.latest.checkpoint;
+            serde_json::json!({"path": a.latest.path, "size": cp.size, "hash": cp.hash, "time": cp.time})
+        });
+        json["anchor_problem"] = problem.as_ref().map(|p| p.to_string()).into();
+        writeln!(out, "{json}").written()?;
+    }
+    if let Some(problem) = problem {
+        return Err(anchor_failed(&problem));
     }
     match &report.finding {
         None => {
             if !args.json {
                 print_intact(&mut out, &report).written()?;
+                print_anchor(&mut out, anchored.as_ref(), &args.db).written()?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -71,10 +83,21 @@ pub fn run(args: Args) -> CliResult {
     }
 }
 
-/// The chain walk's report, or why there is none (with the code `--json` prints).
-fn walk(args: &Args) -> Result<VerifyReport, (&'static str, CliError)> {
+/// The chain walk's report and the checkpoint it was checked against (with what that found
+/// missing or foreign), or why there is no report (with the code `--json` prints).
+type Walked = (VerifyReport, Option<Anchoring>, Option<AnchorProblem>);
+
+fn walk(args: &Args) -> Result<Walked, (&'static str, CliError)> {
     let failed = |e: LedgerError| (e.code(), verify_error(&args.db, e));
     let path = args.db.path().map_err(|e| ("LEDGER_NOT_FOUND", e))?;
+    let anchored = match anchoring_of(&args.db).map_err(|e| ("LEDGER_ANCHOR", e))? {
+        Ok(anchored) => anchored,
+        Err(problem) => return Err(("LEDGER_ANCHOR", anchor_failed(&problem))),
+    };
+    if let Some(a) = &anchored {
+        // Before opening: a missing or emptied file is what the checkpoint says is wrong.
+        check::check_file(&path, &a.latest).map_err(|p| ("LEDGER_ANCHOR", anchor_failed(&p)))?;
+    }
     let backend = SqliteBackend::open(path, OpenOptions::read_only()).map_err(failed)?;
     if args.deep {
         let problems = backend.integrity_check().map_err(failed)?;
@@ -100,7 +123,59 @@ fn walk(args: &Args) -> Result<VerifyReport, (&'static str, CliError)> {
     if show_progress {
         eprintln!();
     }
-    Ok(report)
+    let problem = match &anchored {
+        Some(a) => check::check_ledger(&backend, &a.latest)
+            .map_err(failed)?
+            .err(),
+        None => None,
+    };
+    Ok((report, anchored, problem))
+}
+
+/// The anchoring of the hall whose ledger is checked: none for a ledger named by `--db` alone,
+/// or a data dir with no hall (or a hall that never wrote a checkpoint).
+fn anchoring_of(db: &DbArg) -> Result<Result<Option<Anchoring>, AnchorProblem>, CliError> {
+    if db.db.is_some() && db.data_dir.is_none() {
+        return Ok(Ok(None));
+    }
+    match existing_hall(&data_dir(db.data_dir.as_deref())?)? {
+        Some(config) => anchoring(&config),
+        None => Ok(Ok(None)),
+    }
+}
+
+fn anchor_failed(problem: &AnchorProblem) -> CliError {
+    CliError::check_failed(format!(
+        "the ledger does not hold what the hall signed: {problem}"
+    ))
+}
+
+fn print_anchor(
+    out: &mut impl Write,
+    anchored: Option<&Anchoring>,
+    db: &DbArg,
+) -> std::io::Result<()> {
+    match anchored {
+        Some(a) => {
+            let cp = &a.latest.checkpoint;
+            writeln!(
+                out,
+                "signed checkpoint matches: {} records as of {} ({}, signed by {})",
+                cp.size,
+                cp.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                a.latest.path.display(),
+                a.key.name
+            )
+        }
+        None if db.db.is_some() && db.data_dir.is_none() => writeln!(
+            out,
+            "no signed checkpoint checked: --db names a ledger without its hall (add --data-dir DIR to check it against that hall's checkpoints)"
+        ),
+        None => writeln!(
+            out,
+            "no signed checkpoint checked: the hall has not written one (it does when it starts)"
+        ),
+    }
 }
 
 /// A file SQLite reports as corrupt fails the check (exit 1) rather than being a runtime error.

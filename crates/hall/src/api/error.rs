@@ -100,7 +100,9 @@ impl From<HallError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        if status.is_server_error() {
+        // Ledger failures are logged by the recorder, rate-limited: a full disk fails every
+        // request, and a line each filled the log faster than the ledger had.
+        if status.is_server_error() && !matches!(err, HallError::LedgerUnavailable(_)) {
             tracing::error!(code = err.code(), error = %err, "request failed");
         }
         ApiError::new(status, err.code(), err.to_string())

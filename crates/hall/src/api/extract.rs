@@ -69,8 +69,15 @@ async fn read_json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Byte
     Bytes::from_request(req, state).await.map_err(rejection)
 }
 
-/// Body read failures: the only realistic one is the size limit.
+/// Body read failures: the size limit, or a body that did not arrive in time.
 fn rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
+    if let Some(timeout) = super::deadline::BodyTimedOut::find(&r) {
+        return ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            timeout.to_string(),
+        );
+    }
     ApiError::new(
         r.status(),
         ApiError::code_for_status(r.status()),
@@ -106,10 +113,65 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        check_query(parts.uri.query().unwrap_or(""))?;
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Q(q.0))
             .map_err(|e| ApiError::invalid_query(e.body_text()))
     }
+}
+
+/// Refuses what the form decoder would silently repair: an invalid percent escape, or one that
+/// decodes to bytes that are not UTF-8 (`?tenant_id=%ff` would otherwise become U+FFFD and
+/// match nothing).
+fn check_query(query: &str) -> Result<(), ApiError> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = String::from_utf8_lossy(&percent_decode(key).unwrap_or_default()).into_owned();
+        let printable = name.escape_debug();
+        for (part, text) in [("name", key), ("value", value)] {
+            match percent_decode(text) {
+                Err(at) => {
+                    return Err(ApiError::invalid_query(format!(
+                        "query parameter \"{printable}\": invalid percent escape at byte {at} of its {part}"
+                    )))
+                }
+                Ok(bytes) if std::str::from_utf8(&bytes).is_err() => {
+                    return Err(ApiError::invalid_query(format!(
+                        "query parameter \"{printable}\": its {part} is not UTF-8 once percent-decoded"
+                    )))
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `%XX` escapes (a form's `+` stays a `+`: it is never invalid); `Err` holds the byte
+/// offset of an escape that is not `%` and two hex digits.
+pub fn percent_decode(text: &str) -> Result<Vec<u8>, usize> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or(i)?;
+                // Not `from_str_radix` alone: it takes a sign (`%+1`).
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return Err(i);
+                }
+                let hex = std::str::from_utf8(hex).map_err(|_| i)?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| i)?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One id from the path, checked for length and control characters.
@@ -142,4 +204,28 @@ pub fn check_id(id: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid_id("id contains control characters"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_and_bad_ones_name_their_offset() {
+        assert_eq!(percent_decode("a%20b+c").unwrap(), b"a b+c");
+        assert_eq!(percent_decode("%e2%9C%93").unwrap(), "\u{2713}".as_bytes());
+        assert_eq!(percent_decode("ab%"), Err(2));
+        assert_eq!(percent_decode("%4"), Err(0));
+        assert_eq!(percent_decode("x%zz"), Err(1));
+        assert_eq!(percent_decode("%+1"), Err(0));
+    }
+
+    #[test]
+    fn a_query_that_decodes_to_non_utf8_or_bad_escapes_names_the_parameter() {
+        assert!(check_query("tenant_id=a%20b&limit=5&&flag").is_ok());
+        let msg = |q: &str| check_query(q).unwrap_err().message;
+        assert!(msg("limit=5&tenant_id=%ff").contains("\"tenant_id\": its value is not UTF-8"));
+        assert!(msg("tenant_id=%zz").contains("\"tenant_id\": invalid percent escape"));
+        assert!(msg("%ff=1").contains("its name is not UTF-8"));
+    }
 }

@@ -18,15 +18,11 @@ use serde_json::{json, Value};
 type ApiResult<T> = Result<T, ApiError>;
 
 /// The MCP endpoint: one [`McpSession`] per client session. Sessions end with the hall.
-pub fn mcp_service(
-    state: &AppState,
-    listen: std::net::SocketAddr,
-) -> StreamableHttpService<McpSession, LocalSessionManager> {
-    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
-    hosts.push(listen.ip().to_string());
-    hosts.push(listen.to_string());
+pub fn mcp_service(state: &AppState) -> StreamableHttpService<McpSession, LocalSessionManager> {
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
+        // The server checks Host (and Origin) on every route, this one included, against the
+        // address each connection came to (`api::guard`); rmcp's own list knows only names.
+        .disable_allowed_hosts()
         // Clients of older protocol versions keep one session per connection (its correlation id).
         .with_legacy_session_mode(true)
         .with_json_response(true)

@@ -5,10 +5,13 @@
 //! Adding an operation takes its handler (`routes.rs`), its line here, and, when it answers a
 //! typed body, its response schema in `openapi.rs` (keyed by the same name).
 
+mod anchor;
 pub mod auth;
+mod deadline;
 pub mod error;
 pub mod extract;
 mod gateway;
+pub mod guard;
 pub mod openapi;
 mod routes;
 mod sse;
@@ -251,6 +254,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(settings),
         ),
         ep(
+            "get_hall_key",
+            Method::GET,
+            "/v1/hall/key",
+            "The public key that signs this hall's receipts and ledger checkpoints",
+            None,
+            get(anchor::hall_key),
+        ),
+        ep(
             "put_thresholds",
             Method::PUT,
             "/v1/settings/thresholds",
@@ -328,17 +339,33 @@ pub struct Limits {
 pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>) -> Router {
     let mut public = Router::new();
     let mut private = Router::new();
+    let file = &state.hall.config().file;
+    let hashing_limit = Duration::from_secs(file.attest_timeout_s);
+    let subscribers = sse::Subscribers::new(file.sse_max_subscribers);
     for e in endpoints() {
         // Whole-ledger verification and package hashing take as long as the data is big; the
         // event stream answers at once and then stays open. Everything else must be quick.
         let mut handler = if is_long_running(e.path) {
-            e.handler
+            // Still, their bodies must arrive as fast as any other's.
+            e.handler.layer(middleware::from_fn_with_state(
+                limits.timeout,
+                deadline::body,
+            ))
         } else {
             e.handler.layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 limits.timeout,
             ))
         };
+        if hashes_packages(e.path) {
+            handler = handler.layer(middleware::from_fn_with_state(
+                hashing_limit,
+                deadline::hashing,
+            ));
+        }
+        if e.path == auth::EVENTS_PATH {
+            handler = handler.layer(axum::Extension(subscribers.clone()));
+        }
         if e.auth && !openapi::takes_query(e.name) {
             handler = handler.layer(middleware::from_fn(no_query));
         }
@@ -350,11 +377,14 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
     }
     // The MCP endpoint: its own protocol (JSON-RPC over POST, SSE over GET), behind the same
     // token; a call may wait for a person, so no request timeout.
-    let listen = state.hall.config().file.listen;
     let mcp = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(
+            limits.timeout,
+            deadline::body,
+        ))
         .layer(middleware::from_fn(gateway::jsonrpc_errors))
         .map_response(IntoResponse::into_response)
-        .service(gateway::mcp_service(&state, listen));
+        .service(gateway::mcp_service(&state));
     private = private.nest_service("/mcp", mcp);
     // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
     let private = private
@@ -393,6 +423,12 @@ async fn no_query(req: Request, next: Next) -> Response {
         return ApiError::invalid_query("this operation takes no query parameters").into_response();
     }
     next.run(req).await
+}
+
+/// Routes that hash a package directory on request (`attest_timeout_s`).
+fn hashes_packages(path: &str) -> bool {
+    path.starts_with("/v1/attest/")
+        || (path.starts_with("/v1/workers/") && path.ends_with("/verify"))
 }
 
 /// Routes exempt from the request timeout (docs/API.md).

@@ -191,6 +191,7 @@ fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
         "attest_verify" => ok(reference("AttestVerdict")),
         "attest_sign" => ok(reference("SignResult")),
         "get_settings" | "put_thresholds" => ok(reference("Settings")),
+        "get_hall_key" => ok(s.of::<crate::anchor::HallPublicKey>()),
         "get_openapi" => ok(open_object()),
         "get_mcp" => ok(s.of::<crate::mcp::view::McpOverview>()),
         "list_mcp_calls" => ok(reference("McpCallList")),
@@ -257,9 +258,16 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         s.body_of::<wcp::RouteDecision>("RouteDecision"),
         json!({"evidence_receipt": s.of::<EvidenceReceipt>()}),
     );
+    // A decision as recorded: one `proctor decisions import` recorded carries its import mark
+    // (docs/ledger.md, "Imported decisions"); the hall's own have none.
+    let mut recorded = s.body_of::<wcp::RouteDecision>("RouteDecision");
+    recorded["properties"]["imported"] = json!({"type": "object",
+        "required": ["source", "importer", "imported_at"],
+        "properties": {"source": string, "importer": string, "imported_at": time, "previous": open},
+        "additionalProperties": false});
     let record = object(
         json!({"seq": {"type": "integer", "minimum": 1}, "hash": hex64,
-        "decision": s.of::<wcp::RouteDecision>()}),
+        "decision": reference("RecordedDecision")}),
     );
     let workers_by_state: Map<String, Value> = [
         HealthState::Healthy,
@@ -291,8 +299,9 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         "body": open}),
     );
     vec![
-        ("Liveness", object(json!({"status": {"const": "ok"}, "timestamp": string}))),
+        ("Liveness", object(json!({"status": {"const": "ok"}, "timestamp": string, "token_file": string}))),
         ("RoutedDecision", routed),
+        ("RecordedDecision", recorded),
         ("LedgerRecord", record.clone()),
         ("DecisionDetail", extend(record, json!({"linked": {"type": "array", "items": reference("LinkedRecord")}}))),
         ("LinkedRecord", linked),

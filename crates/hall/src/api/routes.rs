@@ -19,8 +19,12 @@ use serde_json::{json, Value};
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok", "timestamp": Utc::now().to_rfc3339()}))
+/// Unauthenticated, so it also tells a first-time UI where the token it needs is kept.
+pub async fn health(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ok", "timestamp": Utc::now().to_rfc3339(),
+        "token_file": s.hall.config().token_file,
+    }))
 }
 
 pub async fn route(State(s): State<AppState>, JsonBody(input): JsonBody<Value>) -> ApiResult {
@@ -121,7 +125,7 @@ pub async fn trace(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Valu
 }
 
 pub async fn stats(State(s): State<AppState>, Q(q): Q<StatsQuery>) -> ApiResult<Json<Value>> {
-    Ok(Json(s.hall.stats(q.since).await?))
+    Ok(Json(s.hall.stats(q).await?))
 }
 
 pub async fn hall_events(

@@ -5,7 +5,7 @@
 
 use super::approvals::{Approval, ApprovalState, Resolution, Taken, Verdict};
 use super::downstream::CallOutcome;
-use super::{OfferedTool, RecordArguments};
+use super::{OfferedTool, RecordArguments, RecordOutcome};
 use crate::events::HallEvent;
 use crate::hall::Hall;
 use crate::receipt::Routed;
@@ -292,8 +292,10 @@ fn failure(record: &mut Record, code: &str, message: String, routed: &Routed) ->
     result
 }
 
-/// Write the outcome record, then answer. An outcome that cannot be recorded withholds the
-/// result (fail closed: what is answered is audited).
+/// Record the call's outcome and answer. The record is queued before the answer leaves, so it is
+/// committed in order and before the ledger closes; by default the answer does not wait for its
+/// fsync (`[mcp] record_outcome`). With `before_answer`, an outcome that cannot be recorded
+/// withholds the result (fail closed: what is answered is audited).
 async fn finish(
     hall: &Hall,
     audit: &Audit,
@@ -326,10 +328,32 @@ async fn finish(
         tool: Some(audit.tool.clone()),
         body,
     };
-    match hall.record_linked(linked).await {
-        Ok(stored) => {
-            hall.mcp().sessions.count_call(&audit.caller.session_id);
+    let recorded = hall.record_linked(linked);
+    let session_id = audit.caller.session_id.clone();
+    let announce = {
+        let hall = hall.clone();
+        move |stored: ledger::LinkedRecord| {
+            hall.mcp().sessions.count_call(&session_id);
             hall.publish(HallEvent::McpCall(std::sync::Arc::new(stored)));
+        }
+    };
+    if hall.mcp().settings().record_outcome == RecordOutcome::AfterAnswer {
+        let decision_id = routed.receipt.decision_id.clone();
+        tokio::spawn(async move {
+            match recorded.await {
+                Ok(stored) => announce(stored),
+                // The decision is in the ledger; only this outcome is missing (and the
+                // ledger_unwritable alert is up while writes fail).
+                Err(e) => {
+                    tracing::error!(%decision_id, error = %e, "a tool call's outcome could not be recorded")
+                }
+            }
+        });
+        return result;
+    }
+    match recorded.await {
+        Ok(stored) => {
+            announce(stored);
             result
         }
         Err(e) => refusal(

@@ -102,9 +102,14 @@ struct Status {
     backoff: Duration,
 }
 
+/// Asked before a server is started; `Err` (why) keeps it from starting: the worker's signed
+/// package check (docs/attest.md).
+pub type StartCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
 pub struct Downstream {
     pub worker_id: String,
     pub spec: McpSpec,
+    start_check: Option<StartCheck>,
     limits: Limits,
     connection: tokio::sync::Mutex<Option<Connection>>,
     status: Mutex<Status>,
@@ -120,10 +125,12 @@ impl Downstream {
         spec: McpSpec,
         limits: Limits,
         events: mpsc::UnboundedSender<ServerEvent>,
+        start_check: Option<StartCheck>,
     ) -> Arc<Downstream> {
         Arc::new(Downstream {
             worker_id,
             spec,
+            start_check,
             limits,
             connection: tokio::sync::Mutex::new(None),
             status: Mutex::new(Status::default()),
@@ -245,6 +252,13 @@ impl Downstream {
     }
 
     async fn start(self: &Arc<Self>) -> Result<Connection, String> {
+        // The one place a server starts: a worker whose package fails its check never runs.
+        if let Some(check) = self.start_check.clone() {
+            let id = self.worker_id.clone();
+            tokio::task::spawn_blocking(move || check(&id))
+                .await
+                .map_err(|e| format!("the package check failed to run: {e}"))??;
+        }
         let handler = EventsHandler {
             downstream: Arc::downgrade(self),
         };

@@ -20,7 +20,7 @@ pub mod view;
 
 pub use approvals::{Approval, ApprovalState, Approvals, Verdict};
 pub use downstream::{Limits, ServerEvent, ServerState, ServerStatusView};
-pub use spec::{McpSpec, RecordArguments};
+pub use spec::{McpSpec, RecordArguments, RecordOutcome};
 
 use crate::config::McpConfig;
 use downstream::Downstream;
@@ -45,6 +45,8 @@ pub struct Gateway {
     pub approvals: Approvals,
     pub sessions: session::Sessions,
     events: mpsc::UnboundedSender<ServerEvent>,
+    /// Set once by the hall before the first sync: checks a worker's package before its server starts.
+    start_check: std::sync::OnceLock<downstream::StartCheck>,
 }
 
 impl Gateway {
@@ -56,8 +58,14 @@ impl Gateway {
             approvals: Approvals::default(),
             sessions: session::Sessions::default(),
             events: tx,
+            start_check: std::sync::OnceLock::new(),
         };
         (gateway, rx)
+    }
+
+    /// Servers created from now on ask `check` before they start.
+    pub(crate) fn set_start_check(&self, check: downstream::StartCheck) {
+        let _ = self.start_check.set(check);
     }
 
     pub fn settings(&self) -> &McpConfig {
@@ -112,6 +120,7 @@ impl Gateway {
                         spec,
                         self.limits(),
                         self.events.clone(),
+                        self.start_check.get().cloned(),
                     ));
                 }
             }

@@ -83,6 +83,21 @@ pub enum RecordArguments {
     Hash,
 }
 
+/// When a call's outcome record is made durable, relative to answering the client. The decision
+/// is always durable before the call is forwarded.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordOutcome {
+    /// The client is answered at once; the outcome is queued first and committed in the next
+    /// group commit (a crash in that window loses only the outcome, never the decision).
+    AfterAnswer,
+    /// The answer waits for the outcome's fsync; an outcome that cannot be recorded withholds
+    /// the result (what is answered is audited), at one more fsync of latency per call.
+    BeforeAnswer,
+}
+
 /// A validated `mcp` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct McpSpec {

@@ -19,7 +19,7 @@ mod log;
 
 use self::index::{derived, index_file, postings, read, tail};
 pub(crate) use self::log::schema;
-use self::log::{append, checkpoint, codec, durable, linked, retention, verify};
+use self::log::{append, checkpoint, codec, durable, linked, position, retention, verify};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -32,7 +32,7 @@ use rusqlite::{Connection, OpenFlags};
 use self::codec::Codec;
 pub use self::index_file::path_for as index_path;
 
-use crate::backend::{GroupCommitHooks, LedgerBackend, PruneReport, Receipt};
+use crate::backend::{GroupCommitHooks, HashAt, LedgerBackend, PruneReport, Receipt};
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
 use crate::hall_records::{
@@ -409,6 +409,14 @@ impl LedgerBackend for SqliteBackend {
     fn stats(&self, request: &StatsRequest) -> Result<Stats> {
         self.index_before_search(&request.filter)?;
         read::stats(&self.reader(), request).map_err(|e| self.read_err(e))
+    }
+
+    fn head(&self) -> Result<Receipt> {
+        position::head(&self.reader()).map_err(|e| self.err(e))
+    }
+
+    fn hash_at(&self, seq: i64) -> Result<HashAt> {
+        position::hash_at(&self.reader(), seq).map_err(|e| self.err(e))
     }
 
     fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {

@@ -40,6 +40,7 @@ pub(super) mod checkpoint;
 pub(super) mod codec;
 pub(super) mod durable;
 pub(super) mod linked;
+pub(super) mod position;
 mod linked_chain;
 pub(super) mod retention;
 pub(crate) mod schema;
