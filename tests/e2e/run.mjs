@@ -188,8 +188,64 @@ test('j/k move through decisions and the trace link opens the incident', async (
   await page.getByTestId('trace-summary').waitFor();
   assert.match(await page.getByTestId('trace-summary').textContent(), /6 decisions \(1 denied\)/);
   assert.equal(await page.locator('.timeline [data-kind="decision"]').count(), 6);
-  await page.locator('.timeline [data-kind="heartbeat"]').first().waitFor();
   await screenshot(page, 'traces');
+});
+
+test('an incident: a summary of the correlation id, a time axis, heartbeats behind a toggle', async () => {
+  await page.goto(`${hall.url}/#/traces/${corr(1)}`);
+  const summary = page.getByTestId('incident-summary');
+  await summary.waitFor();
+  const decisions = (await hall.api('GET', `/v1/traces/${corr(1)}`)).decisions.map((r) => r.decision);
+  assert.equal(await summary.getByTestId('summary-tenants').textContent(), 'tenant.alpha');
+  assert.equal(await summary.getByTestId('summary-capabilities').textContent(), 'cap.doc.summarize, cap.none');
+  assert.equal(await summary.getByTestId('summary-deny-codes').textContent(), `${decisions.find((d) => d.denied).deny_reason_if_denied.code} × 1`);
+  assert.match(await summary.getByTestId('summary-workers').textContent(), /wrk\.doc\.summarizer/);
+  // From the first decision to the last, with the duration.
+  const span = await summary.getByTestId('summary-span').textContent();
+  const decisionTimes = await page.locator('.timeline [data-kind="decision"] time').allTextContents();
+  assert.match(span, new RegExp(`^${decisionTimes[0].trim()} – ${decisionTimes.at(-1).trim()} \\(\\d+ (s|min)`));
+  // The axis marks every decision; heartbeats are neither on it nor in the list until asked for.
+  const axis = page.getByTestId('time-axis');
+  assert.equal(await axis.locator('[data-kind="decision"] rect').count(), 6);
+  assert.equal(await axis.locator('[data-kind="heartbeat"]').count(), 0);
+  assert.equal(await page.locator('.timeline [data-kind="heartbeat"]').count(), 0);
+  const beats = Number((await page.locator('label', { has: page.getByTestId('show-heartbeats') }).textContent()).match(/\((\d+)\)/)[1]);
+  assert.ok(beats > 0, 'the summarizer heartbeated around the incident');
+  await page.getByTestId('show-heartbeats').check();
+  await page.waitForFunction(() => location.hash.includes('heartbeats=shown'));
+  assert.equal(await page.locator('.timeline [data-kind="heartbeat"]').count(), beats);
+  assert.equal(await axis.locator('[data-kind="heartbeat"] rect').count(), beats);
+  await page.reload();
+  await page.locator('.timeline [data-kind="heartbeat"]').first().waitFor();
+  await page.getByTestId('show-heartbeats').uncheck();
+  await page.waitForFunction(() => document.querySelectorAll('.timeline [data-kind="heartbeat"]').length === 0);
+  await screenshot(page, 'incident');
+});
+
+test('issues: similar denials grouped from the ledger with count, first/last seen and trend, each opening its decisions', async () => {
+  const denials = [];
+  for (let i = 0; i < 4; i++) denials.push(await hall.route({ capability_id: 'cap.issue.e2e', env: 'prod', tenant_id: 'tenant.issues', correlation_id: corr(40 + i) }));
+  assert.ok(denials.every((d) => d.denied));
+  await page.goto(`${hall.url}/#/issues?range=1h`);
+  const row = page.getByTestId('issue').filter({ hasText: 'cap.issue.e2e' });
+  await row.waitFor();
+  assert.equal(await row.getByTestId('issue-count').textContent(), '4');
+  assert.match(await row.textContent(), new RegExp(denials[0].deny_reason_if_denied.code));
+  const trend = await row.locator('svg[role="img"]').getAttribute('aria-label');
+  assert.equal(trend.split(': ')[1].split(', ').map(Number).reduce((a, b) => a + b, 0), 4, trend);
+  assert.equal(await row.locator('polyline').count(), 1);
+  await screenshot(page, 'issues');
+  await row.getByTestId('issue-decisions').click();
+  await page.waitForFunction(() => location.hash.startsWith('#/decisions?'));
+  const params = new URLSearchParams(await page.evaluate(() => location.hash.split('?')[1]));
+  assert.equal(params.get('capability_id'), 'cap.issue.e2e');
+  assert.equal(params.get('deny_code'), denials[0].deny_reason_if_denied.code);
+  assert.equal(params.get('outcome'), 'denied');
+  await page.waitForFunction(() => document.querySelectorAll('.drow').length === 4);
+  // A later denial of the same kind counts into the issue on the next load.
+  await hall.route({ capability_id: 'cap.issue.e2e', env: 'prod', tenant_id: 'tenant.issues', correlation_id: corr(44) });
+  await page.goto(`${hall.url}/#/issues?range=24h`);
+  await page.getByTestId('issue').filter({ hasText: 'cap.issue.e2e' }).getByTestId('issue-count').filter({ hasText: /^5$/ }).waitFor();
 });
 
 test('a worker that stops heartbeating turns stale, live, and raises an alert', async () => {
@@ -205,6 +261,81 @@ test('a worker that stops heartbeating turns stale, live, and raises an alert', 
   // The incident the worker served now shows its health transition on the timeline.
   await page.goto(`${hall.url}/#/traces/${corr(1)}`);
   await page.locator('.timeline [data-kind="health"]', { hasText: 'org.acme.summarizer.i-1 went stale' }).waitFor({ timeout: 10_000 });
+});
+
+test("a worker's own page: why it is degraded, latency over time, transitions, attestation, recent decisions; the list sorts problems first", async () => {
+  const id = 'org.acme.slow.i-1';
+  await hall.enroll(worker(id, 'wrk.doc.ocr', ['cap.doc.ocr']));
+  // Keep it fresh (stale_after_s is 3): first it says it is degraded, then it is only slow.
+  let beat = { status: 'degraded', latency_ms: 40 };
+  await hall.heartbeat(id, beat);
+  const keepAlive = setInterval(() => hall.heartbeat(id, beat).catch(() => {}), 700);
+  try {
+    await page.goto(`${hall.url}/#/workers`);
+    await page.locator(`tr[data-worker-id="${id}"]`).waitFor();
+    // Problems first: not routed, offline, stale, degraded, then healthy.
+    const RANK = { 'not routed': 0, offline: 1, stale: 2, degraded: 3, healthy: 4 };
+    const states = await page.locator('tr[data-worker-id]').evaluateAll((rows) =>
+      rows.map((r) => (r.querySelector('[data-testid="not-routed"]') ? 'not routed' : r.querySelector('[data-health]')?.getAttribute('data-health'))),
+    );
+    const ranks = states.map((s) => RANK[s]);
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `problems first: ${states}`);
+    // The re-verify control says what it does.
+    const check = page.locator(`tr[data-worker-id="${id}"]`).getByRole('button', { name: 'Check package now' });
+    assert.match(await check.getAttribute('title'), /Hashes the worker's package folder now/);
+    await page.locator(`tr[data-worker-id="${id}"]`).getByTestId('worker-link').click();
+    await page.waitForFunction((w) => location.hash === `#/workers/${encodeURIComponent(w)}`, id);
+    await page.getByRole('heading', { name: id }).waitFor();
+    await page.getByTestId('degraded-reason').filter({ hasText: 'reported itself degraded' }).waitFor();
+    beat = { status: 'ok', latency_ms: 1500 };
+    await page.getByTestId('degraded-reason').filter({ hasText: "latency (1500 ms) is above the hall's threshold of 1000 ms" }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('worker-transitions').locator('li', { hasText: '→ degraded' }).first().waitFor();
+    assert.match(await page.getByTestId('worker-attestation').textContent(), /Not checked/);
+    await page.locator('figure.chart[aria-label="Latency reported by heartbeats, ms"] canvas').waitFor();
+    // Decisions routed to its species, newest first, each a link to the decision.
+    await hall.route({ capability_id: 'cap.doc.ocr', tenant_id: 'tenant.slow', correlation_id: corr(50) });
+    await page.reload();
+    const decisions = page.getByTestId('worker-decisions').locator('li');
+    await decisions.first().waitFor();
+    assert.match(await decisions.first().textContent(), /cap\.doc\.ocr for tenant\.slow/);
+    await screenshot(page, 'worker-page');
+  } finally {
+    clearInterval(keepAlive);
+  }
+  await page.goto(`${hall.url}/#/workers/org.nobody`);
+  await page.getByTestId('worker-missing').waitFor();
+});
+
+test('a worker whose package is not signed is never shown healthy: not routed on Workers, Overview and its page', async () => {
+  const id = 'org.acme.unsigned.i-1';
+  // A long folder name: the verdict's message names it, and it must wrap, not widen the table.
+  const pkg = mkdtempSync(join(tmpdir(), `proctor-e2e-unsigned-${'x'.repeat(160)}-`));
+  writePackage(pkg, { 'main.py': "print('hi')\n" });
+  await hall.enroll({ ...worker(id, 'wrk.unsigned', ['cap.unsigned']), attestation: { package_dir: pkg } });
+  await hall.heartbeat(id, { status: 'ok', latency_ms: 5 });
+  const listed = (await hall.api('GET', '/v1/workers')).workers.find((w) => w.worker_id === id);
+  assert.equal(listed.attestation?.valid, false, JSON.stringify(listed.attestation));
+  assert.equal(listed.health.state, 'healthy', 'the hall itself calls its heartbeat healthy');
+  await page.goto(`${hall.url}/#/overview`);
+  await page.getByTestId('health-not-routed').filter({ hasText: '1' }).waitFor();
+  const healthy = Number(await page.getByTestId('health-healthy').locator('.big').textContent());
+  const healthyInHall = (await hall.api('GET', '/v1/workers')).workers.filter((w) => w.health?.state === 'healthy' && w.attestation?.valid !== false).length;
+  assert.equal(healthy, healthyInHall, 'the unsigned worker is not counted healthy');
+  await page.goto(`${hall.url}/#/workers`);
+  const row = page.locator(`tr[data-worker-id="${id}"]`);
+  await row.getByTestId('not-routed').waitFor();
+  assert.equal(await row.locator('[data-health="healthy"]').count(), 0);
+  // Problems first: it leads the list.
+  assert.equal(await page.locator('tr[data-worker-id]').first().getAttribute('data-worker-id'), id);
+  await row.getByRole('button', { name: 'Check package now' }).click();
+  assert.match(await row.getByTestId('verify-message').textContent(), /x{160}/);
+  const fits = await page.locator('table[aria-label="Workers"]').evaluate((t) => t.scrollWidth <= t.parentElement.clientWidth + 1);
+  assert.ok(fits, 'a long verdict widens the Workers table');
+  await page.goto(`${hall.url}/#/workers/${id}`);
+  assert.match(await page.getByTestId('worker-state').textContent(), /not routed/);
+  assert.equal(await page.getByTestId('worker-state').locator('[data-health="healthy"]').count(), 0);
+  assert.match(await page.getByTestId('worker-attestation').textContent(), /unsigned/);
+  rmSync(pkg, { recursive: true, force: true });
 });
 
 test('enrolling from a record file: problems are listed first, a valid record is enrolled', async () => {
@@ -234,6 +365,50 @@ test('an acknowledged alert stays acknowledged after reload', async () => {
   const alerts = await hall.api('GET', '/v1/alerts');
   assert.equal(alerts.alerts.find((a) => String(a.id) === id).acked, true);
   await screenshot(page, 'alerts');
+});
+
+test('alerts: repeats for one subject grouped, links to the worker and to the denials behind a spike, bulk acknowledge', async () => {
+  const id = 'org.acme.flappy.i-1';
+  const settings = await hall.api('GET', '/v1/settings');
+  const alertsAbout = async (kind, subject) => (await hall.api('GET', '/v1/alerts?limit=500')).alerts.filter((a) => a.kind === kind && a.subject === subject);
+  await hall.enroll(worker(id, 'wrk.flappy', ['cap.flappy']));
+  // Stale twice (stale_after_s is 3): two alerts about one worker.
+  for (const n of [1, 2]) {
+    await hall.heartbeat(id, { status: 'ok', latency_ms: 5 });
+    await eventually(async () => (await alertsAbout('worker_stale', id)).length === n, `stale alert ${n} about ${id}`, 15_000);
+  }
+  // A deny-rate spike: a low bar for a moment.
+  await hall.api('PUT', '/v1/settings/thresholds', { health: settings.health, alerts: { deny_rate_threshold: 0.5, deny_rate_window_s: 60, deny_rate_min_decisions: 3 } });
+  try {
+    // Denials until they outweigh whatever else the last minute held.
+    await eventually(async () => {
+      for (let i = 0; i < 10; i++) await hall.route({ capability_id: 'cap.spike', env: 'prod', tenant_id: 'tenant.spike', correlation_id: corr(60) });
+      return (await alertsAbout('deny_rate_spike', 'hall')).length >= 1;
+    }, 'a deny-rate spike alert', 30_000);
+  } finally {
+    await hall.api('PUT', '/v1/settings/thresholds', { health: settings.health, alerts: settings.alerts });
+  }
+  await page.goto(`${hall.url}/#/alerts`);
+  const flappy = page.getByTestId('alert-group').filter({ hasText: id });
+  await flappy.waitFor();
+  assert.equal(await flappy.count(), 1, 'one row for the repeats');
+  assert.equal((await flappy.getByTestId('alert-repeats').locator('summary').textContent()).trim(), '2 times, 2 open');
+  assert.equal(await flappy.getByTestId('alert-link').getAttribute('href'), `#/workers/${id}`);
+  const spike = page.getByTestId('alert-group').filter({ hasText: 'deny_rate_spike' });
+  await spike.getByTestId('alert-link').click();
+  await page.waitForFunction(() => location.hash.startsWith('#/decisions?') && location.hash.includes('outcome=denied'));
+  await page.locator('.drow', { hasText: 'cap.spike' }).first().waitFor();
+  // Bulk: both groups at once.
+  await page.goto(`${hall.url}/#/alerts`);
+  await flappy.getByRole('checkbox').check();
+  await spike.getByRole('checkbox').check();
+  const open = (await alertsAbout('worker_stale', id)).filter((a) => !a.acked).length + (await alertsAbout('deny_rate_spike', 'hall')).filter((a) => !a.acked).length;
+  assert.equal((await page.getByTestId('ack-selected').textContent()).trim(), `Acknowledge selected (${open})`);
+  await screenshot(page, 'alerts-grouped');
+  await page.getByTestId('ack-selected').click();
+  await flappy.getByTestId('acked').waitFor();
+  await spike.getByTestId('acked').waitFor();
+  assert.ok([...(await alertsAbout('worker_stale', id)), ...(await alertsAbout('deny_rate_spike', 'hall'))].every((a) => a.acked));
 });
 
 test('the tab title names the screen and the open alerts; / focuses the decision search from any screen', async () => {
@@ -444,6 +619,10 @@ test('MCP: the enrolled server is ready with its tools, and a call shows in rece
   assert.match(await page.getByTestId('snippet-header').locator('pre').textContent(), /^Authorization: Bearer <the token in .*api-token>$/);
   assert.ok(!(await page.content()).includes(hall.token), 'the API token is on the page');
   await screenshot(page, 'mcp');
+
+  // The MCP server's own page charts the latency of its calls.
+  await page.goto(`${hall.url}/#/workers/${MCP_WORKER}`);
+  await page.locator('figure.chart[aria-label="Latency of its MCP calls, ms"] canvas').waitFor();
 });
 
 test('MCP: a held call waits on the Approvals screen; Approve runs it and the decision shows the verdict and outcome', async () => {
@@ -886,6 +1065,9 @@ test('selecting deep in the list never reloads it: the row stays selected and j 
   }
   const deep = LIVE_ROW_CAP + 100;
   await list.evaluate((el, top) => (el.scrollTop = top), deep * 30 - 100);
+  // The virtual list renders the rows of a new scroll position on its next frames: read them after.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.waitForTimeout(200);
   const ids = await page.locator('.drow').evaluateAll((rows) => rows.map((r) => r.dataset.decisionId));
   const target = ids[Math.floor(ids.length / 2)];
   const next = ids[Math.floor(ids.length / 2) + 1];
@@ -996,7 +1178,9 @@ test('accessibility: axe finds no serious or critical violation on any screen', 
     ['overview', '[data-testid="rate-charts"]:not(.loading)'],
     ['decisions', '.drow'],
     [`traces/${corr(1)}`, '[data-testid="trace-summary"]'],
+    ['issues', '[data-testid="issue"]'],
     ['workers', 'tr[data-worker-id]'],
+    ['workers/org.acme.ocr.i-1', '[data-testid="worker-decisions"]'],
     ['mcp', 'main h2'],
     ['approvals', 'main h2'],
     ['attest', '[data-testid="attest-path"]'],

@@ -83,7 +83,17 @@ fn hashing(c: &mut Criterion) {
         .throughput(Throughput::Bytes(total));
     for threads in [1, 2] {
         group.bench_function(format!("proctor_threads_{threads}"), |b| {
-            b.iter(|| package_hash_with(&root, HashOptions { threads }, None).unwrap())
+            b.iter(|| {
+                package_hash_with(
+                    &root,
+                    HashOptions {
+                        threads,
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .unwrap()
+            })
         });
     }
     group.bench_function("sha256sum_same_files", |b| {

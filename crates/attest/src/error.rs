@@ -35,6 +35,8 @@ pub enum AttestError {
         "{path}: file changed while it was being hashed ({detail}); hash again once it is stable"
     )]
     FileChanged { path: PathBuf, detail: String },
+    #[error("hashing was stopped before it finished (its requester left or its time ran out)")]
+    Cancelled,
     #[error("invalid worker id {worker_id:?}: {reason}")]
     InvalidWorkerId { worker_id: String, reason: String },
     #[error("invalid namespace {namespace:?}: {reason}")]

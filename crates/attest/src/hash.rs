@@ -31,9 +31,12 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Knobs for [`package_hash_with`].
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HashOptions {
+pub struct HashOptions<'a> {
     /// Hashing threads; 0 means one per available core.
     pub threads: usize,
+    /// Set by someone else to stop the run ([`AttestError::Cancelled`]): checked between files
+    /// and between chunks of a file, so a run stops within one chunk's read.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// The result of hashing a package.
@@ -133,7 +136,7 @@ pub(crate) fn regular_file_stamp(path: &Path) -> Result<Stamp> {
 /// [`file_sha256`] for a file whose stamp was already taken; fails if it no longer matches.
 pub(crate) fn file_sha256_listed(path: &Path, stamp: Stamp) -> Result<String> {
     let mut buf = vec![0; CHUNK];
-    Ok(hex::encode(hash_one(path, stamp, &mut buf, &|_| {})?))
+    Ok(hex::encode(hash_one(path, stamp, &mut buf, &|_| {}, None)?))
 }
 
 type FileDigest = [u8; 32];
@@ -176,7 +179,7 @@ fn hash_files(
                 break;
             };
             let file = &files[index];
-            let result = hash_one(&file.source, file.stamp, &mut buf, &report);
+            let result = hash_one(&file.source, file.stamp, &mut buf, &report, options.cancel);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -224,6 +227,7 @@ fn hash_one(
     listed: Stamp,
     buf: &mut [u8],
     report: &dyn Fn(usize),
+    cancel: Option<&AtomicBool>,
 ) -> Result<FileDigest> {
     let mut file = File::open(path).map_err(|e| AttestError::Unreadable {
         path: path.to_path_buf(),
@@ -247,6 +251,9 @@ fn hash_one(
     let mut hasher = Sha256::new();
     let mut read_total = 0u64;
     loop {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(AttestError::Cancelled);
+        }
         let n = match file.read(buf) {
             Ok(0) => break,
             Ok(n) => n,

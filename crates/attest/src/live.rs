@@ -43,7 +43,7 @@ pub struct HashCache {
     entries: Mutex<HashMap<LiveSource, (Fingerprint, String)>>,
     /// Registered `source_file` hashes taken at enrollment, by (species, source).
     enrolled: Mutex<HashMap<(String, LiveSource), String>>,
-    options: HashOptions,
+    options: HashOptions<'static>,
 }
 
 /// What was hashed: every file's relative path and stamp (one unnamed entry for a file).
@@ -51,7 +51,7 @@ pub struct HashCache {
 type Fingerprint = Vec<(String, Stamp)>;
 
 impl HashCache {
-    pub fn new(options: HashOptions) -> Self {
+    pub fn new(options: HashOptions<'static>) -> Self {
         Self {
             entries: Mutex::default(),
             enrolled: Mutex::default(),

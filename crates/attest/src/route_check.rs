@@ -271,10 +271,12 @@ pub type RefusalHook = Box<dyn Fn(&PackageRef, &RouteVerdict) + Send + Sync>;
 pub struct SignedPackages {
     trust: TrustSource,
     cache: Arc<HashCache>,
-    /// The last verdict per package, with what it was computed from (`None`: not reusable).
-    verdicts: Mutex<HashMap<PackageRef, (Option<CacheKey>, Arc<RouteVerdict>)>>,
+    verdicts: Mutex<HashMap<PackageRef, Kept>>,
     on_refusal: Option<RefusalHook>,
 }
+
+/// The last verdict on a package, with what it was computed from (`None`: not reusable).
+type Kept = (Option<CacheKey>, Arc<RouteVerdict>);
 
 /// Everything a package's verdict depends on besides the package's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,7 @@ pub struct SignRequest<'a> {
     pub build_source: BuildSource,
     /// Also add the reference's HMAC field (for verifiers that only know HMAC).
     pub hmac_secret: Option<&'a [u8]>,
-    pub hash: HashOptions,
+    pub hash: HashOptions<'a>,
     pub progress: Option<ProgressFn<'a>>,
     /// `built_at_utc` / `attested_at_utc` (a parameter so tests are deterministic).
     pub now: DateTime<Utc>,

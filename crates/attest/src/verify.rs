@@ -33,7 +33,7 @@ pub struct VerifyOptions<'a> {
     pub trust: &'a TrustStore,
     /// The reference's shared HMAC secret, to accept reference-signed manifests.
     pub hmac_secret: Option<&'a [u8]>,
-    pub hash: HashOptions,
+    pub hash: HashOptions<'a>,
     pub progress: Option<ProgressFn<'a>>,
     /// "Now", for `verified_at_utc` (a parameter so tests are deterministic).
     pub now: DateTime<Utc>,

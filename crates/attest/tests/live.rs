@@ -170,7 +170,10 @@ fn cache_is_keyed_on_size_and_mtime() {
     write_tree(dir.path(), &[("a.txt", b"one")]);
     let file = dir.path().join("a.txt");
     let source = LiveSource::PackageDir(dir.path().to_path_buf());
-    let cache = HashCache::new(HashOptions { threads: 1 });
+    let cache = HashCache::new(HashOptions {
+        threads: 1,
+        ..Default::default()
+    });
     let first = cache.current_hash(&source).unwrap();
     assert_eq!(first, package_hash(dir.path()).unwrap());
 

@@ -23,7 +23,15 @@ fn every_public_vector_hashes_like_the_reference() {
             .collect();
         assert_eq!(listed, case.included, "file order of {}", case.name);
         for threads in [1, 2, 4] {
-            let digest = package_hash_with(dir.path(), HashOptions { threads }, None).unwrap();
+            let digest = package_hash_with(
+                dir.path(),
+                HashOptions {
+                    threads,
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap();
             assert_eq!(
                 digest.hash, case.hash,
                 "hash of {} with {threads} threads",
@@ -119,7 +127,10 @@ fn progress_reports_every_byte() {
     let seen = Mutex::new(Vec::new());
     let digest = package_hash_with(
         dir.path(),
-        HashOptions { threads: 2 },
+        HashOptions {
+            threads: 2,
+            ..Default::default()
+        },
         Some(&|p| seen.lock().unwrap().push(p)),
     )
     .unwrap();
@@ -145,4 +156,21 @@ fn a_file_as_root_is_refused() {
         package_hash(&dir.path().join("f")),
         Err(AttestError::NotADirectory(_))
     ));
+}
+
+#[test]
+fn a_cancelled_run_stops_with_cancelled_and_an_uncancelled_one_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), vec![b'a'; 1 << 20]).unwrap();
+    std::fs::write(dir.path().join("b.txt"), b"b").unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let options = HashOptions {
+        threads: 1,
+        cancel: Some(&stop),
+    };
+    let err = package_hash_with(dir.path(), options, None).unwrap_err();
+    assert!(matches!(err, attest::AttestError::Cancelled), "{err}");
+    stop.store(false, std::sync::atomic::Ordering::Relaxed);
+    let digest = package_hash_with(dir.path(), options, None).unwrap();
+    assert_eq!(digest.hash, attest::package_hash(dir.path()).unwrap());
 }

@@ -158,7 +158,15 @@ fn file_growing_while_hashed_is_reported() {
             f.write_all(b"more").unwrap();
         })
     };
-    let err = package_hash_with(dir.path(), HashOptions { threads: 1 }, Some(&grow)).unwrap_err();
+    let err = package_hash_with(
+        dir.path(),
+        HashOptions {
+            threads: 1,
+            ..Default::default()
+        },
+        Some(&grow),
+    )
+    .unwrap_err();
     assert!(matches!(err, AttestError::FileChanged { .. }), "{err}");
     assert!(err.to_string().contains("log.bin"));
 }

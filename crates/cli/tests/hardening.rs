@@ -40,7 +40,19 @@ impl Server {
     }
 
     fn spawn(dir: &Path, listen: &str, log: PathBuf) -> Result<Server, Refused> {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+        Self::spawn_with_umask(dir, listen, log, 0o022)
+    }
+
+    fn spawn_with_umask(
+        dir: &Path,
+        listen: &str,
+        log: PathBuf,
+        umask: u32,
+    ) -> Result<Server, Refused> {
+        let mut child = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("umask {umask:03o}; exec \"$0\" \"$@\""))
+            .arg(assert_cmd::cargo::cargo_bin("proctor"))
             .args(["serve", "--data-dir"])
             .arg(dir)
             .args(["--listen", listen, "--log-format", "json"])
@@ -291,6 +303,18 @@ fn a_data_dir_of_another_user_open_to_others_is_refused() {
         refused.stderr
     );
     assert_eq!(mode(&dir), 0o755, "not someone else's to change");
+}
+
+#[test]
+fn a_first_start_under_umask_0_creates_nothing_it_would_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let server = Server::spawn_with_umask(&dir, "127.0.0.1:0", log_path(&dir), 0)
+        .unwrap_or_else(|r| panic!("{:?}: {}", r.code, r.stderr));
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("registry")), 0o755);
+    assert_eq!(mode(&dir.join("config.toml")), 0o600);
+    server.stop();
 }
 
 #[test]

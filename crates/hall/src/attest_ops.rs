@@ -11,6 +11,8 @@ use chrono::{SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,28 +80,46 @@ static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCU
 
 /// Hashing and signing read whole trees: keep them off the async workers, and bounded. A request
 /// waits for a free slot; when its client leaves or its time limit passes (`api::deadline`), the
-/// request is dropped and with it its place in the queue. A hash already running cannot be
-/// stopped midway (attest's hashing has no cancel hook), so it keeps its slot until it ends:
-/// abandoned work can never pile up beyond [`CONCURRENT_HASHING`].
+/// request is dropped, and with it its place in the queue or, once running, the work itself: `f`
+/// gets a flag that is set then, which the hashing checks between chunks.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(&AtomicBool) -> T + Send + 'static,
 ) -> Result<T, HallError> {
     let slot = HASHING
         .acquire()
         .await
         .map_err(|e| HallError::Attest(format!("attestation queue closed: {e}")))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _stop_when_dropped = StopOnDrop(Arc::clone(&cancel));
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        f()
+        f(&cancel)
     })
     .await
     .map_err(|e| HallError::Attest(format!("attestation task failed: {e}")))
+}
+
+/// Sets its flag when dropped: with the request's future, so also when it completed (harmless).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn hash_options(cancel: &AtomicBool) -> attest::HashOptions<'_> {
+    attest::HashOptions {
+        cancel: Some(cancel),
+        ..Default::default()
+    }
 }
 
 fn verify_dir(
     dir: PathBuf,
     worker_id: Option<String>,
     species: Option<String>,
+    cancel: &AtomicBool,
 ) -> Result<Verdict, HallError> {
     let trust_path = attest_dir()?.join(attest::trust::TRUST_FILE);
     let trust = attest::TrustStore::load_or_default(&trust_path)
@@ -107,6 +127,7 @@ fn verify_dir(
     let mut options = attest::VerifyOptions::new(&trust);
     options.expected_worker_id = worker_id.as_deref();
     options.expected_species = species.as_deref();
+    options.hash = hash_options(cancel);
     Ok(attest::verify_package(&dir, &options))
 }
 
@@ -132,18 +153,22 @@ impl Hall {
     pub async fn attest_hash(&self, req: PathRequest) -> Result<Value, HallError> {
         check_dir(&req.path)?;
         let path = req.path.clone();
-        let digest = blocking(move || {
-            attest::package_hash_with(&path, attest::HashOptions::default(), None)
-        })
-        .await?
-        .map_err(|e| HallError::InvalidPath(e.to_string()))?;
+        let digest =
+            blocking(move |cancel| attest::package_hash_with(&path, hash_options(cancel), None))
+                .await?
+                .map_err(|e| HallError::InvalidPath(e.to_string()))?;
         Ok(json!({"path": req.path, "package_hash": digest.hash, "files": digest.files}))
     }
 
     pub async fn attest_verify(&self, req: AttestVerifyRequest) -> Result<Value, HallError> {
         check_dir(&req.path)?;
-        let verdict = blocking(move || {
-            verify_dir(req.path, Some(req.worker_id), Some(req.worker_species_id))
+        let verdict = blocking(move |cancel| {
+            verify_dir(
+                req.path,
+                Some(req.worker_id),
+                Some(req.worker_species_id),
+                cancel,
+            )
         })
         .await??;
         Ok(verdict_json(&verdict))
@@ -157,7 +182,7 @@ impl Hall {
         let key = store
             .load(&namespace)
             .map_err(|e| HallError::NoNamespaceKey(format!("{namespace}: {e}")))?;
-        let signed = blocking(move || {
+        let signed = blocking(move |cancel| {
             let request = attest::SignRequest {
                 worker_id: &req.worker_id,
                 worker_species_id: &req.worker_species_id,
@@ -168,7 +193,7 @@ impl Hall {
                     BuildSourceName::Agent => attest::BuildSource::Agent,
                 },
                 hmac_secret: None,
-                hash: attest::HashOptions::default(),
+                hash: hash_options(cancel),
                 progress: None,
                 now: Utc::now(),
             };
@@ -203,7 +228,8 @@ impl Hall {
         };
         check_dir(&dir)?;
         let (id, species) = (worker.worker_id.clone(), worker.worker_species_id.clone());
-        let verdict = blocking(move || verify_dir(dir, Some(id), Some(species))).await??;
+        let verdict =
+            blocking(move |cancel| verify_dir(dir, Some(id), Some(species), cancel)).await??;
         if verdict.code == Some(VerdictCode::HashMismatch) {
             self.raise(NewAlert::new(
                 AlertKind::Tamper,

@@ -360,7 +360,7 @@ impl Config {
             created.paths.push(config.token_file.clone());
         }
         if !config.registry_dir.exists() {
-            fs::create_dir_all(&config.registry_dir)
+            crate::permissions::create_shared_dir(&config.registry_dir)
                 .map_err(|e| HallError::io(&config.registry_dir, e))?;
             created.paths.push(config.registry_dir.clone());
         }

@@ -293,7 +293,13 @@ impl Hall {
             self.raise(alert);
         }
         let deny_code = d.deny_code().map(|c| c.as_str().to_string());
-        if deny_code.as_deref() == Some("DENY_WORKER_TAMPERED") {
+        // A signed-package refusal (it names its `attestation_reason`) has raised its own
+        // `attestation_refused` alert, once per change instead of once per route.
+        let signed_refusal = d
+            .deny_reason_if_denied
+            .as_ref()
+            .is_some_and(|r| r.extra.contains_key("attestation_reason"));
+        if deny_code.as_deref() == Some("DENY_WORKER_TAMPERED") && !signed_refusal {
             let species = d
                 .candidate_workers_ranked
                 .iter()
@@ -361,7 +367,7 @@ impl Hall {
         let updated = path.exists();
         let bytes = serde_json::to_vec_pretty(&record).expect("JSON value serializes");
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|e| HallError::io(&dir, e))?;
+            crate::permissions::create_shared_dir(&dir).map_err(|e| HallError::io(&dir, e))?;
             crate::config::write_atomic(&path, &bytes, None)
         })
         .await
@@ -657,7 +663,11 @@ impl Hall {
         self.inner.mcp.stop_all().await;
         self.inner.ledger.close().await;
         self.last_checkpoint().await;
-        self.inner.data_dir_lock.lock().expect("data dir lock slot").take();
+        self.inner
+            .data_dir_lock
+            .lock()
+            .expect("data dir lock slot")
+            .take();
         tracing::info!("hall closed; ledger flushed");
     }
 

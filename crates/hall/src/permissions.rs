@@ -64,6 +64,16 @@ pub fn refuse_world_writable(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Create `dir` (and its parents) readable by all and writable by its owner only, whatever the
+/// umask: under umask 0 a plain create is world-writable, which the hall then refuses.
+pub fn create_shared_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
+    builder.create(dir)
+}
+
 /// The mode a rewrite of `path` keeps: its current one, or `default` for a new file.
 pub fn kept_mode(path: &Path, default: u32) -> u32 {
     #[cfg(unix)]

@@ -77,6 +77,61 @@ pub struct AlertsQuery {
     pub limit: Option<u32>,
 }
 
+/// `GET /v1/issues` query parameters.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuesQuery {
+    /// Start of the window; 24 hours before `until` when absent.
+    pub since: Option<DateTime<Utc>>,
+    /// End of the window (exclusive); now when absent.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The window `GET /v1/issues` looks at by default, the points of each trend line, and how many
+/// denials it reads at most (a local ledger holds far fewer in a day; past it the answer says so).
+const ISSUE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+const ISSUE_TREND_POINTS: usize = 24;
+const ISSUE_SCAN_LIMIT: usize = 100_000;
+
+/// `GET /v1/issues`: the window, how many denials it holds and their groups.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct IssueList {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// Points of each issue's `trend`: equal slices of the window.
+    pub trend_points: usize,
+    /// Denials read (all in the window unless `truncated`).
+    pub denials: usize,
+    /// The window held more than the hall reads in one answer: the issues cover its newest denials.
+    pub truncated: bool,
+    pub issues: Vec<Issue>,
+}
+
+/// One group of similar denials, keyed by deny code × capability × worker.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Issue {
+    pub deny_code: Option<String>,
+    pub capability_id: String,
+    /// The worker the denial concerned: its first-ranked candidate (a denial selects none).
+    pub worker: Option<String>,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Denials per equal slice of the window, oldest first.
+    pub trend: Vec<u64>,
+}
+
+/// Only what grouping reads from a decision's JSON.
+#[derive(serde::Deserialize)]
+struct Candidates {
+    #[serde(default)]
+    candidate_workers_ranked: Vec<Candidate>,
+}
+#[derive(serde::Deserialize)]
+struct Candidate {
+    worker_species_id: String,
+}
+
 /// A ledger record as shown to callers: chain position plus the decision as recorded.
 fn record_json(r: &StoredDecision) -> Value {
     let decision: Value = serde_json::from_str(&r.json).unwrap_or(Value::Null);
@@ -234,6 +289,87 @@ impl Hall {
             "buckets": stats.buckets, "workers": workers, "alerts_open": open,
             "uptime_s": self.uptime().as_secs(),
         }))
+    }
+
+    /// Denials in a window grouped into issues (deny code × capability × worker), most frequent
+    /// first: read from the ledger, not from the newest decisions a screen happens to hold.
+    pub async fn issues(&self, q: IssuesQuery) -> Result<IssueList, HallError> {
+        let until = q.until.unwrap_or_else(Utc::now);
+        let since = q.since.unwrap_or(until - ISSUE_WINDOW);
+        if since >= until {
+            return Err(HallError::InvalidQuery(
+                "since must be before until".to_string(),
+            ));
+        }
+        let filter = Filter {
+            since: Some(since),
+            until: Some(until),
+            denied: Some(true),
+            ..Filter::default()
+        };
+        let (from, span) = (
+            since.timestamp_micros(),
+            (until - since).num_microseconds().unwrap_or(i64::MAX),
+        );
+        let (issues, scanned, truncated) = self
+            .ledger()
+            .query(move |b| {
+                let mut groups: std::collections::HashMap<_, Issue> = Default::default();
+                let mut request = PageRequest::first(filter, ledger::MAX_PAGE);
+                let mut scanned = 0;
+                loop {
+                    let page = b.page(&request)?;
+                    for r in &page.records {
+                        let worker = r.fields.worker.clone().or_else(|| {
+                            serde_json::from_str::<Candidates>(&r.json)
+                                .ok()
+                                .and_then(|c| c.candidate_workers_ranked.into_iter().next())
+                                .map(|c| c.worker_species_id)
+                        });
+                        let at = ledger::micros_to_time(r.fields.ts_micros);
+                        let key = (
+                            r.fields.deny_code.clone(),
+                            r.fields.capability_id.clone(),
+                            worker,
+                        );
+                        let issue = groups.entry(key.clone()).or_insert_with(|| Issue {
+                            deny_code: key.0,
+                            capability_id: key.1,
+                            worker: key.2,
+                            count: 0,
+                            first_seen: at,
+                            last_seen: at,
+                            trend: vec![0; ISSUE_TREND_POINTS],
+                        });
+                        issue.count += 1;
+                        issue.first_seen = issue.first_seen.min(at);
+                        issue.last_seen = issue.last_seen.max(at);
+                        let slot = (r.fields.ts_micros - from) as i128 * ISSUE_TREND_POINTS as i128
+                            / span.max(1) as i128;
+                        issue.trend[slot.clamp(0, ISSUE_TREND_POINTS as i128 - 1) as usize] += 1;
+                    }
+                    scanned += page.records.len();
+                    match page.next_cursor {
+                        Some(cursor) if scanned < ISSUE_SCAN_LIMIT => request.cursor = Some(cursor),
+                        next => {
+                            let mut issues: Vec<Issue> = groups.into_values().collect();
+                            issues.sort_by(|a, b| {
+                                b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen))
+                            });
+                            return Ok((issues, scanned, next.is_some()));
+                        }
+                    }
+                }
+            })
+            .await?;
+        Ok(IssueList {
+            since,
+            until,
+            trend_points: ISSUE_TREND_POINTS,
+            denials: scanned,
+            truncated,
+            issues,
+        })
     }
 
     pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, HallError> {

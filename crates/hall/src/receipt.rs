@@ -90,12 +90,18 @@ impl EvidenceReceipt {
             .ok()
             .and_then(|v| v.try_into().ok())
             .ok_or("the signature is not 64 bytes of base64")?;
-        let message =
-            ReceiptSignature::message(&key.name, self.ledger_seq, &self.ledger_hash, &self.decision_id);
+        let message = ReceiptSignature::message(
+            &key.name,
+            self.ledger_seq,
+            &self.ledger_hash,
+            &self.decision_id,
+        );
         if !key.verifies(&message, &value) {
-            return Err("the signature does not match the receipt: the receipt (seq, hash or \
+            return Err(
+                "the signature does not match the receipt: the receipt (seq, hash or \
                         decision id) or its signature was altered"
-                .into());
+                    .into(),
+            );
         }
         Ok(())
     }

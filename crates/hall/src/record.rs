@@ -4,10 +4,10 @@
 
 use crate::alerts::{Alert, AlertKind, NewAlert};
 use crate::error::HallError;
-use arc_swap::ArcSwapOption;
-use ledger::{DecisionFields, Ledger, LedgerBackend, LedgerError, NewRecord, Receipt};
 use crate::events::EventBus;
 use crate::unwritable::Failures;
+use arc_swap::ArcSwapOption;
+use ledger::{DecisionFields, Ledger, LedgerBackend, LedgerError, NewRecord, Receipt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

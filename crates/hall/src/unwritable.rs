@@ -118,7 +118,8 @@ impl Failures {
             tokio::spawn(async move {
                 tokio::time::sleep(wait).await;
                 let mut state = this.state.lock().expect("ledger failures lock");
-                if state.recovery_unlogged && state.run.is_none() {
+                // Failing again by now: the next recovery schedules its own line.
+                if std::mem::take(&mut state.recovery_unlogged) && state.run.is_none() {
                     state.log_recovery();
                 }
             });
@@ -186,4 +187,44 @@ fn cannot_write(e: &LedgerError) -> bool {
             | LedgerError::Database { .. }
             | LedgerError::Corrupt { .. }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_alert_lasts_while_appends_fail_and_quiet_failures_are_counted() {
+        let bus = EventBus::default();
+        let mut events = bus.subscribe();
+        let failures = Arc::new(Failures::new(bus));
+        let full: ledger::Result<()> = Err(LedgerError::DiskFull { path: "l".into() });
+        for _ in 0..100 {
+            Failures::note(&failures, &full);
+        }
+        // A record the ledger refuses is no storage failure.
+        Failures::note(&failures, &Err::<(), _>(LedgerError::BadRecord("x".into())));
+        let alert = failures.alert().expect("raised");
+        assert_eq!((alert.id, alert.kind.as_str()), (0, "ledger_unwritable"));
+        assert_eq!(alert.severity, "critical");
+        assert!(
+            alert.message.contains("(100 failed appends"),
+            "{}",
+            alert.message
+        );
+        assert_eq!(
+            failures.state.lock().unwrap().unlogged,
+            99,
+            "one line, 99 counted"
+        );
+
+        Failures::note(&failures, &Ok(()));
+        assert!(failures.alert().is_none());
+        let acked: Vec<bool> = std::iter::from_fn(|| match events.try_recv() {
+            Ok(HallEvent::Alert(a)) => Some(a.acked),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(acked, [false, true], "raised once, then cleared");
+    }
 }

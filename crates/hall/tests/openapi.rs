@@ -315,6 +315,7 @@ fn real_responses_of_every_operation_match_the_document() {
     assert_eq!(trace.body["decisions"].as_array().unwrap().len(), 2);
     c.check("GET", "/v1/stats", &hall.get("/v1/stats"));
     c.check("GET", "/v1/hall-events", &hall.get("/v1/hall-events"));
+    c.check("GET", "/v1/issues", &hall.get("/v1/issues"));
     let verified = c.check("GET", "/v1/ledger/verify", &hall.get("/v1/ledger/verify"));
     assert_eq!(verified["ok"], true);
 

@@ -257,6 +257,13 @@ fn a_tampered_file_is_refused_and_named() {
     assert_eq!(d["worker_attestation_valid"], false);
     let a = &worker(&hall, WORKER)["attestation"];
     assert_eq!(a["changed_files"]["changed"], json!(["lib/util.py"]), "{a}");
+    let raised = wait_for("attestation_refused alert", || {
+        alert(&hall, "attestation_refused", WORKER)
+    });
+    assert!(
+        raised["message"].as_str().unwrap().contains("lib/util.py"),
+        "{raised}"
+    );
 }
 
 #[test]
@@ -265,10 +272,24 @@ fn a_record_without_a_package_is_unaffected() {
     let hall = f.hall("");
     let reply = hall.post("/v1/workers", &common::worker_record(WORKER));
     assert_eq!(reply.status, 201);
+    // Beside it, an unsigned packaged worker of another species: refused, and only it.
+    let mut packaged = common::worker_record("org.acme.other");
+    packaged["worker_species_id"] = json!("wrk.other");
+    packaged["attestation"] = json!({"package_dir": f.path("pkg")});
+    assert_eq!(hall.post("/v1/workers", &packaged).status, 201);
     let d = route(&hall, "plain-1");
     assert_eq!(d["denied"], false, "{d}");
     assert_eq!(d["worker_attestation_checked"], false);
-    assert_eq!(worker(&hall, WORKER)["attestation"], Value::Null);
+    let plain = worker(&hall, WORKER);
+    assert!(
+        plain.as_object().unwrap().contains_key("attestation"),
+        "{plain}"
+    );
+    assert_eq!(plain["attestation"], Value::Null);
+    assert_eq!(
+        worker(&hall, "org.acme.other")["attestation"]["reason"],
+        "unsigned"
+    );
 }
 
 #[test]

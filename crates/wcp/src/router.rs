@@ -512,8 +512,8 @@ impl Router {
             Ok(()) => return Ok(true),
             Err(refusal) => refusal,
         };
-        let mut d = Deny::in_rule(rule, refusal.code, &refusal.message)
-            .escalation(rule.escalation.clone());
+        let mut d =
+            Deny::in_rule(rule, refusal.code, &refusal.message).escalation(rule.escalation.clone());
         d.extra = refusal.extra;
         d.attestation_checked = true;
         d.attestation_valid = Some(false);

@@ -103,9 +103,16 @@ export class HallApi {
   getStats(query: StatsQuery = {}) {
     return this.call('get_stats', { query: { ...query } });
   }
+  /** Denials in a window grouped by deny code × capability × worker (24 h up to now by default). */
+  listIssues(query: { since?: string; until?: string } = {}) {
+    return this.call('list_issues', { query });
+  }
   /** Unauthenticated: the hall is up, and where its API token is kept (for signing in). */
   health() {
     return this.call('health');
+  }
+  listHallEvents(query: HallEventsQuery = {}) {
+    return this.call('list_hall_events', { query: { ...query } });
   }
   verifyLedger() {
     return this.call('verify_ledger');
@@ -159,6 +166,9 @@ export class HallApi {
 
 /** `GET /v1/stats`: the range (`until` exclusive) and the bucket width in seconds. */
 export type StatsQuery = NonNullable<operations['get_stats']['parameters']['query']>;
+
+/** `GET /v1/hall-events` filters: a worker, a kind, a time range. */
+export type HallEventsQuery = NonNullable<operations['list_hall_events']['parameters']['query']>;
 
 /** `GET /v1/mcp/calls` filters (all optional; newest first). */
 export type McpCallsQuery = NonNullable<operations['list_mcp_calls']['parameters']['query']>;

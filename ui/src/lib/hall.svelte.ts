@@ -10,7 +10,8 @@ import { applyApproval, mergeApprovals, pendingCount } from './approvals';
 import { nav } from './nav.svelte';
 import { FocusRoute, notifyAlert, notifyApproval } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
-import type { Alert, Approval, DecisionEvent, HallEvent, HealthState, Stats, Worker } from './types';
+import type { Alert, Approval, DecisionEvent, HallEvent, Stats, Worker } from './types';
+import { countShown } from './workers';
 
 export type Connection =
   | { state: 'starting' }
@@ -49,7 +50,8 @@ export class HallState {
   unreachableSince: number | null = $state(null);
 
   readonly unackedAlerts = $derived(this.alerts.filter((a) => !a.acked).length);
-  readonly healthCounts = $derived(countHealth(this.workers));
+  /** Workers per state; one whose package check failed counts as `not routed`, never as healthy. */
+  readonly healthCounts = $derived(countShown(this.workers));
   readonly pendingApprovals = $derived(pendingCount(this.approvals));
   /** Desktop: the next window focus after an approval notification opens the Approvals screen. */
   readonly focusRoute = new FocusRoute();
@@ -247,17 +249,6 @@ export class HallState {
     if (i === -1) this.alerts = [alert, ...this.alerts].slice(0, ALERT_LIMIT);
     else this.alerts[i] = alert;
   }
-}
-
-export function countHealth(workers: Worker[]): Record<HealthState, number> {
-  const counts: Record<HealthState, number> = { healthy: 0, degraded: 0, stale: 0, offline: 0 };
-  for (const w of workers) counts[healthOf(w)] += 1;
-  return counts;
-}
-
-/** A worker the hall has no health for yet counts as offline (docs/API.md: never sent a heartbeat). */
-export function healthOf(w: Worker): HealthState {
-  return w.health?.state ?? 'offline';
 }
 
 export function asApiError(err: unknown): ApiError {

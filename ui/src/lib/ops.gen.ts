@@ -43,6 +43,8 @@ export const OPS = {
   list_decisions: { method: 'GET', path: '/v1/decisions' },
   /** What the hall saw: enrollments, health transitions, reloads */
   list_hall_events: { method: 'GET', path: '/v1/hall-events' },
+  /** Denials in a time window grouped by deny code, capability and worker, with a trend */
+  list_issues: { method: 'GET', path: '/v1/issues' },
   /** The MCP audit trail: call outcomes (or approval endings), newest first */
   list_mcp_calls: { method: 'GET', path: '/v1/mcp/calls' },
   /** List enrolled workers with their health */

@@ -1,7 +1,7 @@
 // Hash routing: `#/<screen>/<arg>?<params>`. Hash URLs work the same when the UI is served by
 // `proctor serve`, opened from disk, or loaded by the Tauri webview.
 
-export const SCREENS = ['overview', 'decisions', 'traces', 'workers', 'mcp', 'approvals', 'attest', 'alerts', 'ledger', 'settings'] as const;
+export const SCREENS = ['overview', 'decisions', 'traces', 'issues', 'workers', 'mcp', 'approvals', 'attest', 'alerts', 'ledger', 'settings'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Location {

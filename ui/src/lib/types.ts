@@ -51,6 +51,8 @@ export type RoutedDecision = Schemas['RoutedDecision'];
 export type LedgerRecord = Schemas['LedgerRecord'];
 export type DecisionPage = Schemas['DecisionPage'];
 export type Trace = Schemas['Trace'];
+export type Issue = Schemas['Issue'];
+export type IssueList = Schemas['IssueList'];
 /** A `health_transition` hall event as stored (GET /v1/hall-events, GET /v1/traces/{id}). */
 export type HealthTransitionEvent = Schemas['HealthTransitionEvent'];
 export type HallEventRecord = Schemas['HallEvent'];

@@ -175,6 +175,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Denials in a time window grouped by deny code, capability and worker, with a trend */
+        get: operations["list_issues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger/verify": {
         parameters: {
             query?: never;
@@ -846,6 +863,41 @@ export interface components {
         ImportResult: {
             plan: components["schemas"]["Plan"];
             applied: components["schemas"]["Applied"];
+        };
+        /** @description One group of similar denials, keyed by deny code × capability × worker. */
+        Issue: {
+            deny_code: string | null;
+            capability_id: string;
+            /** @description The worker the denial concerned: its first-ranked candidate (a denial selects none). */
+            worker: string | null;
+            /** Format: uint64 */
+            count: number;
+            /** Format: date-time */
+            first_seen: string;
+            /** Format: date-time */
+            last_seen: string;
+            /** @description Denials per equal slice of the window, oldest first. */
+            trend: number[];
+        };
+        /** @description `GET /v1/issues`: the window, how many denials it holds and their groups. */
+        IssueList: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            /**
+             * Format: uint
+             * @description Points of each issue's `trend`: equal slices of the window.
+             */
+            trend_points: number;
+            /**
+             * Format: uint
+             * @description Denials read (all in the window unless `truncated`).
+             */
+            denials: number;
+            /** @description The window held more than the hall reads in one answer: the issues cover its newest denials. */
+            truncated: boolean;
+            issues: components["schemas"]["Issue"][];
         };
         LedgerRecord: {
             seq: number;
@@ -2014,6 +2066,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_issues: {
+        parameters: {
+            query?: {
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueList"];
                 };
             };
             /** @description Client error */

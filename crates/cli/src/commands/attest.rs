@@ -225,9 +225,10 @@ pub fn run(cmd: Command) -> CliResult {
     }
 }
 
-fn hash_options(args: &HashArgs) -> HashOptions {
+fn hash_options(args: &HashArgs) -> HashOptions<'static> {
     HashOptions {
         threads: args.threads.unwrap_or(0),
+        cancel: None,
     }
 }
 

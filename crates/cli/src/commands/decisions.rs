@@ -547,7 +547,9 @@ fn import(args: ImportArgs) -> CliResult {
     }
     ledger.close();
     match first {
-        Some(first) => outln!("recorded {count} decisions (seq {first}..={last}), marked as imported"),
+        Some(first) => {
+            outln!("recorded {count} decisions (seq {first}..={last}), marked as imported")
+        }
         None => outln!("recorded 0 decisions"),
     }?;
     Ok(ExitCode::SUCCESS)

@@ -88,7 +88,6 @@ pub fn run(args: Args) -> CliResult {
 type Walked = (VerifyReport, Option<Anchoring>, Option<AnchorProblem>);
 
 fn walk(args: &Args) -> Result<Walked, (&'static str, CliError)> {
-    let failed = |e: LedgerError| (e.code(), verify_error(&args.db, e));
     let path = args.db.path().map_err(|e| ("LEDGER_NOT_FOUND", e))?;
     let anchored = match anchoring_of(&args.db).map_err(|e| ("LEDGER_ANCHOR", e))? {
         Ok(anchored) => anchored,
@@ -98,6 +97,20 @@ fn walk(args: &Args) -> Result<Walked, (&'static str, CliError)> {
         // Before opening: a missing or emptied file is what the checkpoint says is wrong.
         check::check_file(&path, &a.latest).map_err(|p| ("LEDGER_ANCHOR", anchor_failed(&p)))?;
     }
+    // A file that cannot be read (e.g. torn by deleting its -wal after a crash) still gets
+    // what its checkpoint says it must hold.
+    let failed = |e: LedgerError| {
+        let mut err = verify_error(&args.db, e.clone());
+        if let Some(a) = &anchored {
+            err.message = format!(
+                "{}; the checkpoint {} says the hall acknowledged {} record(s)",
+                err.message,
+                a.latest.path.display(),
+                a.latest.checkpoint.size
+            );
+        }
+        (e.code(), err)
+    };
     let backend = SqliteBackend::open(path, OpenOptions::read_only()).map_err(failed)?;
     if args.deep {
         let problems = backend.integrity_check().map_err(failed)?;

@@ -5,9 +5,10 @@
 //!   task, never on the ledger writer's thread;
 //! - a checkpoint (record count, head hash) about every second while decisions arrive and at
 //!   shutdown, written apart from the ledger ([`CheckpointStore`]), and to the
-//!   `checkpoint_mirror` dir when one is configured;
-//! and refuses to start on a ledger that no longer holds what its latest checkpoint says
-//! ([`check`]). `proctor verify-log` runs the same checks offline.
+//!   `checkpoint_mirror` dir when one is configured.
+//!
+//! A hall refuses to start on a ledger that no longer holds what its latest checkpoint says
+//! ([`check`]); `proctor verify-log` runs the same checks offline.
 
 pub mod check;
 mod key;

@@ -73,12 +73,18 @@ impl CheckpointStore {
 
     /// The newest checkpoint of `key` in any place (`None` when there is none at all). A file
     /// that exists but is not `key`'s checkpoint is an error: it names a foreign or altered file.
+    /// A mirror that cannot be read (an unmounted disk) counts as holding none, as a deleted
+    /// mirror file would; the data dir's own file must be readable.
     pub fn latest(&self, key: &HallPublicKey) -> Result<Option<Found>, Foreign> {
         let mut newest: Option<Found> = None;
-        for path in &self.files {
+        for (i, path) in self.files.iter().enumerate() {
             let text = match fs::read_to_string(path) {
                 Ok(text) => text,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if i > 0 => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot read the checkpoint mirror; using the data dir's checkpoint");
+                    continue;
+                }
                 Err(e) => {
                     let error = NoteError::Malformed(format!("cannot read it: {e}"));
                     return Err(Foreign {

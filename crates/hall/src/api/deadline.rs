@@ -12,25 +12,34 @@ use axum::response::{IntoResponse, Response};
 use hyper::body::Frame;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
-/// Middleware: the request body fails with [`BodyTimedOut`] once `limit` has passed since the
-/// request arrived.
+/// Middleware: the request body fails once `limit` has passed since the request arrived, and the
+/// answer is then `408 TIMEOUT`, whatever the handler (or rmcp, on `/mcp`) made of the failed read.
 pub async fn body(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     if req.body().is_end_stream() {
         return next.run(req).await;
     }
+    let expired = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + limit;
-    next.run(req.map(|inner| {
+    let req = req.map(|inner| {
         Body::new(DeadlineBody {
             inner,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
             limit,
+            expired: expired.clone(),
         })
-    }))
-    .await
+    });
+    let response = next.run(req).await;
+    if expired.load(Ordering::Acquire) {
+        let late = BodyTimedOut(limit).to_string();
+        return ApiError::new(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", late).into_response();
+    }
+    response
 }
 
 /// Middleware: package hashing that takes longer than `limit` is answered `408 TIMEOUT`; dropping
@@ -51,7 +60,7 @@ pub async fn hashing(State(limit): State<Duration>, req: Request, next: Next) ->
     }
 }
 
-/// The error a body yields when its deadline passes: body readers map it to `408 TIMEOUT`.
+/// The error a body yields when its deadline passes.
 #[derive(Debug)]
 pub struct BodyTimedOut(Duration);
 
@@ -67,22 +76,12 @@ impl std::fmt::Display for BodyTimedOut {
 
 impl std::error::Error for BodyTimedOut {}
 
-impl BodyTimedOut {
-    /// The timeout behind a body read error, if that is what it was.
-    pub fn find<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Self> {
-        loop {
-            if let Some(found) = error.downcast_ref::<Self>() {
-                return Some(found);
-            }
-            error = error.source()?;
-        }
-    }
-}
-
 struct DeadlineBody {
     inner: Body,
     timer: Pin<Box<Sleep>>,
     limit: Duration,
+    /// Set when the deadline failed the body, for [`body`] to answer 408.
+    expired: Arc<AtomicBool>,
 }
 
 impl HttpBody for DeadlineBody {
@@ -98,7 +97,10 @@ impl HttpBody for DeadlineBody {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         match this.timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut(this.limit))))),
+            Poll::Ready(()) => {
+                this.expired.store(true, Ordering::Release);
+                Poll::Ready(Some(Err(Box::new(BodyTimedOut(this.limit)))))
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -118,20 +120,23 @@ mod tests {
     use futures_util::StreamExt;
 
     #[tokio::test]
-    async fn a_body_that_stops_arriving_fails_at_its_deadline_naming_the_limit() {
+    async fn a_body_that_stops_arriving_fails_at_its_deadline_and_says_so() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
         let body = DeadlineBody {
             inner: Body::from_stream(stream),
             timer: Box::pin(tokio::time::sleep(Duration::from_millis(100))),
             limit: Duration::from_millis(100),
+            expired: Arc::new(AtomicBool::new(false)),
         };
+        let expired = body.expired.clone();
         tx.send(Ok(Bytes::from_static(b"{"))).await.unwrap();
         let mut frames = Body::new(body).into_data_stream();
         assert_eq!(frames.next().await.unwrap().unwrap(), "{");
+        assert!(!expired.load(Ordering::Acquire));
         let err = frames.next().await.unwrap().unwrap_err();
-        let found = BodyTimedOut::find(&err).expect("the timeout is in the error's chain");
-        assert!(found.to_string().contains("request_timeout_s"), "{found}");
+        assert!(err.to_string().contains("request_timeout_s"), "{err}");
+        assert!(expired.load(Ordering::Acquire));
         drop(tx);
     }
 }

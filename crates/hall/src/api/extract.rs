@@ -69,15 +69,9 @@ async fn read_json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Byte
     Bytes::from_request(req, state).await.map_err(rejection)
 }
 
-/// Body read failures: the size limit, or a body that did not arrive in time.
+/// Body read failures: the only realistic one is the size limit (a body that does not arrive in
+/// time is answered by `deadline::body`).
 fn rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
-    if let Some(timeout) = super::deadline::BodyTimedOut::find(&r) {
-        return ApiError::new(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            "TIMEOUT",
-            timeout.to_string(),
-        );
-    }
     ApiError::new(
         r.status(),
         ApiError::code_for_status(r.status()),

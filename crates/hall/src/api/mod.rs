@@ -174,6 +174,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(stats),
         ),
         ep(
+            "list_issues",
+            Method::GET,
+            "/v1/issues",
+            "Denials in a time window grouped by deny code, capability and worker, with a trend",
+            None,
+            get(issues),
+        ),
+        ep(
             "verify_ledger",
             Method::GET,
             "/v1/ledger/verify",

@@ -128,6 +128,13 @@ pub async fn stats(State(s): State<AppState>, Q(q): Q<StatsQuery>) -> ApiResult<
     Ok(Json(s.hall.stats(q).await?))
 }
 
+pub async fn issues(
+    State(s): State<AppState>,
+    Q(q): Q<crate::queries::IssuesQuery>,
+) -> ApiResult<Json<crate::queries::IssueList>> {
+    Ok(Json(s.hall.issues(q).await?))
+}
+
 pub async fn hall_events(
     State(s): State<AppState>,
     Q(q): Q<crate::queries::HallEventsQuery>,
