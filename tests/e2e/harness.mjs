@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { listeningUrl } from '../poll.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Loads the test tools installed with the UI (ui/package.json devDependencies). */
@@ -133,19 +134,7 @@ async function serve(dataDir, listen, env) {
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const url = await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`proctor serve did not start in 20 s:\n${stderr}`)), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^\s]+)/);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`proctor serve exited with ${code}:\n${stderr}`)));
-  });
+  const url = await listeningUrl(child, () => stderr, 20_000);
   return { child, url };
 }
 

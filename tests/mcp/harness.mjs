@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningUrl } from '../poll.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -65,22 +66,7 @@ export class Hall {
       stderr += d;
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
     });
-    const url = await new Promise((ok, fail) => {
-      let out = '';
-      const timer = setTimeout(() => fail(new Error(`proctor serve did not start in 30 s:\n${stderr}`)), 30_000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/[^\s]+)/);
-        if (m) {
-          clearTimeout(timer);
-          ok(m[1]);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(new Error(`proctor serve exited with ${code}:\n${stderr}`));
-      });
-    });
+    const url = await listeningUrl(child, () => stderr, 30_000);
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     const hall = new Hall(child, url, token, dataDir, bin);
     hall.stderr = () => stderr;
