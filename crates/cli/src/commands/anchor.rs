@@ -1,20 +1,12 @@
 //! What the anchoring commands share (`hall key`, `ledger reset`, `receipt verify`,
 //! `verify-log`): the hall a `--data-dir` names, its key and its latest signed checkpoint.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hall::anchor::{self, AnchorProblem, CheckpointStore, Found, HallKey, HallPublicKey};
 
 use super::common::existing_hall;
 use crate::exit::CliError;
-
-/// The data dir given, or the per-user default.
-pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, CliError> {
-    match given {
-        Some(dir) => Ok(dir.to_path_buf()),
-        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string())),
-    }
-}
 
 /// The hall initialised in `data_dir` (never initialises one).
 pub fn hall_in(data_dir: &Path) -> Result<hall::Config, CliError> {

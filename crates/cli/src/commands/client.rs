@@ -49,10 +49,7 @@ pub struct Located {
 
 /// The data dir these arguments name.
 pub fn data_dir(args: &HallArgs) -> Result<PathBuf, CliError> {
-    match &args.data_dir {
-        Some(d) => Ok(d.clone()),
-        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string())),
-    }
+    super::common::data_dir_or_default(args.data_dir.as_deref())
 }
 
 /// Find the hall of `args`' data dir: its address and token. Reads files only.

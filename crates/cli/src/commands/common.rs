@@ -69,6 +69,14 @@ impl DbArg {
     }
 }
 
+/// The data dir given (`--data-dir` / `PROCTOR_DATA_DIR`), or the per-user default.
+pub fn data_dir_or_default(given: Option<&Path>) -> Result<PathBuf, CliError> {
+    match given {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string())),
+    }
+}
+
 /// The configuration of the hall whose data dir is `data_dir`, if a hall was initialised there
 /// (its `config.toml` exists). A command that only reads never initialises a new hall.
 pub fn existing_hall(data_dir: &Path) -> Result<Option<hall::Config>, CliError> {

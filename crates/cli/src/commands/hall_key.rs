@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::anchor::{data_dir, hall_in, hall_key};
+use super::anchor::{hall_in, hall_key};
+use super::common::data_dir_or_default;
 use crate::exit::{outln, CliResult};
 
 #[derive(clap::Subcommand)]
@@ -27,7 +28,7 @@ pub struct Args {
 
 pub fn run(command: Command) -> CliResult {
     let Command::Key(args) = command;
-    let config = hall_in(&data_dir(args.data_dir.as_deref())?)?;
+    let config = hall_in(&data_dir_or_default(args.data_dir.as_deref())?)?;
     let key = hall_key(&config)?;
     let public = key.public();
     if args.json {

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use hall::anchor::CheckpointStore;
 
-use super::anchor::{data_dir, hall_in};
+use super::anchor::hall_in;
+use super::common::data_dir_or_default;
 use crate::exit::{outln, CliError, CliResult};
 
 #[derive(clap::Subcommand)]
@@ -29,7 +30,7 @@ pub struct Args {
 
 pub fn run(command: Command) -> CliResult {
     let Command::Reset(args) = command;
-    let config = hall_in(&data_dir(args.data_dir.as_deref())?)?;
+    let config = hall_in(&data_dir_or_default(args.data_dir.as_deref())?)?;
     let moved = CheckpointStore::of(&config)
         .archive()
         .map_err(|e| CliError::runtime(e.to_string()))?;

@@ -54,10 +54,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let data_dir = match &args.data_dir {
-        Some(d) => d.clone(),
-        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
-    };
+    let data_dir = super::common::data_dir_or_default(args.data_dir.as_deref())?;
     let proctor = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| {

@@ -9,7 +9,8 @@ use hall::anchor::HallPublicKey;
 use hall::EvidenceReceipt;
 use ledger::{HashAt, LedgerBackend, OpenOptions, SqliteBackend};
 
-use super::anchor::{data_dir, hall_in, hall_key};
+use super::anchor::{hall_in, hall_key};
+use super::common::data_dir_or_default;
 use super::common::ledger_error;
 use crate::exit::{outln, CliError, CliResult};
 
@@ -53,7 +54,7 @@ pub fn run(command: Command) -> CliResult {
     let (key, config) = match (&args.public_key, &args.data_dir) {
         (Some(text), None) => (parse_key(text)?, None),
         (text, dir) => {
-            let config = hall_in(&data_dir(dir.as_deref())?)?;
+            let config = hall_in(&data_dir_or_default(dir.as_deref())?)?;
             let key = match text {
                 Some(text) => parse_key(text)?,
                 None => hall_key(&config)?.public().clone(),

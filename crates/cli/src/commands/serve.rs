@@ -28,10 +28,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     init_logs(args.log_format);
-    let data_dir = match args.data_dir {
-        Some(d) => d,
-        None => hall::config::default_data_dir().map_err(|e| CliError::usage(e.to_string()))?,
-    };
+    let data_dir = super::common::data_dir_or_default(args.data_dir.as_deref())?;
     let (mut config, created) =
         hall::Config::load_or_init(&data_dir).map_err(|e| CliError::bad_input(e.to_string()))?;
     if let Some(listen) = args.listen {

@@ -12,7 +12,8 @@ use ledger::{
 
 use hall::anchor::{check, AnchorProblem};
 
-use super::anchor::{anchoring, data_dir, Anchoring};
+use super::anchor::{anchoring, Anchoring};
+use super::common::data_dir_or_default;
 use super::common::{existing_hall, DbArg};
 use crate::exit::{outln, CliError, CliResult, Written};
 
@@ -151,7 +152,7 @@ fn anchoring_of(db: &DbArg) -> Result<Result<Option<Anchoring>, AnchorProblem>, 
     if db.db.is_some() && db.data_dir.is_none() {
         return Ok(Ok(None));
     }
-    match existing_hall(&data_dir(db.data_dir.as_deref())?)? {
+    match existing_hall(&data_dir_or_default(db.data_dir.as_deref())?)? {
         Some(config) => anchoring(&config),
         None => Ok(Ok(None)),
     }
