@@ -8,6 +8,7 @@
 #   DURATION=10s TOTAL=200000 benches/http/run.sh   # quicker
 #   PROCTOR_BIN=/tmp/proctor-old benches/http/run.sh  # a prebuilt binary (A/B runs), no build
 #   CONNS=128 benches/http/run.sh               # wrk's connections (default 64)
+#   EXTRA_CONFIG='[fleet] …' benches/http/run.sh # more config.toml lines (benches/fleet/run.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -38,6 +39,8 @@ cp "$scenario/rules.json" "$data/rules.json"
 cp -r "$scenario/registry" "$data/registry"
 cp "$scenario/gate.json" "$data/gate.json"
 printf 'policy_gate_file = "gate.json"\n' > "$data/config.toml"
+# EXTRA_CONFIG: more config.toml lines (benches/fleet/run.sh adds a [fleet] section).
+if [ -n "${EXTRA_CONFIG:-}" ]; then printf '%s\n' "$EXTRA_CONFIG" >> "$data/config.toml"; fi
 RUST_LOG=warn "$proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
   > "$work/serve.out" 2> "$work/serve.log" &
 server_pid=$!

@@ -17,7 +17,9 @@ cd "$root"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 if [ -z "${PROCTOR_BIN:-}" ]; then
   echo "== building proctor and the mcp_fixture example (release)" >&2
-  cargo build --release --locked -q -p proctor -p hall --example mcp_fixture
+  # `--bins` too: with `--example` alone, cargo builds only the example, and a stale proctor
+  # would be measured.
+  cargo build --release --locked -q -p proctor -p hall --bins --example mcp_fixture
 fi
 if [ ! -f tests/mcp/node_modules/.package-lock.json ] || [ tests/mcp/package-lock.json -nt tests/mcp/node_modules/.package-lock.json ]; then
   npm --prefix tests/mcp ci --no-audit --no-fund

@@ -2,18 +2,20 @@
 """`proctor route` end to end against the reference, in the same run (driven by route_cli.sh).
 
 usage: route_cli.py --proctor BIN --ref-python PY [--baseline BIN] [--lines N] [--runs N]
+                    [--inputs dev/stage,all]
 
 Inputs (written to --work): the shared scenario's requests cycled to N lines ("all"), and its
 dev/stage requests only, cycled to N lines ("dev/stage": no request on which the reference runs
 its per-request shadow detection, so its cheapest decisions). For each input and each of
 --runs alternated rounds: `proctor route` (the whole process: start, rules and registry
-loading, every line parsed, decided, serialized and written to /dev/null), the --baseline
+loading, every line parsed, decided, serialized and written to /dev/null), as run by default
+(a large input decided on every CPU) and with `--threads 1`, the --baseline
 binary the same way, then the reference's end-to-end loop over the same file (its own timer:
 loading excluded; every line parsed, validated, decided, serialized and written to /dev/null).
 
 With --baseline, first checks that both binaries print the same bytes for the same input (the
-two inputs, plus one with malformed, coerced and blank lines), decision ids and timestamps
-masked, with the same exit code and stderr.
+two inputs, plus one with malformed, coerced and blank lines; this tree's binary by default and
+with `--threads 1`), decision ids and timestamps masked, with the same exit code and stderr.
 """
 import argparse
 import json
@@ -35,8 +37,10 @@ p.add_argument("--scenario", default=str(here / "scenario"))
 p.add_argument("--lines", type=int, default=40000)
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--work", required=True)
+p.add_argument("--inputs", default="dev/stage,all", help="which inputs to time, comma-separated")
 a = p.parse_args()
 scenario, work = Path(a.scenario), Path(a.work)
+THREADS_1 = ("--threads", "1")
 route = ["route", "--rules", f"{scenario}/rules.json", "--registry", f"{scenario}/registry",
          "--policy-gate", f"{scenario}/gate.json", "--input"]
 
@@ -48,15 +52,16 @@ def cycled(lines, n):
 requests = (scenario / "requests.jsonl").read_text().splitlines()
 devstage = [l for l in requests if json.loads(l)["env"] in ("dev", "stage")]
 inputs = {"dev/stage": cycled(devstage, a.lines), "all": cycled(requests, a.lines)}
+inputs = {name: inputs[name] for name in a.inputs.split(",")}
 paths = {}
 for name, lines in inputs.items():
     paths[name] = work / (name.replace("/", "-") + ".jsonl")
     paths[name].write_text("\n".join(lines) + "\n")
 
 
-def run(binary, path, out):
+def run(binary, path, out, extra=()):
     with open(out, "wb") as f:
-        return subprocess.run([binary, *route, str(path)], stdout=f, stderr=subprocess.PIPE)
+        return subprocess.run([binary, route[0], *extra, *route[1:], str(path)], stdout=f, stderr=subprocess.PIPE)
 
 
 MASK = [(re.compile(rb'"decision_id":"[0-9a-f-]{36}"'), b'"decision_id":"-"'),
@@ -85,8 +90,10 @@ if a.baseline:
     print("== same bytes as the baseline? (decision ids and timestamps masked)", flush=True)
     for name, path in [*paths.items(), ("odd lines", odd)]:
         new, old = run(a.proctor, path, work / "new.out"), run(a.baseline, path, work / "old.out")
-        same = (masked(work / "new.out") == masked(work / "old.out")
-                and new.returncode == old.returncode and new.stderr == old.stderr)
+        one = run(a.proctor, path, work / "one.out", THREADS_1)
+        same = all(masked(work / out) == masked(work / "old.out")
+                   and r.returncode == old.returncode and r.stderr == old.stderr
+                   for out, r in [("new.out", new), ("one.out", one)])
         size = (work / "new.out").stat().st_size
         print(f"   {name:10} {'identical' if same else 'DIFFERENT'}: "
               f"{len(masked(work / 'new.out').splitlines()):,} lines, {size:,} bytes, exit {new.returncode}")
@@ -94,13 +101,16 @@ if a.baseline:
             sys.exit(f"output of {name} differs from the baseline's")
 
 print("== timing", flush=True)
-binaries = {"proctor": a.proctor, **({"baseline": a.baseline} if a.baseline else {})}
+# "proctor": as run by default (a large input on every CPU); "1 thread": `--threads 1`.
+binaries = {"proctor": (a.proctor, ()), "1 thread": (a.proctor, THREADS_1),
+            **({"baseline": (a.baseline, ())} if a.baseline else {})}
 
 
 def timed(binary, path, n):
+    binary, extra = binary if isinstance(binary, tuple) else (binary, ())
     r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     with open(os.devnull, "wb") as null:
-        subprocess.run([binary, *route, str(path)], stdout=null, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run([binary, route[0], *extra, *route[1:], str(path)], stdout=null, stderr=subprocess.DEVNULL, check=False)
     t1, r1 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
     return {"wall_us": (t1 - t0) / n * 1e6, "cpu_us": cpu / n * 1e6}

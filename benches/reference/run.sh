@@ -4,6 +4,7 @@
 #
 #   benches/reference/run.sh              # full run (the reference needs ~3-4 min for 100k lines)
 #   LINES=20000 REF_DECISIONS=2000 benches/reference/run.sh   # quicker
+#   CARGO_TARGET_DIR=/tmp/t benches/reference/run.sh           # build and run from another target dir
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,7 +27,8 @@ for _ in $(seq "$reps"); do cat "$scenario/requests.jsonl"; done | head -n "$lin
 
 echo "== building proctor (release)" >&2
 (cd "$root" && cargo build --release --locked -q -p proctor)
-proctor=$root/target/release/proctor
+# Cargo builds into $CARGO_TARGET_DIR when it is set (a target dir of one's own on a shared machine).
+proctor=${CARGO_TARGET_DIR:-$root/target}/release/proctor
 route=(route --rules "$scenario/rules.json" --registry "$scenario/registry" --policy-gate "$scenario/gate.json")
 
 echo "== same decisions? (1,000 scenario requests, ids and timestamps masked)" >&2

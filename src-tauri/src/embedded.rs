@@ -214,11 +214,18 @@ impl EmbeddedHall {
             .await
             .map_err(|e| CommandError::internal(e.to_string()))?;
         let status = response.status();
+        // Every answer is JSON but a text one (`get_metrics`), which becomes a JSON string.
+        let text = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
         let bytes = axum::body::to_bytes(response.into_body(), MAX_RESPONSE_BYTES)
             .await
             .map_err(|e| CommandError::internal(format!("reading the hall's answer: {e}")))?;
         let value: Value = if bytes.is_empty() {
             Value::Null
+        } else if text {
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
         } else {
             serde_json::from_slice(&bytes)
                 .map_err(|e| CommandError::internal(format!("the hall answered non-JSON: {e}")))?

@@ -1159,6 +1159,26 @@ test('a stopped hall: a banner at once, stale figures greyed, "live" only while 
   });
 });
 
+// Issue 17: "decisions routed" was a per-species count kept in memory: two workers of one species
+// both showed the species total, and a restart reset it and forgot every last heartbeat.
+test('a worker page keeps its last heartbeat and decisions routed across a restart; a shared species total is marked shared', async () => {
+  await withOtherHall(async (other) => {
+    await other.enroll(worker('org.e2e.keep.i-1', 'wrk.e2e.keep', ['cap.doc.summarize']));
+    await other.enroll(worker('org.e2e.pair.i-1', 'wrk.e2e.pair', ['cap.e2e.pair']));
+    await other.enroll(worker('org.e2e.pair.i-2', 'wrk.e2e.pair', ['cap.e2e.pair']));
+    await other.heartbeat('org.e2e.keep.i-1', { status: 'degraded', latency_ms: 42 });
+    await other.restart();
+    await page.goto(`${other.url}/#/workers/org.e2e.keep.i-1`);
+    await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), other.token);
+    await page.reload();
+    await page.getByText('last heartbeat', { exact: false }).first().waitFor();
+    assert.match(await page.locator('main').textContent(), /42 ms/);
+    await page.getByTestId('routed').filter({ hasText: /^0 decisions routed$/ }).waitFor();
+    await page.goto(`${other.url}/#/workers/org.e2e.pair.i-2`);
+    await page.getByTestId('routed').filter({ hasText: 'shared by 2 workers' }).waitFor();
+  });
+});
+
 // axe-core (a devDependency of ui/, like the other test tools) is evaluated in the page through
 // the DevTools protocol: the page's CSP forbids injected <script> tags, and stays on.
 const AXE_SOURCE = readFileSync(requireUi.resolve('axe-core/axe.min.js'), 'utf8');

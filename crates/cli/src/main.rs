@@ -74,6 +74,9 @@ enum Command {
     /// List, approve or deny the tool calls a running hall holds for a person.
     #[command(subcommand)]
     Approvals(commands::approvals::Command),
+    /// The fleet's central store: re-verify every hall's shipped chains.
+    #[command(subcommand)]
+    Fleet(commands::fleet::Command),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Heartbeat(args) => commands::heartbeat::run(args),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Approvals(cmd) => commands::approvals::run(cmd),
+        Command::Fleet(cmd) => commands::fleet::run(cmd),
     };
     match result {
         Ok(code) => code,

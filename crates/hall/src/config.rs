@@ -137,6 +137,10 @@ pub struct ConfigFile {
     pub checkpoint_mirror: Option<PathBuf>,
     /// Signed packages enforced at route time (docs/attest.md).
     pub attestation: AttestationConfig,
+    /// OTLP export of decisions and MCP calls (docs/observability.md); absent = none.
+    pub otel: Option<crate::otel::OtelConfig>,
+    /// Shipping the ledger to a fleet's central PostgreSQL (docs/fleet.md); absent = none.
+    pub fleet: Option<crate::fleet::FleetConfig>,
 }
 
 /// `[attestation]` in config.toml: a worker whose record names a package is routed only when
@@ -266,6 +270,8 @@ impl Default for ConfigFile {
             mcp: McpConfig::default(),
             checkpoint_mirror: None,
             attestation: AttestationConfig::default(),
+            otel: None,
+            fleet: None,
         }
     }
 }
@@ -352,6 +358,8 @@ impl Config {
         file.thresholds()
             .validate()
             .and_then(|()| file.mcp.validate())
+            .and_then(|()| file.otel.as_ref().map_or(Ok(()), |o| o.validate()))
+            .and_then(|()| file.fleet.as_ref().map_or(Ok(()), |f| f.validate()))
             .map_err(|e| HallError::Config(format!("{}: {e}", cfg_path.display())))?;
         let config = Config::resolve(data_dir, file);
 

@@ -46,6 +46,12 @@ struct Inner {
     anchor: Arc<crate::anchor::Anchor>,
     /// This hall's claim on its data dir, released by [`Hall::close`].
     data_dir_lock: Mutex<Option<crate::lock::DataDirLock>>,
+    /// `GET /metrics`: counted on the route and MCP call paths.
+    metrics: crate::metrics::Metrics,
+    /// OTLP export, when `[otel]` is configured.
+    otel: Option<crate::otel::Otel>,
+    /// Shipping to the fleet's central store, when `[fleet]` is configured; taken by `close`.
+    fleet: Mutex<Option<fleet::Shipper>>,
 }
 
 /// See [`Hall::downgrade`].
@@ -200,6 +206,14 @@ impl Hall {
         };
         let (live, loaded) = Live::load(&config.rules_file, &config.registry_dir, extra, settings);
         let (mcp, server_events) = crate::mcp::Gateway::new(config.file.mcp.clone());
+        let otel = config
+            .file
+            .otel
+            .as_ref()
+            .map(|o| crate::otel::Otel::start(o, &bus, &anchor.public().name))
+            .transpose()?;
+        // After the ledger opened (the shipper reads it) and the key exists (it is registered).
+        let fleet = crate::fleet::start(&config, anchor.public())?;
         let hall = Hall {
             inner: Arc::new(Inner {
                 thresholds: ArcSwap::from_pointee(config.file.thresholds()),
@@ -215,6 +229,9 @@ impl Hall {
                 mcp,
                 anchor,
                 data_dir_lock: Mutex::new(Some(lock)),
+                metrics: crate::metrics::Metrics::default(),
+                otel,
+                fleet: Mutex::new(fleet),
             }),
         };
         hall.start_mcp_events(server_events);
@@ -228,6 +245,7 @@ impl Hall {
         for outcome in loaded {
             hall.apply_reload(outcome).await;
         }
+        hall.restore_health().await?;
         hall.start_watching(&config)?;
         hall.start_health_ticks();
         hall.start_integrity_check();
@@ -261,6 +279,7 @@ impl Hall {
         &self,
         input: Value,
     ) -> Result<(wcp::RouteDecision, Routed), HallError> {
+        let started = Instant::now();
         let input = wcp::parse_route_input_owned(input)
             .map_err(|e| HallError::InvalidRouteInput(e.message))?;
         check_input_ids(&input)?;
@@ -268,13 +287,17 @@ impl Hall {
         let decision = snapshot.router.decide(&input);
         let json = serialize_decision(&decision);
         let recorded = match crate::record::decision_record(&decision, json.clone()) {
-            Ok(record) => self.inner.ledger.append(record).await,
+            Ok(record) => {
+                let _queued = self.inner.metrics.queued_for_commit();
+                self.inner.ledger.append(record).await
+            }
             Err(e) => Err(e.to_string()),
         };
         let anchor = Some(&*self.inner.anchor);
         // A refusal is logged by the recorder (rate-limited), not once per request.
         let routed =
             crate::receipt::answer(&decision, json, recorded, anchor).map_err(HallError::from)?;
+        self.inner.metrics.routed(&decision, started.elapsed());
         self.after_record(&decision, &routed.receipt);
         Ok((decision, routed))
     }
@@ -400,7 +423,13 @@ impl Hall {
         let (health, transition) = self
             .inner
             .health
-            .heartbeat(worker_id, hb, Utc::now(), &thresholds.health)
+            // In µs, as the ledger saves it: the time shown is the same after a restart.
+            .heartbeat(
+                worker_id,
+                hb,
+                ledger::micros_to_time(Utc::now().timestamp_micros()),
+                &thresholds.health,
+            )
             .ok_or_else(|| HallError::NotFound(format!("worker {worker_id} is not enrolled")))?;
         if let Some(t) = transition {
             self.on_transition(t);
@@ -608,9 +637,43 @@ impl Hall {
                 for t in hall.inner.health.tick(Utc::now(), &thresholds.health) {
                     hall.on_transition(t);
                 }
+                hall.save_heartbeats().await;
             }
         });
         self.inner.tasks.lock().expect("tasks lock").push(task);
+    }
+
+    /// What health must not forget across a restart, from the ledger: decisions routed per
+    /// species (the ledger's count, so nothing recorded before this start is lost) and each
+    /// enrolled worker's last heartbeat. Before the hall routes or takes heartbeats.
+    async fn restore_health(&self) -> Result<(), HallError> {
+        let (routed, beats) = self
+            .inner
+            .ledger
+            .query(|b| Ok((b.decisions_per_worker()?, b.last_heartbeats()?)))
+            .await?;
+        let health = &self.inner.health;
+        health.seed_routed(routed.into_iter().map(|c| (c.key, c.count)));
+        let thresholds = self.inner.thresholds.load();
+        health.restore(beats, Utc::now(), &thresholds.health);
+        Ok(())
+    }
+
+    /// Save the last heartbeat of the workers heard from since the previous save: one write a
+    /// health tick at most, however many heartbeats (an MCP call counts as one) came in.
+    async fn save_heartbeats(&self) {
+        let beats = self.inner.health.take_unsaved();
+        if beats.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .inner
+            .ledger
+            .query(move |b| b.save_heartbeats(&beats))
+            .await
+        {
+            tracing::warn!(error = %e, "could not save the workers' last heartbeats");
+        }
     }
 
     /// The hall key's public half (`GET /v1/hall/key`).
@@ -661,8 +724,18 @@ impl Hall {
             task.abort();
         }
         self.inner.mcp.stop_all().await;
+        self.save_heartbeats().await;
+        // Before the ledger closes, so the writer's connection is the last one (it cleans up
+        // the WAL); what was not shipped yet ships at the next start.
+        let shipper = self.inner.fleet.lock().expect("fleet slot").take();
+        if let Some(shipper) = shipper {
+            let _ = tokio::task::spawn_blocking(move || shipper.stop()).await;
+        }
         self.inner.ledger.close().await;
         self.last_checkpoint().await;
+        if let Some(otel) = &self.inner.otel {
+            otel.shutdown().await;
+        }
         self.inner
             .data_dir_lock
             .lock()
@@ -684,6 +757,13 @@ impl Hall {
         self.inner.ledger.unwritable()
     }
 
+    /// This hall's shipping to the fleet's central store; `None` without `[fleet]` (or after
+    /// `close`).
+    pub fn fleet_status(&self) -> Option<fleet::FleetStatus> {
+        let slot = self.inner.fleet.lock().expect("fleet slot");
+        slot.as_ref().map(fleet::Shipper::status)
+    }
+
     pub fn uptime(&self) -> Duration {
         self.inner.started.elapsed()
     }
@@ -694,6 +774,14 @@ impl Hall {
 
     pub(crate) fn health_board(&self) -> &HealthBoard {
         &self.inner.health
+    }
+
+    pub(crate) fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn otel(&self) -> Option<&crate::otel::Otel> {
+        self.inner.otel.as_ref()
     }
 
     pub fn mcp(&self) -> &crate::mcp::Gateway {
@@ -730,12 +818,14 @@ impl Hall {
 
     /// Queue a linked record (an MCP call's outcome, an approval's ending) now; the future
     /// resolves once it is durable (`Ok`), and need not be awaited for it to be written.
+    /// `urgency`: whether someone waits for it ([`ledger::Urgency`]).
     pub(crate) fn record_linked(
         &self,
         record: ledger::NewLinkedRecord,
+        urgency: ledger::Urgency,
     ) -> impl std::future::Future<Output = Result<ledger::LinkedRecord, String>> + Send + 'static
     {
-        self.inner.ledger.submit_linked(record)
+        self.inner.ledger.submit_linked(record, urgency)
     }
 
     /// A forwarded call is the worker's heartbeat: its latency, and whether the server answered.

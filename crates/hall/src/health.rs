@@ -3,11 +3,15 @@
 //!
 //! The state is a pure function of (now, last heartbeat, reported status, latency, thresholds), so
 //! the periodic tick and the heartbeat handler agree, and tests need no sleeping.
+//!
+//! What must survive a restart comes from the ledger when the hall opens: the decisions routed
+//! per species ([`HealthBoard::seed_routed`]) and each worker's last heartbeat
+//! ([`HealthBoard::restore`]), which the hall saves in batches ([`HealthBoard::take_unsaved`]).
 
 use crate::config::HealthThresholds;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 /// How many heartbeats each worker's time series keeps.
@@ -25,6 +29,13 @@ pub enum HealthState {
 }
 
 impl HealthState {
+    pub const ALL: [HealthState; 4] = [
+        HealthState::Healthy,
+        HealthState::Degraded,
+        HealthState::Stale,
+        HealthState::Offline,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HealthState::Healthy => "healthy",
@@ -52,6 +63,23 @@ pub enum ReportedStatus {
     Offline,
 }
 
+impl ReportedStatus {
+    /// As the API spells it (and the ledger keeps it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportedStatus::Ok => "ok",
+            ReportedStatus::Degraded => "degraded",
+            ReportedStatus::Offline => "offline",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Ok, Self::Degraded, Self::Offline]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
 /// Body of `POST /v1/workers/{id}/heartbeat`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +105,14 @@ pub struct Health {
     pub reported_status: Option<ReportedStatus>,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     pub last_latency_ms: Option<f64>,
-    pub decisions_routed: u64,
+    /// Decisions routed to this worker, from the ledger: a decision selects a species, so this
+    /// is its species' count when the worker is the only enrolled worker of its species, and
+    /// `null` when several share it (which of them served a decision is not recorded).
+    pub decisions_routed: Option<u64>,
+    /// Decisions routed to the worker's species, from the ledger (shared by its workers).
+    pub species_decisions_routed: u64,
+    /// Enrolled workers of the worker's species, this one included.
+    pub species_workers: u64,
     pub series: Vec<Sample>,
 }
 
@@ -140,6 +175,29 @@ struct Board {
     workers: BTreeMap<String, WorkerHealth>,
     /// Decisions routed per species (workers share their species' count).
     routed: HashMap<String, u64>,
+    /// Workers heard from since their last heartbeat was saved.
+    unsaved: BTreeSet<String>,
+}
+
+impl Board {
+    fn snapshot(&self, w: &WorkerHealth) -> Health {
+        let species_decisions_routed = self.routed.get(&w.species).copied().unwrap_or(0);
+        let species_workers = self
+            .workers
+            .values()
+            .filter(|o| o.species == w.species)
+            .count() as u64;
+        Health {
+            state: w.state,
+            reported_status: w.reported,
+            last_heartbeat_at: w.last,
+            last_latency_ms: w.latency_ms,
+            decisions_routed: (species_workers == 1).then_some(species_decisions_routed),
+            species_decisions_routed,
+            species_workers,
+            series: w.series.iter().cloned().collect(),
+        }
+    }
 }
 
 /// All workers' health. One mutex: heartbeats and ticks are rare next to routes, and
@@ -173,6 +231,62 @@ impl HealthBoard {
             );
         }
         board.workers = keep;
+        let Board {
+            workers, unsaved, ..
+        } = &mut *board;
+        unsaved.retain(|id| workers.contains_key(id));
+    }
+
+    /// Start the species counts from the ledger's (decisions recorded before this start).
+    pub fn seed_routed(&self, counts: impl IntoIterator<Item = (String, u64)>) {
+        let mut board = self.inner.lock().expect("health lock");
+        for (species, n) in counts {
+            *board.routed.entry(species).or_default() += n;
+        }
+    }
+
+    /// Take back the last heartbeats saved before a restart, for the workers enrolled now, and
+    /// classify them against the clock without a transition: what changed while the hall was
+    /// down was not seen, so nothing is announced or alerted for it.
+    pub fn restore(
+        &self,
+        saved: impl IntoIterator<Item = ledger::LastHeartbeat>,
+        now: DateTime<Utc>,
+        t: &HealthThresholds,
+    ) {
+        let mut board = self.inner.lock().expect("health lock");
+        for beat in saved {
+            let Some(w) = board.workers.get_mut(&beat.worker_id) else {
+                continue;
+            };
+            if w.last.is_some_and(|last| last >= beat.at) {
+                continue; // heard from since this start
+            }
+            w.last = Some(beat.at);
+            w.reported = beat.reported.as_deref().and_then(ReportedStatus::parse);
+            w.latency_ms = beat.latency_ms;
+            w.state = classify(now, w.last, w.reported, w.latency_ms, t);
+        }
+    }
+
+    /// The last heartbeat of each worker heard from since the previous call, to save.
+    pub fn take_unsaved(&self) -> Vec<ledger::LastHeartbeat> {
+        let mut board = self.inner.lock().expect("health lock");
+        let Board {
+            workers, unsaved, ..
+        } = &mut *board;
+        std::mem::take(unsaved)
+            .into_iter()
+            .filter_map(|id| {
+                let w = workers.get(&id)?;
+                Some(ledger::LastHeartbeat {
+                    at: w.last?,
+                    reported: w.reported.map(|r| r.as_str().to_string()),
+                    latency_ms: w.latency_ms,
+                    worker_id: id,
+                })
+            })
+            .collect()
     }
 
     /// Count one decision routed to `species`.
@@ -195,7 +309,11 @@ impl HealthBoard {
         t: &HealthThresholds,
     ) -> Option<(Health, Option<Transition>)> {
         let mut board = self.inner.lock().expect("health lock");
-        let Board { workers, routed } = &mut *board;
+        let Board {
+            workers,
+            routed,
+            unsaved,
+        } = &mut *board;
         let w = workers.get_mut(worker_id)?;
         let total = routed.get(&w.species).copied().unwrap_or(0);
         if w.series.len() == SERIES_LEN {
@@ -211,7 +329,11 @@ impl HealthBoard {
         w.reported = Some(hb.status);
         w.latency_ms = hb.latency_ms;
         let transition = update_state(worker_id, w, now, t);
-        Some((snapshot(w, total), transition))
+        if !unsaved.contains(worker_id) {
+            unsaved.insert(worker_id.to_string());
+        }
+        let w = &board.workers[worker_id];
+        Some((board.snapshot(w), transition))
     }
 
     /// Re-evaluate every worker against the clock (heartbeats that stopped coming).
@@ -227,24 +349,24 @@ impl HealthBoard {
     pub fn get(&self, worker_id: &str) -> Option<Health> {
         let board = self.inner.lock().expect("health lock");
         let w = board.workers.get(worker_id)?;
-        Some(snapshot(
-            w,
-            board.routed.get(&w.species).copied().unwrap_or(0),
-        ))
+        Some(board.snapshot(w))
+    }
+
+    /// Every worker's state, for `GET /metrics`.
+    pub fn states(&self) -> Vec<(String, HealthState)> {
+        let board = self.inner.lock().expect("health lock");
+        board
+            .workers
+            .iter()
+            .map(|(id, w)| (id.clone(), w.state))
+            .collect()
     }
 
     /// Number of workers per state, for `/v1/stats`.
     pub fn counts(&self) -> BTreeMap<HealthState, u64> {
         let board = self.inner.lock().expect("health lock");
-        let mut counts: BTreeMap<HealthState, u64> = [
-            HealthState::Healthy,
-            HealthState::Degraded,
-            HealthState::Stale,
-            HealthState::Offline,
-        ]
-        .into_iter()
-        .map(|s| (s, 0))
-        .collect();
+        let mut counts: BTreeMap<HealthState, u64> =
+            HealthState::ALL.into_iter().map(|s| (s, 0)).collect();
         for w in board.workers.values() {
             *counts.entry(w.state).or_default() += 1;
         }
@@ -270,17 +392,6 @@ fn update_state(
         at: now,
         reported_status: w.reported,
     })
-}
-
-fn snapshot(w: &WorkerHealth, routed: u64) -> Health {
-    Health {
-        state: w.state,
-        reported_status: w.reported,
-        last_heartbeat_at: w.last,
-        last_latency_ms: w.latency_ms,
-        decisions_routed: routed,
-        series: w.series.iter().cloned().collect(),
-    }
 }
 
 #[cfg(test)]
@@ -368,6 +479,61 @@ mod tests {
         let h = board.get("w").unwrap();
         assert_eq!(h.series.len(), SERIES_LEN);
         assert_eq!(h.series[0].at, t0() + Duration::seconds(10));
+    }
+
+    #[test]
+    fn a_shared_species_count_is_no_workers_own() {
+        let board = HealthBoard::default();
+        board.sync_workers([("a1", "s.a"), ("a2", "s.a"), ("b", "s.b")]);
+        board.seed_routed([("s.a".to_string(), 1238), ("s.b".to_string(), 7)]);
+        board.record_routed("s.b");
+        let a1 = board.get("a1").unwrap();
+        assert_eq!(
+            (
+                a1.decisions_routed,
+                a1.species_decisions_routed,
+                a1.species_workers
+            ),
+            (None, 1238, 2)
+        );
+        let b = board.get("b").unwrap();
+        assert_eq!((b.decisions_routed, b.species_workers), (Some(8), 1));
+        // When a2 leaves, a1 is its species' only worker: the count is its own.
+        board.sync_workers([("a1", "s.a"), ("b", "s.b")]);
+        assert_eq!(board.get("a1").unwrap().decisions_routed, Some(1238));
+    }
+
+    #[test]
+    fn heartbeats_are_saved_once_per_batch_and_restored_without_a_transition() {
+        let t = HealthThresholds::default();
+        let board = HealthBoard::default();
+        board.sync_workers([("a", "s"), ("b", "s")]);
+        let slow = Heartbeat {
+            status: ReportedStatus::Degraded,
+            latency_ms: Some(5.0),
+        };
+        board.heartbeat("a", &Heartbeat::default(), t0(), &t);
+        board.heartbeat("a", &slow, t0() + Duration::seconds(1), &t);
+        let saved = board.take_unsaved();
+        assert_eq!(saved.len(), 1, "the newest of a's two heartbeats");
+        assert_eq!(saved[0].at, t0() + Duration::seconds(1));
+        assert_eq!(saved[0].reported.as_deref(), Some("degraded"));
+        assert!(board.take_unsaved().is_empty());
+
+        let restarted = HealthBoard::default();
+        restarted.sync_workers([("a", "s"), ("b", "s")]);
+        restarted.restore(saved, t0() + Duration::seconds(40), &t);
+        let a = restarted.get("a").unwrap();
+        assert_eq!(a.last_heartbeat_at, Some(t0() + Duration::seconds(1)));
+        assert_eq!(a.reported_status, Some(ReportedStatus::Degraded));
+        assert_eq!(a.state, HealthState::Stale, "39 s without a heartbeat");
+        assert_eq!(restarted.get("b").unwrap().last_heartbeat_at, None);
+        // Classified at restore: the next tick announces nothing that happened while down.
+        assert!(restarted.tick(t0() + Duration::seconds(41), &t).is_empty());
+        assert!(
+            restarted.take_unsaved().is_empty(),
+            "restoring saves nothing"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - `route_attest`: signed packages enforced at route time (trust store, alerts, verdicts).
 //! - [`mcp`]: the MCP gateway: downstream servers, `tools/call` as WCP decisions, approvals.
 //! - [`api`] + [`server`]: the loopback HTTP API (docs/API.md) with SSE and the web UI.
+//! - [`fleet_view`]: the same UI and read-only API over the fleet's central PostgreSQL.
 
 pub mod alerts;
 pub mod anchor;
@@ -21,11 +22,15 @@ pub mod config;
 pub mod enroll_hash;
 pub mod error;
 pub mod events;
+pub mod fleet;
+pub mod fleet_view;
 mod hall;
 pub mod health;
 pub mod live;
 pub mod lock;
 pub mod mcp;
+pub mod metrics;
+pub mod otel;
 pub mod permissions;
 pub mod queries;
 mod receipt;
@@ -39,5 +44,8 @@ pub use config::Config;
 pub use error::HallError;
 pub use hall::{serialize_decision, Enrolled, Hall, WorkerView, MAX_INPUT_ID_LEN};
 pub use queries::DecisionQuery;
-pub use receipt::{answer, EvidenceReceipt, ReceiptSignature, Routed, Withheld, RECEIPT_FORMAT};
+pub use receipt::{
+    answer, EvidenceReceipt, ReceiptSignature, Routed, SignedBatch, Withheld, RECEIPT_FORMAT,
+    RECEIPT_FORMAT_V1,
+};
 pub use record::decision_record;

@@ -34,12 +34,64 @@ pub struct DecisionQuery {
     pub dry_run: Option<bool>,
     pub deny_code: Option<String>,
     pub rule_id: Option<String>,
+    /// The hall that recorded the decision: a filter of the fleet view (`proctor serve
+    /// --fleet`, docs/fleet.md) only. Not in the hall's OpenAPI document: a hall refuses it,
+    /// as any parameter it does not document, but saying why.
+    #[schemars(skip)]
+    pub hall_id: Option<String>,
     /// Free text over ids, codes and deny messages (the ledger's full-text search).
     pub q: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
+}
+
+impl DecisionQuery {
+    /// The id-valued filters, for the handlers' id checks.
+    pub fn ids(&self) -> [&Option<String>; 7] {
+        [
+            &self.capability_id,
+            &self.tenant_id,
+            &self.correlation_id,
+            &self.worker,
+            &self.deny_code,
+            &self.rule_id,
+            &self.hall_id,
+        ]
+    }
+
+    /// The ledger's page request (limit checked) and the hall filter, which only the fleet
+    /// view answers: a hall and the fleet view read the same parameters the same way.
+    pub fn into_page(self) -> Result<(PageRequest, Option<String>), HallError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(HallError::InvalidQuery(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let filter = Filter {
+            since: self.since,
+            until: self.until,
+            tenant_id: self.tenant_id,
+            capability_id: self.capability_id,
+            worker: self.worker,
+            rule_id: self.rule_id,
+            correlation_id: self.correlation_id,
+            denied: self.denied,
+            deny_code: self.deny_code,
+            env: self.env.map(|e| e.as_str().to_string()),
+            data_label: self.data_label.map(|l| l.as_str().to_string()),
+            dry_run: self.dry_run,
+            text: self.q,
+        };
+        let request = PageRequest {
+            filter,
+            limit,
+            cursor: self.cursor,
+        };
+        Ok((request, self.hall_id))
+    }
 }
 
 /// `GET /v1/hall-events` query parameters.
@@ -67,6 +119,19 @@ pub struct StatsQuery {
 
 /// The widest bucket `GET /v1/stats` answers: a 7-day chart needs hours, nothing needs more than days.
 const MAX_BUCKET_S: i64 = 86_400;
+
+impl StatsQuery {
+    /// The checked bucket width (a hall's and the fleet view's).
+    pub fn bucket_seconds(&self) -> Result<i64, HallError> {
+        let bucket_seconds = self.bucket_s.unwrap_or(60);
+        if !(1..=MAX_BUCKET_S).contains(&bucket_seconds) {
+            return Err(HallError::InvalidQuery(format!(
+                "bucket_s must be between 1 and {MAX_BUCKET_S} seconds, got {bucket_seconds}"
+            )));
+        }
+        Ok(bucket_seconds)
+    }
+}
 
 /// `GET /v1/alerts` query parameters.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
@@ -134,38 +199,26 @@ struct Candidate {
 
 /// A ledger record as shown to callers: chain position plus the decision as recorded.
 fn record_json(r: &StoredDecision) -> Value {
-    let decision: Value = serde_json::from_str(&r.json).unwrap_or(Value::Null);
-    json!({"seq": r.seq, "hash": r.hash, "decision": decision})
+    decision_json(r.seq, &r.hash, &r.json)
+}
+
+/// `{"seq", "hash", "decision"}`: a decision record as the API shows it, here and in the fleet
+/// view (which adds the hall).
+pub(crate) fn decision_json(seq: i64, hash: &str, json: &str) -> Value {
+    let decision: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+    json!({"seq": seq, "hash": hash, "decision": decision})
 }
 
 impl Hall {
     pub async fn decisions(&self, q: DecisionQuery) -> Result<Value, HallError> {
-        let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(HallError::InvalidQuery(format!(
-                "limit must be between 1 and {MAX_LIMIT}"
-            )));
+        let (request, hall_id) = q.into_page()?;
+        if hall_id.is_some() {
+            return Err(HallError::InvalidQuery(
+                "hall_id filters the fleet view (`proctor serve --fleet`); a hall holds only \
+                 its own decisions"
+                    .into(),
+            ));
         }
-        let filter = Filter {
-            since: q.since,
-            until: q.until,
-            tenant_id: q.tenant_id,
-            capability_id: q.capability_id,
-            worker: q.worker,
-            rule_id: q.rule_id,
-            correlation_id: q.correlation_id,
-            denied: q.denied,
-            deny_code: q.deny_code,
-            env: q.env.map(|e| e.as_str().to_string()),
-            data_label: q.data_label.map(|l| l.as_str().to_string()),
-            dry_run: q.dry_run,
-            text: q.q,
-        };
-        let request = PageRequest {
-            filter,
-            limit,
-            cursor: q.cursor,
-        };
         let page = self.ledger().query(move |b| b.page(&request)).await?;
         let records: Vec<Value> = page.records.iter().map(record_json).collect();
         Ok(json!({"decisions": records, "next_cursor": page.next_cursor}))
@@ -246,12 +299,7 @@ impl Hall {
     }
 
     pub async fn stats(&self, q: StatsQuery) -> Result<Value, HallError> {
-        let bucket_seconds = q.bucket_s.unwrap_or(60);
-        if !(1..=MAX_BUCKET_S).contains(&bucket_seconds) {
-            return Err(HallError::InvalidQuery(format!(
-                "bucket_s must be between 1 and {MAX_BUCKET_S} seconds, got {bucket_seconds}"
-            )));
-        }
+        let bucket_seconds = q.bucket_seconds()?;
         let request = StatsRequest {
             filter: Filter {
                 since: q.since,

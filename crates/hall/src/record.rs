@@ -42,6 +42,11 @@ impl Recorder {
         appended.map_err(|e| e.to_string())
     }
 
+    /// Committed records the ledger's indexer has not indexed yet (0 once closed).
+    pub fn unindexed(&self) -> u64 {
+        self.ledger.load().as_ref().map_or(0, |l| l.unindexed())
+    }
+
     /// The `ledger_unwritable` alert, while appends fail.
     pub fn unwritable(&self) -> Option<Alert> {
         self.failures.alert()
@@ -53,10 +58,11 @@ impl Recorder {
     pub fn submit_linked(
         &self,
         record: ledger::NewLinkedRecord,
+        urgency: ledger::Urgency,
     ) -> impl std::future::Future<Output = Result<ledger::LinkedRecord, String>> + Send + 'static
     {
         let queued = match self.ledger.load_full() {
-            Some(ledger) => ledger.submit_linked(record),
+            Some(ledger) => ledger.submit_linked(record, urgency),
             None => Err(LedgerError::Closed),
         };
         let failures = Arc::clone(&self.failures);

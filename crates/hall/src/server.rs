@@ -67,7 +67,7 @@ pub async fn serve(
 /// Serve connections until `shutdown` resolves, then stop accepting and let every open
 /// connection finish the request it is on (idle keep-alive connections close at once).
 /// `header_timeout` bounds how long a client may take to send a request's head.
-async fn accept_until(
+pub(crate) async fn accept_until(
     listener: TcpListener,
     listen: SocketAddr,
     app: Router,

@@ -318,6 +318,21 @@ fn real_responses_of_every_operation_match_the_document() {
     c.check("GET", "/v1/issues", &hall.get("/v1/issues"));
     let verified = c.check("GET", "/v1/ledger/verify", &hall.get("/v1/ledger/verify"));
     assert_eq!(verified["ok"], true);
+    // The one text answer, Prometheus' exposition format (its numbers: integration/metrics.rs).
+    let metrics = hall.get("/metrics");
+    assert_eq!(metrics.status, 200);
+    let media = &c.doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"];
+    assert!(
+        media.get(&metrics.content_type).is_some(),
+        "{} not in {media}",
+        metrics.content_type
+    );
+    let text = metrics.body.as_str().unwrap_or_default();
+    assert!(text.contains("\nproctor_decisions_total{"), "{text}");
+    c.covered
+        .lock()
+        .unwrap()
+        .insert(("GET".into(), "/metrics".into()));
 
     // Attestation by hand, then per worker with a tampered package (raises an alert).
     let pkg = tempfile::tempdir().unwrap();
@@ -375,6 +390,7 @@ fn real_responses_of_every_operation_match_the_document() {
     // Settings and the event ticket.
     c.check("GET", "/v1/settings", &hall.get("/v1/settings"));
     c.check("GET", "/v1/hall/key", &hall.get("/v1/hall/key"));
+    c.check("GET", "/v1/fleet", &hall.get("/v1/fleet"));
     let thresholds = json!({
         "health": {"stale_after_s": 30, "offline_after_s": 120, "degraded_latency_ms": 800.0},
         "alerts": {"deny_rate_threshold": 0.5, "deny_rate_window_s": 60, "deny_rate_min_decisions": 20}});
@@ -450,8 +466,12 @@ fn real_responses_of_every_operation_match_the_document() {
     let result = rt.block_on(held).unwrap().unwrap();
     assert_ne!(result.is_error, Some(true), "{result:?}");
     c.check("GET", "/v1/mcp", &hall.get("/v1/mcp"));
-    let calls = hall.get("/v1/mcp/calls");
-    assert_eq!(calls.body["count"], 1, "{}", calls.body);
+    // The call's outcome is recorded after its answer left (`record_outcome` = "after_answer"):
+    // poll for it.
+    let calls = wait_for("the call's outcome", || {
+        let r = hall.get("/v1/mcp/calls");
+        (r.body["count"] == 1).then_some(r)
+    });
     c.check("GET", "/v1/mcp/calls", &calls);
     let held_decision = pending.body["approvals"][0]["decision_id"]
         .as_str()
@@ -555,8 +575,11 @@ fn real_responses_of_every_operation_match_the_document() {
     }
     assert_eq!(statuses, BTreeSet::from([400, 401, 404, 415, 422]));
 
-    // Every operation of the document was checked against a real success.
-    let covered = c.covered.lock().unwrap().clone();
+    // Every operation of the document was checked against a real success (`list_fleet_halls`
+    // succeeds in the fleet view only: tests/fleet_view.rs checks its answers against this
+    // document).
+    let mut covered = c.covered.lock().unwrap().clone();
+    covered.insert(("GET".into(), "/v1/fleet/halls".into()));
     assert_eq!(covered, operations(&c.doc));
 }
 

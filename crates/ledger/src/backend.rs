@@ -3,16 +3,19 @@
 //! server backend (e.g. PostgreSQL for fleets of halls) can be added without touching them.
 //! [`crate::SqliteBackend`] is the one implementation today.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::batch::Batch;
 use crate::chain::{Progress, VerifyReport};
 use crate::error::Result;
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, StoredHallEvent,
+    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Page, PageRequest, Stats, StatsRequest};
+use crate::query::{Count, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
 
 /// Proof that a decision is durably recorded: its place in the chain.
@@ -21,6 +24,10 @@ pub struct Receipt {
     pub seq: i64,
     /// Hex SHA-256 chain hash of the record.
     pub hash: String,
+    /// The records made durable with this one, shared by all their receipts (the writer's
+    /// appends; `None` for a head or a store's own answer), so the batch is signed once.
+    #[serde(skip)]
+    pub batch: Option<Arc<Batch>>,
 }
 
 /// The chain hash a ledger holds at one seq ([`LedgerBackend::hash_at`]).
@@ -69,6 +76,11 @@ pub trait LedgerBackend: Send + Sync {
 
     fn stats(&self, request: &StatsRequest) -> Result<Stats>;
 
+    /// Decisions per selected worker species over the whole ledger, most first: what the
+    /// hall's per-worker counts start from after a restart. Cheap on a large ledger (it reads
+    /// an index, not the records).
+    fn decisions_per_worker(&self) -> Result<Vec<Count>>;
+
     /// The last committed record: its seq (0 when the chain is empty) and chain hash (the
     /// genesis when empty). What the hall's signed checkpoints anchor.
     fn head(&self) -> Result<Receipt>;
@@ -101,6 +113,11 @@ pub trait LedgerBackend: Send + Sync {
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64>;
     fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>>;
+
+    /// Keep each worker's newest heartbeat (an older one never replaces a newer one).
+    fn save_heartbeats(&self, beats: &[LastHeartbeat]) -> Result<()>;
+    /// Every worker's last heartbeat saved, by worker id.
+    fn last_heartbeats(&self) -> Result<Vec<LastHeartbeat>>;
 }
 
 /// How the [`crate::Ledger`]'s threads drive a store, beyond [`LedgerBackend`]: work moved off
@@ -123,6 +140,19 @@ pub trait GroupCommitHooks: LedgerBackend {
     /// [`flush_commits`]: GroupCommitHooks::flush_commits
     fn commit_before_flush(&self, batch: &[NewRecord]) -> Result<Vec<Result<Receipt>>> {
         self.append_batch(batch)
+    }
+
+    /// [`LedgerBackend::append_linked`] without the wait for the disk, as
+    /// [`commit_before_flush`] is for decisions: durable once [`flush_commits`] has returned
+    /// `Ok`, which one flush does for both. The default is a durable append.
+    ///
+    /// [`commit_before_flush`]: GroupCommitHooks::commit_before_flush
+    /// [`flush_commits`]: GroupCommitHooks::flush_commits
+    fn commit_linked_before_flush(
+        &self,
+        batch: &[NewLinkedRecord],
+    ) -> Result<Vec<Result<LinkedRecord>>> {
+        self.append_linked(batch)
     }
 
     /// Make every batch committed by [`commit_before_flush`] so far durable. After a failure,

@@ -1,8 +1,9 @@
 //! Records the hall keeps beside decisions, in the same file: alerts a person should see and
 //! acknowledge, and hall events (enrollments, health transitions, registry and rules changes;
 //! the hall does not store heartbeats, only the transitions they cause) so a trace can show
-//! what the hall saw around an incident. These are not hash-chained: they are
-//! operational context, not evidence.
+//! what the hall saw around an incident, and each worker's last heartbeat (one row per worker,
+//! overwritten) so a restarted hall knows when it last heard from it. These are not
+//! hash-chained: they are operational context, not evidence.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,4 +99,14 @@ pub struct EventFilter {
     pub until: Option<DateTime<Utc>>,
     /// Oldest first, at most this many (default 1000).
     pub limit: Option<usize>,
+}
+
+/// A worker's last heartbeat, as the hall keeps it across restarts (`worker_heartbeats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastHeartbeat {
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    /// What the worker reported (`ok`, `degraded`, `offline`), as the hall spells it.
+    pub reported: Option<String>,
+    pub latency_ms: Option<f64>,
 }

@@ -19,24 +19,29 @@
 //! columns are extracted from it ([`DecisionFields`]). See docs/ledger.md for the choices.
 
 mod backend;
+mod batch;
 mod chain;
 mod error;
 mod export;
 mod hall_records;
 mod import;
 mod linked;
-mod linked_writer;
+pub mod merkle;
 mod query;
 mod record;
 mod sqlite;
 mod writer;
 
 pub use backend::{GroupCommitHooks, HashAt, LedgerBackend, PruneReport, Receipt};
-pub use chain::{chain_hash, Chain, Checkpoint, Finding, Problem, Progress, VerifyReport};
+pub use batch::{Batch, BatchRecord};
+pub use chain::{
+    chain_hash, checkpoint_hash, Chain, Checkpoint, Finding, Problem, Progress, VerifyReport,
+};
 pub use error::{LedgerError, Result};
 pub use export::{export, Format, CSV_HEADER};
 pub use hall_records::{
-    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, Severity, StoredHallEvent,
+    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
+    StoredHallEvent,
 };
 pub use import::{mark_imported, ImportMark, IMPORT_KEY};
 pub use linked::{
@@ -46,8 +51,11 @@ pub use linked::{
 pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
+pub use sqlite::ship::{
+    OutboxAlert, OutboxDecision, OutboxEvent, OutboxHeads, OutboxLinked, OutboxRetention,
+};
 pub use sqlite::{database_files, index_path, OpenOptions, SqliteBackend};
-pub use writer::{Ledger, DEFAULT_MAX_BATCH, OVERLAP_BATCH};
+pub use writer::{Ledger, Urgency, DEFAULT_MAX_BATCH, LAZY_WINDOW, OVERLAP_BATCH};
 
 /// The environment variable that names the ledger file for the CLI's ledger commands (without
 /// it they use the ledger of the hall's data dir).

@@ -1,14 +1,21 @@
-//! Durable group commit. Many callers hand decisions to ONE writer thread over a channel; the
-//! writer takes everything queued (up to a batch limit), commits it in one transaction
-//! ([`GroupCommitHooks::commit_before_flush`]), makes it durable
-//! ([`GroupCommitHooks::flush_commits`]) and only then acknowledges each caller: many
-//! decisions share one fsync, and each caller waits only for its own batch. A big batch (bulk
+//! Durable group commit. Many callers hand decisions and linked records to ONE writer thread
+//! over a channel; the writer takes everything queued (up to a batch limit), commits it
+//! ([`GroupCommitHooks::commit_before_flush`], then
+//! [`GroupCommitHooks::commit_linked_before_flush`]), makes it durable
+//! ([`GroupCommitHooks::flush_commits`]) and only then acknowledges each caller: many records
+//! share one fsync, and each caller waits only for its own batch. A linked record nobody waits
+//! for ([`Urgency::Soon`]: an MCP call's outcome recorded after its answer left) waits up to
+//! [`LAZY_WINDOW`] for the next decision and shares its commit and flush, so a stream of tool
+//! calls costs one flush per call, not two. A big batch (bulk
 //! appends, [`OVERLAP_BATCH`]) is handed to a syncer thread instead, which flushes it and
 //! acknowledges its callers while the writer already commits the next batch, so writing and
 //! waiting for the disk overlap. Beside them, an indexer thread does the backend's derived
 //! work ([`GroupCommitHooks::index_step`]: the SQLite backend's filter and free-text indexes,
 //! in a file of their own), which no caller waits for, in big steps: once a full step waits,
 //! or when no batch has been committed for a moment.
+//!
+//! Every receipt of a durable batch shares the list of that batch's records ([`Batch`]), so the
+//! hall signs a batch once, not each record.
 //!
 //! Acks travel on `tokio::sync::oneshot`, which needs no runtime: async callers `.await` them
 //! and sync callers block on them.
@@ -22,9 +29,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::backend::{GroupCommitHooks, LedgerBackend, Receipt};
+use crate::batch::{Batch, BatchRecord};
 use crate::error::{LedgerError, Result};
 use crate::linked::{LinkedRecord, NewLinkedRecord};
-use crate::linked_writer::LinkedWriter;
 use crate::record::NewRecord;
 use crate::sqlite::{OpenOptions, SqliteBackend};
 
@@ -59,11 +66,33 @@ const UNSYNCED_BATCHES: usize = 4;
 /// anyway, each paying a commit's fixed work.
 pub const OVERLAP_BATCH: usize = 1024;
 
+/// How long a linked record of [`Urgency::Soon`] may wait for a decision to share its commit
+/// with. It bounds what a crash can lose that nobody was promised: such a record's caller was
+/// answered before it was queued (docs/mcp.md, `record_outcome`).
+pub const LAZY_WINDOW: Duration = Duration::from_millis(5);
+
 type Ack = oneshot::Sender<Result<Receipt>>;
+type LinkedAck = oneshot::Sender<Result<LinkedRecord>>;
 
 struct Job {
     record: NewRecord,
     ack: Ack,
+}
+
+/// When a linked record must reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    /// Someone waits for it: it goes with the writer's next batch.
+    Now,
+    /// Nobody waits for it: it joins the next batch of decisions, or goes alone once
+    /// [`LAZY_WINDOW`] has passed without one.
+    Soon,
+}
+
+struct LinkedJob {
+    record: NewLinkedRecord,
+    ack: LinkedAck,
+    urgency: Urgency,
 }
 
 /// What the writer hears, in one channel so it can wait for either. Nearly every message is
@@ -71,6 +100,7 @@ struct Job {
 #[allow(clippy::large_enum_variant)]
 enum Msg {
     Append(Job),
+    Linked(LinkedJob),
     /// The syncer made this many batches durable.
     Synced(usize),
     /// The ledger is closing: commit what came before, then stop.
@@ -85,6 +115,43 @@ struct Committed {
     /// strings made on the callers' threads cost the single writer more to free than to
     /// commit (glibc, measured with perf).
     records: Vec<NewRecord>,
+    linked_acks: Vec<LinkedAck>,
+    linked_outcome: Result<Vec<Result<LinkedRecord>>>,
+}
+
+/// What the writer has taken from its channel and not committed yet.
+#[derive(Default)]
+struct Pending {
+    decisions: Vec<Job>,
+    linked: Vec<LinkedJob>,
+    /// When the oldest record of [`Urgency::Soon`] was taken.
+    lazy_since: Option<Instant>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.decisions.len() + self.linked.len()
+    }
+
+    fn take(&mut self, job: Job) {
+        self.decisions.push(job);
+    }
+
+    fn take_linked(&mut self, job: LinkedJob) {
+        if job.urgency == Urgency::Soon {
+            self.lazy_since.get_or_insert_with(Instant::now);
+        }
+        self.linked.push(job);
+    }
+
+    /// Only records nobody waits for, and their window still open: how much longer it is.
+    fn lazy_wait(&self) -> Option<Duration> {
+        let since = self.lazy_since?;
+        let only_lazy =
+            self.decisions.is_empty() && self.linked.iter().all(|j| j.urgency == Urgency::Soon);
+        let left = LAZY_WINDOW.saturating_sub(since.elapsed());
+        (only_lazy && !left.is_zero()).then_some(left)
+    }
 }
 
 /// The ledger as the hall uses it: group-committed appends plus direct access to the
@@ -97,8 +164,6 @@ pub struct Ledger {
     writer: Option<JoinHandle<()>>,
     syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
-    /// Group commit of linked records (linked_writer.rs), beside the decisions' writer.
-    linked: LinkedWriter,
 }
 
 impl Ledger {
@@ -138,7 +203,6 @@ impl Ledger {
             "ledger-syncer",
             Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync, &synced)),
         )?;
-        let linked = LinkedWriter::start(Arc::clone(&backend) as Arc<dyn LedgerBackend>)?;
         let writer_backend = Arc::clone(&backend);
         let writer = spawn(
             "ledger-writer",
@@ -152,7 +216,6 @@ impl Ledger {
             writer: Some(writer),
             syncer: Some(syncer),
             indexer: Some(indexer),
-            linked,
         })
     }
 
@@ -180,12 +243,14 @@ impl Ledger {
     ) -> Result<oneshot::Receiver<Result<Receipt>>> {
         self.backend.prepare(&mut record)?;
         let (ack, receipt) = oneshot::channel();
+        self.send(Msg::Append(Job { record, ack }))?;
+        Ok(receipt)
+    }
+
+    fn send(&self, msg: Msg) -> Result<()> {
         let jobs = self.jobs.read().unwrap_or_else(|p| p.into_inner());
         let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
-        sender
-            .send(Msg::Append(Job { record, ack }))
-            .map_err(|_| LedgerError::Closed)?;
-        Ok(receipt)
+        sender.send(msg).map_err(|_| LedgerError::Closed)
     }
 
     /// Record a decision; resolves once it is durable.
@@ -208,36 +273,44 @@ impl Ledger {
 
     /// Queue a linked record (evidence about a decision already recorded) and get the channel
     /// its chained record will arrive on, once durable. A record that fails its own checks
-    /// ([`NewLinkedRecord::check`]) is rejected here, on the caller's thread.
+    /// ([`NewLinkedRecord::check`]) is rejected here, on the caller's thread. Records are
+    /// chained in the order they are queued, whatever their urgency.
     pub fn submit_linked(
         &self,
         record: NewLinkedRecord,
+        urgency: Urgency,
     ) -> Result<oneshot::Receiver<Result<LinkedRecord>>> {
-        self.linked.submit(record)
+        record.check()?;
+        let (ack, answer) = oneshot::channel();
+        self.send(Msg::Linked(LinkedJob {
+            record,
+            ack,
+            urgency,
+        }))?;
+        Ok(answer)
     }
 
     /// Record a linked record; resolves once it is durable. Concurrent callers are group
     /// committed: one transaction and one WAL flush for all the records queued meanwhile.
     /// Fails with [`LedgerError::BadRecord`] if its decision is not in the ledger.
     pub async fn append_linked(&self, record: NewLinkedRecord) -> Result<LinkedRecord> {
-        let answer = self.submit_linked(record)?;
+        let answer = self.submit_linked(record, Urgency::Now)?;
         answer.await.map_err(|_| LedgerError::Closed)?
     }
 
     /// [`Ledger::append_linked`] from synchronous code (not from inside an async runtime).
     pub fn append_linked_blocking(&self, record: NewLinkedRecord) -> Result<LinkedRecord> {
-        let answer = self.submit_linked(record)?;
+        let answer = self.submit_linked(record, Urgency::Now)?;
         answer.blocking_recv().map_err(|_| LedgerError::Closed)?
     }
 
-    /// Stop accepting appends, let the writers commit everything queued, the syncer make it
+    /// Stop accepting appends, let the writer commit everything queued, the syncer make it
     /// durable and the indexer index it, and wait for them all.
     pub fn close(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
-        self.linked.close();
         // The syncer holds a sender too, so the channel never disconnects by itself.
         if let Some(jobs) = self.jobs.write().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = jobs.send(Msg::Close);
@@ -268,27 +341,34 @@ fn run_writer(
     indexer: &SyncSender<()>,
     max_batch: usize,
 ) {
-    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    let mut pending = Pending::default();
     let mut unsynced = 0;
     let mut closing = false;
-    while !closing || !batch.is_empty() {
-        // Wait for something (a job, or the end of a sync), then take what else is queued.
-        let mut next = if closing { None } else { inbox.recv().ok() };
+    while !closing || pending.len() > 0 {
+        // Wait for something (a job, the end of a sync, a lazy record's window), then take
+        // what else is queued.
+        let mut next = match (closing, pending.lazy_wait()) {
+            (true, _) => None,
+            (false, None) => inbox.recv().ok(),
+            (false, Some(left)) => inbox.recv_timeout(left).ok(),
+        };
         while let Some(msg) = next {
             match msg {
-                Msg::Append(job) => batch.push(job),
+                Msg::Append(job) => pending.take(job),
+                Msg::Linked(job) => pending.take_linked(job),
                 Msg::Synced(n) => unsynced -= n,
                 Msg::Close => closing = true,
             }
-            next = (batch.len() < max_batch)
+            next = (pending.len() < max_batch)
                 .then(|| inbox.try_recv().ok())
                 .flatten();
         }
-        let big = batch.len() >= OVERLAP_BATCH;
-        if batch.is_empty() || (unsynced > 0 && !big && !closing) {
+        let big = pending.decisions.len() >= OVERLAP_BATCH;
+        let gathering = unsynced > 0 && !big && !closing;
+        if pending.len() == 0 || gathering || (!closing && pending.lazy_wait().is_some()) {
             continue;
         }
-        let committed = commit(backend, &mut batch);
+        let committed = commit(backend, &mut pending);
         // Through the syncer too while it holds earlier batches, so answers keep commit order.
         if !big && unsynced == 0 {
             sync_and_answer(backend, vec![committed]);
@@ -359,22 +439,43 @@ fn index_step(backend: &dyn GroupCommitHooks) -> bool {
     }
 }
 
-/// Commit one batch. A failed transaction fails the whole batch (nothing of it was written);
+/// Commit one batch: its decisions, then its linked records (which may belong to those
+/// decisions). A failed transaction fails its part of the batch (nothing of it was written);
 /// the next batch tries again, so while the store cannot write every append fails, and appends
 /// succeed again once it can (e.g. disk space freed).
-fn commit(backend: &dyn GroupCommitHooks, batch: &mut Vec<Job>) -> Committed {
-    let (records, acks): (Vec<NewRecord>, Vec<Ack>) =
-        batch.drain(..).map(|j| (j.record, j.ack)).unzip();
-    let outcome = backend.commit_before_flush(&records);
-    if let Err(e) = &outcome {
+fn commit(backend: &dyn GroupCommitHooks, pending: &mut Pending) -> Committed {
+    let (records, acks): (Vec<NewRecord>, Vec<Ack>) = pending
+        .decisions
+        .drain(..)
+        .map(|j| (j.record, j.ack))
+        .unzip();
+    let (linked, linked_acks): (Vec<NewLinkedRecord>, Vec<LinkedAck>) =
+        pending.linked.drain(..).map(|j| (j.record, j.ack)).unzip();
+    pending.lazy_since = None;
+    let outcome = if records.is_empty() {
+        Ok(Vec::new())
+    } else {
+        backend.commit_before_flush(&records)
+    };
+    let linked_outcome = if linked.is_empty() {
+        Ok(Vec::new())
+    } else {
+        backend.commit_linked_before_flush(&linked)
+    };
+    for e in [outcome.as_ref().err(), linked_outcome.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
         // Every caller gets the error and reports it (the hall at most once per interval): an
         // error line per batch here filled a full disk's log at 226 MB a minute.
-        tracing::debug!(error = %e, records = records.len(), "ledger batch could not be committed");
+        tracing::debug!(error = %e, records = records.len(), linked = linked.len(), "ledger batch could not be committed");
     }
     Committed {
         acks,
         outcome,
         records,
+        linked_acks,
+        linked_outcome,
     }
 }
 
@@ -394,7 +495,10 @@ fn run_syncer(backend: &dyn GroupCommitHooks, batches: &Receiver<Committed>, wri
 
 /// One [`GroupCommitHooks::flush_commits`] for all these batches, then their callers' answers.
 fn sync_and_answer(backend: &dyn GroupCommitHooks, batches: Vec<Committed>) {
-    let synced = if batches.iter().any(|b| b.outcome.is_ok()) {
+    let synced = if batches
+        .iter()
+        .any(|b| b.outcome.is_ok() || b.linked_outcome.is_ok())
+    {
         backend.flush_commits()
     } else {
         Ok(())
@@ -404,20 +508,61 @@ fn sync_and_answer(backend: &dyn GroupCommitHooks, batches: Vec<Committed>) {
     }
 }
 
-fn answer(batch: Committed, synced: &Result<()>) {
+fn answer(mut batch: Committed, synced: &Result<()>) {
+    if let (Ok(receipts), Ok(())) = (&mut batch.outcome, synced) {
+        share_batch(receipts, &mut batch.records);
+    }
     drop(batch.records);
-    let failure = match (batch.outcome, synced) {
-        (Ok(receipts), Ok(())) => {
-            for (ack, receipt) in batch.acks.into_iter().zip(receipts) {
+    deliver(batch.acks, batch.outcome, synced);
+    deliver(batch.linked_acks, batch.linked_outcome, synced);
+}
+
+/// Hand every receipt of a durable batch the same list of its records (seq, hash, decision
+/// id), so the batch can be signed once ([`Batch`]). Only a list: the Merkle tree is built
+/// later, by a receipt holder that needs it, never on this thread. The decision ids are moved
+/// out of the records, which are freed right after.
+fn share_batch(receipts: &mut [Result<Receipt>], records: &mut [NewRecord]) {
+    let listed = receipts
+        .iter()
+        .zip(records.iter_mut())
+        .filter_map(|(receipt, record)| {
+            let receipt = receipt.as_ref().ok()?;
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&receipt.hash, &mut hash).ok()?;
+            Some(BatchRecord {
+                seq: receipt.seq,
+                hash,
+                decision_id: std::mem::take(&mut record.fields.decision_id),
+            })
+        })
+        .collect();
+    // A store whose receipts are not consecutive seqs gets no batch: each receipt stands alone.
+    let Some(batch) = Batch::new(listed).map(Arc::new) else {
+        return;
+    };
+    for receipt in receipts.iter_mut().flatten() {
+        receipt.batch = Some(Arc::clone(&batch));
+    }
+}
+
+/// Each caller's own result once its batch is durable; every caller the failure otherwise.
+fn deliver<T>(
+    acks: Vec<oneshot::Sender<Result<T>>>,
+    outcome: Result<Vec<Result<T>>>,
+    synced: &Result<()>,
+) {
+    let failure = match (outcome, synced) {
+        (Ok(results), Ok(())) => {
+            for (ack, result) in acks.into_iter().zip(results) {
                 // A caller that stopped waiting is not an error: its record is durable anyway.
-                let _ = ack.send(receipt);
+                let _ = ack.send(result);
             }
             return;
         }
         (Err(e), _) => e.to_string(),
         (Ok(_), Err(e)) => e.to_string(),
     };
-    for ack in batch.acks {
+    for ack in acks {
         let _ = ack.send(Err(LedgerError::WriteFailed(failure.clone())));
     }
 }

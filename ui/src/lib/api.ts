@@ -107,6 +107,10 @@ export class HallApi {
   listIssues(query: { since?: string; until?: string } = {}) {
     return this.call('list_issues', { query });
   }
+  /** The fleet view only (`proctor serve --fleet`): the halls, their last contact and backlog. */
+  listFleetHalls() {
+    return this.call('list_fleet_halls');
+  }
   /** Unauthenticated: the hall is up, and where its API token is kept (for signing in). */
   health() {
     return this.call('health');

@@ -16,6 +16,8 @@ export interface DecisionFilter {
   data_label: string;
   since: string; // RFC 3339
   until: string;
+  /** The hall that recorded it: the fleet view's filter (a hall refuses it; the UI shows it only there). */
+  hall_id: string;
 }
 
 export const EMPTY_FILTER: Readonly<DecisionFilter> = Object.freeze({
@@ -30,6 +32,7 @@ export const EMPTY_FILTER: Readonly<DecisionFilter> = Object.freeze({
   data_label: '',
   since: '',
   until: '',
+  hall_id: '',
 });
 
 const KEYS = Object.keys(EMPTY_FILTER) as (keyof DecisionFilter)[];
@@ -71,6 +74,7 @@ export function filterToQuery(filter: DecisionFilter, cursor?: string | null, li
     data_label: filter.data_label,
     since: filter.since,
     until: filter.until,
+    hall_id: filter.hall_id.trim(),
     cursor: cursor ?? undefined,
     limit,
   };

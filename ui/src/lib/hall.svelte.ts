@@ -10,7 +10,7 @@ import { applyApproval, mergeApprovals, pendingCount } from './approvals';
 import { nav } from './nav.svelte';
 import { FocusRoute, notifyAlert, notifyApproval } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
-import type { Alert, Approval, DecisionEvent, HallEvent, Stats, Worker } from './types';
+import type { Alert, Approval, DecisionEvent, FleetHall, HallEvent, Stats, Worker } from './types';
 import { countShown } from './workers';
 
 export type Connection =
@@ -28,6 +28,8 @@ type McpListener = (event: McpEvent) => void;
 const ALERT_LIMIT = 200;
 /** The totals span the whole ledger: day-wide buckets keep that answer small (the charts ask for their own). */
 const TOTALS_BUCKET_S = 86_400;
+/** The fleet view's totals cover this much (its store holds many halls' decisions). */
+export const FLEET_TOTALS_MS = 86_400_000;
 
 export class HallState {
   api: HallApi | null = $state(null);
@@ -39,6 +41,12 @@ export class HallState {
   /** Calls held for a person: pending ones, then those ended recently (lib/approvals.ts). */
   approvals: Approval[] = $state([]);
   stats: Stats | null = $state(null);
+  /**
+   * A fleet view (`proctor serve --fleet`, its `/health` says so): the decisions of many halls,
+   * read-only. No live stream, no workers, alerts or approvals of its own; the halls instead.
+   */
+  fleet = $state(false);
+  fleetHalls: FleetHall[] = $state([]);
   /** Events the stream lost while this client lagged (the hall said so); shown, then reloaded. */
   missedEvents = $state(0);
   /** Bumped after the state was reloaded on reconnect, so screens holding their own lists reload too. */
@@ -70,6 +78,8 @@ export class HallState {
     this.stopStream = null;
     this.connection = { state: 'starting' };
     const transport = await detectTransport({ baseUrl: this.prefs.hallUrl, token: this.prefs.token });
+    // The desktop embeds a hall; a browser may be talking to a fleet view. `/health` needs no token.
+    this.fleet = transport.kind === 'http' && (await new HallApi(transport).health().catch(() => null))?.mode === 'fleet';
     // Without a token every call would be refused: ask for one first.
     if (transport.kind === 'http' && !this.prefs.token.trim()) {
       this.api = new HallApi(transport);
@@ -83,6 +93,12 @@ export class HallState {
   async attach(transport: Transport): Promise<void> {
     this.stopStream?.();
     this.api = new HallApi(transport);
+    if (this.fleet) {
+      // A fleet view has no event stream: its figures are as of the last load.
+      this.stream = { state: 'connecting' };
+      await this.reload();
+      return;
+    }
     // Subscribe before loading so nothing that happens during the load is missed.
     this.stopStream = transport.subscribe({
       onEvent: (e) => this.apply(e),
@@ -109,6 +125,15 @@ export class HallState {
     const api = this.api;
     if (!api) return false;
     try {
+      if (this.fleet) {
+        // The fleet's totals over the last day: the whole central store is too much to count every 30 s.
+        const since = new Date(Date.now() - FLEET_TOTALS_MS).toISOString();
+        const [stats, halls] = await Promise.all([api.getStats({ since, bucket_s: TOTALS_BUCKET_S }), api.listFleetHalls()]);
+        this.stats = stats;
+        this.fleetHalls = halls.halls;
+        this.connection = { state: 'ready' };
+        return true;
+      }
       const [workers, alerts, stats] = await Promise.all([
         api.listWorkers(),
         api.listAlerts({ limit: ALERT_LIMIT }),

@@ -19,10 +19,14 @@ export const OPS = {
   enroll_worker: { method: 'POST', path: '/v1/workers' },
   /** One recorded decision */
   get_decision: { method: 'GET', path: '/v1/decisions/{decision_id}' },
+  /** This hall's shipping to the fleet's central store: hall id, connection, backlog per stream, last contact and error (docs/fleet.md) */
+  get_fleet: { method: 'GET', path: '/v1/fleet' },
   /** The public key that signs this hall's receipts and ledger checkpoints */
   get_hall_key: { method: 'GET', path: '/v1/hall/key' },
   /** The MCP gateway: servers with their state and tools, client sessions, settings */
   get_mcp: { method: 'GET', path: '/v1/mcp' },
+  /** Prometheus metrics in the text exposition format (bearer auth: docs/observability.md) */
+  get_metrics: { method: 'GET', path: '/metrics' },
   /** This API's OpenAPI document */
   get_openapi: { method: 'GET', path: '/v1/openapi.json' },
   /** Effective settings (never the token) */
@@ -41,6 +45,8 @@ export const OPS = {
   list_approvals: { method: 'GET', path: '/v1/approvals' },
   /** Decision history, newest first, keyset-paginated */
   list_decisions: { method: 'GET', path: '/v1/decisions' },
+  /** The halls shipping to the central store, with health, backlog and last contact (the fleet view only: `proctor serve --fleet`; a hall answers 404) */
+  list_fleet_halls: { method: 'GET', path: '/v1/fleet/halls' },
   /** What the hall saw: enrollments, health transitions, reloads */
   list_hall_events: { method: 'GET', path: '/v1/hall-events' },
   /** Denials in a time window grouped by deny code, capability and worker, with a trend */

@@ -1,7 +1,7 @@
 // Hash routing: `#/<screen>/<arg>?<params>`. Hash URLs work the same when the UI is served by
 // `proctor serve`, opened from disk, or loaded by the Tauri webview.
 
-export const SCREENS = ['overview', 'decisions', 'traces', 'issues', 'workers', 'mcp', 'approvals', 'attest', 'alerts', 'ledger', 'settings'] as const;
+export const SCREENS = ['overview', 'decisions', 'traces', 'issues', 'workers', 'mcp', 'approvals', 'attest', 'alerts', 'ledger', 'settings', 'fleet'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Location {
@@ -28,6 +28,18 @@ export function parseHash(hash: string): Location {
   }
   const screen = (SCREENS as readonly string[]).includes(head) ? (head as Screen) : 'overview';
   return { screen, arg, params };
+}
+
+/** The screens of the fleet view (`proctor serve --fleet`): it reads decisions and halls, nothing of one hall's own. */
+export const FLEET_SCREENS: readonly Screen[] = ['fleet', 'decisions', 'traces', 'settings'];
+
+/**
+ * The screen to show: in the fleet view, a hall's own screen (or the default overview) is the
+ * fleet's home; a hall has no Fleet screen (its overview instead).
+ */
+export function shownScreen(screen: Screen, fleet: boolean): Screen {
+  if (!fleet) return screen === 'fleet' ? 'overview' : screen;
+  return FLEET_SCREENS.includes(screen) ? screen : 'fleet';
 }
 
 export function href(screen: Screen, arg = '', params?: URLSearchParams): string {

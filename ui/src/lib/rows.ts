@@ -17,6 +17,13 @@ export interface DecisionRow {
   matched_rule_id: string;
   worker: string | null;
   dry_run: boolean;
+  /** The hall that recorded it, in the fleet view (many halls; seqs are per hall there). */
+  hall_id?: string;
+}
+
+/** A row's identity in the list: its seq, and in the fleet view the hall whose seq it is. */
+export function rowKey(r: DecisionRow): string {
+  return r.hall_id === undefined ? String(r.seq) : `${r.hall_id}/${r.seq}`;
 }
 
 export function rowFromRecord(r: LedgerRecord): DecisionRow {
@@ -34,6 +41,7 @@ export function rowFromRecord(r: LedgerRecord): DecisionRow {
     matched_rule_id: d.matched_rule_id,
     worker: d.selected_worker_species_id,
     dry_run: d.dry_run,
+    ...(r.hall_id === undefined ? {} : { hall_id: r.hall_id }),
   };
 }
 
@@ -99,6 +107,11 @@ export function queueLive(queued: DecisionRow[], incoming: DecisionRow[], cap: n
 
 /** Appends an older page under the list, skipping rows already shown. */
 export function appendPage(rows: DecisionRow[], page: DecisionRow[]): DecisionRow[] {
+  // Fleet pages interleave halls, whose seqs are unrelated: only a row's identity tells.
+  if (page.some((r) => r.hall_id !== undefined)) {
+    const shown = new Set(rows.map(rowKey));
+    return rows.concat(page.filter((r) => !shown.has(rowKey(r))));
+  }
   const oldest = rows[rows.length - 1]?.seq ?? Infinity;
   return rows.concat(page.filter((r) => r.seq < oldest));
 }

@@ -7,7 +7,7 @@ const worker = (id: string, species: string, beats: string[]): Worker => ({
   worker_id: id, worker_species_id: species, capabilities: [], risk_tier: 'low', source_file: `${id}.json`, record: {},
   conformance: { level: 'WCP-Basic', next_level: 'WCP-Standard', missing: [] },
   attestation: null,
-  health: { state: 'healthy', reported_status: 'ok', last_heartbeat_at: beats.at(-1) ?? null, last_latency_ms: 1, decisions_routed: 0, series: beats.map((at) => ({ at, latency_ms: 5, decisions: 0 })) },
+  health: { state: 'healthy', reported_status: 'ok', last_heartbeat_at: beats.at(-1) ?? null, last_latency_ms: 1, decisions_routed: 0, species_decisions_routed: 0, species_workers: 1, series: beats.map((at) => ({ at, latency_ms: 5, decisions: 0 })) },
 });
 const alert = (id: number, subject: string, at: string): Alert => ({ id, created_at: at, kind: 'worker_stale', severity: 'warning', subject, message: 'm', acked: false, acked_at: null });
 const transition = (worker_id: string, at: string): HealthTransitionEvent => ({

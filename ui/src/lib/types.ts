@@ -59,6 +59,8 @@ export type HallEventRecord = Schemas['HallEvent'];
 export type Stats = Schemas['Stats'];
 /** `GET /v1/ledger/verify`. */
 export type LedgerStatus = Schemas['LedgerVerification'];
+/** A hall shipping to the fleet's central store (`GET /v1/fleet/halls`, the fleet view only). */
+export type FleetHall = Schemas['FleetHall'];
 
 
 // Workers.

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics in the text exposition format (bearer auth: docs/observability.md) */
+        get: operations["get_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/route": {
         parameters: {
             query?: never;
@@ -379,6 +396,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This hall's shipping to the fleet's central store: hall id, connection, backlog per stream, last contact and error (docs/fleet.md) */
+        get: operations["get_fleet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/settings/thresholds": {
         parameters: {
             query?: never;
@@ -474,6 +508,23 @@ export interface paths {
         };
         /** Calls held for a person (pending first) */
         get: operations["list_approvals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fleet/halls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The halls shipping to the central store, with health, backlog and last contact (the fleet view only: `proctor serve --fleet`; a hall answers 404) */
+        get: operations["list_fleet_halls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -609,6 +660,27 @@ export interface components {
         };
         /** @description Why a package may or may not be routed to, in one word. */
         AttestationReason: ("valid" | "revoked_key" | "revoked_package") | "unsigned" | "untrusted_key" | "namespace_mismatch" | "identity_mismatch" | "tampered" | "unreadable";
+        /** @description Records not shipped yet, per stream. */
+        Backlog: {
+            /** Format: int64 */
+            decisions: number;
+            /** Format: int64 */
+            linked: number;
+            /** Format: int64 */
+            events: number;
+            /** Format: int64 */
+            alerts: number;
+            /**
+             * Format: int64
+             * @description Retention checkpoints of both chains.
+             */
+            retention: number;
+            /**
+             * Format: int64
+             * @description All of the above.
+             */
+            total: number;
+        };
         /** @description One entry of `candidate_workers_ranked` in a decision. */
         CandidateWorker: {
             worker_species_id: string;
@@ -643,6 +715,7 @@ export interface components {
             seq: number;
             hash: string;
             decision: components["schemas"]["RecordedDecision"];
+            hall_id?: string;
             linked: components["schemas"]["LinkedRecord"][];
         };
         /** @description Summary of a recorded decision (the full record is one `GET /v1/decisions/{id}` away). */
@@ -737,8 +810,9 @@ export interface components {
             ledger_hash: string;
             recorded_at: string;
             /**
-             * @description The hall's signature of (`ledger_seq`, `ledger_hash`, `decision_id`). Absent from the
-             *     receipts of `proctor route --db`, whose ledger has no hall behind it.
+             * @description The hall's signature of the batch holding (`ledger_seq`, `ledger_hash`, `decision_id`),
+             *     with the record's inclusion proof. Absent from the receipts of `proctor route --db`,
+             *     whose ledger has no hall behind it.
              */
             signature?: components["schemas"]["ReceiptSignature"] | null;
         };
@@ -753,6 +827,47 @@ export interface components {
             /** @description How the file changes, if it does. */
             rewrite: components["schemas"]["Rewrite"] | null;
             warnings: string[];
+        };
+        FleetHall: {
+            hall_id: string;
+            name: string;
+            public_key: string;
+            version: string;
+            /** Format: date-time */
+            registered_at: string;
+            /** Format: date-time */
+            last_contact: string | null;
+            backlog: number;
+            head_seq: number | null;
+            /** @enum {string} */
+            health: "live" | "late" | "silent" | "never";
+        };
+        FleetHallList: {
+            halls: components["schemas"]["FleetHall"][];
+            count: number;
+        };
+        /** @description A hall's shipping as of now. */
+        FleetStatus: {
+            /** @description `[fleet]` is set in config.toml. When false, every other field is empty. */
+            configured: boolean;
+            hall_id: string | null;
+            /** @description The central store, without its password. */
+            database: string | null;
+            /** @description The last attempt to reach the central store succeeded. */
+            connected: boolean;
+            /**
+             * Format: date-time
+             * @description The last time the central store acknowledged something from this hall.
+             */
+            last_contact: string | null;
+            backlog: components["schemas"]["Backlog"];
+            /**
+             * Format: uint64
+             * @description Records shipped since the hall started (all streams).
+             */
+            shipped: number;
+            /** @description Why the last attempt failed (cleared by the next success); never holds the password. */
+            last_error: string | null;
         };
         /** @description Hall-wide floor. `None` where a config is optional means "no config" (docs/wcp.md, "HallConfig"). */
         HallConfig: {
@@ -816,8 +931,23 @@ export interface components {
             last_heartbeat_at: string | null;
             /** Format: double */
             last_latency_ms: number | null;
-            /** Format: uint64 */
-            decisions_routed: number;
+            /**
+             * Format: uint64
+             * @description Decisions routed to this worker, from the ledger: a decision selects a species, so this
+             *     is its species' count when the worker is the only enrolled worker of its species, and
+             *     `null` when several share it (which of them served a decision is not recorded).
+             */
+            decisions_routed: number | null;
+            /**
+             * Format: uint64
+             * @description Decisions routed to the worker's species, from the ledger (shared by its workers).
+             */
+            species_decisions_routed: number;
+            /**
+             * Format: uint64
+             * @description Enrolled workers of the worker's species, this one included.
+             */
+            species_workers: number;
             series: components["schemas"]["Sample"][];
         };
         /** @enum {string} */
@@ -844,6 +974,7 @@ export interface components {
                 to: components["schemas"]["HealthState"];
                 reported_status: components["schemas"]["ReportedStatus"] | null;
             };
+            hall_id?: string;
         };
         Heartbeat: {
             /** @enum {string} */
@@ -903,6 +1034,7 @@ export interface components {
             seq: number;
             hash: string;
             decision: components["schemas"]["RecordedDecision"];
+            hall_id?: string;
         };
         LedgerVerification: {
             ok: boolean;
@@ -932,12 +1064,15 @@ export interface components {
             body: {
                 [key: string]: unknown;
             };
+            hall_id?: string;
         };
         Liveness: {
             /** @constant */
             status: "ok";
             timestamp: string;
             token_file: string;
+            /** @constant */
+            mode?: "fleet";
         };
         McpCallList: {
             calls: components["schemas"]["LinkedRecord"][];
@@ -1045,16 +1180,27 @@ export interface components {
          * @enum {string}
          */
         QosClass: "P0" | "P1" | "P2" | "P3";
-        /** @description A hall key's Ed25519 signature of a receipt (docs/ledger.md, "Signed receipts"). */
+        /**
+         * @description A hall key's Ed25519 signature over a receipt (docs/ledger.md, "Signed receipts"): in
+         *     `proctor-receipt/v2`, over the batch of records the receipt's record was made durable
+         *     with, plus the record's path to that batch's Merkle root.
+         */
         ReceiptSignature: {
-            /** @description What was signed: `proctor-receipt/v1`. */
+            /** @description `proctor-receipt/v2` (or `proctor-receipt/v1`: the receipt's own fields signed alone). */
             format: string;
             /** @description The hall key's name (`proctor-hall/<fingerprint>`). */
             key_name: string;
             /** @description The hall key's signed-note key id, hex (4 bytes). */
             key_id: string;
-            /** @description The 64-byte Ed25519 signature, base64. */
+            /** @description The 64-byte Ed25519 signature, base64: of the batch ([`SignedBatch::message`]) in v2. */
             value: string;
+            /** @description v2: the signed batch. */
+            batch?: components["schemas"]["SignedBatch"] | null;
+            /**
+             * @description v2: the record's audit path in the batch's Merkle tree (RFC 6962), bottom up, each
+             *     a hex SHA-256 (none for a batch of one).
+             */
+            inclusion_proof?: string[] | null;
         };
         /** @description How a tool call's arguments are kept in the ledger. */
         RecordArguments: "full" | "hash";
@@ -1382,6 +1528,21 @@ export interface components {
             package_hash: string;
             key_id: string;
         };
+        /** @description The batch a v2 signature covers: the records one group commit made durable together. */
+        SignedBatch: {
+            /**
+             * Format: int64
+             * @description The seq of its first record; its records have the seqs that follow, in order.
+             */
+            first_seq: number;
+            /**
+             * Format: uint64
+             * @description How many records.
+             */
+            size: number;
+            /** @description The Merkle tree root over its records' leaves, hex. */
+            root: string;
+        };
         /**
          * @description Which live source was (re)loaded.
          * @enum {string}
@@ -1611,6 +1772,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 (docs/observability.md lists the metrics) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
             /** @description Client error */
@@ -2573,6 +2772,44 @@ export interface operations {
             };
         };
     };
+    get_fleet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetStatus"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     put_thresholds: {
         parameters: {
             query?: never;
@@ -2836,6 +3073,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApprovalList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_fleet_halls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetHallList"];
                 };
             };
             /** @description Client error */

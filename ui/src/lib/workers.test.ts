@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Health, Worker } from './types';
-import { byProblem, countShown, degradedReason, latencySeries, shownState } from './workers';
+import { byProblem, countShown, degradedReason, latencySeries, routedText, shownState } from './workers';
 
 const health = (over: Partial<Health>): Health => ({
-  state: 'healthy', reported_status: 'ok', last_heartbeat_at: '2026-01-01T12:00:00Z', last_latency_ms: 10, decisions_routed: 0, series: [], ...over,
+  state: 'healthy', reported_status: 'ok', last_heartbeat_at: '2026-01-01T12:00:00Z', last_latency_ms: 10, decisions_routed: 0, species_decisions_routed: 0, species_workers: 1, series: [], ...over,
 });
 const worker = (id: string, h: Partial<Health> | null, attestation: Worker['attestation'] = null): Worker => ({
   worker_id: id, worker_species_id: 'wrk.x', capabilities: [], risk_tier: 'low', source_file: `${id}.json`, record: {},
@@ -42,5 +42,14 @@ describe('workers', () => {
       [1767225600, 1767225610],
       [4, null],
     ]);
+  });
+});
+
+describe('routedText', () => {
+  it("shows a worker's own count, and a shared species total as shared, never as its own", () => {
+    expect(routedText(worker('a', { decisions_routed: 1238, species_decisions_routed: 1238 }))).toBe('1,238 decisions routed');
+    expect(routedText(worker('a', { decisions_routed: null, species_decisions_routed: 1238, species_workers: 2 })))
+      .toBe('1,238 decisions routed to its species wrk.x, shared by 2 workers');
+    expect(routedText(worker('a', null))).toBe('no decisions routed');
   });
 });

@@ -3,6 +3,7 @@
 // Workers list sorts problems first; a degraded worker says why.
 
 import { HEALTH_STATES, type HealthState, type Worker } from './types';
+import { formatCount } from './format';
 
 export type ShownState = HealthState | 'not routed';
 export const SHOWN_STATES: readonly ShownState[] = ['not routed', ...HEALTH_STATES];
@@ -46,4 +47,14 @@ export function degradedReason(w: Worker, degradedLatencyMs: number | null): str
 export function latencySeries(points: { at: string; latency_ms: number | null }[]): [number[], (number | null)[]] {
   const sorted = [...points].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return [sorted.map((p) => Date.parse(p.at) / 1000), sorted.map((p) => p.latency_ms)];
+}
+
+/** "Decisions routed" in words: a decision selects a species, so the hall counts one worker's own
+ * only when it is its species' only worker; otherwise the species total is shown as shared,
+ * never as each worker's own (issue 17). */
+export function routedText(w: Worker): string {
+  const h = w.health;
+  if (!h) return 'no decisions routed';
+  if (h.decisions_routed != null) return `${formatCount(h.decisions_routed)} decisions routed`;
+  return `${formatCount(h.species_decisions_routed)} decisions routed to its species ${w.worker_species_id}, shared by ${h.species_workers} workers`;
 }

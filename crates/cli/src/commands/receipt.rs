@@ -1,5 +1,7 @@
-//! `proctor receipt verify`: check an evidence receipt offline: the hall's signature over it,
-//! and, with the hall's data dir, that its ledger still holds that record.
+//! `proctor receipt verify`: check an evidence receipt offline: the hall's signature (over the
+//! receipt's batch, and the record's inclusion proof in it; or, for a `proctor-receipt/v1`
+//! receipt, over the receipt alone), and, with the hall's data dir, that its ledger still holds
+//! that record.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -40,8 +42,10 @@ pub struct Args {
     /// signature with it, without the hall's data dir.
     #[arg(long, value_name = "KEY")]
     public_key: Option<String>,
-    /// Print {"seq","hash","decision_id","key_name","signature","ledger"}; "ledger" is "holds",
-    /// "pruned" (removed by retention, so only the signature was checked) or null (not checked).
+    /// Print {"seq","hash","decision_id","key_name","format","batch","signature","ledger"};
+    /// "batch" is the signed batch {"first_seq","size","root"} (null for a v1 receipt);
+    /// "ledger" is "holds", "pruned" (removed by retention, so only the signature was checked)
+    /// or null (not checked).
     #[arg(long)]
     json: bool,
 }
@@ -68,6 +72,10 @@ pub fn run(command: Command) -> CliResult {
             receipt.ledger_seq
         ))
     })?;
+    let signature = receipt
+        .signature
+        .as_ref()
+        .expect("a verified receipt is signed");
     let held = match &config {
         Some(config) => Some(ledger_holds(&config.ledger_path, &receipt)?),
         None => None,
@@ -78,6 +86,8 @@ pub fn run(command: Command) -> CliResult {
             "hash": receipt.ledger_hash,
             "decision_id": receipt.decision_id,
             "key_name": key.name,
+            "format": signature.format,
+            "batch": signature.batch,
             "signature": "valid",
             "ledger": held,
         });
@@ -89,6 +99,14 @@ pub fn run(command: Command) -> CliResult {
             super::common::printable(&receipt.decision_id),
             key.name
         )?;
+        if let Some(batch) = &signature.batch {
+            outln!(
+                "in a batch of {} record(s) from seq {}, Merkle root {}",
+                batch.size,
+                batch.first_seq,
+                batch.root
+            )?;
+        }
         match held {
             Some("holds") => outln!("the ledger still holds this record")?,
             Some(_) => {

@@ -3,16 +3,21 @@
 //! Input is one RouteInput JSON document or JSONL (one request per line); output is one
 //! RouteDecision JSON per request, in order, streamed through a buffered stdout. A request
 //! that cannot be parsed yields an error object on its own output line and the run goes on.
+//! A JSONL input's lines are decided in batches, on worker threads when there is more than one
+//! batch (`--threads`; route_lines.rs), and printed in input order.
 
+use super::route_lines::route_lines;
 use super::route_sink::Sink;
 use crate::exit::{CliError, CliResult};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::thread;
 use wcp::{
     parse_route_input, parse_route_input_owned, DeclarativeGate, Env, HallConfig, IdSource,
     Registry, RouteDecision, RouteInput, Router, RuleSet, UuidV4Ids,
@@ -77,6 +82,11 @@ pub struct Args {
         required_unless_present = "cap"
     )]
     pub input: Option<String>,
+    /// Threads that decide a JSONL input larger than one read (the output keeps the input's
+    /// order, byte for byte; 1: all on one thread) [default: the number of CPUs]. With --db,
+    /// one thread.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
     #[command(flatten)]
     pub short: ShortForm,
 }
@@ -116,7 +126,13 @@ pub fn run(args: Args) -> CliResult {
     // The sink buffers whole lines itself (route_sink.rs).
     let mut sink = Sink::new(io::stdout().lock(), ledger);
     let bad_lines = match (&args.input, &args.short.cap) {
-        (Some(input), _) => route_stream(&router, open_input(input)?, &mut sink)?,
+        (Some(input), _) => {
+            let threads = args.threads.map_or_else(
+                || thread::available_parallelism().map_or(1, NonZeroUsize::get),
+                NonZeroUsize::get,
+            );
+            route_stream(&router, open_input(input)?, &mut sink, threads)?
+        }
         (None, Some(_)) => {
             let input = short_form_input(&args.short)?;
             sink.decision(decide(&router, &input))?;
@@ -384,12 +400,13 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead>, CliError> {
     Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
 }
 
-/// Decides every request of a JSON document or a JSONL stream; returns the number of lines
-/// that could not be parsed.
+/// Decides every request of a JSON document or a JSONL stream (its lines on up to `threads`
+/// threads); returns the number of lines that could not be parsed.
 fn route_stream(
     router: &Router,
     mut reader: Box<dyn BufRead>,
     sink: &mut Sink<impl Write>,
+    threads: usize,
 ) -> Result<usize, CliError> {
     // Lines are bytes: a line that is not UTF-8 is one bad line, not the end of the run.
     let mut line = Vec::new();
@@ -430,27 +447,28 @@ fn route_stream(
         }
         return Ok(bad);
     }
-    let mut bad = decide_line(router, &line, number, sink)?;
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(CliError::io)? == 0 {
-            return Ok(bad);
-        }
-        number += 1;
-        bad += decide_line(router, &line, number, sink)?;
-    }
+    let bad = decide_line(router, &line, number, sink)?;
+    Ok(bad + route_lines(router, reader, number + 1, sink, threads)?)
 }
 
 fn is_blank(text: &[u8]) -> bool {
     text.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Where a decided line goes: the sink (stdout, or the ledger first), or the output buffer of
+/// a batch decided on a worker thread (route_lines.rs).
+pub(super) trait Emit {
+    fn decision(&mut self, decision: RouteDecision) -> Result<(), CliError>;
+    /// A line that is not a decision (an error object).
+    fn ready(&mut self, value: &Value) -> Result<(), CliError>;
+}
+
 /// Blank lines are skipped; anything else produces exactly one output line.
-fn decide_line(
+pub(super) fn decide_line(
     router: &Router,
     text: &[u8],
     number: usize,
-    sink: &mut Sink<impl Write>,
+    sink: &mut impl Emit,
 ) -> Result<usize, CliError> {
     if is_blank(text) {
         return Ok(0);
@@ -475,7 +493,7 @@ fn decide_value(
     router: &Router,
     v: Value,
     number: usize,
-    sink: &mut Sink<impl Write>,
+    sink: &mut impl Emit,
 ) -> Result<usize, CliError> {
     match parse_route_input_owned(v) {
         Ok(input) => {

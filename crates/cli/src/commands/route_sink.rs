@@ -12,8 +12,10 @@
 //! into it by [`wcp::wire::write_decision`] (serde_json's exact bytes, no intermediate
 //! `Vec` per line).
 
+use super::route::Emit;
 use crate::exit::CliError;
 use ledger::{Ledger, Receipt};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::Write;
 use tokio::sync::oneshot;
@@ -60,35 +62,20 @@ impl<W: Write> Sink<W> {
         }
     }
 
-    pub fn decision(&mut self, decision: RouteDecision) -> Result<(), CliError> {
-        let Some(ledger) = &self.ledger else {
-            wcp::wire::write_decision(&mut self.pending, &decision);
-            self.pending.push(b'\n');
-            return self.write_full_blocks();
-        };
-        let json = hall::serialize_decision(&decision);
-        let ack = hall::decision_record(&decision, json.clone())
-            .and_then(|record| ledger.submit_record(record))
-            .map_err(|e| e.to_string());
-        self.queue.push_back(Line::Recording {
-            decision: Box::new(decision),
-            json,
-            ack,
-        });
-        self.drain(IN_FLIGHT)
+    /// Whether decisions are recorded (`--db`) before they are printed.
+    pub fn records(&self) -> bool {
+        self.ledger.is_some()
     }
 
-    /// A line that needs no recording (an error object, or a decision without `--db`).
-    pub fn ready(&mut self, value: &impl serde::Serialize) -> Result<(), CliError> {
-        let mut line = serde_json::to_vec(value)
-            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
-        line.push(b'\n');
-        if self.queue.is_empty() {
-            self.pending.extend_from_slice(&line);
-            return self.write_full_blocks();
-        }
-        self.queue.push_back(Line::Ready(line));
-        Ok(())
+    /// Whole lines decided elsewhere, with nothing to record (a batch of a JSONL input):
+    /// printed after the pending ones, as they are.
+    pub fn lines(&mut self, bytes: &[u8]) -> Result<(), CliError> {
+        debug_assert!(
+            self.ledger.is_none(),
+            "recorded lines go through `decision`"
+        );
+        self.write_pending()?;
+        self.out.write_all(bytes).map_err(CliError::io)
     }
 
     /// Hands the pending lines to `out` once there are a block's worth.
@@ -146,6 +133,39 @@ impl<W: Write> Sink<W> {
             self.pending.extend_from_slice(&bytes);
             self.write_full_blocks()?;
         }
+        Ok(())
+    }
+}
+
+impl<W: Write> Emit for Sink<W> {
+    fn decision(&mut self, decision: RouteDecision) -> Result<(), CliError> {
+        let Some(ledger) = &self.ledger else {
+            wcp::wire::write_decision(&mut self.pending, &decision);
+            self.pending.push(b'\n');
+            return self.write_full_blocks();
+        };
+        let json = hall::serialize_decision(&decision);
+        let ack = hall::decision_record(&decision, json.clone())
+            .and_then(|record| ledger.submit_record(record))
+            .map_err(|e| e.to_string());
+        self.queue.push_back(Line::Recording {
+            decision: Box::new(decision),
+            json,
+            ack,
+        });
+        self.drain(IN_FLIGHT)
+    }
+
+    /// A line that needs no recording (an error object, or a decision without `--db`).
+    fn ready(&mut self, value: &Value) -> Result<(), CliError> {
+        let mut line = serde_json::to_vec(value)
+            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        line.push(b'\n');
+        if self.queue.is_empty() {
+            self.pending.extend_from_slice(&line);
+            return self.write_full_blocks();
+        }
+        self.queue.push_back(Line::Ready(line));
         Ok(())
     }
 }

@@ -24,6 +24,14 @@ pub struct Args {
     pub listen: Option<SocketAddr>,
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Serve the fleet view instead of a hall: the same web UI, read-only, over the central
+    /// PostgreSQL that halls ship to (docs/fleet.md, "Fleet view"). It takes the token,
+    /// listen address and limits of --data-dir, and opens no hall there.
+    #[arg(long, requires = "database_url")]
+    pub fleet: bool,
+    /// The fleet's central PostgreSQL, `postgresql://user:password@host:port/db` (with --fleet).
+    #[arg(long, value_name = "URL", requires = "fleet")]
+    pub database_url: Option<String>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -42,6 +50,9 @@ pub fn run(args: Args) -> CliResult {
     }
     for note in &created.notes {
         eprintln!("proctor: {note}");
+    }
+    if let (true, Some(url)) = (args.fleet, args.database_url.as_deref()) {
+        return fleet::run(config, url);
     }
     eprintln!("proctor: data dir     {}", config.data_dir.display());
     eprintln!("proctor: ledger       {}", config.ledger_path.display());
@@ -86,6 +97,37 @@ pub fn run(args: Args) -> CliResult {
             .map_err(|e| CliError::runtime(e.to_string()))
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `proctor serve --fleet`: the fleet view, kept apart from the hall's start above.
+mod fleet {
+    use crate::exit::{CliError, CliResult};
+    use std::process::ExitCode;
+
+    pub fn run(config: hall::Config, database_url: &str) -> CliResult {
+        let view = hall::fleet_view::FleetView::new(&config, database_url)
+            .map_err(|e| CliError::bad_input(e.to_string()))?;
+        eprintln!("proctor: fleet view   {} (read-only)", view.store());
+        eprintln!("proctor: api token    {}", config.token_file.display());
+        let runtime = tokio::runtime::Runtime::new()
+            .map_err(|e| CliError::runtime(format!("cannot start runtime: {e}")))?;
+        runtime.block_on(async move {
+            let listener = hall::server::bind(config.file.listen)
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let shutdown = hall::server::shutdown_signal();
+            // As `proctor serve` prints it; no hall.url is written: client commands talk to
+            // halls, and this is none.
+            println!("listening on http://{addr}");
+            hall::fleet_view::serve(view, listener, shutdown)
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn listen_is_loopback(addr: SocketAddr) -> bool {

@@ -1,8 +1,10 @@
 //! The ledger anchored outside its own file (docs/ledger.md, "Anchoring"). The hash chain
 //! proves records were not edited in place; it cannot prove the file is complete, or the same
 //! file. So the hall signs, with a key of its own ([`HallKey`]):
-//! - every evidence receipt (seq, record hash, decision id: `receipt.rs`), on the caller's
-//!   task, never on the ledger writer's thread;
+//! - every batch of records the ledger made durable together, once, over the Merkle root of
+//!   their (seq, record hash, decision id), with each evidence receipt's inclusion proof
+//!   (`receipt.rs`): on the task of the batch's first caller, never on the ledger writer's
+//!   thread;
 //! - a checkpoint (record count, head hash) about every second while decisions arrive and at
 //!   shutdown, written apart from the ledger ([`CheckpointStore`]), and to the
 //!   `checkpoint_mirror` dir when one is configured.
@@ -18,7 +20,7 @@ pub mod store;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use ledger::{LedgerBackend, Receipt};
+use ledger::{Batch, BatchRecord, LedgerBackend, Receipt};
 
 pub use check::AnchorProblem;
 pub use key::{HallKey, HallPublicKey};
@@ -69,6 +71,7 @@ impl Anchor {
             acknowledged: Mutex::new(Receipt {
                 seq: -1,
                 hash: String::new(),
+                batch: None,
             }),
             written: Mutex::new(-1),
             mirror_failing: AtomicBool::new(false),
@@ -97,17 +100,43 @@ impl Anchor {
         self.key.public()
     }
 
-    /// Sign a receipt, and remember it as acknowledged (the next checkpoint covers it).
-    pub fn sign_receipt(&self, seq: i64, hash: &str, decision_id: &str) -> ReceiptSignature {
-        let signature = ReceiptSignature::sign(&self.key, seq, hash, decision_id);
+    /// Sign a receipt of the ledger's: its batch's signature, made by the first receipt of the
+    /// batch to get here (which also marks the whole batch, durable as a whole, as acknowledged:
+    /// the next checkpoint covers it), and its own inclusion proof. A receipt that came without
+    /// a batch is signed as a batch of its own.
+    pub fn sign_receipt(&self, receipt: &Receipt, decision_id: &str) -> ReceiptSignature {
+        let alone;
+        let batch = match &receipt.batch {
+            Some(batch) => batch.as_ref(),
+            None => {
+                alone = Batch::new(vec![BatchRecord {
+                    seq: receipt.seq,
+                    hash: hex_hash(&receipt.hash),
+                    decision_id: decision_id.to_string(),
+                }])
+                .expect("one record is a batch");
+                &alone
+            }
+        };
+        let value = batch.seal(|batch| {
+            let signature = ReceiptSignature::sign_batch(&self.key, batch);
+            let last = batch.records().last().expect("a batch is never empty");
+            self.acknowledge(last.seq, hex::encode(last.hash));
+            signature
+        });
+        ReceiptSignature::in_batch(self.key.public(), batch, receipt.seq, value)
+            .expect("a receipt's batch holds its record")
+    }
+
+    fn acknowledge(&self, seq: i64, hash: String) {
         let mut acknowledged = self.acknowledged.lock().expect("anchor lock");
         if seq > acknowledged.seq {
             *acknowledged = Receipt {
                 seq,
-                hash: hash.to_string(),
+                hash,
+                batch: None,
             };
         }
-        signature
     }
 
     /// Write a checkpoint of the newest acknowledged record, if it moved since the last one.
@@ -161,6 +190,13 @@ pub fn latest(
         }),
         latest => Ok(latest),
     }
+}
+
+/// A chain hash as the ledger writes it in a receipt: 64 hex digits.
+fn hex_hash(hex: &str) -> [u8; 32] {
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(hex, &mut hash).expect("the ledger's receipts hold hex hashes");
+    hash
 }
 
 /// The refusal to start, with the way to start over deliberately.

@@ -10,7 +10,7 @@ use axum::response::Response;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
@@ -33,9 +33,26 @@ pub fn token_matches(expected: &str, presented: &str) -> bool {
     expected.as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
+/// What [`require_auth`] checks a request against: the token, and the event-stream tickets.
+/// Its own state rather than [`AppState`], so the fleet view (which has no hall) shares it.
+#[derive(Clone)]
+pub struct Credentials {
+    pub token: Arc<str>,
+    pub tickets: Arc<Tickets>,
+}
+
+impl Credentials {
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            token: state.token.clone(),
+            tickets: state.tickets.clone(),
+        }
+    }
+}
+
 /// Middleware for every `/v1` route.
 pub async fn require_auth(
-    State(state): State<AppState>,
+    State(state): State<Credentials>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {

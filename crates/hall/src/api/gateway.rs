@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::extract::{Id, JsonBody, Q};
 use super::AppState;
+use crate::mcp::direct::Direct;
 use crate::mcp::onboarding::ImportRequest;
 use crate::mcp::session::McpSession;
 use crate::mcp::view::{ApprovalVerdict, ApprovalsQuery, CallsQuery};
@@ -14,11 +15,18 @@ use axum::Json;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The MCP endpoint: one [`McpSession`] per client session. Sessions end with the hall.
-pub fn mcp_service(state: &AppState) -> StreamableHttpService<McpSession, LocalSessionManager> {
+/// The MCP endpoint: one [`McpSession`] per client session. Sessions end with the hall. With it,
+/// what the direct path for `tools/call` ([`crate::mcp::direct`]) needs to stand in front of it.
+pub fn mcp_service(
+    state: &AppState,
+) -> (
+    StreamableHttpService<McpSession, LocalSessionManager>,
+    Direct,
+) {
     let config = StreamableHttpServerConfig::default()
         // The server checks Host (and Origin) on every route, this one included, against the
         // address each connection came to (`api::guard`); rmcp's own list knows only names.
@@ -35,12 +43,15 @@ pub fn mcp_service(state: &AppState) -> StreamableHttpService<McpSession, LocalS
         let _ = shutdown.wait_for(|stop| *stop).await;
         cancel.cancel();
     });
+    let sessions = Arc::new(LocalSessionManager::default());
+    let direct = Direct {
+        hall: state.hall.clone(),
+        sessions: Arc::clone(&sessions),
+    };
     let hall = state.hall.clone();
-    StreamableHttpService::new(
-        move || Ok(McpSession::new(hall.clone())),
-        Default::default(),
-        config,
-    )
+    let service =
+        StreamableHttpService::new(move || Ok(McpSession::new(hall.clone())), sessions, config);
+    (service, direct)
 }
 
 /// rmcp answers a body that is not a JSON-RPC message with a bare 415; a JSON-RPC client expects

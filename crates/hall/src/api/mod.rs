@@ -13,9 +13,9 @@ pub mod extract;
 mod gateway;
 pub mod guard;
 pub mod openapi;
-mod routes;
+pub(crate) mod routes;
 mod sse;
-mod ui;
+pub(crate) mod ui;
 
 use crate::hall::Hall;
 use auth::Tickets;
@@ -92,6 +92,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Liveness (no auth; the reference hall's shape)",
             None,
             get(health),
+        ),
+        ep(
+            "get_metrics",
+            Method::GET,
+            "/metrics",
+            "Prometheus metrics in the text exposition format (bearer auth: docs/observability.md)",
+            None,
+            get(metrics),
         ),
         ep(
             "route",
@@ -270,6 +278,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(anchor::hall_key),
         ),
         ep(
+            "get_fleet",
+            Method::GET,
+            "/v1/fleet",
+            "This hall's shipping to the fleet's central store: hall id, connection, backlog per stream, last contact and error (docs/fleet.md)",
+            None,
+            get(fleet_status),
+        ),
+        ep(
             "put_thresholds",
             Method::PUT,
             "/v1/settings/thresholds",
@@ -324,6 +340,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Calls held for a person (pending first)",
             None,
             get(gateway::approvals),
+        ),
+        ep(
+            "list_fleet_halls",
+            Method::GET,
+            "/v1/fleet/halls",
+            "The halls shipping to the central store, with health, backlog and last contact (the fleet view only: `proctor serve --fleet`; a hall answers 404)",
+            None,
+            get(fleet_halls),
         ),
         ep(
             "decide_approval",
@@ -385,14 +409,19 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
     }
     // The MCP endpoint: its own protocol (JSON-RPC over POST, SSE over GET), behind the same
     // token; a call may wait for a person, so no request timeout.
+    let (service, direct) = gateway::mcp_service(&state);
     let mcp = tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
             limits.timeout,
             deadline::body,
         ))
+        .layer(middleware::from_fn_with_state(
+            direct,
+            crate::mcp::direct::tools_call,
+        ))
         .layer(middleware::from_fn(gateway::jsonrpc_errors))
         .map_response(IntoResponse::into_response)
-        .service(gateway::mcp_service(&state));
+        .service(service);
     private = private.nest_service("/mcp", mcp);
     // Unknown `/v1/...` paths are a JSON 404 (after auth), never the UI's index.html.
     let private = private
@@ -401,15 +430,21 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
             any(|| async { ApiError::not_found("no route for this path under /v1") }),
         )
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            auth::Credentials::of(&state),
             auth::require_auth,
         ));
-    Router::new()
+    let app = Router::new()
         .merge(public)
         .merge(private)
         .merge(ui::router(ui_dir))
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .with_state(state);
+    outer_layers(app, limits)
+}
+
+/// What wraps every answer of the hall and of the fleet view (`crate::fleet_view`): body
+/// limits, JSON error bodies, the CSP.
+pub(crate) fn outer_layers(app: Router, limits: &Limits) -> Router {
+    app.layer(DefaultBodyLimit::max(limits.body_bytes))
         // Refuses a declared Content-Length over the limit at once, before waiting for a body
         // that may never come (the extractors' limit only counts bytes as they arrive).
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
@@ -426,7 +461,7 @@ pub fn router(state: AppState, limits: &Limits, ui_dir: Option<&std::path::Path>
 
 /// For operations without query parameters: a misspelt filter or option must not be silently
 /// ignored.
-async fn no_query(req: Request, next: Next) -> Response {
+pub(crate) async fn no_query(req: Request, next: Next) -> Response {
     if req.uri().query().is_some_and(|q| !q.is_empty()) {
         return ApiError::invalid_query("this operation takes no query parameters").into_response();
     }

@@ -188,16 +188,21 @@ fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
         "stream_events" => json!({"200": {
             "description": "Server-Sent Events: each message's `event:` name and JSON `data:` are one StreamEvent",
             "content": {"text/event-stream": {"schema": reference("StreamEvent")}}}}),
+        "get_metrics" => json!({"200": {
+            "description": "Prometheus text exposition format 0.0.4 (docs/observability.md lists the metrics)",
+            "content": {(crate::metrics::CONTENT_TYPE): {"schema": {"type": "string"}}}}}),
         "attest_hash" => ok(reference("PackageHash")),
         "attest_verify" => ok(reference("AttestVerdict")),
         "attest_sign" => ok(reference("SignResult")),
         "get_settings" | "put_thresholds" => ok(reference("Settings")),
         "get_hall_key" => ok(s.of::<crate::anchor::HallPublicKey>()),
+        "get_fleet" => ok(s.of::<fleet::FleetStatus>()),
         "get_openapi" => ok(open_object()),
         "get_mcp" => ok(s.of::<crate::mcp::view::McpOverview>()),
         "list_mcp_calls" => ok(reference("McpCallList")),
         "list_approvals" => ok(s.of::<crate::mcp::view::ApprovalList>()),
         "decide_approval" => ok(s.of::<crate::mcp::Approval>()),
+        "list_fleet_halls" => ok(reference("FleetHallList")),
         "plan_mcp_import" => ok(s.of::<crate::mcp::import::Plan>()),
         "apply_mcp_import" => ok(s.of::<crate::mcp::onboarding::ImportResult>()),
         // An endpoint added without documenting its answer: tests/openapi.rs fails on it.
@@ -229,6 +234,13 @@ fn extend(mut base: Value, more: Value) -> Value {
             .push(json!(key));
     }
     base
+}
+
+/// `schema` with an optional `hall_id`: the hall that recorded it, which only the fleet view
+/// (`proctor serve --fleet`, records of many halls) sets.
+fn with_hall(mut schema: Value) -> Value {
+    schema["properties"]["hall_id"] = json!({"type": "string"});
+    schema
 }
 
 /// Any JSON object (`{"type": "object"}` alone reads as "no keys" to TypeScript generators).
@@ -266,10 +278,10 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         "required": ["source", "importer", "imported_at"],
         "properties": {"source": string, "importer": string, "imported_at": time, "previous": open},
         "additionalProperties": false});
-    let record = object(
+    let record = with_hall(object(
         json!({"seq": {"type": "integer", "minimum": 1}, "hash": hex64,
         "decision": reference("RecordedDecision")}),
-    );
+    ));
     let workers_by_state: Map<String, Value> = [
         HealthState::Healthy,
         HealthState::Degraded,
@@ -292,15 +304,30 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         stream_event("mcp_server", s.of::<crate::mcp::ServerEvent>()),
     ]});
     // A record linked to a decision (ledger: an MCP call's outcome, an approval's ending).
-    let linked = object(
+    let linked = with_hall(object(
         json!({"seq": {"type": "integer", "minimum": 1}, "hash": hex64,
         "decision_seq": {"type": "integer", "minimum": 1}, "decision_hash": hex64, "at": time,
         "kind": {"type": "string", "enum": ["mcp_call", "approval"]}, "decision_id": string,
         "correlation_id": string, "server": nullable("string"), "tool": nullable("string"),
         "body": open}),
-    );
+    ));
+    let fleet_hall = object(json!({
+        "hall_id": string, "name": string, "public_key": string, "version": string,
+        "registered_at": time, "last_contact": {"type": ["string", "null"], "format": "date-time"},
+        "backlog": count, "head_seq": nullable("integer"),
+        "health": {"type": "string", "enum": ["live", "late", "silent", "never"]}}));
     vec![
-        ("Liveness", object(json!({"status": {"const": "ok"}, "timestamp": string, "token_file": string}))),
+        ("Liveness", {
+            // `mode` only from the fleet view (`proctor serve --fleet`): the UI reads it to
+            // show the fleet and hide what changes a hall.
+            let mut l = object(json!({"status": {"const": "ok"}, "timestamp": string, "token_file": string,
+                "mode": {"const": "fleet"}}));
+            l["required"] = json!(["status", "timestamp", "token_file"]);
+            l
+        }),
+        ("FleetHall", fleet_hall),
+        ("FleetHallList", object(json!({"halls": {"type": "array", "items": reference("FleetHall")},
+            "count": count}))),
         ("RoutedDecision", routed),
         ("RecordedDecision", recorded),
         ("LedgerRecord", record.clone()),
@@ -313,11 +340,11 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
         ("HallEvent", object(json!({"id": {"type": "integer"}, "at": time, "kind": string,
             "worker_id": nullable("string"), "correlation_id": nullable("string"),
             "details": open}))),
-        ("HealthTransitionEvent", object(json!({"id": {"type": "integer"}, "at": time,
+        ("HealthTransitionEvent", with_hall(object(json!({"id": {"type": "integer"}, "at": time,
             "kind": {"const": "health_transition"}, "worker_id": string,
             "correlation_id": nullable("string"),
             "details": object(json!({"from": s.of::<HealthState>(), "to": s.of::<HealthState>(),
-                "reported_status": {"anyOf": [s.of::<ReportedStatus>(), {"type": "null"}]}}))}))),
+                "reported_status": {"anyOf": [s.of::<ReportedStatus>(), {"type": "null"}]}}))})))),
         ("HallEventList", object(json!({"events": {"type": "array", "items": reference("HallEvent")},
             "count": count}))),
         ("Trace", object(json!({"correlation_id": string,

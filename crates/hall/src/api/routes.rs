@@ -27,6 +27,17 @@ pub async fn health(State(s): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// Prometheus' scrape (docs/observability.md): the text exposition format, not JSON.
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    let content_type = [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)];
+    (content_type, s.hall.metrics_text()).into_response()
+}
+
+/// `configured: false` and nothing else without `[fleet]`.
+pub async fn fleet_status(State(s): State<AppState>) -> Json<fleet::FleetStatus> {
+    Json(s.hall.fleet_status().unwrap_or_default())
+}
+
 pub async fn route(State(s): State<AppState>, JsonBody(input): JsonBody<Value>) -> ApiResult {
     let routed = s.hall.route(input).await?;
     // The decision JSON is already serialized (it is what the ledger stored): splice the receipt in
@@ -100,20 +111,26 @@ pub async fn decisions(
     State(s): State<AppState>,
     Q(q): Q<DecisionQuery>,
 ) -> ApiResult<Json<Value>> {
-    for id in [
-        &q.capability_id,
-        &q.tenant_id,
-        &q.correlation_id,
-        &q.worker,
-        &q.deny_code,
-        &q.rule_id,
-    ]
-    .into_iter()
-    .flatten()
-    {
+    check_filter_ids(&q)?;
+    Ok(Json(s.hall.decisions(q).await?))
+}
+
+/// Every id filter of `GET /v1/decisions` as long and as clean as an id in a path.
+pub(crate) fn check_filter_ids(q: &DecisionQuery) -> ApiResult<()> {
+    for id in q.ids().into_iter().flatten() {
         check_id(id).map_err(|e| ApiError::invalid_query(e.message))?;
     }
-    Ok(Json(s.hall.decisions(q).await?))
+    Ok(())
+}
+
+/// `GET /v1/fleet/halls` is the fleet view's (`crate::fleet_view`); a hall is not a fleet.
+pub async fn fleet_halls() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "FLEET_VIEW_ONLY",
+        "the halls of a fleet are listed by the fleet view (`proctor serve --fleet \
+         --database-url URL`), not by a hall",
+    )
 }
 
 pub async fn decision(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Value>> {

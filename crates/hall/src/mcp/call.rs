@@ -114,6 +114,7 @@ pub async fn call_tool(
         offered: offered.clone(),
         arguments_sha256: sha256_hex(&serde_json::to_vec(&arguments).unwrap_or_default()),
         arguments: (record_mode == RecordArguments::Full).then(|| arguments.clone()),
+        started: crate::otel::McpCallStart::now(params.meta.as_ref().map(|m| &m.0)),
     };
     let (decision, routed) = match hall.route_mcp(input.clone()).await {
         Ok(done) => done,
@@ -180,6 +181,8 @@ struct Audit {
     offered: OfferedTool,
     arguments: Option<Value>,
     arguments_sha256: String,
+    /// For the call's latency metric and its span (crate::otel).
+    started: crate::otel::McpCallStart,
 }
 
 /// The parts of an outcome record beyond its kind.
@@ -304,6 +307,16 @@ async fn finish(
     record: Record,
     result: CallToolResult,
 ) -> CallToolResult {
+    hall.observe_mcp_call(
+        &audit.started,
+        crate::otel::McpCallEnd {
+            server: &audit.offered.worker_id,
+            tool: &audit.tool,
+            outcome,
+            decision_id: &routed.receipt.decision_id,
+            session_id: &audit.caller.session_id,
+        },
+    );
     let body = json!({
         "session_id": audit.caller.session_id,
         "client": audit.caller.client,
@@ -328,7 +341,13 @@ async fn finish(
         tool: Some(audit.tool.clone()),
         body,
     };
-    let recorded = hall.record_linked(linked);
+    let after_answer = hall.mcp().settings().record_outcome == RecordOutcome::AfterAnswer;
+    let urgency = if after_answer {
+        ledger::Urgency::Soon
+    } else {
+        ledger::Urgency::Now
+    };
+    let recorded = hall.record_linked(linked, urgency);
     let session_id = audit.caller.session_id.clone();
     let announce = {
         let hall = hall.clone();
@@ -337,7 +356,7 @@ async fn finish(
             hall.publish(HallEvent::McpCall(std::sync::Arc::new(stored)));
         }
     };
-    if hall.mcp().settings().record_outcome == RecordOutcome::AfterAnswer {
+    if after_answer {
         let decision_id = routed.receipt.decision_id.clone();
         tokio::spawn(async move {
             match recorded.await {
@@ -515,7 +534,7 @@ pub async fn end_approval(
         tool: Some(approval.tool.clone()),
         body: serde_json::to_value(&approval).unwrap_or(Value::Null),
     };
-    let recorded = hall.record_linked(linked).await;
+    let recorded = hall.record_linked(linked, ledger::Urgency::Now).await;
     hall.mcp().approvals.finish(approval.clone());
     hall.publish(HallEvent::Approval(std::sync::Arc::new(approval.clone())));
     let resolution = match (&recorded, state) {

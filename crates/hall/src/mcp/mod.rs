@@ -11,6 +11,7 @@
 
 pub mod approvals;
 pub mod call;
+pub mod direct;
 pub mod downstream;
 pub mod import;
 pub mod onboarding;

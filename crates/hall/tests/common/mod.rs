@@ -387,8 +387,16 @@ pub fn read_response(stream: std::net::TcpStream) -> (u16, Value) {
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-/// The fixture server's binary, built once if this test binary was built alone.
+/// The fixture server's binary: `$MCP_FIXTURE` where set (./test sets it to the one its
+/// `cargo test --workspace` build made with the test binaries), else built once per test process
+/// with `cargo build -p hall --example mcp_fixture`. (That build resolves features for `hall`
+/// alone, so after a workspace build it rebuilds rmcp, the ledger and more: minutes of CI.)
 pub fn fixture() -> PathBuf {
+    if let Some(bin) = std::env::var_os("MCP_FIXTURE") {
+        let bin = PathBuf::from(bin);
+        assert!(bin.is_file(), "MCP_FIXTURE={} missing", bin.display());
+        return bin;
+    }
     static BUILD: std::sync::Once = std::sync::Once::new();
     let exe = std::env::current_exe().unwrap();
     let debug_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
@@ -396,6 +404,8 @@ pub fn fixture() -> PathBuf {
     BUILD.call_once(|| {
         let status = std::process::Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "hall", "--example", "mcp_fixture"])
+            // Not the test process's working directory: a test may move it (hardening_http).
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
         assert!(status.success(), "building the fixture server failed");

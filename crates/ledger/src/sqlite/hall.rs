@@ -1,11 +1,12 @@
-//! Alerts and hall events: plain tables beside the decisions (not chained).
+//! Alerts, hall events and last heartbeats: plain tables beside the decisions (not chained).
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row};
 
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, Severity, StoredHallEvent,
+    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
+    StoredHallEvent,
 };
 use crate::record::micros_to_time;
 
@@ -16,7 +17,7 @@ fn severity_rank(s: Severity) -> i64 {
     s as i64
 }
 
-fn severity_from_rank(rank: i64) -> Severity {
+pub(crate) fn severity_from_rank(rank: i64) -> Severity {
     match rank {
         0 => Severity::Info,
         1 => Severity::Warning,
@@ -148,4 +149,42 @@ fn event(r: &Row<'_>) -> rusqlite::Result<StoredHallEvent> {
             details: details(r.get(5)?),
         },
     })
+}
+
+/// Keep each worker's newest heartbeat, in one transaction (the hall writes them in batches).
+pub fn save_heartbeats(conn: &mut Connection, beats: &[LastHeartbeat]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        // A batch written late never replaces a newer row (`ts` only moves forward).
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO worker_heartbeats (worker_id, ts, reported, latency_ms) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (worker_id) DO UPDATE SET \
+             ts = excluded.ts, reported = excluded.reported, latency_ms = excluded.latency_ms \
+             WHERE excluded.ts >= worker_heartbeats.ts",
+        )?;
+        for b in beats {
+            upsert.execute((
+                &b.worker_id,
+                b.at.timestamp_micros(),
+                &b.reported,
+                b.latency_ms,
+            ))?;
+        }
+    }
+    tx.commit()
+}
+
+pub fn last_heartbeats(conn: &Connection) -> rusqlite::Result<Vec<LastHeartbeat>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT worker_id, ts, reported, latency_ms FROM worker_heartbeats ORDER BY worker_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(LastHeartbeat {
+            worker_id: r.get(0)?,
+            at: micros_to_time(r.get(1)?),
+            reported: r.get(2)?,
+            latency_ms: r.get(3)?,
+        })
+    })?;
+    rows.collect()
 }

@@ -16,6 +16,7 @@
 mod hall;
 mod index;
 mod log;
+pub(crate) mod ship;
 
 use self::index::{derived, index_file, postings, read, tail};
 pub(crate) use self::log::schema;
@@ -36,10 +37,10 @@ use crate::backend::{GroupCommitHooks, HashAt, LedgerBackend, PruneReport, Recei
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, NewAlert, NewHallEvent, StoredHallEvent,
+    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Page, PageRequest, Stats, StatsRequest};
+use crate::query::{Count, Page, PageRequest, Stats, StatsRequest};
 use crate::record::{NewRecord, StoredDecision};
 
 /// How to open a ledger file.
@@ -197,16 +198,11 @@ impl SqliteBackend {
     }
 
     /// A write on the writer's connection outside the group commit (the hall's alerts and
-    /// events, retention, linked records), durable when it returns.
+    /// events, retention), durable when it returns.
     fn write<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        self.write_with_tail(|w| work(&mut w.conn))
-    }
-
-    /// [`SqliteBackend::write`] for work that also needs the writer's tail keys.
-    fn write_with_tail<T>(&self, work: impl FnOnce(&mut Writer) -> Result<T>) -> Result<T> {
         let durability = self.durability()?;
         durability.check()?;
-        let value = work(&mut *self.writer()?)?;
+        let value = work(&mut self.writer()?.conn)?;
         durability.sync()?;
         Ok(value)
     }
@@ -411,6 +407,10 @@ impl LedgerBackend for SqliteBackend {
         read::stats(&self.reader(), request).map_err(|e| self.read_err(e))
     }
 
+    fn decisions_per_worker(&self) -> Result<Vec<Count>> {
+        read::counts_by(&self.reader(), "worker").map_err(|e| self.read_err(e))
+    }
+
     fn head(&self) -> Result<Receipt> {
         position::head(&self.reader()).map_err(|e| self.err(e))
     }
@@ -436,12 +436,8 @@ impl LedgerBackend for SqliteBackend {
     }
 
     fn append_linked(&self, batch: &[NewLinkedRecord]) -> Result<Vec<Result<LinkedRecord>>> {
-        let results = self.write_with_tail(|w| {
-            linked::append(&mut w.conn, &mut w.tail, batch).map_err(|e| self.err(e))
-        })?;
-        if let Some(c) = &self.checkpointer {
-            c.nudge();
-        }
+        let results = self.commit_linked_before_flush(batch)?;
+        self.flush_commits()?;
         Ok(results)
     }
 
@@ -467,6 +463,14 @@ impl LedgerBackend for SqliteBackend {
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>> {
         hall::events(&self.reader(), filter).map_err(|e| self.err(e))
+    }
+
+    fn save_heartbeats(&self, beats: &[LastHeartbeat]) -> Result<()> {
+        self.write(|conn| hall::save_heartbeats(conn, beats).map_err(|e| self.err(e)))
+    }
+
+    fn last_heartbeats(&self) -> Result<Vec<LastHeartbeat>> {
+        hall::last_heartbeats(&self.reader()).map_err(|e| self.err(e))
     }
 }
 
@@ -498,6 +502,21 @@ impl GroupCommitHooks for SqliteBackend {
             c.nudge();
         }
         Ok(receipts)
+    }
+
+    fn commit_linked_before_flush(
+        &self,
+        batch: &[NewLinkedRecord],
+    ) -> Result<Vec<Result<LinkedRecord>>> {
+        self.durability()?.check()?;
+        let mut w = self.writer()?;
+        let Writer { conn, tail } = &mut *w;
+        let results = linked::append(conn, tail, batch).map_err(|e| self.err(e))?;
+        drop(w);
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
+        Ok(results)
     }
 
     fn flush_commits(&self) -> Result<()> {

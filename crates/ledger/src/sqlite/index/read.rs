@@ -319,6 +319,49 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
     })
 }
 
+/// Decisions per value of a column with a posting index, over the whole ledger, most first.
+/// The blocks are counted, not read back as records: a seq is one varint, so a block holds as
+/// many seqs as bytes without their high bit (a block that straddles the retention cut is
+/// decoded, to leave out its pruned seqs), and the records after the indexed position are
+/// grouped from the tail. About 2 bytes read per record instead of the record itself.
+pub fn counts_by(conn: &Connection, column: &str) -> Result<Vec<Count>, ReadError> {
+    let index = postings::on_column(column)
+        .ok_or_else(|| LedgerError::BadQuery(format!("no posting index on {column}")))?;
+    // One snapshot: the blocks and the tail then meet at the same indexed position.
+    let snapshot = conn.unchecked_transaction()?;
+    let pruned: i64 = snapshot.query_row("SELECT pruned_seq FROM index_state", [], |r| r.get(0))?;
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut blocks = snapshot.prepare(&format!(
+        "SELECT value, first_seq, seqs FROM {}",
+        index.table
+    ))?;
+    let mut rows = blocks.query([])?;
+    while let Some(row) = rows.next()? {
+        let first_seq: i64 = row.get(1)?;
+        let seqs: Vec<u8> = row.get(2)?;
+        let n = if first_seq > pruned {
+            seqs.iter().filter(|b| *b & 0x80 == 0).count()
+        } else {
+            postings::decode(&seqs).map_or(0, |s| s.iter().filter(|&&q| q > pruned).count())
+        };
+        *counts.entry(row.get(0)?).or_default() += n as u64;
+    }
+    let mut tail = snapshot.prepare(&format!(
+        "SELECT d.{column}, count(*) {TAIL} AND d.{column} IS NOT NULL GROUP BY d.{column}"
+    ))?;
+    let mut rows = tail.query([])?;
+    while let Some(row) = rows.next()? {
+        *counts.entry(row.get(0)?).or_default() += row.get::<_, u64>(1)?;
+    }
+    let mut counts: Vec<Count> = counts
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(key, count)| Count { key, count })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    Ok(counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::fts_query;

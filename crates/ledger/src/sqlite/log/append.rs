@@ -98,6 +98,7 @@ pub fn append_batch(
             receipts.push(Ok(Receipt {
                 seq,
                 hash: hex::encode(hash),
+                batch: None,
             }));
         }
     }

@@ -22,7 +22,7 @@
 //! **Who writes it.** One connection per process, the writer's (`Writer` in `super`), in
 //! `BEGIN IMMEDIATE` transactions that read the head inside the write lock, so two processes
 //! appending to one file still make one linear chain. Through it: the group-commit writer's
-//! batches (append.rs), the linked writer's (linked.rs), and the hall's own writes (alerts,
+//! batches of decisions (append.rs) and of linked records (linked.rs), and the hall's own writes (alerts,
 //! events, retention). The checkpointer copies the WAL into the file on a connection of its own
 //! and never blocks the writer (checkpoint.rs). The indexer and the readers only read it.
 //!

@@ -12,6 +12,7 @@ pub fn head(conn: &Connection) -> rusqlite::Result<Receipt> {
     Ok(Receipt {
         seq,
         hash: hex::encode(hash),
+        batch: None,
     })
 }
 

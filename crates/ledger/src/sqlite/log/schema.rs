@@ -150,6 +150,18 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 6: linked records (MCP call outcomes, approvals), a second hash chain linked to decisions.
     Migration::Rust(linked_records),
+    // 7: each worker's last heartbeat, one row per worker, so a restarted hall still knows when
+    // it last heard from each (heartbeats themselves are not kept; hall_records.rs).
+    Migration::Sql(
+        r#"
+    CREATE TABLE worker_heartbeats (
+        worker_id  TEXT    PRIMARY KEY,
+        ts         INTEGER NOT NULL,      -- µs since the epoch (UTC)
+        reported   TEXT,
+        latency_ms REAL
+    ) WITHOUT ROWID;
+    "#,
+    ),
 ];
 
 /// Migration 6. Linked records are fewer than decisions and are filtered straight from the

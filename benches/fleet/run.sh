@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Fleet shipping benchmarks (docs/fleet.md, BENCHMARKS.md):
+# 1. the hall's own route throughput with shipping off and on, in the same run: benches/http/run.sh
+#    (release `proctor serve`, wrk on /v1/route) alternately without and with a `[fleet]` section
+#    pointing at a throwaway local PostgreSQL, ROUNDS times each; then how far shipping got;
+# 2. shipping throughput (records/s into local PostgreSQL): `cargo bench -p fleet --bench ship`.
+#
+#   benches/fleet/run.sh                              # ~6 min after the build
+#   ROUNDS=1 DURATION=10s benches/fleet/run.sh        # quicker
+#   PROCTOR_BIN=target/release/proctor SKIP_SHIP_BENCH=1 benches/fleet/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+rounds=${ROUNDS:-2}
+export DURATION=${DURATION:-20s} TOTAL=0 REF_DECISIONS=${REF_DECISIONS:-500}
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pg_bin/initdb" ] || { echo "PostgreSQL missing: scripts/setup test (or apt-get install postgresql)" >&2; exit 2; }
+work=$(mktemp -d)
+as_pg=(); if [ "$(id -u)" -eq 0 ]; then chown postgres "$work"; as_pg=(runuser -u postgres --); fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cleanup() { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" stop -m immediate >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+"${as_pg[@]}" "$pg_bin/initdb" -D "$work/data" -U postgres --auth=trust --no-sync >/dev/null
+# Durable commits, as a production server would run.
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w \
+  -o "-p $port -k $work -c listen_addresses=127.0.0.1" start >/dev/null
+url="postgresql://postgres@127.0.0.1:$port/postgres"
+
+if [ -z "${PROCTOR_BIN:-}" ]; then
+  echo "== building proctor (release)" >&2
+  (cd "$root" && cargo build --release --locked -q -p proctor)
+  export PROCTOR_BIN=$root/target/release/proctor
+fi
+
+route_line() { grep '^HTTP /v1/route'; }
+for r in $(seq "$rounds"); do
+  for mode in off on; do
+    if [ "$mode" = on ]; then extra=$(printf '[fleet]\ndatabase_url = "%s"\nhall_id = "bench-%s"' "$url" "$r"); else extra=; fi
+    line=$(EXTRA_CONFIG=$extra "$root/benches/http/run.sh" 2>/dev/null | route_line)
+    echo "round $r shipping $mode: $line"
+  done
+done
+shipped() { psql -h 127.0.0.1 -p "$port" -U postgres -At -c "$1"; }
+echo "central store after the runs: $(shipped 'SELECT count(*) FROM decisions') decisions from $(shipped 'SELECT count(*) FROM halls') halls"
+
+if [ -z "${SKIP_SHIP_BENCH:-}" ]; then
+  echo "== shipping throughput (cargo bench -p fleet --bench ship)" >&2
+  (cd "$root" && cargo bench -p fleet --bench ship 2>/dev/null | grep -E 'ship/|time:|thrpt:')
+fi

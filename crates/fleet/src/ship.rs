@@ -1,0 +1,282 @@
+//! One shipping round's SQL: each stream's batch as one multi-row `INSERT … SELECT FROM
+//! unnest(arrays)` (one statement and one round trip per stream, whatever the batch size),
+//! `ON CONFLICT DO NOTHING` so a batch shipped twice adds nothing and never overwrites a
+//! central row (an edited one stays edited, for `fleet verify` to find).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Datelike, Utc};
+use ledger::{OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxRetention};
+use tokio_postgres::types::Json;
+use tokio_postgres::Transaction;
+
+use crate::error::FleetError;
+
+/// A signed checkpoint as the hall wrote it, with the two lines shipping needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedNote {
+    pub size: i64,
+    pub head_hash: Vec<u8>,
+    pub note: String,
+}
+
+/// One round's records, read from the ledger after the cursor.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub decisions: Vec<OutboxDecision>,
+    pub linked: Vec<OutboxLinked>,
+    pub events: Vec<OutboxEvent>,
+    pub alerts: Vec<OutboxAlert>,
+    pub retention_decisions: Vec<OutboxRetention>,
+    pub retention_linked: Vec<OutboxRetention>,
+    pub checkpoint: Option<SignedNote>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.decisions.len()
+            + self.linked.len()
+            + self.events.len()
+            + self.alerts.len()
+            + self.retention_decisions.len()
+            + self.retention_linked.len()
+            + usize::from(self.checkpoint.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn time(micros: i64) -> DateTime<Utc> {
+    ledger::micros_to_time(micros)
+}
+
+/// The month partitions a transaction made sure of; forgotten when it fails (a rolled-back
+/// CREATE leaves no partition).
+#[derive(Debug, Default)]
+pub struct Months(HashSet<(i32, u32)>);
+
+impl Months {
+    pub fn forget(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// Insert `batch` for `hall_id` inside `tx` (the caller commits).
+pub async fn insert(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    batch: &Batch,
+    months: &mut Months,
+) -> Result<(), FleetError> {
+    if !batch.decisions.is_empty() {
+        ensure_months(tx, &batch.decisions, months).await?;
+        insert_decisions(tx, hall_id, &batch.decisions).await?;
+    }
+    if !batch.linked.is_empty() {
+        insert_linked(tx, hall_id, &batch.linked).await?;
+    }
+    if !batch.events.is_empty() {
+        insert_events(tx, hall_id, &batch.events).await?;
+    }
+    if !batch.alerts.is_empty() {
+        insert_alerts(tx, hall_id, &batch.alerts).await?;
+    }
+    insert_retention(tx, hall_id, "decisions", &batch.retention_decisions).await?;
+    insert_retention(tx, hall_id, "linked", &batch.retention_linked).await?;
+    if let Some(note) = &batch.checkpoint {
+        tx.execute(
+            "INSERT INTO checkpoints (hall_id, size, head_hash, note) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+            &[&hall_id, &note.size, &note.head_hash, &note.note],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Every month the batch touches has its partition (fleet_ensure_month in V1__central.sql).
+async fn ensure_months(
+    tx: &Transaction<'_>,
+    decisions: &[OutboxDecision],
+    months: &mut Months,
+) -> Result<(), FleetError> {
+    for d in decisions {
+        let at = time(d.ts);
+        if months.0.insert((at.year(), at.month())) {
+            tx.execute("SELECT fleet_ensure_month($1)", &[&at]).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_decisions(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    rows: &[OutboxDecision],
+) -> Result<(), FleetError> {
+    let col = |f: fn(&OutboxDecision) -> &String| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&OutboxDecision) -> &Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let seq: Vec<i64> = rows.iter().map(|d| d.seq).collect();
+    let ts: Vec<DateTime<Utc>> = rows.iter().map(|d| time(d.ts)).collect();
+    let denied: Vec<bool> = rows.iter().map(|d| d.denied).collect();
+    let dry_run: Vec<bool> = rows.iter().map(|d| d.dry_run).collect();
+    let prev: Vec<&[u8]> = rows.iter().map(|d| d.prev_hash.as_slice()).collect();
+    let hash: Vec<&[u8]> = rows.iter().map(|d| d.hash.as_slice()).collect();
+    tx.execute(
+        "INSERT INTO decisions (hall_id, seq, ts, decision_id, correlation_id, tenant_id, \
+         capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
+         deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
+         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
+         $13::boolean[], $14::text[], $15::text[], $16::boolean[], $17::text[], $18::bytea[], \
+         $19::bytea[], $20::text[]) \
+         ON CONFLICT DO NOTHING",
+        &[
+            &hall_id,
+            &seq,
+            &ts,
+            &col(|d| &d.decision_id),
+            &col(|d| &d.correlation_id),
+            &col(|d| &d.tenant_id),
+            &col(|d| &d.capability_id),
+            &col(|d| &d.matched_rule_id),
+            &opt(|d| &d.worker),
+            &col(|d| &d.env),
+            &col(|d| &d.data_label),
+            &col(|d| &d.qos_class),
+            &denied,
+            &opt(|d| &d.deny_code),
+            &opt(|d| &d.deny_message),
+            &dry_run,
+            &opt(|d| &d.artifact_hash),
+            &prev,
+            &hash,
+            &col(|d| &d.json),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_linked(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    rows: &[OutboxLinked],
+) -> Result<(), FleetError> {
+    let col = |f: fn(&OutboxLinked) -> &String| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&OutboxLinked) -> &Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let seq: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    let ts: Vec<DateTime<Utc>> = rows.iter().map(|r| time(r.ts)).collect();
+    let decision_seq: Vec<i64> = rows.iter().map(|r| r.decision_seq).collect();
+    let prev: Vec<&[u8]> = rows.iter().map(|r| r.prev_hash.as_slice()).collect();
+    let hash: Vec<&[u8]> = rows.iter().map(|r| r.hash.as_slice()).collect();
+    tx.execute(
+        "INSERT INTO linked_records (hall_id, seq, ts, kind, decision_id, decision_seq, \
+         correlation_id, server, tool, prev_hash, hash, json) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
+         $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[], $12::text[]) \
+         ON CONFLICT DO NOTHING",
+        &[
+            &hall_id,
+            &seq,
+            &ts,
+            &col(|r| &r.kind),
+            &col(|r| &r.decision_id),
+            &decision_seq,
+            &col(|r| &r.correlation_id),
+            &opt(|r| &r.server),
+            &opt(|r| &r.tool),
+            &prev,
+            &hash,
+            &col(|r| &r.json),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A details column that is not JSON (never written by the hall) is shipped as a JSON string
+/// rather than refused: these rows are context, and one bad row must not stop the stream.
+fn details(text: &str) -> Json<serde_json::Value> {
+    Json(serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.into())))
+}
+
+async fn insert_events(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    rows: &[OutboxEvent],
+) -> Result<(), FleetError> {
+    let id: Vec<i64> = rows.iter().map(|e| e.id).collect();
+    let ts: Vec<DateTime<Utc>> = rows.iter().map(|e| time(e.ts)).collect();
+    let kind: Vec<&str> = rows.iter().map(|e| e.kind.as_str()).collect();
+    let worker: Vec<Option<&str>> = rows.iter().map(|e| e.worker_id.as_deref()).collect();
+    let corr: Vec<Option<&str>> = rows.iter().map(|e| e.correlation_id.as_deref()).collect();
+    let det: Vec<Json<serde_json::Value>> = rows.iter().map(|e| details(&e.details)).collect();
+    tx.execute(
+        "INSERT INTO hall_events (hall_id, id, ts, kind, worker_id, correlation_id, details) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
+         $6::text[], $7::jsonb[]) ON CONFLICT DO NOTHING",
+        &[&hall_id, &id, &ts, &kind, &worker, &corr, &det],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_alerts(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    rows: &[OutboxAlert],
+) -> Result<(), FleetError> {
+    let id: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let created: Vec<DateTime<Utc>> = rows.iter().map(|a| time(a.created_at)).collect();
+    let severity: Vec<&str> = rows.iter().map(|a| a.severity.as_str()).collect();
+    let code: Vec<&str> = rows.iter().map(|a| a.code.as_str()).collect();
+    let message: Vec<&str> = rows.iter().map(|a| a.message.as_str()).collect();
+    let worker: Vec<Option<&str>> = rows.iter().map(|a| a.worker_id.as_deref()).collect();
+    let corr: Vec<Option<&str>> = rows.iter().map(|a| a.correlation_id.as_deref()).collect();
+    let acked: Vec<Option<DateTime<Utc>>> =
+        rows.iter().map(|a| a.acknowledged_at.map(time)).collect();
+    let det: Vec<Json<serde_json::Value>> = rows.iter().map(|a| details(&a.details)).collect();
+    tx.execute(
+        "INSERT INTO alerts (hall_id, id, created_at, severity, code, message, worker_id, \
+         correlation_id, acknowledged_at, details) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
+         $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[]) \
+         ON CONFLICT DO NOTHING",
+        &[
+            &hall_id, &id, &created, &severity, &code, &message, &worker, &corr, &acked, &det,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_retention(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    chain: &str,
+    rows: &[OutboxRetention],
+) -> Result<(), FleetError> {
+    for r in rows {
+        tx.execute(
+            "INSERT INTO retention_checkpoints (hall_id, chain, id, created_at, cutoff_ts, \
+             through_seq, through_hash, pruned_total, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            &[
+                &hall_id,
+                &chain,
+                &r.id,
+                &time(r.created_at),
+                &r.cutoff_ts.map(time),
+                &r.through_seq,
+                &r.through_hash,
+                &r.pruned_total,
+                &r.hash,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}

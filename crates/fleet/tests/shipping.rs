@@ -1,0 +1,243 @@
+//! Shipping ledgers to a real PostgreSQL (fleet::testing::TempPostgres) and verifying them
+//! there: two halls, an outage mid-load, a stale cursor after a restart, a batch shipped
+//! twice, a foreign chain under a taken hall id, and central rows edited or deleted.
+
+mod support;
+
+use std::time::Duration;
+
+use fleet::testing::TempPostgres;
+use support::{wait_until, Central, TestHall, DEADLINE};
+
+fn shipped_all(central: &Central, hall: &TestHall) -> bool {
+    central.decisions_of(&hall.hall_id).0 == hall.head()
+}
+
+#[test]
+fn two_halls_ship_to_one_store_and_both_chains_verify() {
+    let pg = TempPostgres::start();
+    let (a, b) = (TestHall::new("hall-a"), TestHall::new("hall-b"));
+    a.append(0, 3_000);
+    b.append(10_000, 1_200);
+    let (ship_a, ship_b) = (a.shipper(&pg.url()), b.shipper(&pg.url()));
+    let central = Central::connect(&pg.url());
+    wait_until("both halls shipped", DEADLINE, || {
+        shipped_all(&central, &a) && shipped_all(&central, &b)
+    });
+    wait_until("the backlog reported empty", DEADLINE, || {
+        ship_a.status().backlog.total == 0 && ship_b.status().backlog.total == 0
+    });
+    let status = ship_a.status();
+    assert!(status.connected && status.last_contact.is_some() && status.last_error.is_none());
+    assert_eq!(status.hall_id.as_deref(), Some("hall-a"));
+    assert!(status.shipped >= 3_000, "{status:?}");
+    assert_eq!(central.count("SELECT count(*) FROM halls"), 2);
+    // Every month of the decisions got its partition.
+    assert!(
+        central.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'decisions'::regclass")
+            >= 1
+    );
+
+    let report = central.verify();
+    assert!(report.ok(), "{report:?}");
+    let by_id = |id: &str| {
+        report
+            .halls
+            .iter()
+            .find(|h| h.hall_id == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (by_id("hall-a").records, by_id("hall-a").head_seq),
+        (3_000, 3_000)
+    );
+    assert_eq!(
+        (by_id("hall-b").records, by_id("hall-b").head_seq),
+        (1_200, 1_200)
+    );
+}
+
+#[test]
+fn postgres_stopped_mid_load_and_started_again_loses_and_doubles_nothing() {
+    let pg = TempPostgres::start();
+    let hall = TestHall::new("outage");
+    let shipper = hall.shipper(&pg.url());
+    hall.append(0, 2_000);
+    let central = Central::connect(&pg.url());
+    wait_until("the first records shipped", DEADLINE, || {
+        central.decisions_of("outage").0 > 0
+    });
+    drop(central);
+
+    pg.stop_server();
+    // The load goes on: the ledger (the outbox) takes it all while the store is away.
+    hall.append(2_000, 4_000);
+    wait_until("the shipper noticing the outage", DEADLINE, || {
+        let s = shipper.status();
+        !s.connected && s.last_error.is_some()
+    });
+    let during = shipper.status();
+    assert!(during.backlog.decisions > 0, "{during:?}");
+    assert!(!during.last_error.unwrap().contains("password"));
+
+    pg.start_server();
+    hall.append(6_000, 1_000);
+    let central = Central::connect(&pg.url());
+    wait_until("the backlog drained", DEADLINE, || {
+        shipped_all(&central, &hall) && shipper.status().backlog.total == 0
+    });
+    let (rows, distinct) = central.decisions_of("outage");
+    assert_eq!((rows, distinct), (7_000, 7_000));
+    assert!(shipper.status().connected);
+    assert!(central.verify().ok());
+}
+
+#[test]
+fn a_restarted_shipper_with_a_stale_cursor_resumes_from_the_store_without_doubles() {
+    let pg = TempPostgres::start();
+    let hall = TestHall::new("restart");
+    hall.append(0, 1_500);
+    let central = Central::connect(&pg.url());
+    let shipper = hall.shipper(&pg.url());
+    wait_until("shipped", DEADLINE, || shipped_all(&central, &hall));
+    shipper.stop();
+    // As if the hall died between PostgreSQL's commit and the cursor's save, many times over.
+    fleet::cursor::CursorFile::of(hall.data_dir())
+        .save(&fleet::cursor::Cursor::default())
+        .unwrap();
+    hall.append(1_500, 500);
+    let shipper = hall.shipper(&pg.url());
+    wait_until("the rest shipped", DEADLINE, || {
+        shipped_all(&central, &hall)
+    });
+    assert_eq!(central.decisions_of("restart"), (2_000, 2_000));
+    // The saved cursor caught up with the store (it does not ship everything again).
+    wait_until("the cursor saved", DEADLINE, || {
+        fleet::cursor::CursorFile::of(hall.data_dir())
+            .load()
+            .unwrap()
+            .decisions
+            == 2_000
+    });
+    drop(shipper);
+    assert!(central.verify().ok());
+}
+
+#[test]
+fn the_same_batch_shipped_twice_adds_nothing() {
+    let pg = TempPostgres::start();
+    let hall = TestHall::new("twice");
+    hall.append(0, 700);
+    let central = Central::connect(&pg.url());
+    // Register (and migrate) through a shipper, then stop it and ship by hand.
+    let shipper = hall.shipper(&pg.url());
+    wait_until("registered", DEADLINE, || shipper.status().connected);
+    shipper.stop();
+    central.execute("DELETE FROM decisions");
+
+    let reader =
+        ledger::SqliteBackend::open(hall.ledger_path(), ledger::OpenOptions::read_only()).unwrap();
+    let batch = fleet::ship::Batch {
+        decisions: reader.outbox_decisions(0, 10_000).unwrap(),
+        ..Default::default()
+    };
+    assert_eq!(batch.decisions.len(), 700);
+    let mut client = central.client;
+    let runtime = central.runtime;
+    for _ in 0..2 {
+        runtime.block_on(async {
+            let tx = client.transaction().await.unwrap();
+            let mut months = fleet::ship::Months::default();
+            fleet::ship::insert(&tx, "twice", &batch, &mut months)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        });
+    }
+    let central = Central { runtime, client };
+    assert_eq!(central.decisions_of("twice"), (700, 700));
+    assert!(central.verify().ok());
+}
+
+#[test]
+fn another_chain_under_a_taken_hall_id_is_refused_and_ships_nothing() {
+    let pg = TempPostgres::start();
+    let first = TestHall::new("same-id");
+    first.append(0, 100);
+    let central = Central::connect(&pg.url());
+    let shipper = first.shipper(&pg.url());
+    wait_until("shipped", DEADLINE, || shipped_all(&central, &first));
+    shipper.stop();
+
+    let impostor = TestHall::new("same-id");
+    impostor.append(5_000, 100);
+    let shipper = impostor.shipper(&pg.url());
+    wait_until("the refusal", DEADLINE, || {
+        shipper
+            .status()
+            .last_error
+            .is_some_and(|e| e.contains("different ledger"))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(central.decisions_of("same-id"), (100, 100));
+    assert!(central.verify().ok());
+}
+
+#[test]
+fn an_edited_or_deleted_central_row_is_named_by_hall_and_seq() {
+    let pg = TempPostgres::start();
+    let (good, bad) = (TestHall::new("good"), TestHall::new("tampered"));
+    good.append(0, 50);
+    bad.append(100, 50);
+    let central = Central::connect(&pg.url());
+    let ships = (good.shipper(&pg.url()), bad.shipper(&pg.url()));
+    wait_until("shipped", DEADLINE, || {
+        shipped_all(&central, &good) && shipped_all(&central, &bad)
+    });
+    drop(ships);
+    let verdict = |report: &fleet::verify::FleetReport, id: &str| {
+        report
+            .halls
+            .iter()
+            .find(|h| h.hall_id == id)
+            .unwrap()
+            .clone()
+    };
+
+    // The body: its hash no longer matches.
+    central.execute(
+        "UPDATE decisions SET body = replace(body, '\"dry_run\"', '\"dry_run\" ') \
+         WHERE hall_id = 'tampered' AND seq = 7",
+    );
+    let report = central.verify();
+    assert!(!report.ok());
+    assert!(verdict(&report, "good").ok);
+    let broken = verdict(&report, "tampered");
+    assert_eq!(broken.first_bad_seq, Some(7), "{broken:?}");
+    assert!(broken.message.contains("record 7 was edited"), "{broken:?}");
+    central.execute(
+        "UPDATE decisions SET body = replace(body, '\"dry_run\" ', '\"dry_run\"') \
+         WHERE hall_id = 'tampered' AND seq = 7",
+    );
+    assert!(central.verify().ok());
+
+    // A filter column: the hash still matches, the column lies.
+    central.execute(
+        "UPDATE decisions SET tenant_id = 'someone-else' WHERE hall_id = 'tampered' AND seq = 12",
+    );
+    let broken = verdict(&central.verify(), "tampered");
+    assert_eq!(broken.first_bad_seq, Some(12), "{broken:?}");
+    assert!(broken.message.contains("column"), "{broken:?}");
+    central.execute("DELETE FROM decisions WHERE hall_id = 'tampered'");
+    assert_eq!(central.decisions_of("tampered").0, 0);
+
+    // A deleted record in the middle of the good hall's chain.
+    central.execute("DELETE FROM decisions WHERE hall_id = 'good' AND seq = 20");
+    let broken = verdict(&central.verify(), "good");
+    assert_eq!(broken.first_bad_seq, Some(20), "{broken:?}");
+    assert!(
+        broken.message.contains("record 20 is missing"),
+        "{broken:?}"
+    );
+}
