@@ -6,7 +6,9 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Utc};
-use ledger::{OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxRetention};
+use ledger::{
+    DecisionFields, OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxRetention,
+};
 use tokio_postgres::types::Json;
 use tokio_postgres::Transaction;
 
@@ -103,7 +105,7 @@ async fn ensure_months(
     months: &mut Months,
 ) -> Result<(), FleetError> {
     for d in decisions {
-        let at = time(d.ts);
+        let at = time(d.fields.ts_micros);
         if months.0.insert((at.year(), at.month())) {
             tx.execute("SELECT fleet_ensure_month($1)", &[&at]).await?;
         }
@@ -116,12 +118,15 @@ async fn insert_decisions(
     hall_id: &str,
     rows: &[OutboxDecision],
 ) -> Result<(), FleetError> {
-    let col = |f: fn(&OutboxDecision) -> &String| rows.iter().map(f).collect::<Vec<_>>();
-    let opt = |f: fn(&OutboxDecision) -> &Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let col =
+        |f: fn(&DecisionFields) -> &String| rows.iter().map(|d| f(&d.fields)).collect::<Vec<_>>();
+    let opt = |f: fn(&DecisionFields) -> &Option<String>| {
+        rows.iter().map(|d| f(&d.fields)).collect::<Vec<_>>()
+    };
     let seq: Vec<i64> = rows.iter().map(|d| d.seq).collect();
-    let ts: Vec<DateTime<Utc>> = rows.iter().map(|d| time(d.ts)).collect();
-    let denied: Vec<bool> = rows.iter().map(|d| d.denied).collect();
-    let dry_run: Vec<bool> = rows.iter().map(|d| d.dry_run).collect();
+    let ts: Vec<DateTime<Utc>> = rows.iter().map(|d| time(d.fields.ts_micros)).collect();
+    let denied: Vec<bool> = rows.iter().map(|d| d.fields.denied).collect();
+    let dry_run: Vec<bool> = rows.iter().map(|d| d.fields.dry_run).collect();
     let prev: Vec<&[u8]> = rows.iter().map(|d| d.prev_hash.as_slice()).collect();
     let hash: Vec<&[u8]> = rows.iter().map(|d| d.hash.as_slice()).collect();
     tx.execute(
@@ -153,7 +158,7 @@ async fn insert_decisions(
             &opt(|d| &d.artifact_hash),
             &prev,
             &hash,
-            &col(|d| &d.json),
+            &rows.iter().map(|d| &d.json).collect::<Vec<_>>(),
         ],
     )
     .await?;

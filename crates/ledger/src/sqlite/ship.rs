@@ -11,27 +11,13 @@ use super::SqliteBackend;
 use crate::chain::Chain;
 use crate::error::{LedgerError, Result};
 use crate::hall_records::Severity;
+use crate::record::DecisionFields;
 
 /// A decision record as the chain holds it: its filter columns, chain position and exact JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxDecision {
     pub seq: i64,
-    /// The decision's timestamp, µs since the epoch (UTC).
-    pub ts: i64,
-    pub decision_id: String,
-    pub correlation_id: String,
-    pub tenant_id: String,
-    pub capability_id: String,
-    pub matched_rule_id: String,
-    pub worker: Option<String>,
-    pub env: String,
-    pub data_label: String,
-    pub qos_class: String,
-    pub denied: bool,
-    pub deny_code: Option<String>,
-    pub deny_message: Option<String>,
-    pub dry_run: bool,
-    pub artifact_hash: Option<String>,
+    pub fields: DecisionFields,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
     /// The exact bytes `hash` covers (decompressed).
@@ -153,21 +139,23 @@ impl SqliteBackend {
                 Ok((
                     OutboxDecision {
                         seq: r.get(0)?,
-                        ts: r.get(1)?,
-                        decision_id: r.get(2)?,
-                        correlation_id: r.get(3)?,
-                        tenant_id: r.get(4)?,
-                        capability_id: r.get(5)?,
-                        matched_rule_id: r.get(6)?,
-                        worker: r.get(7)?,
-                        env: r.get(8)?,
-                        data_label: r.get(9)?,
-                        qos_class: r.get(10)?,
-                        denied: r.get(11)?,
-                        deny_code: r.get(12)?,
-                        deny_message: r.get(13)?,
-                        dry_run: r.get(14)?,
-                        artifact_hash: r.get(15)?,
+                        fields: DecisionFields {
+                            ts_micros: r.get(1)?,
+                            decision_id: r.get(2)?,
+                            correlation_id: r.get(3)?,
+                            tenant_id: r.get(4)?,
+                            capability_id: r.get(5)?,
+                            matched_rule_id: r.get(6)?,
+                            worker: r.get(7)?,
+                            env: r.get(8)?,
+                            data_label: r.get(9)?,
+                            qos_class: r.get(10)?,
+                            denied: r.get(11)?,
+                            deny_code: r.get(12)?,
+                            deny_message: r.get(13)?,
+                            dry_run: r.get(14)?,
+                            artifact_hash: r.get(15)?,
+                        },
                         prev_hash: r.get(16)?,
                         hash: r.get(17)?,
                         json: String::new(),
