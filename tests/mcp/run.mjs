@@ -494,6 +494,20 @@ test('faults: a client that cancels its waiting call (notifications/cancelled) c
   await expectCancelled(approval, 10_000, 'the client cancelled');
 });
 
+test('faults: a stdio client that cancels its waiting call (notifications/cancelled) cancels the approval (proctor mcp)', async () => {
+  const b = keep(await stdioBridge(dataDir, 'canceller-stdio'));
+  // A first call connects the bridge's hall session, so the held call takes the short path.
+  const warm = await deadline(b.client.callTool({ name: 'echo', arguments: { message: 'warm' } }), 30_000, 'the first call');
+  assert.notEqual(warm.isError, true, textOf(warm));
+  const seen = new Set(approvalsCli().map((a) => a.id));
+  const ac = new AbortController();
+  const call = b.client.callTool({ name: GATED, arguments: { location: 'Los Angeles' } }, undefined, { signal: ac.signal });
+  call.catch(() => {});
+  const approval = await eventually(() => approvalsCli().find((a) => !seen.has(a.id) && a.state === 'pending'), 'the held call', 20_000);
+  ac.abort('changed my mind');
+  await expectCancelled(approval, 10_000, 'the stdio client cancelled');
+});
+
 test('the ledger verifies while the hall runs (`proctor verify-log`)', async () => {
   const r = hall.cli(['verify-log', '--data-dir', dataDir, '--json'], { timeoutMs: 60_000 });
   assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -501,6 +515,34 @@ test('the ledger verifies while the hall runs (`proctor verify-log`)', async () 
   assert.equal(report.finding ?? null, null, r.stdout);
   assert.ok(report.records_checked >= 8, r.stdout);
   assert.ok(report.linked_records >= 8, r.stdout);
+});
+
+test('stdio: a bridge outlives its hall: a call while it is down is an MCP error, and after a restart calls go through', async () => {
+  const b = await stdioBridge(dataDir, 'survivor');
+  const echo = (message) => b.client.callTool({ name: 'echo', arguments: { message } });
+  try {
+    for (const m of ['one', 'two']) {
+      const r = await deadline(echo(m), 30_000, `call ${m}`);
+      assert.notEqual(r.isError, true, textOf(r));
+    }
+    for (const c of clients.splice(0)) await c.client.close().catch(() => {});
+    await hall.stop();
+    const e = await expectMcpError(deadline(echo('down'), 30_000, 'the call while the hall is down'), 'the call while the hall is down');
+    assert.equal(e.data?.proctor, 'hall_unavailable', e.message);
+    assert.ok(e.message.includes(dataDir), e.message);
+    const again = await Hall.start(dataDir);
+    try {
+      const r = await deadline(echo('three'), 30_000, 'the call after the restart');
+      assert.notEqual(r.isError, true, textOf(r));
+      assert.equal(textOf(r), textOf(await deadline(echo('three'), 30_000, 'the next call')));
+      const d = await again.get(`/v1/decisions/${decisionIdOf(r)}`);
+      assert.equal(d.capability_id ?? d.decision?.capability_id, 'cap.demo.echo');
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await b.client.close();
+  }
 });
 
 test('after the hall stops: proctor mcp says no hall answers for the data dir, and the ledger verifies', async () => {

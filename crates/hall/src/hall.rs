@@ -896,21 +896,24 @@ impl Hall {
         by: String,
         note: Option<String>,
     ) -> Result<crate::mcp::Approval, HallError> {
-        use crate::mcp::{ApprovalState, Verdict};
+        use crate::mcp::{ApprovalState, NotTaken, Verdict};
         let taken = self
             .inner
             .mcp
             .approvals
             .take(id)
-            .map_err(|ended| match ended {
-                Some(state) => HallError::Conflict(format!(
+            .map_err(|why| match why {
+                NotTaken::Ended(state) => HallError::Conflict(format!(
                     "approval {id} already ended: {}",
                     serde_json::to_value(state)
                         .unwrap_or_default()
                         .as_str()
                         .unwrap_or("ended")
                 )),
-                None => HallError::NotFound(format!("no approval {id}")),
+                NotTaken::Ending => HallError::Conflict(format!(
+                    "approval {id} is ending now (another verdict, its expiry or its client leaving came first)"
+                )),
+                NotTaken::Unknown => HallError::NotFound(format!("no approval {id}")),
             })?;
         let state = if approve {
             ApprovalState::Approved

@@ -9,10 +9,12 @@
 //! relayed to the client. The hall is reached lazily: when none runs (no `hall.url`, connection
 //! refused, token refused), the bridge still serves stdio, answers each request with an MCP error
 //! saying what is wrong and what to do, says it once on stderr, and tries again on the next
-//! request. Only MCP JSON-RPC goes to stdout. The bridge ends when stdin closes.
+//! request. Only MCP JSON-RPC goes to stdout. The bridge ends when stdin closes. Once the hall
+//! session exists, `tools/call` takes a shorter path on it (`mcp_direct`).
 
 use crate::commands::client::{locate, HallArgs};
 use crate::commands::mcp::BridgeArgs;
+use crate::commands::mcp_direct::{Capturing, Front, SessionPost};
 use crate::exit::{CliError, CliResult};
 use hall::mcp::session::{
     CLIENT_HEADER, CORRELATION_HEADER, DATA_LABEL_HEADER, ENV_HEADER, QOS_HEADER, TENANT_HEADER,
@@ -65,7 +67,9 @@ pub fn run(args: BridgeArgs) -> CliResult {
             correlation_id: uuid::Uuid::new_v4().to_string(),
             client: Mutex::new(None),
             peer: OnceLock::new(),
+            http: reqwest::Client::new(),
             upstream: tokio::sync::Mutex::new(None),
+            session: Mutex::new(None),
             said: Mutex::new(None),
         });
         let bridge = Bridge {
@@ -78,6 +82,10 @@ pub fn run(args: BridgeArgs) -> CliResult {
             inner: tokio::io::stdin(),
             on_eof: Some(eof_tx),
         };
+        let stdio = Front::new(
+            rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin, tokio::io::stdout()),
+            shared.clone(),
+        );
         let closer = shared.clone();
         tokio::spawn(async move {
             let mut term =
@@ -97,7 +105,7 @@ pub fn run(args: BridgeArgs) -> CliResult {
             }
         });
         let running = bridge
-            .serve((stdin, tokio::io::stdout()))
+            .serve(stdio)
             .await
             .map_err(|e| CliError::runtime(format!("MCP session on stdio failed: {e}")))?;
         let _ = running.waiting().await;
@@ -140,7 +148,7 @@ fn conditions(args: &BridgeArgs) -> Vec<(&'static str, String)> {
     headers
 }
 
-struct Shared {
+pub(crate) struct Shared {
     hall: HallArgs,
     data_dir: PathBuf,
     conditions: Vec<(&'static str, String)>,
@@ -149,12 +157,25 @@ struct Shared {
     client: Mutex<Option<String>>,
     /// The stdio client's side, to relay notifications to.
     peer: OnceLock<Peer<RoleServer>>,
+    /// The HTTP client of the hall session (rmcp's, and `mcp_direct`'s POSTs on it).
+    pub(crate) http: reqwest::Client,
     upstream: tokio::sync::Mutex<Option<RunningService<RoleClient, Upstream>>>,
+    /// How the current hall session is addressed, for `mcp_direct`.
+    session: Mutex<Option<Capturing>>,
     /// The last problem said on stderr (each one is said once).
     said: Mutex<Option<String>>,
 }
 
 impl Shared {
+    /// The current hall session's POST, once it is established.
+    pub(crate) fn session_post(&self) -> Option<SessionPost> {
+        self.session
+            .lock()
+            .expect("session lock")
+            .as_ref()?
+            .session()
+    }
+
     fn data_dir_text(&self) -> String {
         self.data_dir.display().to_string()
     }
@@ -185,9 +206,10 @@ impl Shared {
             *slot = None;
         }
         match self.connect().await {
-            Ok((running, base)) => {
+            Ok((running, capturing, base)) => {
                 let peer = running.peer().clone();
                 *slot = Some(running);
+                *self.session.lock().expect("session lock") = Some(capturing);
                 let had_problem = self.said.lock().expect("said lock").take().is_some();
                 eprintln!(
                     "proctor mcp: connected to the Proctor hall at {base} (data dir {}), correlation id {}",
@@ -211,7 +233,7 @@ impl Shared {
 
     async fn connect(
         self: &Arc<Self>,
-    ) -> Result<(RunningService<RoleClient, Upstream>, String), String> {
+    ) -> Result<(RunningService<RoleClient, Upstream>, Capturing, String), String> {
         // A running hall announces itself in `hall.url`; without it (and without --url) none
         // has run here.
         if self.hall.url.is_none() && !self.data_dir.join(hall::config::URL_FILE).is_file() {
@@ -246,12 +268,13 @@ impl Shared {
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"))
             .auth_header(located.token)
             .custom_headers(headers);
-        let transport = StreamableHttpClientTransport::from_config(config);
+        let capturing = Capturing::new(self.http.clone());
+        let transport = StreamableHttpClientTransport::with_client(capturing.clone(), config);
         let handler = Upstream {
             shared: Arc::downgrade(self),
         };
         match tokio::time::timeout(CONNECT_TIMEOUT, handler.serve(transport)).await {
-            Ok(Ok(running)) => Ok((running, base)),
+            Ok(Ok(running)) => Ok((running, capturing, base)),
             Ok(Err(e)) => Err(self.explain(&base, &format!("{e}"), &format!("{e:?}"))),
             Err(_) => Err(format!(
                 "the Proctor hall at {base} (data dir {}) did not answer within {} s: is it overloaded or stuck? restart it",
@@ -292,15 +315,26 @@ impl Shared {
     }
 
     /// End the hall session (stdin closed, or we were asked to stop).
+    /// The session is ended by its own DELETE, which ends a call still waiting on it (for a
+    /// person) at once; the slot's lock is held until then, so a second closer (stdin's end and
+    /// the service's end both close) returns only once the session is over.
     async fn close_upstream(&self) {
-        let upstream = self.upstream.lock().await.take();
-        if let Some(up) = upstream {
+        let mut slot = self.upstream.lock().await;
+        let session = self.session.lock().expect("session lock").take();
+        if let Some(post) = session.and_then(|c| c.session()) {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, post.end(&self.http)).await;
+        }
+        if let Some(up) = slot.take() {
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, up.cancel()).await;
         }
     }
 
     /// The upstream went away mid-request: forget it (the next request reconnects).
-    async fn lost(self: &Arc<Self>, error: &rmcp::ServiceError) -> ErrorData {
+    pub(crate) async fn lost(
+        self: &Arc<Self>,
+        error: &(dyn std::fmt::Display + Sync),
+    ) -> ErrorData {
+        *self.session.lock().expect("session lock") = None;
         let up = self.upstream.lock().await.take();
         if let Some(up) = up {
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, up.cancel()).await;
@@ -323,13 +357,18 @@ impl Shared {
             Ok(v) => Ok(v),
             Err(rmcp::ServiceError::McpError(e)) => Err(e),
             // The hall refused the request's size (413): the request's fault, not a lost hall.
-            Err(e) if e.to_string().contains("413") => Err(ErrorData::invalid_request(
-                "the request is larger than the hall accepts (body_limit_bytes in its config.toml, 1 MiB by default)",
-                None,
-            )),
+            Err(e) if e.to_string().contains("413") => Err(too_large()),
             Err(e) => Err(self.lost(&e).await),
         }
     }
+}
+
+/// The hall refused the request's size (413).
+pub(crate) fn too_large() -> ErrorData {
+    ErrorData::invalid_request(
+        "the request is larger than the hall accepts (body_limit_bytes in its config.toml, 1 MiB by default)",
+        None,
+    )
 }
 
 /// The MCP error a request gets while the hall cannot be reached.

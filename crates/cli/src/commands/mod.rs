@@ -15,6 +15,7 @@ pub mod keys;
 pub mod ledger_reset;
 pub mod mcp;
 mod mcp_bridge;
+mod mcp_direct;
 pub mod mcp_import;
 pub mod receipt;
 pub mod route;

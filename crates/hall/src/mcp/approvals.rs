@@ -1,7 +1,8 @@
 //! Calls held for a person: a tool call whose decision needs a human (`DENY_REQUIRES_HUMAN`,
 //! `DENY_REQUIRES_HUMAN_APPROVAL`) waits here until someone approves or denies it, it expires, or
 //! its client leaves. Taking an approval out of the pending set is atomic, so exactly one of
-//! those four endings wins.
+//! those four endings wins. While its ending is being recorded it is still listed as pending
+//! (it is, until the ledger holds the verdict), so a listing never loses it in between.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -78,9 +79,20 @@ pub struct Approvals {
     store: Mutex<Store>,
 }
 
+/// Why an approval could not be taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotTaken {
+    Unknown,
+    /// Another ending (a verdict, the expiry, a cancel) is being recorded right now.
+    Ending,
+    Ended(ApprovalState),
+}
+
 #[derive(Default)]
 struct Store {
     pending: HashMap<String, Taken>,
+    /// Taken, their endings not recorded yet.
+    ending: HashMap<String, Approval>,
     done: VecDeque<Approval>,
 }
 
@@ -102,19 +114,27 @@ impl Approvals {
         rx
     }
 
-    /// Take a pending approval out (for a verdict, an expiry or a cancel). `Err` says why not:
-    /// unknown id, or how it already ended.
-    pub fn take(&self, id: &str) -> Result<Taken, Option<ApprovalState>> {
+    /// Take a pending approval out (for a verdict, an expiry or a cancel); [`Self::finish`]
+    /// follows once its ending is recorded. `Err` says why not.
+    pub fn take(&self, id: &str) -> Result<Taken, NotTaken> {
         let mut store = self.store();
         if let Some(taken) = store.pending.remove(id) {
+            store.ending.insert(id.to_string(), taken.approval.clone());
             return Ok(taken);
         }
-        Err(store.done.iter().find(|a| a.id == id).map(|a| a.state))
+        if store.ending.contains_key(id) {
+            return Err(NotTaken::Ending);
+        }
+        match store.done.iter().find(|a| a.id == id) {
+            Some(a) => Err(NotTaken::Ended(a.state)),
+            None => Err(NotTaken::Unknown),
+        }
     }
 
     /// Keep an ended approval for the listing.
     pub fn finish(&self, approval: Approval) {
         let mut store = self.store();
+        store.ending.remove(&approval.id);
         if store.done.len() == RECENT {
             store.done.pop_back();
         }
@@ -127,19 +147,23 @@ impl Approvals {
             .pending
             .get(id)
             .map(|t| t.approval.clone())
+            .or_else(|| store.ending.get(id).cloned())
             .or_else(|| store.done.iter().find(|a| a.id == id).cloned())
     }
 
     pub fn pending_count(&self) -> usize {
-        self.store().pending.len()
+        let store = self.store();
+        store.pending.len() + store.ending.len()
     }
 
     /// Pending ones first (oldest first: the one waiting longest), then the ended ones, newest
     /// first.
     pub fn list(&self, pending_only: bool) -> Vec<Approval> {
         let store = self.store();
-        let mut pending: Vec<Approval> =
-            store.pending.values().map(|t| t.approval.clone()).collect();
+        let mut pending: Vec<Approval> = (store.pending.values().map(|t| &t.approval))
+            .chain(store.ending.values())
+            .cloned()
+            .collect();
         pending.sort_by(|a, b| a.requested_at.cmp(&b.requested_at).then(a.id.cmp(&b.id)));
         if !pending_only {
             pending.extend(store.done.iter().cloned());
@@ -179,11 +203,20 @@ mod tests {
         let a = Approvals::default();
         let mut rx = a.hold(approval("x", 1));
         let taken = a.take("x").expect("pending");
-        assert!(matches!(a.take("x"), Err(None)), "taken twice");
+        assert_eq!(a.take("x").err(), Some(NotTaken::Ending), "taken twice");
+        // Until its ending is recorded it is still listed, as pending.
+        assert_eq!(a.list(true).len(), 1);
+        assert_eq!(a.get("x").map(|x| x.state), Some(ApprovalState::Pending));
         let mut ended = taken.approval;
         ended.state = ApprovalState::Denied;
         a.finish(ended);
-        assert!(matches!(a.take("x"), Err(Some(ApprovalState::Denied))));
+        assert_eq!(
+            a.take("x").err(),
+            Some(NotTaken::Ended(ApprovalState::Denied))
+        );
+        assert!(a.list(true).is_empty());
+        assert_eq!(a.list(false).len(), 1);
+        assert_eq!(a.take("y").err(), Some(NotTaken::Unknown));
         taken
             .waiter
             .send(Resolution::Unrecorded("x".into()))

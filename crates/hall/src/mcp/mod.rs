@@ -19,7 +19,7 @@ pub mod session;
 pub mod spec;
 pub mod view;
 
-pub use approvals::{Approval, ApprovalState, Approvals, Verdict};
+pub use approvals::{Approval, ApprovalState, Approvals, NotTaken, Verdict};
 pub use downstream::{Limits, ServerEvent, ServerState, ServerStatusView};
 pub use spec::{McpSpec, RecordArguments, RecordOutcome};
 

@@ -15,7 +15,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
     InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -352,6 +352,12 @@ impl ServerHandler for McpSession {
         let bridged = parts(&context).is_some_and(|p| p.headers.contains_key(CLIENT_HEADER));
         self.remember(&caller, Some(context.peer.clone()), bridged);
         self.negotiate_initialize(&request)
+    }
+
+    /// The handshake's end shows the session, so that its calls are answered directly from the
+    /// first one.
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.show_transport(context.extensions.get::<Parts>(), &context.peer);
     }
 
     async fn list_tools(
