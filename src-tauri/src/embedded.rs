@@ -87,8 +87,9 @@ impl StartOptions {
 }
 
 impl EmbeddedHall {
-    /// Load (or create) the config, bind the API address first (so a second hall on the same
-    /// data dir fails before touching the ledger), open the hall and start serving.
+    /// Load (or create) the config, open the hall (it takes the data dir's lock first, so a
+    /// second hall on this dir is told which one runs there, not that its address is in use),
+    /// bind the API address and start serving.
     pub async fn start(options: StartOptions) -> Result<EmbeddedHall, StartError> {
         let (mut config, created) = Config::load_or_init(&options.data_dir)
             .map_err(|e| StartError::Config(e.to_string()))?;
@@ -101,16 +102,6 @@ impl EmbeddedHall {
         if let Some(listen) = options.listen {
             config.file.listen = listen;
         }
-        let listener =
-            hall::server::bind(config.file.listen)
-                .await
-                .map_err(|e| StartError::Bind {
-                    addr: config.file.listen.to_string(),
-                    reason: e.to_string(),
-                })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartError::Open(e.to_string()))?;
         let token = config
             .read_token()
             .map_err(|e| StartError::Config(e.to_string()))?;
@@ -118,9 +109,23 @@ impl EmbeddedHall {
             body_bytes: config.file.body_limit_bytes,
             timeout: Duration::from_secs(config.file.request_timeout_s),
         };
+        let listen = config.file.listen;
         crate::sqlite_heap::bound();
         let hall = Hall::open(config)
             .await
+            .map_err(|e| StartError::Open(e.to_string()))?;
+        let listener = match hall::server::bind(listen).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                hall.close().await;
+                return Err(StartError::Bind {
+                    addr: listen.to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let addr = listener
+            .local_addr()
             .map_err(|e| StartError::Open(e.to_string()))?;
 
         // The in-process router never serves the UI (the webview has it) nor long-lived streams.

@@ -9,7 +9,7 @@ pub enum StartError {
     DataDir(String),
     #[error("the hall's configuration could not be loaded: {0}")]
     Config(String),
-    #[error("cannot listen on {addr}: {reason} (is another hall, e.g. `proctor serve`, already running on this data dir?)")]
+    #[error("cannot listen on {addr}: {reason} (another program, or the hall of another data dir, listens there: set `listen` in this data dir's config.toml, or PROCTOR_LISTEN)")]
     Bind { addr: String, reason: String },
     #[error("the hall could not open: {0}")]
     Open(String),

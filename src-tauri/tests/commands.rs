@@ -239,3 +239,26 @@ fn an_unknown_operation_or_a_misnamed_parameter_is_refused_clearly() {
         "the hall refused the request"
     );
 }
+
+#[test]
+fn a_second_app_on_the_same_data_dir_names_the_hall_that_runs_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = |listen: &str| StartOptions {
+        data_dir: dir.path().to_path_buf(),
+        listen: Some(listen.parse().unwrap()),
+    };
+    let first = tauri::async_runtime::block_on(EmbeddedHall::start(options("127.0.0.1:0")))
+        .expect("the first hall starts");
+    // Even on the first one's very address, the data dir's lock speaks first.
+    let taken = first.addr.to_string();
+    let err = tauri::async_runtime::block_on(EmbeddedHall::start(options(&taken)))
+        .err()
+        .expect("a second hall on the same data dir is refused")
+        .to_string();
+    assert!(
+        err.contains("another hall is already running on data dir"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot listen"), "{err}");
+    tauri::async_runtime::block_on(first.shutdown());
+}
