@@ -33,15 +33,19 @@ if [ -z "${PROCTOR_BIN:-}" ]; then
   export PROCTOR_BIN=$root/target/release/proctor
 fi
 
-route_line() { grep '^HTTP /v1/route'; }
+shipped() { psql -h 127.0.0.1 -p "$port" -U postgres -At -c "$1"; }
 for r in $(seq "$rounds"); do
   for mode in off on; do
     if [ "$mode" = on ]; then extra=$(printf '[fleet]\ndatabase_url = "%s"\nhall_id = "bench-%s"' "$url" "$r"); else extra=; fi
-    line=$(EXTRA_CONFIG=$extra "$root/benches/http/run.sh" 2>/dev/null | route_line)
-    echo "round $r shipping $mode: $line"
+    out=$(EXTRA_CONFIG=$extra "$root/benches/http/run.sh" 2>/dev/null)
+    echo "round $r shipping $mode: $(grep '^HTTP /v1/route' <<<"$out")"
+    # The server's CPU per decision by thread (fleet-shipper among them when on).
+    grep 'by thread' <<<"$out" | sed 's/^ */  /'
+    if [ "$mode" = on ]; then
+      echo "  the hall recorded $(sed -n 's/.*records=\([0-9,]*\).*/\1/p' <<<"$out") decisions; shipped when it stopped: $(shipped "SELECT count(*) FROM decisions WHERE hall_id = 'bench-$r'")"
+    fi
   done
 done
-shipped() { psql -h 127.0.0.1 -p "$port" -U postgres -At -c "$1"; }
 echo "central store after the runs: $(shipped 'SELECT count(*) FROM decisions') decisions from $(shipped 'SELECT count(*) FROM halls') halls"
 
 if [ -z "${SKIP_SHIP_BENCH:-}" ]; then

@@ -1,29 +1,35 @@
 //! Shipping throughput: one hall's ledger of 100,000 realistic decisions shipped into a local
 //! PostgreSQL (fleet::testing::TempPostgres, as the tests run it) by the real shipper, from a
-//! cold start (connect, migrate, register) until its backlog is empty. Each sample ships the
-//! whole ledger under a new hall id, so every row is a real insert. Target: ≥ 20,000 records/s
-//! per hall (docs/fleet.md, BENCHMARKS.md).
+//! cold start (connect, migrate, register) until its backlog is empty, each round under a new
+//! hall id so every row is a real insert. Alternated, round by round, with the ceiling:
+//! PostgreSQL alone copying the same rows under another hall id with one `INSERT … SELECT`
+//! (no client, no SQLite). Target: ≥ 20,000 records/s per hall (docs/fleet.md, BENCHMARKS.md).
 //!
-//! `cargo bench -p fleet --bench ship`
+//! `cargo bench -p fleet --bench ship` (`ROUNDS=n`, default 5; `RECORDS=n`, default 100,000)
 
 #[path = "../../ledger/tests/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fleet::testing::TempPostgres;
 use fleet::{HallIdentity, Shipper, ShipperConfig};
 
-const RECORDS: u64 = 100_000;
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
-fn ship(c: &mut Criterion) {
+fn main() {
+    let (rounds, records) = (env_or("ROUNDS", 5), env_or("RECORDS", 100_000));
     let pg = TempPostgres::start();
     let dir = tempfile::tempdir().unwrap();
     let ledger_path = dir.path().join("ledger.sqlite");
     {
         let ledger = ledger::Ledger::open(&ledger_path).unwrap();
-        let pending: Vec<_> = (0..RECORDS)
+        let pending: Vec<_> = (0..records)
             .map(|i| ledger.submit(common::decision(i)).unwrap())
             .collect();
         for rx in pending {
@@ -31,53 +37,96 @@ fn ship(c: &mut Criterion) {
         }
         ledger.close();
     }
-    let mut group = c.benchmark_group("ship");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(60))
-        .throughput(Throughput::Elements(RECORDS));
-    let mut run = 0;
-    group.bench_function("records_into_local_postgres", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                run += 1;
-                let state = tempfile::tempdir().unwrap();
-                let hall_id = format!("bench-{run}");
-                let start = Instant::now();
-                let shipper = Shipper::start(ShipperConfig {
-                    database_url: pg.url(),
-                    data_dir: state.path().to_path_buf(),
-                    ledger_path: ledger_path.clone(),
-                    checkpoint_files: Vec::new(),
-                    identity: HallIdentity {
-                        hall_id: hall_id.clone(),
-                        public_key: "bench".into(),
-                        key_name: "bench".into(),
-                        verifier_key: "bench".into(),
-                        name: "bench".into(),
-                        version: "bench".into(),
-                    },
-                    batch: fleet::shipper::DEFAULT_BATCH,
-                    poll: Duration::from_millis(5),
-                })
-                .unwrap();
-                loop {
-                    let s = shipper.status();
-                    if s.shipped >= RECORDS && s.backlog.total == 0 {
-                        break;
-                    }
-                    assert!(s.last_error.is_none(), "{s:?}");
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                total += start.elapsed();
-                shipper.stop();
-            }
-            total
-        })
-    });
-    group.finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (client, connection) = runtime
+        .block_on(tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls))
+        .unwrap();
+    runtime.spawn(connection);
+
+    let (mut ours, mut ceiling) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let shipped = format!("bench-{round}");
+        let took = ship(&pg, &ledger_path, &shipped, records);
+        ours.push(records as f64 / took.as_secs_f64());
+        let start = Instant::now();
+        let copied = runtime
+            .block_on(client.execute(
+                "INSERT INTO decisions (hall_id, seq, ts, decision_id, correlation_id, tenant_id, \
+                 capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, \
+                 deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
+                 SELECT $2, seq, ts, decision_id, correlation_id, tenant_id, capability_id, \
+                 matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
+                 deny_message, dry_run, artifact_hash, prev_hash, hash, body \
+                 FROM decisions WHERE hall_id = $1",
+                &[&shipped, &format!("alone-{round}")],
+            ))
+            .unwrap();
+        assert_eq!(copied, records);
+        ceiling.push(records as f64 / start.elapsed().as_secs_f64());
+        println!(
+            "round {round}: shipper {:.0} records/s, PostgreSQL alone {:.0} rows/s, ratio {:.2} \
+             (load {})",
+            ours[ours.len() - 1],
+            ceiling[ceiling.len() - 1],
+            ours[ours.len() - 1] / ceiling[ceiling.len() - 1],
+            load()
+        );
+    }
+    let (ours, ceiling) = (median(ours), median(ceiling));
+    println!(
+        "median of {rounds}: shipper {ours:.0} records/s, PostgreSQL alone {ceiling:.0} rows/s, \
+         ratio {:.2}",
+        ours / ceiling
+    );
 }
 
-criterion_group!(benches, ship);
-criterion_main!(benches);
+/// The real shipper from a cold start until `records` shipped and the backlog is empty.
+fn ship(pg: &TempPostgres, ledger_path: &std::path::Path, hall_id: &str, records: u64) -> Duration {
+    let state = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let shipper = Shipper::start(ShipperConfig {
+        database_url: pg.url(),
+        data_dir: state.path().to_path_buf(),
+        ledger_path: ledger_path.to_path_buf(),
+        checkpoint_files: Vec::new(),
+        identity: HallIdentity {
+            hall_id: hall_id.into(),
+            public_key: "bench".into(),
+            key_name: "bench".into(),
+            verifier_key: "bench".into(),
+            name: "bench".into(),
+            version: "bench".into(),
+        },
+        batch: fleet::shipper::DEFAULT_BATCH,
+        poll: Duration::from_millis(5),
+        interval: Duration::from_millis(5),
+    })
+    .unwrap();
+    loop {
+        let s = shipper.status();
+        if s.shipped >= records && s.backlog.total == 0 {
+            break;
+        }
+        assert!(s.last_error.is_none(), "{s:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let took = start.elapsed();
+    shipper.stop();
+    took
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The 1-minute load average, for the record.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}

@@ -5,17 +5,19 @@
 //! on a thread of its own so a route never waits for PostgreSQL.
 //!
 //! One job per module: [`schema`] (the versioned central migrations), [`identity`] (the hall
-//! id and what is registered), [`cursor`] (the durable shipping position), [`ship`] (one
-//! batch's SQL), [`shipper`] (the loop: connect, register, ship, back off), [`status`] (what
-//! the hall reports), [`verify`] (the central chain walk), [`query`] (the fleet view's reads),
-//! [`dsn`] (connection strings without their secrets), `testing` (a throwaway PostgreSQL,
-//! feature `testing`).
+//! id and what is registered), [`cursor`] (the durable shipping position), `outbox` (one
+//! round's read of the ledger), [`ship`] (one batch's SQL), [`shipper`] (the loop: connect,
+//! register, ship, back off), [`status`] (what the hall reports), [`verify`] (the central chain
+//! walk), [`query`] (the fleet view's reads), [`dsn`] (connection strings without their
+//! secrets), `testing` (a throwaway PostgreSQL, feature `testing`).
 
 pub mod cursor;
+mod decision_row;
 pub mod dsn;
 mod error;
 pub mod identity;
 mod notes;
+mod outbox;
 pub mod query;
 pub mod schema;
 pub mod ship;

@@ -1,17 +1,20 @@
-//! One shipping round's SQL: each stream's batch as one multi-row `INSERT … SELECT FROM
-//! unnest(arrays)` (one statement and one round trip per stream, whatever the batch size),
-//! `ON CONFLICT DO NOTHING` so a batch shipped twice adds nothing and never overwrites a
-//! central row (an edited one stays edited, for `fleet verify` to find).
+//! One shipping round's SQL: decisions by binary COPY (see `insert_decisions`), the smaller
+//! streams as one multi-row `INSERT … SELECT FROM unnest(arrays)` each (one statement and one
+//! round trip per stream, whatever the batch size). Never a doubled or overwritten central
+//! row: a batch shipped twice adds nothing, and an edited row stays edited, for `fleet verify`
+//! to find.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Utc};
-use ledger::{
-    DecisionFields, OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxRetention,
-};
+use futures_util::pin_mut;
+use ledger::{OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxRetention};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Json;
 use tokio_postgres::Transaction;
 
+use crate::decision_row::{self, COLUMNS};
 use crate::error::FleetError;
 
 /// A signed checkpoint as the hall wrote it, with the two lines shipping needs.
@@ -113,55 +116,65 @@ async fn ensure_months(
     Ok(())
 }
 
+/// Decisions go in with a binary COPY: straight into `decisions` when none of them is there yet
+/// (the shipper's case: it resumes from the store's own position), else (a batch shipped again)
+/// into a temporary table and from there with `INSERT … SELECT … ON CONFLICT DO NOTHING`. The
+/// savepoint lets the direct COPY fail on a duplicate without failing the round.
 async fn insert_decisions(
     tx: &Transaction<'_>,
     hall_id: &str,
     rows: &[OutboxDecision],
 ) -> Result<(), FleetError> {
-    let col =
-        |f: fn(&DecisionFields) -> &String| rows.iter().map(|d| f(&d.fields)).collect::<Vec<_>>();
-    let opt = |f: fn(&DecisionFields) -> &Option<String>| {
-        rows.iter().map(|d| f(&d.fields)).collect::<Vec<_>>()
-    };
-    let seq: Vec<i64> = rows.iter().map(|d| d.seq).collect();
-    let ts: Vec<DateTime<Utc>> = rows.iter().map(|d| time(d.fields.ts_micros)).collect();
-    let denied: Vec<bool> = rows.iter().map(|d| d.fields.denied).collect();
-    let dry_run: Vec<bool> = rows.iter().map(|d| d.fields.dry_run).collect();
-    let prev: Vec<&[u8]> = rows.iter().map(|d| d.prev_hash.as_slice()).collect();
-    let hash: Vec<&[u8]> = rows.iter().map(|d| d.hash.as_slice()).collect();
-    tx.execute(
-        "INSERT INTO decisions (hall_id, seq, ts, decision_id, correlation_id, tenant_id, \
-         capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-         deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
-         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
-         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
-         $13::boolean[], $14::text[], $15::text[], $16::boolean[], $17::text[], $18::bytea[], \
-         $19::bytea[], $20::text[]) \
-         ON CONFLICT DO NOTHING",
-        &[
-            &hall_id,
-            &seq,
-            &ts,
-            &col(|d| &d.decision_id),
-            &col(|d| &d.correlation_id),
-            &col(|d| &d.tenant_id),
-            &col(|d| &d.capability_id),
-            &col(|d| &d.matched_rule_id),
-            &opt(|d| &d.worker),
-            &col(|d| &d.env),
-            &col(|d| &d.data_label),
-            &col(|d| &d.qos_class),
-            &denied,
-            &opt(|d| &d.deny_code),
-            &opt(|d| &d.deny_message),
-            &dry_run,
-            &opt(|d| &d.artifact_hash),
-            &prev,
-            &hash,
-            &rows.iter().map(|d| &d.json).collect::<Vec<_>>(),
-        ],
+    tx.batch_execute("SAVEPOINT fleet_direct").await?;
+    match copy_decisions(tx, "decisions", hall_id, rows).await {
+        Ok(()) => {
+            tx.batch_execute("RELEASE SAVEPOINT fleet_direct").await?;
+            return Ok(());
+        }
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT fleet_direct")
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.batch_execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS fleet_decisions_in (LIKE decisions INCLUDING DEFAULTS) \
+         ON COMMIT DELETE ROWS",
     )
     .await?;
+    copy_decisions(tx, "fleet_decisions_in", hall_id, rows).await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO decisions ({COLUMNS}) SELECT {COLUMNS} FROM fleet_decisions_in \
+             ON CONFLICT DO NOTHING"
+        ),
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn copy_decisions(
+    tx: &Transaction<'_>,
+    table: &str,
+    hall_id: &str,
+    rows: &[OutboxDecision],
+) -> Result<(), tokio_postgres::Error> {
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {table} ({COLUMNS}) FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    let writer = BinaryCopyInWriter::new(sink, &decision_row::TYPES);
+    pin_mut!(writer);
+    for d in rows {
+        let ts = time(d.fields.ts_micros);
+        writer
+            .as_mut()
+            .write(&decision_row::values(&hall_id, d, &ts))
+            .await?;
+    }
+    writer.finish().await?;
     Ok(())
 }
 

@@ -13,16 +13,17 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::Utc;
-use ledger::{Chain, OpenOptions, OutboxHeads, SqliteBackend};
+use ledger::{OpenOptions, SqliteBackend};
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
 use crate::cursor::{Cursor, CursorFile};
 use crate::error::FleetError;
 use crate::identity::HallIdentity;
+use crate::outbox::{Outbox, Round};
 use crate::ship::{self, Batch, Months};
 use crate::status::{Backlog, FleetStatus};
-use crate::{dsn, notes, schema};
+use crate::{dsn, schema};
 
 /// Records per stream per round, at most: big enough that a round's fixed costs (a
 /// transaction, a round trip per stream) vanish, small enough to keep a round well under a
@@ -30,6 +31,11 @@ use crate::{dsn, notes, schema};
 pub const DEFAULT_BATCH: usize = 5_000;
 /// How often an idle shipper looks for new records.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+/// After a round that shipped records without filling a batch, the next waits this long: under
+/// a steady load the hall's records gather into fewer, bigger rounds (each round's fixed costs,
+/// a transaction and the cursor's fsyncs, paid once a second rather than five times), for at
+/// most this much more lag.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 /// How often an idle shipper tells the central store it is alive (`halls.last_contact`).
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
@@ -49,7 +55,10 @@ pub struct ShipperConfig {
     pub checkpoint_files: Vec<PathBuf>,
     pub identity: HallIdentity,
     pub batch: usize,
+    /// See [`DEFAULT_POLL`].
     pub poll: Duration,
+    /// See [`DEFAULT_INTERVAL`] (never shorter than `poll`).
+    pub interval: Duration,
 }
 
 /// A running shipper; stops (and joins its thread) on [`Shipper::stop`] or drop.
@@ -156,8 +165,8 @@ impl Session {
     async fn retry_forever(&mut self) {
         let mut backoff = MIN_BACKOFF;
         loop {
-            let mut ledger = None;
-            let error = match self.session(&mut ledger, &mut backoff).await {
+            let mut outbox = None;
+            let error = match self.session(&mut outbox, &mut backoff).await {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -165,8 +174,8 @@ impl Session {
             let wait = backoff;
             backoff = (backoff * 2).min(MAX_BACKOFF);
             // The backlog keeps growing while the store is away: show it.
-            if let Some(ledger) = &ledger {
-                self.refresh_backlog(ledger);
+            if let Some(outbox) = &outbox {
+                self.refresh_backlog(&outbox.ledger);
             }
             tokio::time::sleep(wait).await;
         }
@@ -196,17 +205,24 @@ impl Session {
     /// One connection's life; returns only with the error that ended it.
     async fn session(
         &mut self,
-        ledger_slot: &mut Option<SqliteBackend>,
+        outbox_slot: &mut Option<Arc<Outbox>>,
         backoff: &mut Duration,
     ) -> Result<std::convert::Infallible, FleetError> {
-        let ledger = ledger_slot.insert(SqliteBackend::open(
-            &self.config.ledger_path,
-            OpenOptions::read_only(),
-        )?);
-        self.refresh_backlog(ledger);
+        let outbox = outbox_slot.insert(Arc::new(Outbox {
+            ledger: SqliteBackend::open(&self.config.ledger_path, OpenOptions::read_only())?,
+            batch: self.config.batch,
+            checkpoint_files: self.config.checkpoint_files.clone(),
+            hall_id: self.config.identity.hall_id.clone(),
+        }));
+        self.refresh_backlog(&outbox.ledger);
         let mut client = self.connect().await?;
         schema::migrate(&mut client).await?;
-        register(&client, &self.config.identity, &ledger.outbox_genesis()?).await?;
+        register(
+            &client,
+            &self.config.identity,
+            &outbox.ledger.outbox_genesis()?,
+        )
+        .await?;
         self.resume_from_central(&client).await?;
         *backoff = MIN_BACKOFF;
         {
@@ -217,11 +233,22 @@ impl Session {
         }
         let mut months = Months::default();
         let mut last_contact = tokio::time::Instant::now();
+        // The next round, read from SQLite on a blocking thread while PostgreSQL inserts this one
+        // (only while a backlog is draining: an idle shipper reads after its poll instead).
+        let mut next: Option<tokio::task::JoinHandle<Result<Round, FleetError>>> = None;
         loop {
-            let heads = ledger.outbox_heads()?;
-            let batch = self.read_batch(ledger, &heads)?;
-            let full = self.is_full(&batch);
+            let Round { heads, batch } = match next.take() {
+                Some(read) => read.await.map_err(|e| {
+                    FleetError::Config(format!("the shipper's ledger read failed: {e}"))
+                })??,
+                None => outbox.read(&self.cursor)?,
+            };
+            let full = outbox.is_full(&batch);
             let after = advance(self.cursor, &batch);
+            if full {
+                let outbox = outbox.clone();
+                next = Some(tokio::task::spawn_blocking(move || outbox.read(&after)));
+            }
             let backlog = Backlog::between(&after, &heads);
             if !batch.is_empty() || last_contact.elapsed() >= HEARTBEAT {
                 let tx = client.transaction().await?;
@@ -250,7 +277,12 @@ impl Session {
                 lock(&self.status).backlog = backlog;
             }
             if !full {
-                tokio::time::sleep(self.config.poll).await;
+                let wait = if batch.is_empty() {
+                    self.config.poll
+                } else {
+                    self.config.interval.max(self.config.poll)
+                };
+                tokio::time::sleep(wait).await;
             }
         }
     }
@@ -304,56 +336,6 @@ impl Session {
             self.cursor = central;
         }
         Ok(())
-    }
-
-    fn read_batch(&self, ledger: &SqliteBackend, heads: &OutboxHeads) -> Result<Batch, FleetError> {
-        let c = &self.cursor;
-        let n = self.config.batch;
-        let mut batch = Batch::default();
-        if heads.decisions > c.decisions {
-            batch.decisions = ledger.outbox_decisions(c.decisions, n)?;
-            if let Some(first) = batch.decisions.first() {
-                if first.seq > c.decisions + 1 {
-                    tracing::warn!(
-                        hall_id = %self.config.identity.hall_id,
-                        "decisions {}..={} were pruned from the ledger before they were shipped: \
-                         the central store has only their retention checkpoint",
-                        c.decisions + 1,
-                        first.seq - 1
-                    );
-                }
-            }
-        }
-        if heads.linked > c.linked {
-            batch.linked = ledger.outbox_linked(c.linked, n)?;
-        }
-        if heads.events > c.events {
-            batch.events = ledger.outbox_events(c.events, n)?;
-        }
-        if heads.alerts > c.alerts {
-            batch.alerts = ledger.outbox_alerts(c.alerts, n)?;
-        }
-        if heads.retention_decisions > c.retention_decisions {
-            batch.retention_decisions =
-                ledger.outbox_retention(Chain::Decisions, c.retention_decisions)?;
-        }
-        if heads.retention_linked > c.retention_linked {
-            batch.retention_linked = ledger.outbox_retention(Chain::Linked, c.retention_linked)?;
-        }
-        // A checkpoint ships once the records it covers have: centrally, every checkpoint then
-        // has its records to be checked against.
-        let shipped_through = batch.decisions.last().map_or(c.decisions, |d| d.seq);
-        batch.checkpoint = notes::newest(&self.config.checkpoint_files)
-            .filter(|note| note.size > c.checkpoint && note.size <= shipped_through);
-        Ok(batch)
-    }
-
-    fn is_full(&self, batch: &Batch) -> bool {
-        let n = self.config.batch;
-        batch.decisions.len() >= n
-            || batch.linked.len() >= n
-            || batch.events.len() >= n
-            || batch.alerts.len() >= n
     }
 }
 

@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use futures_util::{pin_mut, TryStreamExt};
 use ledger::{chain_hash, checkpoint_hash, linked_genesis, DecisionFields};
 use serde::Serialize;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
+use crate::decision_row::{self, FIELD_COLUMNS};
 use crate::error::FleetError;
 
 /// Checks a signed checkpoint note against a hall's verifier key: its signature and origin.
@@ -257,58 +258,31 @@ async fn load_prunes(
     Ok(Ok(()))
 }
 
+/// The decisions in seq order, each also checked for filter columns that say what its body says.
 async fn walk_decisions(
     client: &Client,
     hall_id: &str,
     walk: &mut Walk,
 ) -> Result<Result<(), Bad>, FleetError> {
-    let rows = client
-        .query_raw(
-            "SELECT seq, prev_hash, hash, body, decision_id, correlation_id, tenant_id, \
-             capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, \
-             deny_code, deny_message, dry_run, artifact_hash, ts \
-             FROM decisions WHERE hall_id = $1 ORDER BY seq",
-            [hall_id],
-        )
-        .await?;
-    pin_mut!(rows);
-    while let Some(row) = rows.try_next().await? {
-        let seq: i64 = row.get(0);
-        let body: &str = row.get(3);
-        if let Err(b) = walk.step(seq, row.get(1), row.get(2), body.as_bytes()) {
-            return Ok(Err(b));
-        }
-        let columns = DecisionFields {
-            decision_id: row.get(4),
-            correlation_id: row.get(5),
-            tenant_id: row.get(6),
-            capability_id: row.get(7),
-            matched_rule_id: row.get(8),
-            worker: row.get(9),
-            env: row.get(10),
-            data_label: row.get(11),
-            qos_class: row.get(12),
-            denied: row.get(13),
-            deny_code: row.get(14),
-            deny_message: row.get(15),
-            dry_run: row.get(16),
-            artifact_hash: row.get(17),
-            ts_micros: row
-                .get::<_, chrono::DateTime<chrono::Utc>>(18)
-                .timestamp_micros(),
-        };
-        match DecisionFields::from_json(body) {
-            Ok(fields) if fields == columns => {}
-            Ok(_) => {
-                return Ok(Err(bad(
-                    seq,
-                    format!("record {seq} was edited: a column no longer says what its JSON says"),
-                )))
-            }
-            Err(e) => return Ok(Err(bad(seq, format!("record {seq}: {e}")))),
-        }
-    }
-    Ok(Ok(()))
+    let sql = format!(
+        "SELECT seq, prev_hash, hash, body, {FIELD_COLUMNS} FROM decisions WHERE hall_id = $1 \
+         ORDER BY seq"
+    );
+    walk_chain(
+        client,
+        &sql,
+        hall_id,
+        walk,
+        |seq, body, row| match DecisionFields::from_json(body) {
+            Ok(fields) if fields == decision_row::fields(row, 4) => Ok(()),
+            Ok(_) => Err(bad(
+                seq,
+                format!("record {seq} was edited: a column no longer says what its JSON says"),
+            )),
+            Err(e) => Err(bad(seq, format!("record {seq}: {e}"))),
+        },
+    )
+    .await
 }
 
 async fn walk_linked(
@@ -316,16 +290,28 @@ async fn walk_linked(
     hall_id: &str,
     walk: &mut Walk,
 ) -> Result<Result<(), Bad>, FleetError> {
-    let rows = client
-        .query_raw(
-            "SELECT seq, prev_hash, hash, json FROM linked_records WHERE hall_id = $1 ORDER BY seq",
-            [hall_id],
-        )
-        .await?;
+    let sql =
+        "SELECT seq, prev_hash, hash, json FROM linked_records WHERE hall_id = $1 ORDER BY seq";
+    walk_chain(client, sql, hall_id, walk, |_, _, _| Ok(())).await
+}
+
+/// Stream `sql`'s rows (seq, prev_hash, hash, the chained text, then anything `check` reads)
+/// through `walk`, then `check` each linked row; the first problem wins.
+async fn walk_chain(
+    client: &Client,
+    sql: &str,
+    hall_id: &str,
+    walk: &mut Walk,
+    check: impl Fn(i64, &str, &Row) -> Result<(), Bad>,
+) -> Result<Result<(), Bad>, FleetError> {
+    let rows = client.query_raw(sql, [hall_id]).await?;
     pin_mut!(rows);
     while let Some(row) = rows.try_next().await? {
-        let json: &str = row.get(3);
-        if let Err(b) = walk.step(row.get(0), row.get(1), row.get(2), json.as_bytes()) {
+        let (seq, text): (i64, &str) = (row.get(0), row.get(3));
+        if let Err(b) = walk
+            .step(seq, row.get(1), row.get(2), text.as_bytes())
+            .and_then(|()| check(seq, text, &row))
+        {
             return Ok(Err(b));
         }
     }

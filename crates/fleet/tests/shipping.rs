@@ -7,10 +7,36 @@ mod support;
 use std::time::Duration;
 
 use fleet::testing::TempPostgres;
+use fleet::verify::{FleetReport, HallReport};
 use support::{wait_until, Central, TestHall, DEADLINE};
 
 fn shipped_all(central: &Central, hall: &TestHall) -> bool {
     central.decisions_of(&hall.hall_id).0 == hall.head()
+}
+
+/// A hall of decisions `from..from + n`, shipped whole by a shipper stopped afterwards.
+fn hall_shipped(
+    pg: &TempPostgres,
+    central: &Central,
+    hall_id: &str,
+    from: u64,
+    n: u64,
+) -> TestHall {
+    let hall = TestHall::new(hall_id);
+    hall.append(from, n);
+    let shipper = hall.shipper(&pg.url());
+    wait_until("shipped", DEADLINE, || shipped_all(central, &hall));
+    shipper.stop();
+    hall
+}
+
+fn verdict(report: &FleetReport, hall_id: &str) -> HallReport {
+    report
+        .halls
+        .iter()
+        .find(|h| h.hall_id == hall_id)
+        .unwrap_or_else(|| panic!("no verdict for {hall_id}: {report:?}"))
+        .clone()
 }
 
 #[test]
@@ -40,22 +66,10 @@ fn two_halls_ship_to_one_store_and_both_chains_verify() {
 
     let report = central.verify();
     assert!(report.ok(), "{report:?}");
-    let by_id = |id: &str| {
-        report
-            .halls
-            .iter()
-            .find(|h| h.hall_id == id)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(
-        (by_id("hall-a").records, by_id("hall-a").head_seq),
-        (3_000, 3_000)
-    );
-    assert_eq!(
-        (by_id("hall-b").records, by_id("hall-b").head_seq),
-        (1_200, 1_200)
-    );
+    for (id, n) in [("hall-a", 3_000), ("hall-b", 1_200)] {
+        let hall = verdict(&report, id);
+        assert_eq!((hall.records, hall.head_seq), (n, n));
+    }
 }
 
 #[test]
@@ -96,12 +110,8 @@ fn postgres_stopped_mid_load_and_started_again_loses_and_doubles_nothing() {
 #[test]
 fn a_restarted_shipper_with_a_stale_cursor_resumes_from_the_store_without_doubles() {
     let pg = TempPostgres::start();
-    let hall = TestHall::new("restart");
-    hall.append(0, 1_500);
     let central = Central::connect(&pg.url());
-    let shipper = hall.shipper(&pg.url());
-    wait_until("shipped", DEADLINE, || shipped_all(&central, &hall));
-    shipper.stop();
+    let hall = hall_shipped(&pg, &central, "restart", 0, 1_500);
     // As if the hall died between PostgreSQL's commit and the cursor's save, many times over.
     fleet::cursor::CursorFile::of(hall.data_dir())
         .save(&fleet::cursor::Cursor::default())
@@ -127,13 +137,9 @@ fn a_restarted_shipper_with_a_stale_cursor_resumes_from_the_store_without_double
 #[test]
 fn the_same_batch_shipped_twice_adds_nothing() {
     let pg = TempPostgres::start();
-    let hall = TestHall::new("twice");
-    hall.append(0, 700);
     let central = Central::connect(&pg.url());
-    // Register (and migrate) through a shipper, then stop it and ship by hand.
-    let shipper = hall.shipper(&pg.url());
-    wait_until("registered", DEADLINE, || shipper.status().connected);
-    shipper.stop();
+    // Register (and migrate) through a shipper, then ship by hand.
+    let hall = hall_shipped(&pg, &central, "twice", 0, 700);
     central.execute("DELETE FROM decisions");
 
     let reader =
@@ -163,12 +169,8 @@ fn the_same_batch_shipped_twice_adds_nothing() {
 #[test]
 fn another_chain_under_a_taken_hall_id_is_refused_and_ships_nothing() {
     let pg = TempPostgres::start();
-    let first = TestHall::new("same-id");
-    first.append(0, 100);
     let central = Central::connect(&pg.url());
-    let shipper = first.shipper(&pg.url());
-    wait_until("shipped", DEADLINE, || shipped_all(&central, &first));
-    shipper.stop();
+    hall_shipped(&pg, &central, "same-id", 0, 100);
 
     let impostor = TestHall::new("same-id");
     impostor.append(5_000, 100);
@@ -187,23 +189,9 @@ fn another_chain_under_a_taken_hall_id_is_refused_and_ships_nothing() {
 #[test]
 fn an_edited_or_deleted_central_row_is_named_by_hall_and_seq() {
     let pg = TempPostgres::start();
-    let (good, bad) = (TestHall::new("good"), TestHall::new("tampered"));
-    good.append(0, 50);
-    bad.append(100, 50);
     let central = Central::connect(&pg.url());
-    let ships = (good.shipper(&pg.url()), bad.shipper(&pg.url()));
-    wait_until("shipped", DEADLINE, || {
-        shipped_all(&central, &good) && shipped_all(&central, &bad)
-    });
-    drop(ships);
-    let verdict = |report: &fleet::verify::FleetReport, id: &str| {
-        report
-            .halls
-            .iter()
-            .find(|h| h.hall_id == id)
-            .unwrap()
-            .clone()
-    };
+    hall_shipped(&pg, &central, "good", 0, 50);
+    hall_shipped(&pg, &central, "tampered", 100, 50);
 
     // The body: its hash no longer matches.
     central.execute(

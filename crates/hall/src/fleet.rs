@@ -73,6 +73,7 @@ pub(crate) fn start(
         identity,
         batch: fleet::shipper::DEFAULT_BATCH,
         poll: fleet::shipper::DEFAULT_POLL,
+        interval: fleet::shipper::DEFAULT_INTERVAL,
     })
     .map_err(fleet_err)?;
     tracing::info!(

@@ -84,6 +84,7 @@ impl TestHall {
             identity: self.identity(),
             batch: 2_000,
             poll: Duration::from_millis(50),
+            interval: Duration::from_millis(50),
         })
         .unwrap()
     }
