@@ -199,7 +199,9 @@ impl EmbeddedHall {
             .method(route.method.clone())
             .uri(uri)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, "application/json")
+            // Who acts here is the OS user (an alert acknowledged in the app names them).
+            .extension(hall::alerts::DesktopUser::current());
         let body = match body {
             Some(value) => {
                 request = request.header(header::CONTENT_TYPE, "application/json");

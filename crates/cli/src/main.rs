@@ -80,6 +80,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Every HTTPS client of this process (rmcp's, in `proctor mcp`) uses rustls' ring provider.
+    hall::tls::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Route(args) => commands::route::run(args),

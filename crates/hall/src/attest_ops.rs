@@ -149,6 +149,22 @@ fn verdict_json(v: &Verdict) -> Value {
     })
 }
 
+/// What the package's `manifest.json` says now (`null` without a readable one), so the Attest
+/// screen can pre-fill the version and ask before signing over a manifest the package no longer
+/// matches.
+fn current_manifest(dir: &Path) -> Value {
+    let Ok(bytes) = std::fs::read(dir.join(attest::manifest::MANIFEST_FILE)) else {
+        return Value::Null;
+    };
+    let Ok(manifest) = attest::Manifest::parse(&bytes) else {
+        return Value::Null;
+    };
+    let field = |k| manifest.field(k);
+    json!({"worker_id": field("worker_id"), "worker_species_id": field("worker_species_id"),
+           "worker_version": field("worker_version"), "package_hash": field("package_hash"),
+           "attested_at_utc": field("attested_at_utc")})
+}
+
 impl Hall {
     pub async fn attest_hash(&self, req: PathRequest) -> Result<Value, HallError> {
         check_dir(&req.path)?;
@@ -157,7 +173,10 @@ impl Hall {
             blocking(move |cancel| attest::package_hash_with(&path, hash_options(cancel), None))
                 .await?
                 .map_err(|e| HallError::InvalidPath(e.to_string()))?;
-        Ok(json!({"path": req.path, "package_hash": digest.hash, "files": digest.files}))
+        let manifest = current_manifest(&req.path);
+        Ok(json!({
+            "path": req.path, "package_hash": digest.hash, "files": digest.files, "manifest": manifest,
+        }))
     }
 
     pub async fn attest_verify(&self, req: AttestVerifyRequest) -> Result<Value, HallError> {

@@ -52,6 +52,8 @@ pub struct DecisionEvent {
     pub capability_id: String,
     #[schemars(with = "wcp::Env")]
     pub env: String,
+    #[schemars(with = "wcp::DataLabel")]
+    pub data_label: String,
     pub denied: bool,
     pub deny_code: Option<String>,
     pub matched_rule_id: String,

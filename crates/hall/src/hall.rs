@@ -308,13 +308,11 @@ impl Hall {
             self.inner.health.record_routed(species);
         }
         let thresholds = self.inner.thresholds.load();
-        if let Some(alert) = self
+        let spike = self
             .inner
             .deny_rate
-            .observe(Utc::now(), d.denied, &thresholds.alerts)
-        {
-            self.raise(alert);
-        }
+            .observe(Utc::now(), d.denied, &thresholds.alerts);
+        self.on_spike(spike);
         let deny_code = d.deny_code().map(|c| c.as_str().to_string());
         // A signed-package refusal (it names its `attestation_reason`) has raised its own
         // `attestation_refused` alert, once per change instead of once per route.
@@ -348,6 +346,7 @@ impl Hall {
                 tenant_id: d.tenant_id.clone(),
                 capability_id: d.capability_id.clone(),
                 env: d.env.as_str().to_string(),
+                data_label: d.data_label.as_str().to_string(),
                 denied: d.denied,
                 deny_code,
                 matched_rule_id: d.matched_rule_id.clone(),
@@ -494,6 +493,11 @@ impl Hall {
                 t.from.as_str()
             );
             self.raise(NewAlert::new(kind, t.worker_id.clone(), message));
+        } else {
+            // It reports again: what its silence raised is over.
+            for kind in [AlertKind::WorkerStale, AlertKind::WorkerOffline] {
+                self.resolve(kind, &t.worker_id);
+            }
         }
         self.remember(
             HallEventKind::HealthTransition,
@@ -539,6 +543,67 @@ impl Hall {
         });
     }
 
+    /// Mark the open alerts of `kind` about `subject` resolved (their condition ended), in the
+    /// background, and publish each as it now is.
+    pub(crate) fn resolve(&self, kind: AlertKind, subject: &str) {
+        let hall = self.clone();
+        let subject = subject.to_string();
+        tokio::spawn(async move {
+            let at = Utc::now();
+            let resolved = hall
+                .inner
+                .ledger
+                .query(move |b| b.resolve_alerts(kind.as_str(), &subject, at))
+                .await;
+            let alerts = match resolved {
+                Ok(ids) if ids.is_empty() => return,
+                Ok(ids) => hall.stored_alerts(&ids).await,
+                Err(e) => Err(e),
+            };
+            match alerts {
+                Ok(alerts) => alerts.into_iter().for_each(|a| hall.publish_alert(a)),
+                Err(e) => {
+                    tracing::warn!(error = %e, kind = kind.as_str(), "could not resolve alerts")
+                }
+            }
+        });
+    }
+
+    /// Resolve the open alerts of `kinds`, except those about a (kind, subject) in `still`.
+    fn resolve_all_but(&self, kinds: &'static [AlertKind], still: Vec<(AlertKind, String)>) {
+        let hall = self.clone();
+        tokio::spawn(async move {
+            let open = match hall.alerts(true, 500).await {
+                Ok(open) => open,
+                Err(e) => return tracing::warn!(error = %e, "could not read open alerts"),
+            };
+            let mut over: Vec<(AlertKind, String)> = Vec::new();
+            for kind in kinds {
+                for a in open.iter().filter(|a| a.kind == kind.as_str()) {
+                    let pair = (*kind, a.subject.clone());
+                    if !still.contains(&pair) && !over.contains(&pair) {
+                        over.push(pair);
+                    }
+                }
+            }
+            for (kind, subject) in over {
+                hall.resolve(kind, &subject);
+            }
+        });
+    }
+
+    pub(crate) fn publish_alert(&self, alert: crate::alerts::Alert) {
+        self.inner.bus.publish(HallEvent::Alert(alert));
+    }
+
+    fn on_spike(&self, spike: Option<crate::alerts::Spike>) {
+        match spike {
+            Some(crate::alerts::Spike::Began(alert)) => self.raise(alert),
+            Some(crate::alerts::Spike::Ended) => self.resolve(AlertKind::DenyRateSpike, "hall"),
+            None => {}
+        }
+    }
+
     /// Reading files and hashing `source_file`s is blocking work: keep it off the async workers.
     async fn reload(&self, source: Source) -> Result<Reloaded, HallError> {
         let hall = self.clone();
@@ -570,6 +635,17 @@ impl Hall {
                 .await;
             self.inner.mcp.sessions.notify_tools_changed().await;
         }
+        // What this source raised before and no longer finds wrong is over.
+        let kinds: &[AlertKind] = match outcome.event.source {
+            Source::Rules => &[AlertKind::RulesRejected],
+            Source::Registry => &[AlertKind::RegistryRejected, AlertKind::RegistryMissing],
+        };
+        let still: Vec<(AlertKind, String)> = outcome
+            .alerts
+            .iter()
+            .map(|a| (a.kind, a.subject.clone()))
+            .collect();
+        self.resolve_all_but(kinds, still);
         for alert in outcome.alerts {
             self.raise(alert);
         }
@@ -637,6 +713,8 @@ impl Hall {
                 for t in hall.inner.health.tick(Utc::now(), &thresholds.health) {
                     hall.on_transition(t);
                 }
+                let spike = hall.inner.deny_rate.settle(Utc::now(), &thresholds.alerts);
+                hall.on_spike(spike);
                 hall.save_heartbeats().await;
             }
         });

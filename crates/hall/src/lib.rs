@@ -37,6 +37,8 @@ mod receipt;
 mod record;
 mod route_attest;
 pub mod server;
+pub mod sign_in;
+pub mod tls;
 mod unwritable;
 mod watch;
 

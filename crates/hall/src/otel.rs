@@ -104,6 +104,7 @@ impl Otel {
         let failed = |e: opentelemetry_otlp::ExporterBuildError| {
             HallError::Config(format!("[otel]: cannot start the OTLP exporter: {e}"))
         };
+        crate::tls::install_crypto_provider();
         let log_url = config.signal_url("/v1/logs");
         let log_exporter = opentelemetry_otlp::LogExporter::builder()
             .with_http()

@@ -13,6 +13,9 @@ use ledger::{AlertFilter, Filter, PageRequest, StatsRequest, StoredDecision};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
+pub mod summary;
+pub mod syntax;
+
 /// Default and largest page for `GET /v1/decisions`.
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
@@ -39,7 +42,9 @@ pub struct DecisionQuery {
     /// as any parameter it does not document, but saying why.
     #[schemars(skip)]
     pub hall_id: Option<String>,
-    /// Free text over ids, codes and deny messages (the ledger's full-text search).
+    /// A query in the query language (docs/API.md "Query syntax"): `field:value` filters, which
+    /// add to the parameters (and must agree with them), and free text over ids, codes and deny
+    /// messages (the ledger's full-text search).
     pub q: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -63,14 +68,27 @@ impl DecisionQuery {
 
     /// The ledger's page request (limit checked) and the hall filter, which only the fleet
     /// view answers: a hall and the fleet view read the same parameters the same way.
-    pub fn into_page(self) -> Result<(PageRequest, Option<String>), HallError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+    pub fn into_page(mut self) -> Result<(PageRequest, Option<String>), HallError> {
+        let limit = self.limit.take().unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(HallError::InvalidQuery(format!(
                 "limit must be between 1 and {MAX_LIMIT}"
             )));
         }
-        let filter = Filter {
+        let cursor = self.cursor.take();
+        let (filter, hall_id) = self.into_filter()?;
+        let request = PageRequest {
+            filter,
+            limit,
+            cursor,
+        };
+        Ok((request, hall_id))
+    }
+
+    /// The ledger filter (the parameters, then `q` read by [`syntax::parse`] on top) and the
+    /// hall filter. Paging parameters are the caller's to take first.
+    pub fn into_filter(self) -> Result<(Filter, Option<String>), HallError> {
+        let mut filter = Filter {
             since: self.since,
             until: self.until,
             tenant_id: self.tenant_id,
@@ -83,14 +101,14 @@ impl DecisionQuery {
             env: self.env.map(|e| e.as_str().to_string()),
             data_label: self.data_label.map(|l| l.as_str().to_string()),
             dry_run: self.dry_run,
-            text: self.q,
+            text: None,
         };
-        let request = PageRequest {
-            filter,
-            limit,
-            cursor: self.cursor,
-        };
-        Ok((request, self.hall_id))
+        if let Some(q) = self.q.as_deref() {
+            syntax::parse(q)
+                .and_then(|query| syntax::merge(&mut filter, query))
+                .map_err(|e| HallError::InvalidQuery(format!("q: {e}")))?;
+        }
+        Ok((filter, self.hall_id))
     }
 }
 
@@ -197,6 +215,18 @@ struct Candidate {
     worker_species_id: String,
 }
 
+/// A hall answers for its own decisions: `hall_id` is a filter of the fleet view.
+fn own_decisions_only(hall_id: Option<String>) -> Result<(), HallError> {
+    match hall_id {
+        None => Ok(()),
+        Some(_) => Err(HallError::InvalidQuery(
+            "hall_id filters the fleet view (`proctor serve --fleet`); a hall holds only its own \
+             decisions"
+                .into(),
+        )),
+    }
+}
+
 /// A ledger record as shown to callers: chain position plus the decision as recorded.
 fn record_json(r: &StoredDecision) -> Value {
     decision_json(r.seq, &r.hash, &r.json)
@@ -212,13 +242,7 @@ pub(crate) fn decision_json(seq: i64, hash: &str, json: &str) -> Value {
 impl Hall {
     pub async fn decisions(&self, q: DecisionQuery) -> Result<Value, HallError> {
         let (request, hall_id) = q.into_page()?;
-        if hall_id.is_some() {
-            return Err(HallError::InvalidQuery(
-                "hall_id filters the fleet view (`proctor serve --fleet`); a hall holds only \
-                 its own decisions"
-                    .into(),
-            ));
-        }
+        own_decisions_only(hall_id)?;
         let page = self.ledger().query(move |b| b.page(&request)).await?;
         let records: Vec<Value> = page.records.iter().map(record_json).collect();
         Ok(json!({"decisions": records, "next_cursor": page.next_cursor}))
@@ -423,7 +447,7 @@ impl Hall {
     pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, HallError> {
         let filter = AlertFilter {
             min_severity: None,
-            unacknowledged_only: open_only,
+            open_only,
             limit: Some(limit as usize),
         };
         let stored = self.ledger().query(move |b| b.alerts(&filter)).await?;
@@ -434,26 +458,44 @@ impl Hall {
         Ok(alerts)
     }
 
-    /// Acknowledge an alert. Acknowledging twice returns the alert unchanged.
-    pub async fn ack_alert(&self, id: i64) -> Result<Alert, HallError> {
+    /// Acknowledge an alert with who and why. Acknowledging twice returns the alert unchanged
+    /// (the first acknowledgement's author and note stay).
+    pub async fn ack_alert(
+        &self,
+        id: i64,
+        req: crate::alerts::AckRequest,
+        default_by: &str,
+    ) -> Result<Alert, HallError> {
         if id == crate::alerts::IN_MEMORY_ALERT_ID {
             return Err(HallError::Conflict(
                 "the ledger_unwritable alert cannot be acknowledged: it clears itself once the ledger writes again".into(),
             ));
         }
-        let now = Utc::now();
-        self.ledger().query(move |b| b.ack_alert(id, now)).await?;
-        // The ledger has no lookup by id: find it among all alerts (alerts are few).
+        let ack = req
+            .into_ack(default_by, Utc::now())
+            .map_err(HallError::InvalidSettings)?;
+        let acked = self.ledger().query(move |b| b.ack_alert(id, &ack)).await?;
+        let alert = self.stored_alerts(&[id]).await?.pop();
+        let alert = alert.ok_or_else(|| HallError::NotFound(format!("alert {id}")))?;
+        if acked {
+            self.publish_alert(alert.clone());
+        }
+        Ok(alert)
+    }
+
+    /// The stored alerts with these ids (the ledger has no lookup by id; alerts are few).
+    pub(crate) async fn stored_alerts(&self, ids: &[i64]) -> Result<Vec<Alert>, HallError> {
         let filter = AlertFilter {
             min_severity: None,
-            unacknowledged_only: false,
+            open_only: false,
             limit: Some(100_000),
         };
         let all = self.ledger().query(move |b| b.alerts(&filter)).await?;
-        all.into_iter()
-            .find(|a| a.id == id)
+        Ok(all
+            .into_iter()
+            .filter(|a| ids.contains(&a.id))
             .map(from_ledger_alert)
-            .ok_or_else(|| HallError::NotFound(format!("alert {id}")))
+            .collect())
     }
 
     /// What the hall saw: enrollments, health transitions, registry and rules reloads (oldest

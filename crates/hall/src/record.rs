@@ -101,6 +101,9 @@ impl Recorder {
             id,
             alert: stored,
             acknowledged_at: None,
+            acked_by: None,
+            ack_note: None,
+            resolved_at: None,
         }))
     }
 
@@ -183,7 +186,13 @@ fn to_ledger_alert(a: &NewAlert) -> ledger::NewAlert {
 }
 
 pub fn from_ledger_alert(a: ledger::Alert) -> Alert {
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     Alert {
+        open: a.acknowledged_at.is_none() && a.resolved_at.is_none(),
+        acked_by: a.acked_by,
+        ack_note: a.ack_note,
+        resolved_at: a.resolved_at.map(stamp),
         id: a.id,
         created_at: a
             .alert
@@ -198,9 +207,7 @@ pub fn from_ledger_alert(a: ledger::Alert) -> Alert {
             .unwrap_or_default(),
         message: a.alert.message,
         acked: a.acknowledged_at.is_some(),
-        acked_at: a
-            .acknowledged_at
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        acked_at: a.acknowledged_at.map(stamp),
     }
 }
 

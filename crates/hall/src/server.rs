@@ -32,6 +32,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HallError> {
+    serve_with_sign_in(hall, listener, shutdown, None).await
+}
+
+/// [`serve`], accepting the codes of `sign_in` at `POST /v1/session` (`crate::sign_in`).
+pub async fn serve_with_sign_in(
+    hall: Hall,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    sign_in: Option<Arc<crate::sign_in::SignInCodes>>,
+) -> Result<(), HallError> {
     let config = hall.config();
     let token = config.read_token()?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -45,7 +55,10 @@ pub async fn serve(
         body_bytes: config.file.body_limit_bytes,
         timeout: Duration::from_secs(config.file.request_timeout_s),
     };
-    let app = api::router(state, &limits, config.ui_dir.as_deref());
+    let mut app = api::router(state, &limits, config.ui_dir.as_deref());
+    if let Some(codes) = sign_in {
+        app = app.layer(axum::Extension(codes));
+    }
     let addr = listener
         .local_addr()
         .map_err(|e| HallError::Config(e.to_string()))?;

@@ -125,10 +125,10 @@ impl Failures {
             });
         }
         drop(state);
-        // Shown as acknowledged: live views update it in place, and drop it on their next load.
+        // Shown as resolved: live views update it in place, and drop it on their next load.
         let mut alert = run.alert();
-        alert.acked = true;
-        alert.acked_at = Some(stamp(Utc::now()));
+        alert.resolved_at = Some(stamp(Utc::now()));
+        alert.open = false;
         this.bus.publish(HallEvent::Alert(alert));
     }
 }
@@ -168,6 +168,10 @@ impl Run {
             ),
             acked: false,
             acked_at: None,
+            acked_by: None,
+            ack_note: None,
+            resolved_at: None,
+            open: true,
         }
     }
 }
@@ -220,11 +224,11 @@ mod tests {
 
         Failures::note(&failures, &Ok(()));
         assert!(failures.alert().is_none());
-        let acked: Vec<bool> = std::iter::from_fn(|| match events.try_recv() {
-            Ok(HallEvent::Alert(a)) => Some(a.acked),
+        let open: Vec<bool> = std::iter::from_fn(|| match events.try_recv() {
+            Ok(HallEvent::Alert(a)) => Some(a.open && a.resolved_at.is_none()),
             _ => None,
         })
         .collect();
-        assert_eq!(acked, [false, true], "raised once, then cleared");
+        assert_eq!(open, [true, false], "raised once, then resolved");
     }
 }

@@ -301,6 +301,12 @@ fn real_responses_of_every_operation_match_the_document() {
     assert_eq!(denied["denied"], true);
     let page = c.check("GET", "/v1/decisions", &hall.get("/v1/decisions?limit=1"));
     assert!(page["next_cursor"].is_string());
+    let summary = c.check(
+        "GET",
+        "/v1/decisions/summary",
+        &hall.get("/v1/decisions/summary?q=denied"),
+    );
+    assert!(summary["total"].as_u64().unwrap() >= 1, "{summary}");
     let id = allowed["decision_id"].as_str().unwrap();
     c.check(
         "GET",
@@ -566,6 +572,16 @@ fn real_responses_of_every_operation_match_the_document() {
             "/v1/attest/hash",
             hall.post_raw("/v1/attest/hash", "text/plain", b"{}"),
         ),
+        (
+            "POST",
+            "/v1/session",
+            hall.request(
+                "POST",
+                "/v1/session",
+                None,
+                Some(br#"{"code": "not-issued"}"#),
+            ),
+        ),
     ];
     let mut statuses = BTreeSet::new();
     for (method, path, reply) in &errors {
@@ -580,6 +596,9 @@ fn real_responses_of_every_operation_match_the_document() {
     // document).
     let mut covered = c.covered.lock().unwrap().clone();
     covered.insert(("GET".into(), "/v1/fleet/halls".into()));
+    // A session is granted only for a code `proctor serve` printed: integration/sign_in.rs
+    // checks that answer (`{"token"}`, the `Session` schema).
+    covered.insert(("POST".into(), "/v1/session".into()));
     assert_eq!(covered, operations(&c.doc));
 }
 

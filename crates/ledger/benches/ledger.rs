@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ledger::{
     DecisionFields, Filter, Ledger, LedgerBackend, NewLinkedRecord, NewRecord, OpenOptions,
-    PageRequest, SqliteBackend,
+    PageRequest, SqliteBackend, SummaryRequest,
 };
 
 const PRODUCERS: u64 = 8;
@@ -344,6 +344,40 @@ fn queries(c: &mut Criterion) {
         })
     });
     lookups(&mut group, &backend);
+    // The explorer's summary (count, buckets, facets) of the newest 10,000 matches (the hall's
+    // bound): the whole ledger (its total counted on the time index), one tenant (a posting
+    // index drives it) and env + denied (no index: a scan until 10,000 match).
+    let summary = |filter: Filter| {
+        let request = SummaryRequest {
+            filter,
+            bucket_seconds: None,
+            top: 10,
+            scan: 10_000,
+        };
+        backend.summary(&request).unwrap()
+    };
+    // Last in the group: fewer samples for these slower reads.
+    group.sample_size(20);
+    group.bench_function("summary_all", |b| {
+        b.iter(|| assert!(summary(Filter::default()).total_exact))
+    });
+    group.bench_function("summary_tenant", |b| {
+        b.iter(|| {
+            summary(Filter {
+                tenant_id: Some(common::TENANTS[next() % 20].into()),
+                ..Filter::default()
+            })
+        })
+    });
+    group.bench_function("summary_env_denied", |b| {
+        b.iter(|| {
+            summary(Filter {
+                env: Some("prod".into()),
+                denied: Some(true),
+                ..Filter::default()
+            })
+        })
+    });
     group.finish();
 
     // The same lookups while the newest 4,096 records (one derived-index step) wait to be

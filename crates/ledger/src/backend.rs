@@ -12,10 +12,11 @@ use crate::batch::Batch;
 use crate::chain::{Progress, VerifyReport};
 use crate::error::Result;
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, StoredHallEvent,
+    Alert, AlertAck, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent,
+    StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Count, Page, PageRequest, Stats, StatsRequest};
+use crate::query::{Count, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest};
 use crate::record::{NewRecord, StoredDecision};
 
 /// Proof that a decision is durably recorded: its place in the chain.
@@ -76,6 +77,9 @@ pub trait LedgerBackend: Send + Sync {
 
     fn stats(&self, request: &StatsRequest) -> Result<Stats>;
 
+    /// Total, buckets and facets of a filter, bounded by the request's scan (the explorer's).
+    fn summary(&self, request: &SummaryRequest) -> Result<Summary>;
+
     /// Decisions per selected worker species over the whole ledger, most first: what the
     /// hall's per-worker counts start from after a restart. Cheap on a large ledger (it reads
     /// an index, not the records).
@@ -109,7 +113,9 @@ pub trait LedgerBackend: Send + Sync {
     fn insert_alert(&self, alert: &NewAlert) -> Result<i64>;
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// Acknowledge an alert; false if there is no such unacknowledged alert.
-    fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    fn ack_alert(&self, id: i64, ack: &AlertAck) -> Result<bool>;
+    /// Mark the unresolved alerts of `code` about `subject` resolved at `at`; their ids.
+    fn resolve_alerts(&self, code: &str, subject: &str, at: DateTime<Utc>) -> Result<Vec<i64>>;
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64>;
     fn events(&self, filter: &EventFilter) -> Result<Vec<StoredHallEvent>>;

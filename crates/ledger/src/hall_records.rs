@@ -57,13 +57,27 @@ pub struct Alert {
     #[serde(flatten)]
     pub alert: NewAlert,
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it and why (schema 8; `None` on older acknowledgements).
+    pub acked_by: Option<String>,
+    pub ack_note: Option<String>,
+    /// When its condition ended (the worker recovered, the file loads again...).
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// An acknowledgement: when, by whom (as the caller names itself), with an optional note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAck {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertFilter {
     /// Alerts at or above this severity.
     pub min_severity: Option<Severity>,
-    pub unacknowledged_only: bool,
+    /// Only open alerts: neither acknowledged nor resolved.
+    pub open_only: bool,
     /// Newest first, at most this many (default 100).
     pub limit: Option<usize>,
 }

@@ -40,7 +40,7 @@ pub use chain::{
 pub use error::{LedgerError, Result};
 pub use export::{export, Format, CSV_HEADER};
 pub use hall_records::{
-    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
+    Alert, AlertAck, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
     StoredHallEvent,
 };
 pub use import::{mark_imported, ImportMark, IMPORT_KEY};
@@ -48,7 +48,10 @@ pub use linked::{
     linked_genesis, LinkedFilter, LinkedOrder, LinkedRecord, NewLinkedRecord, DEFAULT_LINKED_PAGE,
     MAX_KIND_BYTES, MAX_LINKED_BYTES, MAX_LINKED_PAGE,
 };
-pub use query::{Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest, MAX_PAGE};
+pub use query::{
+    Bucket, Count, Facet, Filter, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest,
+    MAX_PAGE, SUMMARY_BUCKETS,
+};
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;
 pub use sqlite::ship::{

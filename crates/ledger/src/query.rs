@@ -122,6 +122,44 @@ pub struct Count {
     pub count: u64,
 }
 
+/// The explorer's summary of a filter: how many match, over time, and per value of the facet
+/// columns. It reads at most `scan` matching records, newest first, so its cost is bounded
+/// whatever the ledger's size; past that the total is exact only where an index counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRequest {
+    pub filter: Filter,
+    /// Bucket width in seconds (≥ 1); `None` picks one that gives about [`SUMMARY_BUCKETS`].
+    pub bucket_seconds: Option<i64>,
+    /// Values listed per facet, most frequent first.
+    pub top: usize,
+    /// The most matching records read for buckets and facets.
+    pub scan: usize,
+}
+
+/// About how many buckets a summary with no bucket width is given.
+pub const SUMMARY_BUCKETS: i64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Decisions matching the filter: exact when `total_exact`, else at least this many.
+    pub total: u64,
+    pub total_exact: bool,
+    /// Matching records the buckets and facets were computed from (the newest ones).
+    pub scanned: u64,
+    pub bucket_seconds: i64,
+    /// Non-empty buckets of the scanned records, oldest first.
+    pub buckets: Vec<Bucket>,
+    /// Per facet column, the most frequent values among the scanned records.
+    pub facets: Vec<Facet>,
+}
+
+/// One facet: a column (the API's parameter name) and its most frequent values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Facet {
+    pub field: &'static str,
+    pub values: Vec<Count>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

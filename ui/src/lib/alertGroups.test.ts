@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ackable, alertLink, groupAlerts } from './alertGroups';
+import { ackable, alertLink, alertState, groupAlerts, openDelta } from './alertGroups';
 import type { Alert } from './types';
 
 const alert = (id: number, over: Partial<Alert> = {}): Alert => ({
-  id, created_at: `2026-01-01T12:0${id}:00Z`, kind: 'worker_stale', severity: 'warning', subject: 'org.a.w', message: 'm', acked: false, acked_at: null, ...over,
+  id, created_at: `2026-01-01T12:0${id}:00Z`, kind: 'worker_stale', severity: 'warning', subject: 'org.a.w', message: 'm', acked: false, acked_at: null,
+  acked_by: null, ack_note: null, resolved_at: null, open: true, ...over,
 });
 
 describe('alert groups', () => {
@@ -11,7 +12,7 @@ describe('alert groups', () => {
     const groups = groupAlerts([
       alert(1),
       alert(2, { kind: 'worker_offline', severity: 'critical' }),
-      alert(3, { acked: true }),
+      alert(3, { acked: true, open: false }),
       alert(4, { subject: 'org.a.other' }),
     ]);
     expect(groups.map((g) => g.alerts.map((a) => a.id))).toEqual([[4], [3, 1], [2]]);
@@ -32,7 +33,24 @@ describe('alert groups', () => {
 
   it('leaves the alerts that clear themselves out of acknowledging', () => {
     expect(ackable(alert(1))).toBe(true);
-    expect(ackable(alert(1, { acked: true }))).toBe(false);
+    expect(ackable(alert(1, { acked: true, open: false }))).toBe(false);
+    expect(ackable(alert(1, { resolved_at: '2026-01-01T13:00:00Z', open: false }))).toBe(false);
     expect(ackable(alert(1, { kind: 'ledger_unwritable' }))).toBe(false);
+  });
+
+  it('says what became of an alert: open, acknowledged by whom with the note, resolved when', () => {
+    expect(alertState(alert(1))).toEqual({ kind: 'open' });
+    const acked = alert(1, { acked: true, open: false, acked_at: '2026-01-01T12:30:00Z', acked_by: 'ana', ack_note: 'restarting it' });
+    expect(alertState(acked)).toEqual({ kind: 'acknowledged', by: 'ana', at: '2026-01-01T12:30:00Z', note: 'restarting it' });
+    const over = { resolved_at: '2026-01-01T13:00:00Z', open: false };
+    expect(alertState(alert(1, over))).toEqual({ kind: 'resolved', at: '2026-01-01T13:00:00Z', ackedBy: null, note: null });
+    expect(alertState({ ...acked, ...over })).toMatchObject({ kind: 'resolved', ackedBy: 'ana', note: 'restarting it' });
+  });
+
+  it('counts open alerts as they come, are acknowledged and resolve', () => {
+    expect(openDelta(undefined, alert(1))).toBe(1);
+    expect(openDelta(undefined, alert(1, { open: false }))).toBe(0);
+    expect(openDelta(alert(1), alert(1, { open: false }))).toBe(-1);
+    expect(openDelta(alert(1, { open: false }), alert(1, { open: false }))).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 // Alerts as the Alerts screen lists them: repeats of one kind for one subject in one group (the
-// newest first), where each leads (a worker's page, the denials behind a deny-rate spike), and
-// which can be acknowledged.
+// newest first), where each leads (a worker's page, the denials behind a deny-rate spike), which
+// can be acknowledged, and the state each is in (open, acknowledged by whom, resolved when).
 
 import type { Alert, Severity } from './types';
 import { href } from './router';
@@ -32,14 +32,32 @@ export function groupAlerts(alerts: Alert[]): AlertGroup[] {
         alerts: sorted,
         latest,
         severity: sorted.reduce<Severity>((s, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[s] ? a.severity : s), 'info'),
-        open: sorted.filter((a) => !a.acked).length,
+        open: sorted.filter((a) => a.open).length,
       };
     })
     .sort((a, b) => Date.parse(b.latest.created_at) - Date.parse(a.latest.created_at));
 }
 
-/** Whether a person can acknowledge it: `ledger_unwritable` clears itself when the ledger writes again. */
-export const ackable = (a: Alert) => !a.acked && a.kind !== 'ledger_unwritable';
+/**
+ * Whether a person can acknowledge it: open (a resolved alert is over), and not `ledger_unwritable`,
+ * which clears itself when the ledger writes again.
+ */
+export const ackable = (a: Alert) => a.open && a.kind !== 'ledger_unwritable';
+
+/** How the count of open alerts changes when `before` (absent: a new alert) becomes `after`. */
+export const openDelta = (before: Alert | undefined, after: Alert) => Number(after.open) - Number(before?.open ?? false);
+
+/** What became of an alert, in words: open, acknowledged (by whom, with the note), resolved (when). */
+export type AlertState =
+  | { kind: 'open' }
+  | { kind: 'acknowledged'; by: string | null; at: string | null; note: string | null }
+  | { kind: 'resolved'; at: string; ackedBy: string | null; note: string | null };
+
+export function alertState(a: Alert): AlertState {
+  if (a.resolved_at) return { kind: 'resolved', at: a.resolved_at, ackedBy: a.acked ? (a.acked_by ?? 'someone') : null, note: a.ack_note };
+  if (a.acked) return { kind: 'acknowledged', by: a.acked_by, at: a.acked_at, note: a.ack_note };
+  return { kind: 'open' };
+}
 
 /**
  * Where an alert leads: an enrolled worker's page for an alert about it; for a deny-rate spike, the

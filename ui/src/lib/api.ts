@@ -7,7 +7,7 @@
 // OpenAPI document, so neither transport restates a route: HTTP sends `OPS[name]`, the desktop
 // passes the name to its one command, `hall_call`, which dispatches it into the same router.
 
-import type { ApprovalVerdict, AttestSignRequest, AttestVerifyRequest, HallEvent, ImportRequest, RouteInput, Thresholds, VerifyRequest, WorkerRecord } from './types';
+import type { AckRequest, ApprovalVerdict, AttestSignRequest, AttestVerifyRequest, HallEvent, ImportRequest, RouteInput, Thresholds, VerifyRequest, WorkerRecord } from './types';
 import { EVENT_KINDS } from './types';
 import { OPS, type OpName } from './ops.gen';
 import type { operations } from './wire.gen';
@@ -94,6 +94,10 @@ export class HallApi {
   listDecisions(query: Query) {
     return this.call('list_decisions', { query });
   }
+  /** How many decisions match a filter, per time bucket and per facet value (the explorer's). */
+  decisionsSummary(query: Query) {
+    return this.call('decisions_summary', { query });
+  }
   getDecision(decisionId: string) {
     return this.call('get_decision', { params: { decision_id: decisionId } });
   }
@@ -124,8 +128,13 @@ export class HallApi {
   listAlerts(query: { open?: boolean; limit?: number } = {}) {
     return this.call('list_alerts', { query: { open: query.open || undefined, limit: query.limit } });
   }
-  ackAlert(id: number) {
-    return this.call('ack_alert', { params: { id: String(id) } });
+  /** Who acknowledges (`by`, else the hall's default: `token holder`, the desktop's OS user) and why. */
+  ackAlert(id: number, body: AckRequest = {}) {
+    return this.call('ack_alert', { params: { id: String(id) }, body });
+  }
+  /** Unauthenticated: a sign-in link's single-use code for the API token. */
+  createSession(code: string) {
+    return this.call('create_session', { body: { code } });
   }
   attestHash(path: string) {
     return this.call('attest_hash', { body: { path } });

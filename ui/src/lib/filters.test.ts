@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FILTER, filterFromParams, filterToParams, filterToQuery, isEmptyFilter, liveMatch } from './filters';
+import { EMPTY_FILTER, filterFromParams, filterToParams, filterToQuery, filterToSummaryQuery, isEmptyFilter, liveMatch } from './filters';
 import type { DecisionEvent } from './types';
 
 const event = (over: Partial<DecisionEvent> = {}): DecisionEvent => ({
   seq: 1, hash: 'h', recorded_at: '2026-01-01T12:00:00Z', decision_id: 'd', correlation_id: 'c', tenant_id: 't',
-  capability_id: 'cap.a', env: 'dev', denied: false, deny_code: null, matched_rule_id: 'r', selected_worker_species_id: 'wrk.a', dry_run: false,
+  capability_id: 'cap.a', env: 'dev', data_label: 'INTERNAL', denied: false, deny_code: null, matched_rule_id: 'r', selected_worker_species_id: 'wrk.a', dry_run: false,
   ...over,
 });
 
@@ -41,8 +41,17 @@ describe('decision filter state', () => {
     expect(liveMatch({ ...EMPTY_FILTER, until: '2025-12-31T00:00:00Z' }, event())).toBe(false);
   });
 
-  it('cannot decide free text or data label from an event summary', () => {
+  it('cannot decide a query from an event summary, but decides its data label', () => {
     expect(liveMatch({ ...EMPTY_FILTER, q: 'x' }, event())).toBe('unknown');
-    expect(liveMatch({ ...EMPTY_FILTER, data_label: 'PUBLIC' }, event())).toBe('unknown');
+    expect(liveMatch({ ...EMPTY_FILTER, data_label: 'PUBLIC' }, event())).toBe(false);
+    expect(liveMatch({ ...EMPTY_FILTER, data_label: 'INTERNAL' }, event())).toBe(true);
+  });
+
+  it('asks for a summary of the same filter, without paging', () => {
+    const f = { ...EMPTY_FILTER, q: 'env:prod denied', tenant_id: 't1' };
+    const q = filterToSummaryQuery(f);
+    expect(q).toMatchObject({ q: 'env:prod denied', tenant_id: 't1' });
+    expect('cursor' in q || 'limit' in q).toBe(false);
+    expect(filterToQuery(f, 'c1', 5)).toEqual({ ...q, cursor: 'c1', limit: 5 });
   });
 });

@@ -5,7 +5,7 @@ import type { Query } from './api';
 import type { DecisionEvent } from './types';
 
 export interface DecisionFilter {
-  q: string; // full-text search over ids, codes and messages
+  q: string; // a query (docs/API.md "Query syntax"): field:value filters and free text
   tenant_id: string;
   capability_id: string;
   worker: string;
@@ -60,8 +60,8 @@ export function isEmptyFilter(filter: DecisionFilter): boolean {
   return KEYS.every((key) => filter[key].trim() === '');
 }
 
-/** The hall's `GET /v1/decisions` query for a filter (docs/API.md "History"). */
-export function filterToQuery(filter: DecisionFilter, cursor?: string | null, limit = 100): Query {
+/** The hall's `GET /v1/decisions/summary` query for a filter: the list's filter, without paging. */
+export function filterToSummaryQuery(filter: DecisionFilter): Query {
   return {
     q: filter.q.trim(),
     tenant_id: filter.tenant_id.trim(),
@@ -75,18 +75,21 @@ export function filterToQuery(filter: DecisionFilter, cursor?: string | null, li
     since: filter.since,
     until: filter.until,
     hall_id: filter.hall_id.trim(),
-    cursor: cursor ?? undefined,
-    limit,
   };
+}
+
+/** The hall's `GET /v1/decisions` query for a filter (docs/API.md "History"). */
+export function filterToQuery(filter: DecisionFilter, cursor?: string | null, limit = 100): Query {
+  return { ...filterToSummaryQuery(filter), cursor: cursor ?? undefined, limit };
 }
 
 /**
  * Whether a live decision event belongs in the current filtered view. Events carry a summary only
- * (no data_label, no messages), so a filter on those fields or free text cannot be decided here:
+ * (no messages), and the query is the hall's to read, so with one this cannot be decided here:
  * the caller then shows a "new decisions — refresh" hint instead of inserting rows.
  */
 export function liveMatch(filter: DecisionFilter, event: DecisionEvent): boolean | 'unknown' {
-  if (filter.q.trim() || filter.data_label) return 'unknown';
+  if (filter.q.trim()) return 'unknown';
   const eq = (want: string, got: string | null) => want.trim() === '' || want.trim() === got;
   if (!eq(filter.tenant_id, event.tenant_id)) return false;
   if (!eq(filter.capability_id, event.capability_id)) return false;
@@ -94,6 +97,7 @@ export function liveMatch(filter: DecisionFilter, event: DecisionEvent): boolean
   if (!eq(filter.correlation_id, event.correlation_id)) return false;
   if (!eq(filter.deny_code, event.deny_code)) return false;
   if (!eq(filter.env, event.env)) return false;
+  if (!eq(filter.data_label, event.data_label)) return false;
   if (filter.outcome === 'denied' && !event.denied) return false;
   if (filter.outcome === 'allowed' && event.denied) return false;
   const at = Date.parse(event.recorded_at);

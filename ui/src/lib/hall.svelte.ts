@@ -10,7 +10,8 @@ import { applyApproval, mergeApprovals, pendingCount } from './approvals';
 import { nav } from './nav.svelte';
 import { FocusRoute, notifyAlert, notifyApproval } from './notify';
 import { loadPrefs, type Prefs } from './prefs';
-import type { Alert, Approval, DecisionEvent, FleetHall, HallEvent, Stats, Worker } from './types';
+import { openDelta } from './alertGroups';
+import type { AckRequest, Alert, Approval, DecisionEvent, FleetHall, HallEvent, Stats, Worker } from './types';
 import { countShown } from './workers';
 
 export type Connection =
@@ -57,7 +58,7 @@ export class HallState {
    */
   unreachableSince: number | null = $state(null);
 
-  readonly unackedAlerts = $derived(this.alerts.filter((a) => !a.acked).length);
+  readonly unackedAlerts = $derived(this.alerts.filter((a) => a.open).length);
   /** Workers per state; one whose package check failed counts as `not routed`, never as healthy. */
   readonly healthCounts = $derived(countShown(this.workers));
   readonly pendingApprovals = $derived(pendingCount(this.approvals));
@@ -155,7 +156,7 @@ export class HallState {
   }
 
   /** Shows the sign-in card, with the token file's path when the hall tells it (`GET /health`). */
-  private async askToSignIn(error: ApiError | null): Promise<void> {
+  async askToSignIn(error: ApiError | null): Promise<void> {
     this.stopStream?.();
     this.stopStream = null;
     const health = await this.api?.health().catch(() => null);
@@ -167,11 +168,15 @@ export class HallState {
     this.workers = (await this.api.listWorkers()).workers;
   }
 
-  async ack(alert: Alert): Promise<void> {
+  async ack(alert: Alert, body: AckRequest = {}): Promise<void> {
     if (!this.api) return;
-    const updated = await this.api.ackAlert(alert.id);
+    const updated = await this.api.ackAlert(alert.id, body);
+    this.countOpen(this.alerts.find((a) => a.id === alert.id) ?? alert, updated);
     this.upsertAlert(updated);
-    if (this.stats) this.stats.alerts_open = Math.max(0, this.stats.alerts_open - (alert.acked ? 0 : 1));
+  }
+
+  private countOpen(before: Alert | undefined, after: Alert): void {
+    if (this.stats) this.stats.alerts_open = Math.max(0, this.stats.alerts_open + openDelta(before, after));
   }
 
   onDecision(listener: DecisionListener): () => void {
@@ -228,9 +233,10 @@ export class HallState {
         void this.refreshWorkers();
         break;
       case 'alert': {
-        const isNew = !this.alerts.some((a) => a.id === event.data.id);
+        const before = this.alerts.find((a) => a.id === event.data.id);
+        const isNew = !before;
+        this.countOpen(before, event.data);
         this.upsertAlert(event.data);
-        if (isNew && this.stats && !event.data.acked) this.stats.alerts_open += 1;
         if (isNew && this.prefs.notifications) void notifyAlert(event.data);
         break;
       }

@@ -3,7 +3,7 @@
 // the HTTP transport sends its method and path; the desktop's `hall_call` command takes its name.
 
 export const OPS = {
-  /** Acknowledge an alert */
+  /** Acknowledge an alert, with an optional note and who acknowledges */
   ack_alert: { method: 'POST', path: '/v1/alerts/{id}/ack' },
   /** Put the chosen client entries behind this hall: records, rules, client files rewritten (backed up) */
   apply_mcp_import: { method: 'POST', path: '/v1/mcp/import' },
@@ -13,8 +13,12 @@ export const OPS = {
   attest_sign: { method: 'POST', path: '/v1/attest/sign' },
   /** Verify a package against its manifest and signature */
   attest_verify: { method: 'POST', path: '/v1/attest/verify' },
+  /** Trade a sign-in link's single-use code for the API token (no auth) */
+  create_session: { method: 'POST', path: '/v1/session' },
   /** Approve or deny a held call; the verdict is recorded before the call goes on */
   decide_approval: { method: 'POST', path: '/v1/approvals/{id}' },
+  /** How many decisions match a filter, per time bucket and per facet value */
+  decisions_summary: { method: 'GET', path: '/v1/decisions/summary' },
   /** Enroll (or replace) a worker registry record */
   enroll_worker: { method: 'POST', path: '/v1/workers' },
   /** One recorded decision */

@@ -38,3 +38,21 @@ export function applyTheme(theme: Theme, root: HTMLElement = document.documentEl
   if (theme === 'system') delete root.dataset.theme;
   else root.dataset.theme = theme;
 }
+
+/**
+ * A screen's own preference under its own key (column choices, saved views, pane widths): read
+ * through `parse`, which returns null for anything it does not recognise, so a stale or tampered
+ * value falls back instead of breaking the screen.
+ */
+export function loadStored<T>(key: string, parse: (raw: unknown) => T | null, fallback: T, storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): T {
+  try {
+    const raw = storage?.getItem(key);
+    return (raw ? parse(JSON.parse(raw)) : null) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function saveStored(key: string, value: unknown, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  storage?.setItem(key, JSON.stringify(value));
+}

@@ -9,7 +9,7 @@ describe('decision rows', () => {
     const r = record(5, { denied: true, deny_reason_if_denied: { code: 'DENY_NO_MATCHING_RULE', message: 'm' }, selected_worker_species_id: null });
     const fromEvent = rowFromEvent({
       seq: 5, hash: r.hash, recorded_at: r.decision.timestamp, decision_id: r.decision.decision_id, correlation_id: r.decision.correlation_id,
-      tenant_id: r.decision.tenant_id, capability_id: r.decision.capability_id, env: r.decision.env, denied: true, deny_code: 'DENY_NO_MATCHING_RULE',
+      tenant_id: r.decision.tenant_id, capability_id: r.decision.capability_id, env: r.decision.env, data_label: r.decision.data_label, denied: true, deny_code: 'DENY_NO_MATCHING_RULE',
       matched_rule_id: r.decision.matched_rule_id, selected_worker_species_id: null, dry_run: false,
     });
     expect(fromEvent).toEqual(rowFromRecord(r));

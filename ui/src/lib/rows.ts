@@ -12,6 +12,7 @@ export interface DecisionRow {
   tenant_id: string;
   capability_id: string;
   env: string;
+  data_label: string;
   denied: boolean;
   deny_code: string | null;
   matched_rule_id: string;
@@ -36,6 +37,7 @@ export function rowFromRecord(r: LedgerRecord): DecisionRow {
     tenant_id: d.tenant_id,
     capability_id: d.capability_id,
     env: d.env,
+    data_label: d.data_label,
     denied: d.denied,
     deny_code: d.deny_reason_if_denied?.code ?? null,
     matched_rule_id: d.matched_rule_id,
@@ -54,6 +56,7 @@ export function rowFromEvent(e: DecisionEvent): DecisionRow {
     tenant_id: e.tenant_id,
     capability_id: e.capability_id,
     env: e.env,
+    data_label: e.data_label,
     denied: e.denied,
     deny_code: e.deny_code,
     matched_rule_id: e.matched_rule_id,

@@ -9,7 +9,7 @@ const worker = (id: string, species: string, beats: string[]): Worker => ({
   attestation: null,
   health: { state: 'healthy', reported_status: 'ok', last_heartbeat_at: beats.at(-1) ?? null, last_latency_ms: 1, decisions_routed: 0, species_decisions_routed: 0, species_workers: 1, series: beats.map((at) => ({ at, latency_ms: 5, decisions: 0 })) },
 });
-const alert = (id: number, subject: string, at: string): Alert => ({ id, created_at: at, kind: 'worker_stale', severity: 'warning', subject, message: 'm', acked: false, acked_at: null });
+const alert = (id: number, subject: string, at: string): Alert => ({ id, created_at: at, kind: 'worker_stale', severity: 'warning', subject, message: 'm', acked: false, acked_at: null, acked_by: null, ack_note: null, resolved_at: null, open: true });
 const transition = (worker_id: string, at: string): HealthTransitionEvent => ({
   id: 1, at, kind: 'health_transition', worker_id, correlation_id: null, details: { from: 'healthy', to: 'stale', reported_status: 'ok' },
 });

@@ -50,6 +50,7 @@ export type RoutedDecision = Schemas['RoutedDecision'];
 /** One ledger entry. */
 export type LedgerRecord = Schemas['LedgerRecord'];
 export type DecisionPage = Schemas['DecisionPage'];
+export type DecisionSummary = Schemas['DecisionSummary'];
 export type Trace = Schemas['Trace'];
 export type Issue = Schemas['Issue'];
 export type IssueList = Schemas['IssueList'];
@@ -75,6 +76,8 @@ export type WorkerVerdict = Schemas['WorkerVerdict'];
 
 // Alerts, attestation, settings.
 export type Alert = Schemas['Alert'];
+/** `POST /v1/alerts/{id}/ack`: a note, and who acknowledges. */
+export type AckRequest = Schemas['AckRequest'];
 export type AlertList = Schemas['AlertList'];
 export type PackageHash = Schemas['PackageHash'];
 /** `POST /v1/attest/verify`. */

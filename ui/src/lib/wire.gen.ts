@@ -141,6 +141,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/decisions/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many decisions match a filter, per time bucket and per facet value */
+        get: operations["decisions_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/decisions/{decision_id}": {
         parameters: {
             query?: never;
@@ -269,7 +286,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge an alert */
+        /** Acknowledge an alert, with an optional note and who acknowledges */
         post: operations["ack_alert"];
         delete?: never;
         options?: never;
@@ -288,6 +305,23 @@ export interface paths {
         put?: never;
         /** A single-use ticket for opening the event stream */
         post: operations["issue_event_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trade a sign-in link's single-use code for the API token (no auth) */
+        post: operations["create_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -554,6 +588,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AckRequest: {
+            note?: string | null;
+            by?: string | null;
+        };
         /** @description An alert as stored and shown (docs/API.md). */
         Alert: {
             /** Format: int64 */
@@ -565,6 +603,17 @@ export interface components {
             message: string;
             acked: boolean;
             acked_at: string | null;
+            /**
+             * @description Who acknowledged it: the name the client gave (`by`), else [`DEFAULT_ACKED_BY`]; the
+             *     desktop's OS user. `null` when not acknowledged (or acknowledged before names were kept).
+             */
+            acked_by: string | null;
+            /** @description The note given with the acknowledgement. */
+            ack_note: string | null;
+            /** @description When its condition ended by itself (the worker reports again, the file loads...). */
+            resolved_at: string | null;
+            /** @description Neither acknowledged nor resolved: someone should look. */
+            open: boolean;
         };
         AlertKind: ("deny_rate_spike" | "worker_stale" | "worker_offline" | "tamper" | "ledger_integrity" | "rules_rejected" | "registry_rejected" | "registry_missing") | "ledger_unwritable" | "attestation_refused";
         AlertList: {
@@ -729,6 +778,7 @@ export interface components {
             tenant_id: string;
             capability_id: string;
             env: components["schemas"]["Env"];
+            data_label: components["schemas"]["DataLabel"];
             denied: boolean;
             deny_code: string | null;
             matched_rule_id: string;
@@ -738,6 +788,33 @@ export interface components {
         DecisionPage: {
             decisions: components["schemas"]["LedgerRecord"][];
             next_cursor: string | null;
+        };
+        /** @description The answer of `GET /v1/decisions/summary`. */
+        DecisionSummary: {
+            /**
+             * Format: uint64
+             * @description Decisions matching the filter: exact when `total_exact`, else at least this many.
+             */
+            total: number;
+            total_exact: boolean;
+            /**
+             * Format: uint64
+             * @description The newest matching decisions that `buckets` and `facets` count (at most 10,000).
+             */
+            scanned: number;
+            /**
+             * Format: int64
+             * @description The histogram's bucket width, picked for about 60 buckets over the filter's time range
+             *     (or the scanned decisions' when it is open).
+             */
+            bucket_seconds: number;
+            /** @description Non-empty buckets, oldest first. */
+            buckets: components["schemas"]["SummaryBucket"][];
+            /**
+             * @description Per field (tenant_id, env, capability_id, deny_code, worker, data_label: the parameter
+             *     names), its most frequent values among the scanned decisions, at most 10.
+             */
+            facets: components["schemas"]["SummaryFacet"][];
         };
         /**
          * @description Every deny code a decision can carry (docs/wcp.md, "Deny codes").
@@ -815,6 +892,11 @@ export interface components {
              *     whose ledger has no hall behind it.
              */
             signature?: components["schemas"]["ReceiptSignature"] | null;
+        };
+        FacetValue: {
+            value: string;
+            /** Format: uint64 */
+            count: number;
         };
         /** @description One client file. */
         FilePlan: {
@@ -1144,6 +1226,13 @@ export interface components {
             path: string;
             package_hash: string;
             files: number;
+            manifest: null | {
+                worker_id: string | null;
+                worker_species_id: string | null;
+                worker_version: string | null;
+                package_hash: string | null;
+                attested_at_utc: string | null;
+            };
         };
         PathRequest: {
             path: string;
@@ -1484,6 +1573,12 @@ export interface components {
             /** @description Tools the server lists that no mapping offers (hidden from clients). */
             unmapped_tools: string[];
         };
+        Session: {
+            token: string;
+        };
+        SessionRequest: {
+            code: string;
+        };
         /** @description A connected client, as the MCP screen lists it. */
         SessionView: {
             session_id: string;
@@ -1609,6 +1704,18 @@ export interface components {
             /** @constant */
             event: "mcp_server";
             data: components["schemas"]["ServerEvent"];
+        };
+        SummaryBucket: {
+            /** Format: date-time */
+            start: string;
+            /** Format: uint64 */
+            decisions: number;
+            /** Format: uint64 */
+            denied: number;
+        };
+        SummaryFacet: {
+            field: string;
+            values: components["schemas"]["FacetValue"][];
         };
         /**
          * @description Where the import writes: a hall's data dir, its registry dir and rules file, and the `proctor`
@@ -2165,6 +2272,58 @@ export interface operations {
             };
         };
     };
+    decisions_summary: {
+        parameters: {
+            query?: {
+                capability_id?: string;
+                tenant_id?: string;
+                correlation_id?: string;
+                worker?: string;
+                env?: "dev" | "stage" | "prod" | "edge";
+                data_label?: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+                denied?: boolean;
+                dry_run?: boolean;
+                deny_code?: string;
+                rule_id?: string;
+                q?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionSummary"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_decision: {
         parameters: {
             query?: never;
@@ -2460,7 +2619,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AckRequest"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -2507,6 +2670,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventTicket"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             /** @description Client error */

@@ -1,7 +1,7 @@
 // The Decisions screen over a fake hall: paging by generation, the live queue, selection, export.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nav } from '../lib/nav.svelte';
-import type { DecisionPage, LedgerRecord } from '../lib/types';
+import type { DecisionPage, DecisionSummary, LedgerRecord } from '../lib/types';
 import { decisionEvent, deferred, fakeHall, render, settle, type FakeTransport } from '../test/hall';
 import { record } from '../test/fixtures';
 import Decisions from './Decisions.svelte';
@@ -23,6 +23,18 @@ const readText = (blob: Blob) =>
   });
 /** Calls of `list_decisions` for the first page (no cursor). */
 const firstPages = (t: FakeTransport) => t.callsOf('list_decisions').filter((a) => !a.query?.cursor);
+
+// The histogram's uPlot needs a canvas: a stand-in (the histogram is tested in the browser, e2e).
+vi.mock('uplot', () => import('../test/uplot'));
+
+const SUMMARY: DecisionSummary = {
+  total: 1234,
+  total_exact: false,
+  scanned: 50000,
+  bucket_seconds: 60,
+  buckets: [{ start: '2026-01-01T00:00:00Z', decisions: 3, denied: 1 }],
+  facets: [{ field: 'tenant_id', values: [{ value: 'tenant.a', count: 3 }] }],
+};
 
 // Live rows are batched per animation frame: the test runs the frames.
 let frames: FrameRequestCallback[] = [];
@@ -62,6 +74,33 @@ describe('Decisions', () => {
     expect(transport.callsOf('get_decision')).toEqual([{ params: { decision_id: 'd-2' } }]);
     expect(view.target.querySelector('[aria-selected="true"]')?.getAttribute('data-decision-id')).toBe('d-2');
     expect(firstPages(transport)).toHaveLength(1);
+  });
+
+  it('shows the summary, filters on a facet click, and refreshes it on a timer, not per live event', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { hall, transport } = await fakeHall();
+    transport.on('list_decisions', () => page([record(1)])).on('decisions_summary', () => SUMMARY);
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    expect(view.target.querySelector('[data-testid="match-count"]')?.textContent).toBe('1,234+ matching');
+    expect(transport.callsOf('decisions_summary')).toHaveLength(1);
+    expect(transport.callsOf('decisions_summary')[0]?.query).not.toHaveProperty('cursor');
+
+    for (let i = 2; i < 40; i++) transport.emit(decisionEvent(i));
+    runFrames();
+    await settle();
+    expect(transport.callsOf('decisions_summary')).toHaveLength(1);
+    vi.advanceTimersByTime(5000);
+    await settle();
+    expect(transport.callsOf('decisions_summary')).toHaveLength(2);
+    vi.advanceTimersByTime(5000);
+    await settle();
+    expect(transport.callsOf('decisions_summary')).toHaveLength(2); // nothing new arrived
+
+    view.target.querySelector<HTMLElement>('[data-facet="tenant_id"] [data-value="tenant.a"]')!.click();
+    await settle();
+    expect(nav.current.params.get('tenant_id')).toBe('tenant.a');
+    vi.useRealTimers();
   });
 
   it('drops the answer of an older load when a newer one was started', async () => {

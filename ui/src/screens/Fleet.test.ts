@@ -2,7 +2,7 @@
 // opens no event stream and loads the halls instead of a hall's workers; the Fleet screen lists them
 // with health, backlog and last contact; Decisions shows and filters by hall, and rows of two halls
 // with the same seq are both kept.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HallState } from '../lib/hall.svelte';
 import { nav } from '../lib/nav.svelte';
 import { appendPage, rowFromRecord, rowKey } from '../lib/rows';
@@ -12,6 +12,9 @@ import type { FleetHall, LedgerRecord } from '../lib/types';
 import { FakeTransport, render, settle } from '../test/hall';
 import { record } from '../test/fixtures';
 import Decisions from './Decisions.svelte';
+
+// Decisions' histogram (uPlot) needs a canvas: a stand-in.
+vi.mock('uplot', () => import('../test/uplot'));
 import Fleet from './Fleet.svelte';
 
 const HALLS: FleetHall[] = [

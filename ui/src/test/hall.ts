@@ -113,7 +113,7 @@ export function decisionEvent(seq: number, over: Partial<DecisionEvent> = {}): H
     kind: 'decision',
     data: {
       seq, hash: `h${seq}`, recorded_at: new Date().toISOString(), decision_id: `d-${seq}`, correlation_id: 'corr-1',
-      tenant_id: 'tenant.a', capability_id: 'cap.doc.summarize', env: 'dev', denied: false, deny_code: null,
+      tenant_id: 'tenant.a', capability_id: 'cap.doc.summarize', env: 'dev', data_label: 'INTERNAL', denied: false, deny_code: null,
       matched_rule_id: 'rr_doc', selected_worker_species_id: 'wrk.doc.summarizer', dry_run: false, ...over,
     },
   };

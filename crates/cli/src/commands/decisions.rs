@@ -6,7 +6,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use hall::queries::syntax;
 use ledger::{
     Filter, Format, ImportMark, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions,
     PageRequest, SqliteBackend, StoredDecision,
@@ -23,7 +24,7 @@ is ledger/decisions.sqlite), the same file `proctor serve` writes.
 Exit codes:
   0  success
   1  `show`: no decision with that id
-  2  bad flags, a malformed --cursor or --since/--until
+  2  bad flags, a malformed --cursor, --since/--until or --query
   3  the ledger file is missing, not a ledger, from a newer proctor, or an import line is invalid
   4  the database could not be read or written (locked, full, corrupt)";
 
@@ -48,10 +49,10 @@ pub enum Command {
 #[derive(clap::Args, Debug, Default)]
 pub struct FilterArgs {
     /// Decisions at or after this time (RFC 3339, or a UTC date YYYY-MM-DD).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = syntax::parse_time)]
     since: Option<DateTime<Utc>>,
     /// Decisions before this time (RFC 3339, or a UTC date YYYY-MM-DD).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = syntax::parse_time)]
     until: Option<DateTime<Utc>>,
     #[arg(long)]
     tenant: Option<String>,
@@ -84,11 +85,16 @@ pub struct FilterArgs {
     /// Free text over ids, codes and deny messages; every word must match; `word*` = prefix.
     #[arg(long, short = 's')]
     search: Option<String>,
+    /// A query in the explorer's syntax, e.g. 'tenant:hooli env:prod denied "free text"'
+    /// (docs/API.md "Query syntax"); it adds to the other flags and must agree with them.
+    #[arg(long, short = 'q')]
+    query: Option<String>,
 }
 
 impl FilterArgs {
-    pub fn to_filter(&self) -> Filter {
-        Filter {
+    /// The ledger filter: the flags, then `--query` on top (a bad query is a usage error).
+    pub fn to_filter(&self) -> Result<Filter, CliError> {
+        let mut filter = Filter {
             since: self.since,
             until: self.until,
             tenant_id: self.tenant.clone(),
@@ -102,19 +108,14 @@ impl FilterArgs {
             data_label: self.data_label.clone(),
             dry_run: self.dry_run,
             text: self.search.clone(),
+        };
+        if let Some(query) = &self.query {
+            syntax::parse(query)
+                .and_then(|parsed| syntax::merge(&mut filter, parsed))
+                .map_err(|e| CliError::usage(format!("--query: {e}")))?;
         }
+        Ok(filter)
     }
-}
-
-fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
-        .map_err(|_| {
-            format!("{s:?} is not an RFC 3339 time (2026-02-26T10:11:12Z) or a date (2026-02-26)")
-        })
 }
 
 #[derive(clap::Args)]
@@ -198,7 +199,7 @@ pub fn run(cmd: Command) -> CliResult {
 fn list(args: ListArgs) -> CliResult {
     let backend = args.db.open_read_only()?;
     let request = PageRequest {
-        filter: args.filter.to_filter(),
+        filter: args.filter.to_filter()?,
         limit: args.limit,
         cursor: args.cursor,
     };
@@ -322,7 +323,7 @@ fn export(args: ExportArgs) -> CliResult {
     }
     let backend = args.db.open_read_only()?;
     let format: Format = args.format.parse().map_err(ledger_error)?;
-    let filter = args.filter.to_filter();
+    let filter = args.filter.to_filter()?;
     let show_progress = std::io::stderr().is_terminal();
     let mut progress = |n: u64| {
         if show_progress {

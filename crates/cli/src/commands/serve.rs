@@ -1,9 +1,11 @@
 //! `proctor serve`: run a hall in the foreground with the HTTP API and the web UI.
 
 use crate::exit::{CliError, CliResult};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::ValueEnum, Clone, Copy, Default)]
 pub enum LogFormat {
@@ -32,6 +34,10 @@ pub struct Args {
     /// The fleet's central PostgreSQL, `postgresql://user:password@host:port/db` (with --fleet).
     #[arg(long, value_name = "URL", requires = "fleet")]
     pub database_url: Option<String>,
+    /// Print no single-use sign-in link (by default one is printed on stdout: it opens the web
+    /// UI signed in, once, within 10 minutes; docs/hall.md, "Signing in").
+    #[arg(long)]
+    pub no_sign_in_link: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -69,6 +75,7 @@ pub fn run(args: Args) -> CliResult {
 
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::runtime(format!("cannot start runtime: {e}")))?;
+    let sign_in = (!args.no_sign_in_link).then(|| Arc::new(hall::sign_in::SignInCodes::default()));
     runtime.block_on(async move {
         let listen = config.file.listen;
         // The hall first: it takes the data dir's lock, so a second hall on this dir is told
@@ -90,9 +97,21 @@ pub fn run(args: Args) -> CliResult {
         // Listening for signals before anyone is told where the hall is.
         let shutdown = hall::server::shutdown_signal();
         hall::server::announce(&hall, addr).map_err(|e| CliError::runtime(e.to_string()))?;
-        // A machine-readable line so scripts (and tests) can find an ephemeral port.
-        println!("listening on http://{addr}");
-        hall::server::serve(hall, listener, shutdown)
+        // A machine-readable line so scripts (and tests) can find an ephemeral port; then the
+        // sign-in link, on stdout for the person who started the hall and never in the log
+        // (stderr, which may be collected and shipped). One write: a script that reads the first
+        // line and closes the pipe must not make a later write fail.
+        let mut lines = format!("listening on http://{addr}\n");
+        if let Some(codes) = &sign_in {
+            let link = hall::sign_in::link(addr, &codes.issue());
+            lines.push_str(&format!("sign in: {link}\n"));
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(lines.as_bytes())
+            .and_then(|()| stdout.flush());
+        drop(stdout);
+        hall::server::serve_with_sign_in(hall, listener, shutdown, sign_in)
             .await
             .map_err(|e| CliError::runtime(e.to_string()))
     })?;

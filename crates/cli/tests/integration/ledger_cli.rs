@@ -158,6 +158,75 @@ fn list_filters_and_prints_a_table_with_the_next_cursor() {
 }
 
 #[test]
+fn a_query_filters_like_the_flags_and_a_bad_one_exits_2_naming_the_token() {
+    let f = imported();
+    let flags = run_json(
+        &f.db,
+        &[
+            "decisions",
+            "list",
+            "--denied",
+            "--tenant",
+            "acme",
+            "--limit",
+            "100",
+        ],
+    );
+    let query = run_json(
+        &f.db,
+        &[
+            "decisions",
+            "list",
+            "--query",
+            "tenant:acme denied",
+            "--limit",
+            "100",
+        ],
+    );
+    assert_eq!(query, flags);
+    // The query adds to the flags.
+    let both = run_json(
+        &f.db,
+        &[
+            "decisions",
+            "list",
+            "--tenant",
+            "acme",
+            "-q",
+            "denied",
+            "--limit",
+            "100",
+        ],
+    );
+    assert_eq!(both, flags);
+    for (query, token) in [
+        ("tenant:acme envv:prod", "envv:prod"),
+        ("allowed denied", "denied"),
+    ] {
+        proctor()
+            .args(["decisions", "list", "--query", query, "--db"])
+            .arg(&f.db)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(token));
+    }
+    proctor()
+        .args([
+            "decisions",
+            "export",
+            "--format",
+            "jsonl",
+            "--tenant",
+            "acme",
+        ])
+        .args(["--query", "tenant:globex", "--db"])
+        .arg(&f.db)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contradicts"));
+}
+
+#[test]
 fn show_returns_the_exact_recorded_json() {
     let f = imported();
     let out = run_json(

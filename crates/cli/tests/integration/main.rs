@@ -11,4 +11,5 @@ mod mcp_cli;
 mod readme_workflow;
 mod route_cli;
 mod route_db;
+mod sign_in_link;
 mod tamper;

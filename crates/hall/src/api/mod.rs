@@ -76,10 +76,13 @@ fn ep(
         path,
         summary,
         body,
-        auth: path != "/health",
+        auth: !PUBLIC_PATHS.contains(&path),
         handler,
     }
 }
+
+/// Operations without the bearer token: liveness, and trading a sign-in link's code for it.
+const PUBLIC_PATHS: &[&str] = &["/health", crate::sign_in::SESSION_PATH];
 
 /// Every operation of the API.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -158,6 +161,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(decisions),
         ),
         ep(
+            "decisions_summary",
+            Method::GET,
+            "/v1/decisions/summary",
+            "How many decisions match a filter, per time bucket and per facet value",
+            None,
+            get(decisions_summary),
+        ),
+        ep(
             "get_decision",
             Method::GET,
             "/v1/decisions/{decision_id}",
@@ -217,8 +228,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ack_alert",
             Method::POST,
             "/v1/alerts/{id}/ack",
-            "Acknowledge an alert",
-            None,
+            "Acknowledge an alert, with an optional note and who acknowledges",
+            Some("AckRequest"),
             post(ack_alert),
         ),
         ep(
@@ -228,6 +239,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "A single-use ticket for opening the event stream",
             None,
             post(ticket),
+        ),
+        ep(
+            "create_session",
+            Method::POST,
+            crate::sign_in::SESSION_PATH,
+            "Trade a sign-in link's single-use code for the API token (no auth)",
+            Some("SessionRequest"),
+            post(crate::sign_in::exchange),
         ),
         ep(
             "stream_events",

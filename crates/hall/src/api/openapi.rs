@@ -182,9 +182,11 @@ fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
         "verify_ledger" => ok(reference("LedgerVerification")),
         "list_hall_events" => ok(reference("HallEventList")),
         "list_issues" => ok(s.of::<crate::queries::IssueList>()),
+        "decisions_summary" => ok(s.of::<crate::queries::summary::DecisionSummary>()),
         "list_alerts" => ok(reference("AlertList")),
         "ack_alert" => ok(s.of::<Alert>()),
         "issue_event_ticket" => ok(reference("EventTicket")),
+        "create_session" => ok(reference("Session")),
         "stream_events" => json!({"200": {
             "description": "Server-Sent Events: each message's `event:` name and JSON `data:` are one StreamEvent",
             "content": {"text/event-stream": {"schema": reference("StreamEvent")}}}}),
@@ -366,8 +368,13 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
             "head_seq": nullable("integer"), "first_bad_seq": nullable("integer"), "message": string}))),
         ("AlertList", object(json!({"alerts": {"type": "array", "items": s.of::<Alert>()}, "count": count}))),
         ("EventTicket", object(json!({"ticket": string, "expires_at": time}))),
+        ("Session", object(json!({"token": string}))),
         ("StreamEvent", stream),
-        ("PackageHash", object(json!({"path": string, "package_hash": hex64, "files": count}))),
+        ("PackageHash", object(json!({"path": string, "package_hash": hex64, "files": count,
+            "manifest": {"oneOf": [{"type": "null"}, object(json!({
+                "worker_id": nullable("string"), "worker_species_id": nullable("string"),
+                "worker_version": nullable("string"), "package_hash": nullable("string"),
+                "attested_at_utc": nullable("string")}))]}}))),
         ("WorkerVerdict", extend(verdict.clone(), json!({"worker_id": string}))),
         ("AttestVerdict", verdict),
         ("SignResult", object(json!({"manifest": open, "package_hash": hex64, "key_id": string}))),
@@ -404,7 +411,9 @@ fn query_params(operation: &str) -> Vec<Value> {
         .with(|s| s.inline_subschemas = true)
         .into_generator();
     let schema = match operation {
-        "list_decisions" => generator.root_schema_for::<crate::queries::DecisionQuery>(),
+        "list_decisions" | "decisions_summary" => {
+            generator.root_schema_for::<crate::queries::DecisionQuery>()
+        }
         "get_stats" => generator.root_schema_for::<crate::queries::StatsQuery>(),
         "list_alerts" => generator.root_schema_for::<crate::queries::AlertsQuery>(),
         "list_issues" => generator.root_schema_for::<crate::queries::IssuesQuery>(),
@@ -424,8 +433,12 @@ fn query_params(operation: &str) -> Vec<Value> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    // The summary takes the list's filter and refuses its paging (it covers the whole filter).
+    let paging =
+        |name: &str| operation == "decisions_summary" && ["cursor", "limit"].contains(&name);
     properties
         .into_iter()
+        .filter(|(name, _)| !paging(name))
         .map(|(name, schema)| {
             let required = required.as_array().is_some_and(|r| r.contains(&json!(name)));
             json!({"name": name, "in": "query", "required": required, "schema": without_null(schema)})
@@ -503,6 +516,11 @@ fn requests() -> Vec<(String, Value)> {
             "properties": {"verdict": enum_of(&["approve", "deny"]), "note": {"type": ["string", "null"]},
                            "by": {"type": ["string", "null"]}}},
         "PathRequest": {"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": s}},
+        "AckRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "note": {"type": ["string", "null"], "maxLength": crate::alerts::MAX_ACK_TEXT},
+            "by": {"type": ["string", "null"], "maxLength": crate::alerts::MAX_ACK_TEXT}}},
+        "SessionRequest": {"type": "object", "additionalProperties": false, "required": ["code"],
+            "properties": {"code": s}},
         "AttestVerifyRequest": {"type": "object", "additionalProperties": false,
             "required": ["path", "worker_id", "worker_species_id"],
             "properties": {"path": s, "worker_id": s, "worker_species_id": s}},

@@ -115,6 +115,14 @@ pub async fn decisions(
     Ok(Json(s.hall.decisions(q).await?))
 }
 
+pub async fn decisions_summary(
+    State(s): State<AppState>,
+    Q(q): Q<DecisionQuery>,
+) -> ApiResult<Json<crate::queries::summary::DecisionSummary>> {
+    check_filter_ids(&q)?;
+    Ok(Json(s.hall.decisions_summary(q).await?))
+}
+
 /// Every id filter of `GET /v1/decisions` as long and as clean as an id in a path.
 pub(crate) fn check_filter_ids(q: &DecisionQuery) -> ApiResult<()> {
     for id in q.ids().into_iter().flatten() {
@@ -172,12 +180,22 @@ pub async fn alerts(State(s): State<AppState>, Q(q): Q<AlertsQuery>) -> ApiResul
     Ok(Json(json!({"count": alerts.len(), "alerts": alerts})))
 }
 
-pub async fn ack_alert(State(s): State<AppState>, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn ack_alert(
+    State(s): State<AppState>,
+    Id(id): Id,
+    desktop: Option<axum::Extension<crate::alerts::DesktopUser>>,
+    OptionalJsonBody(req): OptionalJsonBody<crate::alerts::AckRequest>,
+) -> ApiResult<Json<Value>> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::invalid_id(format!("alert id {id:?} is not a number")))?;
+    // An HTTP client is whoever holds the token; the desktop knows its OS user.
+    let default_by = desktop
+        .as_ref()
+        .map_or(crate::alerts::DEFAULT_ACKED_BY, |d| d.0 .0.as_str());
     Ok(Json(
-        serde_json::to_value(s.hall.ack_alert(id).await?).expect("alert serializes"),
+        serde_json::to_value(s.hall.ack_alert(id, req, default_by).await?)
+            .expect("alert serializes"),
     ))
 }
 

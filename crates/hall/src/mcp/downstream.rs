@@ -303,6 +303,7 @@ impl Downstream {
                 }
                 let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                     .custom_headers(custom);
+                crate::tls::install_crypto_provider();
                 let transport = StreamableHttpClientTransport::from_config(config);
                 let running = handler
                     .serve(transport)

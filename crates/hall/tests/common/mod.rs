@@ -190,10 +190,11 @@ impl TestHall {
     /// Open the event stream with a bearer header; returns a line reader.
     pub fn events(&self) -> SseReader {
         // The stream's whole life is bounded: a test waiting for an event that never comes fails
-        // ("event stream ended") instead of hanging CI.
+        // ("event stream ended") instead of hanging CI. Some tests read one stream from start to
+        // end, which takes minutes on a loaded 2-core machine: just under nextest's 5-minute kill.
         let resp = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_global(Some(Duration::from_secs(280)))
             .build()
             .new_agent()
             .get(self.url("/v1/events"))
@@ -439,6 +440,7 @@ pub async fn connect_with(hall: &TestHall, headers: &[(&'static str, &str)]) -> 
         )
         .auth_header(hall.token.clone())
         .custom_headers(headers);
+    hall::tls::install_crypto_provider();
     ().serve(rmcp::transport::StreamableHttpClientTransport::from_config(
         config,
     ))

@@ -11,10 +11,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod alert_states;
 mod alerts_health;
 mod anchor;
 mod api_auth;
 mod api_malformed;
+mod decisions_explorer;
 mod e2e;
 mod hardening_fs;
 mod hardening_http;
@@ -24,5 +26,6 @@ mod mcp_gateway;
 mod metrics;
 mod otel;
 mod route_attestation;
+mod sign_in;
 mod startup;
 mod ui_queries;

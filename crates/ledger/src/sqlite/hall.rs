@@ -5,7 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row};
 
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
+    Alert, AlertAck, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, Severity,
     StoredHallEvent,
 };
 use crate::record::micros_to_time;
@@ -50,10 +50,10 @@ pub fn insert_alert(conn: &Connection, a: &NewAlert) -> rusqlite::Result<i64> {
 pub fn alerts(conn: &Connection, f: &AlertFilter) -> rusqlite::Result<Vec<Alert>> {
     let mut sql = String::from(
         "SELECT id, created_at, severity, code, message, worker_id, correlation_id, details, \
-         acknowledged_at FROM alerts WHERE severity >= ?1",
+         acknowledged_at, acked_by, ack_note, resolved_at FROM alerts WHERE severity >= ?1",
     );
-    if f.unacknowledged_only {
-        sql.push_str(" AND acknowledged_at IS NULL");
+    if f.open_only {
+        sql.push_str(" AND acknowledged_at IS NULL AND resolved_at IS NULL");
     }
     sql.push_str(" ORDER BY id DESC LIMIT ?2");
     let min = f.min_severity.map_or(0, severity_rank);
@@ -72,17 +72,37 @@ pub fn alerts(conn: &Connection, f: &AlertFilter) -> rusqlite::Result<Vec<Alert>
                 details: details(r.get(7)?),
             },
             acknowledged_at: r.get::<_, Option<i64>>(8)?.map(micros_to_time),
+            acked_by: r.get(9)?,
+            ack_note: r.get(10)?,
+            resolved_at: r.get::<_, Option<i64>>(11)?.map(micros_to_time),
         })
     })?;
     rows.collect()
 }
 
-pub fn ack_alert(conn: &Connection, id: i64, at: DateTime<Utc>) -> rusqlite::Result<bool> {
+pub fn ack_alert(conn: &Connection, id: i64, ack: &AlertAck) -> rusqlite::Result<bool> {
     let changed = conn.execute(
-        "UPDATE alerts SET acknowledged_at = ?2 WHERE id = ?1 AND acknowledged_at IS NULL",
-        (id, at.timestamp_micros()),
+        "UPDATE alerts SET acknowledged_at = ?2, acked_by = ?3, ack_note = ?4 \
+         WHERE id = ?1 AND acknowledged_at IS NULL",
+        (id, ack.at.timestamp_micros(), &ack.by, &ack.note),
     )?;
     Ok(changed == 1)
+}
+
+/// The subject is the hall's (`details.subject`), else the worker the alert is about.
+pub fn resolve_alerts(
+    conn: &Connection,
+    code: &str,
+    subject: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE alerts SET resolved_at = ?3 WHERE resolved_at IS NULL AND code = ?1 \
+         AND coalesce(CASE WHEN json_valid(details) THEN details ->> '$.subject' END, worker_id) = ?2 \
+         RETURNING id",
+    )?;
+    let ids = stmt.query_map((code, subject, at.timestamp_micros()), |r| r.get(0))?;
+    ids.collect()
 }
 
 pub fn insert_event(conn: &Connection, e: &NewHallEvent) -> rusqlite::Result<i64> {

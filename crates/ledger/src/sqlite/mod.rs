@@ -37,10 +37,11 @@ use crate::backend::{GroupCommitHooks, HashAt, LedgerBackend, PruneReport, Recei
 use crate::chain::{Progress, VerifyReport};
 use crate::error::{LedgerError, Result};
 use crate::hall_records::{
-    Alert, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent, StoredHallEvent,
+    Alert, AlertAck, AlertFilter, EventFilter, LastHeartbeat, NewAlert, NewHallEvent,
+    StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Count, Page, PageRequest, Stats, StatsRequest};
+use crate::query::{Count, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest};
 use crate::record::{NewRecord, StoredDecision};
 
 /// How to open a ledger file.
@@ -407,6 +408,11 @@ impl LedgerBackend for SqliteBackend {
         read::stats(&self.reader(), request).map_err(|e| self.read_err(e))
     }
 
+    fn summary(&self, request: &SummaryRequest) -> Result<Summary> {
+        self.index_before_search(&request.filter)?;
+        read::summary(&self.reader(), request).map_err(|e| self.read_err(e))
+    }
+
     fn decisions_per_worker(&self) -> Result<Vec<Count>> {
         read::counts_by(&self.reader(), "worker").map_err(|e| self.read_err(e))
     }
@@ -453,8 +459,12 @@ impl LedgerBackend for SqliteBackend {
         hall::alerts(&self.reader(), filter).map_err(|e| self.err(e))
     }
 
-    fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        self.write(|conn| hall::ack_alert(conn, id, at).map_err(|e| self.err(e)))
+    fn ack_alert(&self, id: i64, ack: &AlertAck) -> Result<bool> {
+        self.write(|conn| hall::ack_alert(conn, id, ack).map_err(|e| self.err(e)))
+    }
+
+    fn resolve_alerts(&self, code: &str, subject: &str, at: DateTime<Utc>) -> Result<Vec<i64>> {
+        self.write(|conn| hall::resolve_alerts(conn, code, subject, at).map_err(|e| self.err(e)))
     }
 
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {

@@ -214,6 +214,9 @@ impl LedgerBackend for Scripted {
     fn stats(&self, request: &StatsRequest) -> Result<Stats> {
         self.inner.stats(request)
     }
+    fn summary(&self, request: &ledger::SummaryRequest) -> Result<ledger::Summary> {
+        self.inner.summary(request)
+    }
     fn decisions_per_worker(&self) -> Result<Vec<ledger::Count>> {
         self.inner.decisions_per_worker()
     }
@@ -243,8 +246,11 @@ impl LedgerBackend for Scripted {
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
         self.inner.alerts(filter)
     }
-    fn ack_alert(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        self.inner.ack_alert(id, at)
+    fn ack_alert(&self, id: i64, ack: &ledger::AlertAck) -> Result<bool> {
+        self.inner.ack_alert(id, ack)
+    }
+    fn resolve_alerts(&self, code: &str, subject: &str, at: DateTime<Utc>) -> Result<Vec<i64>> {
+        self.inner.resolve_alerts(code, subject, at)
     }
     fn insert_event(&self, event: &NewHallEvent) -> Result<i64> {
         self.inner.insert_event(event)

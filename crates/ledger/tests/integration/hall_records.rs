@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use ledger::{
-    AlertFilter, EventFilter, Ledger, LedgerBackend, NewAlert, NewHallEvent, OpenOptions, Severity,
-    SqliteBackend,
+    AlertAck, AlertFilter, EventFilter, Ledger, LedgerBackend, NewAlert, NewHallEvent, OpenOptions,
+    Severity, SqliteBackend,
 };
 use serde_json::json;
 
@@ -50,12 +50,20 @@ fn alerts_are_listed_by_severity_and_acknowledged_once() {
         vec![crit, warn]
     );
 
-    assert!(b.ack_alert(warn, at(10)).unwrap());
-    assert!(!b.ack_alert(warn, at(11)).unwrap(), "already acknowledged");
-    assert!(!b.ack_alert(9999, at(11)).unwrap(), "no such alert");
+    let ack = |s| AlertAck {
+        at: at(s),
+        by: "ops@example".into(),
+        note: Some("looking into it".into()),
+    };
+    assert!(b.ack_alert(warn, &ack(10)).unwrap());
+    assert!(
+        !b.ack_alert(warn, &ack(11)).unwrap(),
+        "already acknowledged"
+    );
+    assert!(!b.ack_alert(9999, &ack(11)).unwrap(), "no such alert");
     let open = b
         .alerts(&AlertFilter {
-            unacknowledged_only: true,
+            open_only: true,
             ..AlertFilter::default()
         })
         .unwrap();
@@ -70,6 +78,51 @@ fn alerts_are_listed_by_severity_and_acknowledged_once() {
         .find(|a| a.id == warn)
         .unwrap();
     assert_eq!(acked.acknowledged_at, Some(at(10)));
+    assert_eq!(acked.acked_by.as_deref(), Some("ops@example"));
+    assert_eq!(acked.ack_note.as_deref(), Some("looking into it"));
+}
+
+#[test]
+fn alerts_resolve_by_kind_and_subject_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path().join("l.db")).unwrap();
+    let b = ledger.backend();
+    let w1 = b.insert_alert(&alert(1, Severity::Info, "w1")).unwrap();
+    let w2 = b.insert_alert(&alert(2, Severity::Info, "w2")).unwrap();
+    let again = b.insert_alert(&alert(3, Severity::Info, "w1")).unwrap();
+    let mut about_hall = alert(4, Severity::Warning, "w1");
+    about_hall.worker_id = None;
+    about_hall.details = json!({"subject": "hall"});
+    let hall = b.insert_alert(&about_hall).unwrap();
+
+    let mut resolved = b.resolve_alerts("WORKER_UNHEALTHY", "w1", at(10)).unwrap();
+    resolved.sort();
+    assert_eq!(resolved, vec![w1, again]);
+    assert!(
+        b.resolve_alerts("WORKER_UNHEALTHY", "w1", at(11))
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    assert_eq!(
+        b.resolve_alerts("WORKER_UNHEALTHY", "hall", at(12))
+            .unwrap(),
+        vec![hall]
+    );
+    let open: Vec<i64> = b
+        .alerts(&AlertFilter {
+            open_only: true,
+            ..AlertFilter::default()
+        })
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(open, vec![w2]);
+    let all = b.alerts(&AlertFilter::default()).unwrap();
+    let first = all.iter().find(|a| a.id == w1).unwrap();
+    assert_eq!(first.resolved_at, Some(at(10)));
+    assert_eq!(first.acknowledged_at, None);
 }
 
 #[test]

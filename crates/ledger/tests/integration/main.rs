@@ -21,4 +21,5 @@ mod migration;
 mod model;
 mod retention_export;
 mod roundtrip;
+mod summary;
 mod tamper;

@@ -14,7 +14,16 @@ use rusqlite::Connection;
 
 const N: u64 = 30;
 
-/// Schema 6's layout, from this build's: no saved heartbeats.
+/// Schema 7's layout, from this build's: alerts neither resolve nor name who acknowledged.
+const BACK_TO_7: &str = "
+    DROP INDEX alerts_open;
+    ALTER TABLE alerts DROP COLUMN resolved_at;
+    ALTER TABLE alerts DROP COLUMN acked_by;
+    ALTER TABLE alerts DROP COLUMN ack_note;
+    CREATE INDEX alerts_open ON alerts (id) WHERE acknowledged_at IS NULL;
+    PRAGMA user_version = 7;";
+
+/// Schema 6's layout, from schema 7's: no saved heartbeats.
 const BACK_TO_6: &str = "
     DROP TABLE worker_heartbeats;
     PRAGMA user_version = 6;";
@@ -86,7 +95,9 @@ fn old_ledger(path: &std::path::Path, rollback: &[&str]) {
 fn schema_2_ledger(path: &std::path::Path) {
     old_ledger(
         path,
-        &[BACK_TO_6, BACK_TO_5, BACK_TO_4, BACK_TO_3, BACK_TO_2],
+        &[
+            BACK_TO_7, BACK_TO_6, BACK_TO_5, BACK_TO_4, BACK_TO_3, BACK_TO_2,
+        ],
     );
 }
 
@@ -237,6 +248,7 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         (
             3,
             vec![
+                BACK_TO_7,
                 BACK_TO_6,
                 BACK_TO_5,
                 BACK_TO_4,
@@ -247,6 +259,7 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         (
             4,
             vec![
+                BACK_TO_7,
                 BACK_TO_6,
                 BACK_TO_5,
                 BACK_TO_4,
@@ -316,7 +329,7 @@ fn upgraded_ledger_is_rebuilt_into_its_index_file(path: &std::path::Path, schema
 fn a_schema_5_file_gains_the_linked_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    old_ledger(&path, &[BACK_TO_6, BACK_TO_5]);
+    old_ledger(&path, &[BACK_TO_7, BACK_TO_6, BACK_TO_5]);
     assert!(matches!(
         SqliteBackend::open(&path, OpenOptions::read_only()),
         Err(LedgerError::Database { detail, .. }) if detail.contains("older than")
@@ -390,7 +403,7 @@ fn a_ledger_without_its_linked_head_is_named_corrupt() {
 fn a_schema_6_file_gains_the_saved_heartbeats() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    old_ledger(&path, &[BACK_TO_6]);
+    old_ledger(&path, &[BACK_TO_7, BACK_TO_6]);
     let ledger = Ledger::open(&path).unwrap();
     let backend = ledger.backend();
     assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
@@ -405,4 +418,39 @@ fn a_schema_6_file_gains_the_saved_heartbeats() {
         .save_heartbeats(std::slice::from_ref(&beat))
         .unwrap();
     assert_eq!(backend.last_heartbeats().unwrap(), vec![beat]);
+}
+
+#[test]
+fn a_schema_7_file_keeps_its_alerts_and_gains_resolution_and_ack_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    old_ledger(&path, &[BACK_TO_7]);
+    // Alerts as schema 7 stored them: one acknowledged, one open.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO alerts (created_at, severity, code, message, worker_id, correlation_id, \
+             acknowledged_at, details) VALUES \
+         (1, 1, 'worker_offline', 'w went offline', 'w', NULL, 5, '{\"subject\":\"w\"}'), \
+         (2, 1, 'worker_offline', 'w went offline', 'w', NULL, NULL, '{\"subject\":\"w\"}');",
+    )
+    .unwrap();
+    drop(conn);
+    let ledger = Ledger::open(&path).unwrap();
+    let b = ledger.backend();
+    let all = b.alerts(&ledger::AlertFilter::default()).unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all
+        .iter()
+        .all(|a| a.resolved_at.is_none() && a.acked_by.is_none()));
+    assert_eq!(all[1].acknowledged_at, Some(ledger::micros_to_time(5)));
+    let open = ledger::AlertFilter {
+        open_only: true,
+        ..Default::default()
+    };
+    assert_eq!(b.alerts(&open).unwrap().len(), 1);
+    let at = ledger::micros_to_time(9);
+    let mut resolved = b.resolve_alerts("worker_offline", "w", at).unwrap();
+    resolved.sort();
+    assert_eq!(resolved, vec![1, 2]);
+    assert!(b.alerts(&open).unwrap().is_empty());
 }

@@ -8,7 +8,10 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use super::derived::KEY_INDEX;
 use super::postings;
 use crate::error::LedgerError;
-use crate::query::{encode_cursor, Bucket, Count, Filter, Page, PageRequest, Stats, StatsRequest};
+use crate::query::{
+    encode_cursor, Bucket, Count, Facet, Filter, Page, PageRequest, Stats, StatsRequest, Summary,
+    SummaryRequest, SUMMARY_BUCKETS,
+};
 use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
 use crate::sqlite::log::codec::Codec;
 
@@ -360,6 +363,152 @@ pub fn counts_by(conn: &Connection, column: &str) -> Result<Vec<Count>, ReadErro
         .collect();
     counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
     Ok(counts)
+}
+
+/// The facet columns of a summary, by the API's parameter names, in the order listed.
+const FACETS: [(&str, &str); 6] = [
+    ("tenant_id", "d.tenant_id"),
+    ("env", "d.env"),
+    ("capability_id", "d.capability_id"),
+    ("deny_code", "d.deny_code"),
+    ("worker", "d.worker"),
+    ("data_label", "d.data_label"),
+];
+
+/// Bucket widths a summary picks from (seconds): round steps from a second to a day.
+const BUCKET_WIDTHS: [i64; 16] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 10_800, 21_600, 86_400,
+];
+
+/// One walk of the newest `scan` matching records (the page's own plan, so a filtered summary
+/// costs what reading that many rows of its page costs), counted per bucket and facet value.
+pub fn summary(conn: &Connection, request: &SummaryRequest) -> Result<Summary, ReadError> {
+    if request.bucket_seconds.is_some_and(|w| w < 1) {
+        return Err(LedgerError::BadQuery("bucket width must be at least 1 second".into()).into());
+    }
+    let columns: Vec<&str> = FACETS.iter().map(|(_, column)| *column).collect();
+    let (select, params) = Selection::new(&request.filter, None)
+        .select(&format!("d.ts, d.denied, {}", columns.join(", ")));
+    let sql = format!("{select} ORDER BY seq DESC LIMIT {}", request.scan + 1);
+    let snapshot = conn.unchecked_transaction()?;
+    let mut times: Vec<(i64, bool)> = Vec::new();
+    let mut counts: Vec<std::collections::HashMap<String, u64>> = vec![Default::default(); 6];
+    let mut stmt = snapshot.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if times.len() == request.scan {
+            more = true;
+            break;
+        }
+        times.push((row.get(1)?, row.get(2)?));
+        for (i, facet) in counts.iter_mut().enumerate() {
+            let rusqlite::types::ValueRef::Text(bytes) = row.get_ref(3 + i)? else {
+                continue;
+            };
+            let value = String::from_utf8_lossy(bytes);
+            match facet.get_mut(value.as_ref()) {
+                Some(n) => *n += 1,
+                None => {
+                    facet.insert(value.into_owned(), 1);
+                }
+            }
+        }
+    }
+    drop(rows);
+    let (total, total_exact) = match more {
+        false => (times.len() as u64, true),
+        true => match time_only_count(&snapshot, &request.filter)? {
+            Some(n) => (n, true),
+            None => (times.len() as u64, false),
+        },
+    };
+    let width = request
+        .bucket_seconds
+        .unwrap_or_else(|| bucket_width(&request.filter, &times));
+    Ok(Summary {
+        total,
+        total_exact,
+        scanned: times.len() as u64,
+        bucket_seconds: width,
+        buckets: buckets(&times, width),
+        facets: FACETS
+            .iter()
+            .zip(counts)
+            .map(|((field, _), values)| Facet {
+                field,
+                values: top(values, request.top),
+            })
+            .collect(),
+    })
+}
+
+/// A filter on time alone counts on the `ts` index without reading a record.
+fn time_only_count(conn: &Connection, filter: &Filter) -> rusqlite::Result<Option<u64>> {
+    let time_only = Filter {
+        since: filter.since,
+        until: filter.until,
+        ..Filter::default()
+    };
+    if *filter != time_only {
+        return Ok(None);
+    }
+    let mut sql = "SELECT count(*) FROM decisions WHERE 1".to_string();
+    let mut params = Vec::new();
+    for (op, at) in [(">=", filter.since), ("<", filter.until)] {
+        if let Some(at) = at {
+            sql.push_str(&format!(" AND ts {op} ?"));
+            params.push(at.timestamp_micros());
+        }
+    }
+    conn.query_row(&sql, params_from_iter(params), |r| r.get(0))
+        .map(Some)
+}
+
+/// The narrowest round width that spans the filter's time range (or, open-ended, the scanned
+/// records') in about [`SUMMARY_BUCKETS`] buckets.
+fn bucket_width(filter: &Filter, times: &[(i64, bool)]) -> i64 {
+    let newest = times.first().map(|t| t.0);
+    let oldest = times.last().map(|t| t.0);
+    let to = filter.until.map(|t| t.timestamp_micros()).or(newest);
+    let from = filter.since.map(|t| t.timestamp_micros()).or(oldest);
+    let span_s = match (from, to) {
+        (Some(from), Some(to)) => to.saturating_sub(from).max(0) / 1_000_000,
+        _ => 0,
+    };
+    let wanted = span_s / SUMMARY_BUCKETS;
+    BUCKET_WIDTHS
+        .into_iter()
+        .find(|w| *w >= wanted)
+        .unwrap_or(BUCKET_WIDTHS[BUCKET_WIDTHS.len() - 1])
+}
+
+fn buckets(times: &[(i64, bool)], width_s: i64) -> Vec<Bucket> {
+    let width = width_s.saturating_mul(1_000_000);
+    let mut buckets: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+    for (ts, denied) in times {
+        let b = buckets.entry(ts - ts.rem_euclid(width)).or_default();
+        b.0 += 1;
+        b.1 += u64::from(*denied);
+    }
+    buckets
+        .into_iter()
+        .map(|(start, (decisions, denied))| Bucket {
+            start: micros_to_time(start),
+            decisions,
+            denied,
+        })
+        .collect()
+}
+
+fn top(values: std::collections::HashMap<String, u64>, n: usize) -> Vec<Count> {
+    let mut counts: Vec<Count> = values
+        .into_iter()
+        .map(|(key, count)| Count { key, count })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    counts.truncate(n);
+    counts
 }
 
 #[cfg(test)]

@@ -162,6 +162,17 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     "#,
     ),
+    // 8: alerts end by themselves (`resolved_at`, when their condition ended) and an
+    // acknowledgement says who acknowledged and why (hall_records.rs). Open = neither.
+    Migration::Sql(
+        r#"
+    ALTER TABLE alerts ADD COLUMN resolved_at INTEGER;
+    ALTER TABLE alerts ADD COLUMN acked_by TEXT;
+    ALTER TABLE alerts ADD COLUMN ack_note TEXT;
+    DROP INDEX alerts_open;
+    CREATE INDEX alerts_open ON alerts (id) WHERE acknowledged_at IS NULL AND resolved_at IS NULL;
+    "#,
+    ),
 ];
 
 /// Migration 6. Linked records are fewer than decisions and are filtered straight from the

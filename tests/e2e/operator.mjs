@@ -1,0 +1,188 @@
+// Browser end-to-end tests of the operator's tools (issue 17): the single-use sign-in link that
+// `proctor serve` prints, alerts that resolve by themselves, acknowledgements with a note and an
+// author, and the Attest screen's worker picker, manifest version and re-signing question,
+// against a real `proctor serve`.
+// Run: node tests/e2e/operator.mjs [filter]   (needs target/debug/proctor and ui/dist)
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hall, PROCTOR_BIN, ROOT, RULES, browser, screenshot, worker, writePackage } from './harness.mjs';
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const only = process.argv[2];
+
+/** `proctor serve` with its stdout read: the URL and the sign-in link it prints. */
+async function serveWithLink() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proctor-e2e-op-'));
+  writeFileSync(join(dataDir, 'rules.json'), JSON.stringify(RULES, null, 2));
+  const child = spawn(PROCTOR_BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, PROCTOR_UI_DIR: process.env.PROCTOR_UI_DIR ?? join(ROOT, 'ui/dist'), PROCTOR_CONFIG_DIR: join(dataDir, 'config'), RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const { url, link } = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`proctor serve did not print its sign-in link:\n${out}\n${err}`)), 20_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const url = out.match(/listening on (http:\/\/\S+)/)?.[1];
+      const link = out.match(/sign in: (http:\/\/\S+)/)?.[1];
+      if (url && link) {
+        clearTimeout(timer);
+        ok({ url, link });
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`proctor serve exited with ${code}:\n${err}`)));
+  });
+  const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+  return { hall: new Hall(child, url, token, dataDir, {}), link };
+}
+
+const { hall, link } = await serveWithLink();
+const b = await browser();
+const { page } = b;
+
+// Stale after 1 s of silence (offline much later), and no deny-rate alerts in the way.
+await hall.api('PUT', '/v1/settings/thresholds', {
+  health: { stale_after_s: 1, offline_after_s: 3600, degraded_latency_ms: 1000 },
+  alerts: { deny_rate_threshold: 0.99, deny_rate_window_s: 60, deny_rate_min_decisions: 1000 },
+});
+
+test('the printed sign-in link signs a browser in once and leaves the address bar', async () => {
+  assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/#signin=[A-Za-z0-9_-]{43}$/);
+  assert.ok(!link.includes(hall.token), 'the token is never in the link');
+  await page.goto(link);
+  await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+  assert.ok(!page.url().includes('signin'), `fragment cleared: ${page.url()}`);
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('proctor.prefs.v1') ?? '{}').token);
+  assert.equal(stored, hall.token, 'kept as a typed token is');
+  await page.reload();
+  await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+
+  // A second browser with the same link: refused by name, on the sign-in card.
+  const other = await browser();
+  try {
+    await other.page.goto(link);
+    const card = other.page.getByTestId('signin');
+    await card.getByText('The sign-in link was refused').waitFor();
+    await card.getByText('already used').waitFor();
+    assert.ok(!other.page.url().includes('signin'));
+    await screenshot(other.page, 'ui-signin-link-used');
+  } finally {
+    await other.close();
+  }
+  const again = await fetch(`${hall.url}/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: link.split('#signin=')[1] }) });
+  assert.equal(again.status, 401);
+  assert.equal((await again.json()).error.code, 'SIGN_IN_CODE_USED');
+});
+
+test('an alert resolves by itself when the worker reports again', async () => {
+  await hall.enroll(worker('org.acme.flaky.i-1', 'wrk.doc.summarizer', ['cap.doc.summarize']));
+  await hall.heartbeat('org.acme.flaky.i-1', { status: 'ok' });
+  await page.goto(`${hall.url}/#/alerts`);
+  const row = page.locator('tr[data-testid="alert-group"]', { hasText: 'org.acme.flaky.i-1' });
+  await row.getByRole('button', { name: /Acknowledge/ }).waitFor();
+  // It reports again, and keeps reporting (else it would go stale again a second later).
+  await hall.heartbeat('org.acme.flaky.i-1', { status: 'ok' });
+  const alive = setInterval(() => void hall.heartbeat('org.acme.flaky.i-1', { status: 'ok' }).catch(() => {}), 300);
+  try {
+    // Live (the alert event), then after a reload (stored).
+    await row.locator('[data-state="resolved"]').getByText('resolved').waitFor();
+    await page.reload();
+    await row.first().locator('[data-state="resolved"]').waitFor();
+  } finally {
+    clearInterval(alive);
+  }
+});
+
+test('an acknowledgement shows its note and author after a reload', async () => {
+  await hall.enroll(worker('org.acme.quiet.i-1', 'wrk.doc.summarizer', ['cap.doc.summarize']));
+  await hall.heartbeat('org.acme.quiet.i-1', { status: 'ok' });
+  await page.goto(`${hall.url}/#/alerts`);
+  const row = page.locator('tr[data-testid="alert-group"]', { hasText: 'org.acme.quiet.i-1' }).first();
+  await row.getByRole('button', { name: /Acknowledge/ }).waitFor();
+  await page.getByTestId('ack-note').fill('restarting its host');
+  await page.getByTestId('ack-by').fill('ana');
+  await row.getByRole('button', { name: /Acknowledge/ }).click();
+  await row.locator('[data-state="acknowledged"]').getByText('acknowledged by ana').waitFor();
+  await page.reload();
+  const state = page.locator('tr[data-testid="alert-group"]', { hasText: 'org.acme.quiet.i-1' }).first().locator('[data-state="acknowledged"]');
+  await state.getByText('acknowledged by ana').waitFor();
+  assert.equal(await state.getByTestId('ack-note-shown').textContent(), 'restarting its host');
+  const stored = (await hall.api('GET', '/v1/alerts')).alerts.find((a) => a.subject === 'org.acme.quiet.i-1' && a.acked);
+  assert.equal(stored.acked_by, 'ana');
+  await screenshot(page, 'ui-alerts');
+});
+
+test('attest: pick an enrolled worker, the version comes from the manifest, a changed package asks before signing', async () => {
+  const pkg = mkdtempSync(join(tmpdir(), 'proctor-op-pkg-'));
+  try {
+    writePackage(pkg, { 'code/worker.py': 'print("hi")\n', 'requirements.lock': 'x==1\n' });
+    hall.cli('keys', 'new', '--namespace', 'org.acme');
+    const id = 'org.acme.pkg.i-1';
+    await hall.api('POST', '/v1/attest/sign', { path: pkg, worker_id: id, worker_species_id: 'wrk.doc.pkg', worker_version: '1.4.2' });
+    await hall.enroll({ ...worker(id, 'wrk.doc.pkg', ['cap.doc.pkg']), attestation: { package_dir: pkg } });
+    await page.goto(`${hall.url}/#/attest`);
+    await page.getByTestId('attest-worker-pick').selectOption(id);
+    assert.equal(await page.getByTestId('attest-path').inputValue(), pkg);
+    assert.equal(await page.getByTestId('attest-species-id').inputValue(), 'wrk.doc.pkg');
+    await page.getByRole('button', { name: 'Compute hash' }).click();
+    await page.getByTestId('attest-manifest').getByText('Matches its manifest').waitFor();
+    assert.equal(await page.getByTestId('attest-version').inputValue(), '1.4.2');
+    await page.getByRole('button', { name: 'Verify against trust store' }).click();
+    const facts = page.getByTestId('attest-facts');
+    await facts.waitFor();
+    const text = await facts.textContent();
+    for (const want of ['Signer key', 'org.acme', '1.4.2', 'Signed at']) assert.ok(text.includes(want), `${want} in ${text}`);
+
+    // A file changes: signing asks first and says what it knows.
+    writeFileSync(join(pkg, 'code/worker.py'), 'print("v2")\n');
+    await page.getByRole('button', { name: /^Sign/ }).click();
+    const ask = page.getByTestId('attest-confirm');
+    await ask.getByText('The package changed since it was signed').waitFor();
+    assert.equal(await page.getByTestId('attest-signed').count(), 0, 'nothing signed before the answer');
+    await screenshot(page, 'attest-confirm');
+    await ask.getByRole('button', { name: 'Sign the changed package as 1.4.2' }).click();
+    await page.getByTestId('attest-signed').waitFor();
+    const manifest = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.worker_version, '1.4.2');
+  } finally {
+    rmSync(pkg, { recursive: true, force: true });
+  }
+});
+
+test('the page ran under the strict CSP without violations or errors', async () => {
+  const bad = b.problems.filter((p) => /Content Security Policy|page error/i.test(p));
+  assert.deepEqual(bad, []);
+});
+
+if (only) {
+  // Running a subset: sign in as the first test would have.
+  await page.goto(`${hall.url}/#/settings`);
+  await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
+  await page.reload();
+}
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  if (only && !t.name.includes(only)) continue;
+  const started = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 40).join('\n     ')}`);
+    await screenshot(page, `FAILED-op-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+  }
+}
+await b.close();
+await hall.stop();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
