@@ -4,7 +4,7 @@
 // and ui/dist, as run.mjs). Prints one line per test and `N passed, N failed`.
 
 import assert from 'node:assert/strict';
-import { Hall, browser, eventually, screenshot } from './harness.mjs';
+import { Hall, browser, eventually, runTests, screenshot, signIn } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -140,25 +140,8 @@ test('the detail pane is resized by dragging its edge, and keeps its width', asy
 });
 
 // ------------------------------------------------------------------ run
-await page.goto(`${hall.url}/#/settings`);
-await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
-await page.reload();
-let passed = 0;
-let failed = 0;
-for (const t of tests) {
-  if (only && !t.name.includes(only)) continue;
-  const started = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 20).join('\n     ')}`);
-    await screenshot(page, `FAILED-explorer-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
-  }
-}
+await signIn(page, hall);
+const failed = await runTests(tests, page, { only, prefix: 'explorer-' });
 await b.close();
 await hall.stop();
-console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

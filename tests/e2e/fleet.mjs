@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { listeningUrl } from '../poll.mjs';
-import { PROCTOR_BIN, ROOT, browser, screenshot } from './harness.mjs';
+import { PROCTOR_BIN, ROOT, browser, runTests, screenshot } from './harness.mjs';
 
 const FIXTURE = process.env.CENTRAL_FIXTURE ?? join(ROOT, 'target/debug/examples/central_fixture');
 
@@ -119,24 +119,10 @@ test('the page ran under the strict CSP without violations or errors', async () 
   assert.deepEqual(bad, []);
 });
 
-let passed = 0;
-let failed = 0;
-for (const t of tests) {
-  const started = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 30).join('\n     ')}`);
-    await screenshot(page, `FAILED-fleet-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
-  }
-}
+const failed = await runTests(tests, page, { prefix: 'fleet-' });
 await b.close();
 view.kill('SIGTERM');
 await new Promise((r) => view.once('exit', r));
 await central.stop();
 rmSync(dataDir, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -181,6 +181,37 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
+/** Stores the hall's token in the UI's settings, as a person signing in would. */
+export async function signIn(page, hall) {
+  await page.goto(`${hall.url}/#/settings`);
+  await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
+  await page.reload();
+}
+
+/**
+ * Runs `tests` ({name, fn}) in order, those whose name contains `only` if it is given: a line
+ * each, and a screenshot named `FAILED-<prefix><name>` of a failure. Returns how many failed.
+ */
+export async function runTests(tests, page, { only, prefix = '' } = {}) {
+  let passed = 0;
+  let failed = 0;
+  for (const t of tests) {
+    if (only && !t.name.includes(only)) continue;
+    const started = Date.now();
+    try {
+      await t.fn();
+      passed++;
+      console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
+    } catch (err) {
+      failed++;
+      console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 40).join('\n     ')}`);
+      await screenshot(page, `FAILED-${prefix}${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed;
+}
+
 /** Polls hall-side state (not the UI: use Playwright's own waits there). */
 export { eventually } from '../poll.mjs';
 

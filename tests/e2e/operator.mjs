@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hall, PROCTOR_BIN, ROOT, RULES, browser, screenshot, worker, writePackage } from './harness.mjs';
+import { Hall, PROCTOR_BIN, ROOT, RULES, browser, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -161,28 +161,8 @@ test('the page ran under the strict CSP without violations or errors', async () 
   assert.deepEqual(bad, []);
 });
 
-if (only) {
-  // Running a subset: sign in as the first test would have.
-  await page.goto(`${hall.url}/#/settings`);
-  await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
-  await page.reload();
-}
-let passed = 0;
-let failed = 0;
-for (const t of tests) {
-  if (only && !t.name.includes(only)) continue;
-  const started = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 40).join('\n     ')}`);
-    await screenshot(page, `FAILED-op-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-  }
-}
+if (only) await signIn(page, hall); // running a subset: sign in as the first test would have
+const failed = await runTests(tests, page, { only, prefix: 'op-' });
 await b.close();
 await hall.stop();
-console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

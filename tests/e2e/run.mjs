@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hall, MCP_FIXTURE, ROOT, RULES, browser, eventually, requireUi, screenshot, worker, writePackage } from './harness.mjs';
+import { Hall, MCP_FIXTURE, ROOT, RULES, browser, eventually, requireUi, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -1309,29 +1309,9 @@ test('the page ran under the strict CSP without violations or errors', async () 
 });
 
 // ------------------------------------------------------------------ run
-if (only) {
-  // Running a subset: skip the Settings test's job of storing the token.
-  await page.goto(`${hall.url}/#/settings`);
-  await page.evaluate((token) => localStorage.setItem('proctor.prefs.v1', JSON.stringify({ hallUrl: '', token, theme: 'system', notifications: false })), hall.token);
-  await page.reload();
-}
-let passed = 0;
-let failed = 0;
-for (const t of tests) {
-  if (only && !t.name.includes(only)) continue;
-  const started = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 40).join('\n     ')}`);
-    await screenshot(page, `FAILED-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-  }
-}
+if (only) await signIn(page, hall); // running a subset: skip the Settings test's job of storing the token
+const failed = await runTests(tests, page, { only });
 await mcpClient?.close().catch(() => {});
 await b.close();
 await hall.stop();
-console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
