@@ -91,12 +91,7 @@ pub struct UuidV4Ids;
 
 impl IdSource for UuidV4Ids {
     fn new_id(&self) -> String {
-        // Encoded into a stack buffer, not through `Display`'s formatter (once per decision).
-        let mut buf = uuid::Uuid::encode_buffer();
-        uuid::Uuid::new_v4()
-            .hyphenated()
-            .encode_lower(&mut buf)
-            .to_owned()
+        uuid::Uuid::new_v4().to_string()
     }
 }
 

@@ -15,7 +15,7 @@ use crate::privilege::PrivilegePolicy;
 use crate::py::{is_blank, repr, truthy_opt};
 use crate::registry::{is_hex64, Registry};
 use crate::rules::{MatchKey, Rule, RuleSet};
-use crate::telemetry::{self, Ids, Routed, Text};
+use crate::telemetry::{self, Ids, Routed};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ pub struct Router {
     privilege: Option<Arc<dyn PrivilegePolicy>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
-    task_id: Text,
+    task_id: String,
 }
 
 impl Router {
@@ -51,7 +51,7 @@ impl Router {
             privilege: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV4Ids),
-            task_id: Text::Static("task_default"),
+            task_id: "task_default".into(),
         }
     }
 
@@ -93,7 +93,7 @@ impl Router {
 
     /// Sets the `task_id` reported in `evt.os.task.routed`.
     pub fn with_task_id(mut self, task_id: impl Into<String>) -> Self {
-        self.task_id = Text::from(task_id.into().as_str());
+        self.task_id = task_id.into();
         self
     }
 
@@ -239,9 +239,9 @@ impl Router {
         // 10. Policy gate.
         let with_rule_escalation =
             |code, message: &str| in_rule(code, message).escalation(rule.escalation.clone());
-        let mut policy_version = Text::Static(DEFAULT_POLICY_VERSION);
+        let mut policy_version = DEFAULT_POLICY_VERSION.to_string();
         if rule.escalation.policy_gate {
-            policy_version = self.policy_gate(inp, rule, approved)?.as_str().into();
+            policy_version = self.policy_gate(inp, rule, approved)?;
         }
         // 11. Candidate selection.
         let (candidates, selected) = self.select_candidate(rule);
@@ -268,14 +268,13 @@ impl Router {
         if privilege_applies {
             self.check_privilege(inp, rule, &selected)?;
         }
-        // 14. Telemetry: the events share one copy of each string they repeat.
+        // 14. Telemetry.
         let ts = self.clock.now_iso();
-        let (ts_text, species) = (Text::from(ts.as_str()), Text::from(selected.as_str()));
         let ids = Ids::new(&inp.correlation_id, &inp.tenant_id, &inp.capability_id);
         let mut events = Vec::with_capacity(6);
         if let Some(score) = blast_score {
             events.push(telemetry::blast_scored(
-                &ts_text,
+                &ts,
                 &ids,
                 inp.env,
                 inp.data_label,
@@ -285,23 +284,23 @@ impl Router {
         }
         if privilege_applies {
             events.push(telemetry::privilege_checked(
-                &ts_text,
+                &ts,
                 &ids,
                 inp.env,
                 inp.data_label,
                 &policy_version,
-                &species,
+                &selected,
             ));
         }
         if !attestation_attempted && inp.env.is_prod_like() {
-            events.push(telemetry::attestation_skipped(&ids, &species, inp.env));
+            events.push(telemetry::attestation_skipped(&ids, &selected, inp.env));
         }
         events.extend(telemetry::mandatory(&Routed {
-            ts: &ts_text,
+            ts: &ts,
             ids: &ids,
             task_id: &self.task_id,
-            matched_rule_id: &rule.rule_id.as_str().into(),
-            species: &species,
+            matched_rule_id: &rule.rule_id,
+            species: &selected,
             policy_version: &policy_version,
             qos_class: inp.qos_class,
             gated: rule.escalation.policy_gate,
@@ -561,13 +560,8 @@ impl Router {
     fn deny(&self, inp: &RouteInput, d: Deny) -> RouteDecision {
         let ts = self.clock.now_iso();
         let ids = Ids::new(&inp.correlation_id, &inp.tenant_id, &inp.capability_id);
-        let mut event = telemetry::task_denied(
-            &ts.as_str().into(),
-            &ids,
-            d.code.as_str(),
-            &d.message,
-            &d.matched_rule_id,
-        );
+        let mut event =
+            telemetry::task_denied(&ts, &ids, d.code.as_str(), &d.message, &d.matched_rule_id);
         if inp.dry_run {
             telemetry::mark_dry_run(std::slice::from_mut(&mut event));
         }

@@ -2,10 +2,6 @@
 //!
 //! Request ids are sanitized (control characters removed) because telemetry feeds logs;
 //! rule and species ids are copied as they are, like the reference does.
-//!
-//! A decision's events repeat its timestamp and ids: each is one shared [`Text`], and fixed
-//! strings (event ids, reasons, enum spellings) are static, so building an event copies and
-//! allocates no string.
 
 use crate::model::{DataLabel, Env, QosClass};
 use serde::de::{MapAccess, Visitor};
@@ -15,140 +11,16 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
-use std::sync::Arc;
 
 /// One telemetry envelope: a JSON object whose keys keep their insertion order (the
 /// reference's order, `event_id` first). Keys of built events are static strings, so building
 /// an event costs no key allocations or hashing; events read from JSON keep any keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryEvent {
-    fields: Vec<(Cow<'static, str>, Field)>,
+    fields: Vec<(Cow<'static, str>, Value)>,
 }
 
-/// The text of an event field: static, or shared by the events of one decision.
-#[derive(Clone, Debug)]
-pub enum Text {
-    Static(&'static str),
-    Shared(Arc<str>),
-}
-
-impl Text {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Text::Static(s) => s,
-            Text::Shared(s) => s,
-        }
-    }
-}
-
-impl PartialEq for Text {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl From<&str> for Text {
-    fn from(s: &str) -> Self {
-        Text::Shared(s.into())
-    }
-}
-
-impl From<Cow<'_, str>> for Text {
-    fn from(s: Cow<'_, str>) -> Self {
-        Text::Shared(s.as_ref().into())
-    }
-}
-
-/// The value of an event field. Built events hold only text, booleans and integers (unboxed);
-/// an event read from JSON may hold any value. A value read or inserted as JSON is held in
-/// its unboxed form when it has one, so equal values compare equal however they were made.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Field {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Text(Text),
-    /// Any other JSON value (floats, large integers, arrays, objects).
-    Json(Box<Value>),
-}
-
-impl Field {
-    /// The text, when the value is a string.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Field::Text(t) => Some(t.as_str()),
-            _ => None,
-        }
-    }
-
-    pub fn is_null(&self) -> bool {
-        matches!(self, Field::Null)
-    }
-
-    /// The value as JSON.
-    pub fn to_value(&self) -> Value {
-        match self {
-            Field::Null => Value::Null,
-            Field::Bool(b) => Value::Bool(*b),
-            Field::Int(i) => Value::from(*i),
-            Field::Text(t) => Value::String(t.as_str().to_owned()),
-            Field::Json(v) => (**v).clone(),
-        }
-    }
-}
-
-impl From<Value> for Field {
-    fn from(v: Value) -> Self {
-        match v {
-            Value::Null => Field::Null,
-            Value::Bool(b) => Field::Bool(b),
-            Value::String(s) => Field::Text(Text::Shared(s.into())),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => Field::Int(i),
-                None => Field::Json(Box::new(Value::Number(n))),
-            },
-            other => Field::Json(Box::new(other)),
-        }
-    }
-}
-
-impl PartialEq<&str> for Field {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == Some(*other)
-    }
-}
-
-impl PartialEq<bool> for Field {
-    fn eq(&self, other: &bool) -> bool {
-        matches!(self, Field::Bool(b) if b == other)
-    }
-}
-
-impl PartialEq<i64> for Field {
-    fn eq(&self, other: &i64) -> bool {
-        matches!(self, Field::Int(i) if i == other)
-    }
-}
-
-impl PartialEq<i32> for Field {
-    fn eq(&self, other: &i32) -> bool {
-        *self == i64::from(*other)
-    }
-}
-
-impl Serialize for Field {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Field::Null => serializer.serialize_unit(),
-            Field::Bool(b) => serializer.serialize_bool(*b),
-            Field::Int(i) => serializer.serialize_i64(*i),
-            Field::Text(t) => serializer.serialize_str(t.as_str()),
-            Field::Json(v) => v.serialize(serializer),
-        }
-    }
-}
-
-static NULL: Field = Field::Null;
+static NULL: Value = Value::Null;
 
 impl TelemetryEvent {
     fn with_capacity(n: usize) -> Self {
@@ -157,23 +29,23 @@ impl TelemetryEvent {
         }
     }
 
-    fn push(&mut self, key: &'static str, value: Field) {
+    fn push(&mut self, key: &'static str, value: Value) {
         self.fields.push((Cow::Borrowed(key), value));
     }
 
     /// The value of a key, if present.
-    pub fn get(&self, key: &str) -> Option<&Field> {
+    pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// `event_id`, or `""` when missing.
     pub fn event_id(&self) -> &str {
-        self.get("event_id").and_then(Field::as_str).unwrap_or("")
+        self.get("event_id").and_then(Value::as_str).unwrap_or("")
     }
 
     /// Sets a key, replacing its value in place or appending it.
-    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Field>) {
-        let (key, value) = (key.into(), value.into());
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
+        let key = key.into();
         match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
             None => self.fields.push((key, value)),
@@ -181,28 +53,28 @@ impl TelemetryEvent {
     }
 
     /// Removes a key, keeping the order of the others.
-    pub fn remove(&mut self, key: &str) -> Option<Field> {
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
         let pos = self.fields.iter().position(|(k, _)| k == key)?;
         Some(self.fields.remove(pos).1)
     }
 
     /// Keys and values in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Field)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// The event as a JSON object.
     pub fn to_json(&self) -> serde_json::Map<String, Value> {
         self.iter()
-            .map(|(k, v)| (k.to_owned(), v.to_value()))
+            .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect()
     }
 }
 
 /// `event["key"]`: like `serde_json::Value`, a missing key reads as `null`.
 impl Index<&str> for TelemetryEvent {
-    type Output = Field;
-    fn index(&self, key: &str) -> &Field {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
         self.get(key).unwrap_or(&NULL)
     }
 }
@@ -280,19 +152,20 @@ pub fn sanitize_id(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// The sanitized request ids of one decision, shared by its events.
-pub struct Ids {
-    pub correlation_id: Text,
-    pub tenant_id: Text,
-    pub capability_id: Text,
+/// The sanitized request ids, computed once per decision (borrowed from the request unless a
+/// control character had to be removed).
+pub struct Ids<'a> {
+    pub correlation_id: Cow<'a, str>,
+    pub tenant_id: Cow<'a, str>,
+    pub capability_id: Cow<'a, str>,
 }
 
-impl Ids {
-    pub fn new(correlation_id: &str, tenant_id: &str, capability_id: &str) -> Self {
+impl<'a> Ids<'a> {
+    pub fn new(correlation_id: &'a str, tenant_id: &'a str, capability_id: &'a str) -> Self {
         Self {
-            correlation_id: sanitize_id(correlation_id).into(),
-            tenant_id: sanitize_id(tenant_id).into(),
-            capability_id: sanitize_id(capability_id).into(),
+            correlation_id: sanitize_id(correlation_id),
+            tenant_id: sanitize_id(tenant_id),
+            capability_id: sanitize_id(capability_id),
         }
     }
 }
@@ -301,40 +174,35 @@ impl Ids {
 struct Event(TelemetryEvent);
 
 impl Event {
-    fn new(event_id: &'static str, timestamp: Option<&Text>) -> Self {
+    fn new(event_id: &'static str, timestamp: Option<&str>) -> Self {
         let mut e = TelemetryEvent::with_capacity(11);
-        e.push("event_id", Field::Text(Text::Static(event_id)));
+        e.push("event_id", Value::String(event_id.into()));
         if let Some(t) = timestamp {
-            e.push("timestamp", Field::Text(t.clone()));
+            e.push("timestamp", Value::String(t.into()));
         }
         Self(e)
     }
 
     /// An event of one decision: timestamped, then its correlation and tenant ids.
-    fn stamped(event_id: &'static str, ts: &Text, ids: &Ids) -> Self {
+    fn stamped(event_id: &'static str, ts: &str, ids: &Ids<'_>) -> Self {
         Self::new(event_id, Some(ts))
             .s("correlation_id", &ids.correlation_id)
             .s("tenant_id", &ids.tenant_id)
     }
 
     /// The governance events' `env`, `data_label` and `policy_version`.
-    fn scope(self, env: Env, label: DataLabel, policy_version: &Text) -> Self {
-        self.fixed("env", env.as_str())
-            .fixed("data_label", label.as_str())
+    fn scope(self, env: Env, label: DataLabel, policy_version: &str) -> Self {
+        self.s("env", env.as_str())
+            .s("data_label", label.as_str())
             .s("policy_version", policy_version)
     }
 
-    fn s(mut self, key: &'static str, value: &Text) -> Self {
-        self.0.push(key, Field::Text(value.clone()));
+    fn s(mut self, key: &'static str, value: &str) -> Self {
+        self.0.push(key, Value::String(value.into()));
         self
     }
 
-    fn fixed(mut self, key: &'static str, value: &'static str) -> Self {
-        self.0.push(key, Field::Text(Text::Static(value)));
-        self
-    }
-
-    fn v(mut self, key: &'static str, value: Field) -> Self {
+    fn v(mut self, key: &'static str, value: Value) -> Self {
         self.0.push(key, value);
         self
     }
@@ -342,74 +210,74 @@ impl Event {
 
 /// `evt.os.task.denied`: the sole event of every deny.
 pub fn task_denied(
-    ts: &Text,
-    ids: &Ids,
-    code: &'static str,
+    ts: &str,
+    ids: &Ids<'_>,
+    code: &str,
     message: &str,
     matched_rule_id: &str,
 ) -> TelemetryEvent {
     Event::stamped("evt.os.task.denied", ts, ids)
         .s("capability_id", &ids.capability_id)
-        .fixed("deny_code", code)
-        .s("deny_message", &message.into())
-        .s("matched_rule_id", &matched_rule_id.into())
+        .s("deny_code", code)
+        .s("deny_message", message)
+        .s("matched_rule_id", matched_rule_id)
         .0
 }
 
 /// `evt.gov.blast_scored` with the effective score.
 pub fn blast_scored(
-    ts: &Text,
-    ids: &Ids,
+    ts: &str,
+    ids: &Ids<'_>,
     env: Env,
     label: DataLabel,
-    policy_version: &Text,
+    policy_version: &str,
     score: i64,
 ) -> TelemetryEvent {
     Event::stamped("evt.gov.blast_scored", ts, ids)
         .scope(env, label, policy_version)
-        .v("blast_score", Field::Int(score))
-        .fixed("decision", "ALLOW")
+        .v("blast_score", Value::from(score))
+        .s("decision", "ALLOW")
         .0
 }
 
 /// `evt.gov.privilege_envelope.checked`.
 pub fn privilege_checked(
-    ts: &Text,
-    ids: &Ids,
+    ts: &str,
+    ids: &Ids<'_>,
     env: Env,
     label: DataLabel,
-    policy_version: &Text,
-    species: &Text,
+    policy_version: &str,
+    species: &str,
 ) -> TelemetryEvent {
     Event::stamped("evt.gov.privilege_envelope.checked", ts, ids)
         .scope(env, label, policy_version)
         .s("worker_species_id", species)
-        .fixed("decision", "ALLOW")
+        .s("decision", "ALLOW")
         .0
 }
 
 /// `evt.os.worker.attestation_skipped`: no timestamp and no tenant, as in the reference.
-pub fn attestation_skipped(ids: &Ids, species: &Text, env: Env) -> TelemetryEvent {
+pub fn attestation_skipped(ids: &Ids<'_>, species: &str, env: Env) -> TelemetryEvent {
     Event::new("evt.os.worker.attestation_skipped", None)
         .s("correlation_id", &ids.correlation_id)
         .s("worker_species_id", species)
-        .fixed("env", env.as_str())
-        .fixed(
+        .s("env", env.as_str())
+        .s(
             "reason",
             "require_worker_attestation=False or hall_config=None",
         )
-        .fixed("severity", "warn")
+        .s("severity", "warn")
         .0
 }
 
 /// The routed-task facts shared by the three mandatory allow events.
 pub struct Routed<'a> {
-    pub ts: &'a Text,
-    pub ids: &'a Ids,
-    pub task_id: &'a Text,
-    pub matched_rule_id: &'a Text,
-    pub species: &'a Text,
-    pub policy_version: &'a Text,
+    pub ts: &'a str,
+    pub ids: &'a Ids<'a>,
+    pub task_id: &'a str,
+    pub matched_rule_id: &'a str,
+    pub species: &'a str,
+    pub policy_version: &'a str,
     pub qos_class: QosClass,
     pub gated: bool,
 }
@@ -424,18 +292,18 @@ pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
             .s("matched_rule_id", r.matched_rule_id)
             .s("selected_worker_species_id", r.species)
             .s("policy_version", r.policy_version)
-            .fixed("qos_class", r.qos_class.as_str())
+            .s("qos_class", r.qos_class.as_str())
             .0,
         Event::stamped("evt.os.worker.selected", r.ts, ids)
             .s("capability_id", &ids.capability_id)
             .s("selected_worker_species_id", r.species)
-            .fixed("reason", "first_available_candidate")
+            .s("reason", "first_available_candidate")
             .0,
         Event::stamped("evt.os.policy.gated", r.ts, ids)
             .s("capability_id", &ids.capability_id)
-            .fixed("decision", "ALLOW")
+            .s("decision", "ALLOW")
             .s("policy_version", r.policy_version)
-            .fixed(
+            .s(
                 "reason",
                 if r.gated {
                     "policy_gate_allow"
@@ -450,7 +318,7 @@ pub fn mandatory(r: &Routed<'_>) -> [TelemetryEvent; 3] {
 /// Dry-run marks every event with a trailing `"dry_run": true`.
 pub fn mark_dry_run(events: &mut [TelemetryEvent]) {
     for e in events {
-        e.insert("dry_run", Field::Bool(true));
+        e.insert("dry_run", Value::Bool(true));
     }
 }
 
@@ -461,7 +329,7 @@ mod tests {
     #[test]
     fn events_keep_key_order_and_round_trip() {
         let ids = Ids::new("c", "t", "cap");
-        let mut e = task_denied(&"ts".into(), &ids, "DENY_X", "m", "r");
+        let mut e = task_denied("ts", &ids, "DENY_X", "m", "r");
         mark_dry_run(std::slice::from_mut(&mut e));
         let text = serde_json::to_string(&e).unwrap();
         assert_eq!(
@@ -470,7 +338,7 @@ mod tests {
         );
         let back: TelemetryEvent = serde_json::from_str(&text).unwrap();
         assert_eq!(back, e);
-        assert!(back["missing"].is_null());
+        assert_eq!(back["missing"], Value::Null);
         assert_eq!(back.event_id(), "evt.os.task.denied");
     }
 

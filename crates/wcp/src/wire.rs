@@ -19,7 +19,6 @@
 use crate::input::RouteInput;
 use crate::model::*;
 use crate::py::is_blank;
-use crate::telemetry::Field;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Number, Value};
@@ -153,7 +152,7 @@ impl Writer<'_> {
                 }
                 self.string(k);
                 self.byte(b':');
-                self.field(v);
+                self.value(v);
             }
             self.byte(b'}');
         }
@@ -261,19 +260,6 @@ impl Writer<'_> {
             self.value(v);
         }
         self.byte(b'}');
-    }
-
-    fn field(&mut self, f: &Field) {
-        match f {
-            Field::Text(t) => self.string(t.as_str()),
-            Field::Null => self.lit(b"null"),
-            Field::Bool(b) => self.boolean(*b),
-            // The same digits as serde_json's `itoa` (writing to a Vec cannot fail).
-            Field::Int(i) => {
-                let _ = crate::pyjson::write_integer(self.out, i.unsigned_abs(), *i < 0);
-            }
-            Field::Json(v) => self.value(v),
-        }
     }
 
     fn value(&mut self, v: &Value) {

@@ -337,15 +337,6 @@ proptest! {
         prop_assert_eq!(decision_to_vec(&d), expected);
     }
 
-    /// An event holds its values unboxed where it can (`telemetry::Field`): it still writes
-    /// the bytes of the JSON object it stands for, and reads back equal.
-    #[test]
-    fn random_events_write_as_their_json_objects(e in arb_event()) {
-        let json = serde_json::to_vec(&e.to_json()).unwrap();
-        prop_assert_eq!(serde_json::to_vec(&e).unwrap(), json.clone());
-        prop_assert_eq!(serde_json::from_slice::<TelemetryEvent>(&json).unwrap(), e);
-    }
-
     #[test]
     fn random_lines_are_read_as_the_general_path_reads_them(line in arb_line()) {
         let fast = parse_canonical_route_input(&line);
