@@ -266,9 +266,7 @@ impl<T> Front<T> {
             _ => Some(message),
         }
     }
-}
 
-impl<T> Front<T> {
     fn spawn_call(&self, post: SessionPost, id: RequestId, message: ClientJsonRpcMessage) {
         let shared = self.shared.clone();
         let answers = self.answers.clone();
@@ -303,8 +301,8 @@ impl<T: Transport<RoleServer>> Transport<RoleServer> for Front<T> {
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
             tokio::select! {
-                // Answers first: each is written by its own task, under the inner transport's
-                // write lock, so a cancelled receive never loses one.
+                // Each answer is written by a task of its own, under the inner transport's write
+                // lock, so a receive cancelled by rmcp's service loop never loses one.
                 Some(answer) = self.answered.recv() => {
                     tokio::spawn(self.inner.send(answer));
                 }

@@ -534,6 +534,25 @@ fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     rx
 }
 
+/// A listing command of the hall of `dd`, run with `--json` and without: the JSON it printed
+/// and its text (trimmed); both runs must succeed.
+fn listed(command: &[&str], dd: &str) -> (Value, String) {
+    let run = |json: bool| {
+        let mut cmd = proctor();
+        cmd.args(command);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(["--data-dir", dd])
+            .assert()
+            .success()
+            .get_output()
+            .clone()
+    };
+    let json = serde_json::from_slice::<Value>(&run(true).stdout).unwrap();
+    (json, stdout_of(&run(false)).trim().to_string())
+}
+
 #[test]
 fn approvals_and_tools_of_a_real_hall() {
     let tmp = tempfile::tempdir().unwrap();
@@ -541,23 +560,9 @@ fn approvals_and_tools_of_a_real_hall() {
     let _server = Server::start(&data, &[]);
     let dd = data.to_str().unwrap();
 
-    let out = proctor()
-        .args(["approvals", "list", "--json", "--data-dir", dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        json!([])
-    );
-    let out = proctor()
-        .args(["approvals", "list", "--data-dir", dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(stdout_of(&out).trim(), "no calls are waiting for approval");
+    let (json, text) = listed(&["approvals", "list"], dd);
+    assert_eq!(json, json!([]));
+    assert_eq!(text, "no calls are waiting for approval");
     for verdict in ["approve", "deny"] {
         let out = proctor()
             .args([
@@ -579,23 +584,9 @@ fn approvals_and_tools_of_a_real_hall() {
             stderr_of(&out)
         );
     }
-    let out = proctor()
-        .args(["mcp", "tools", "--json", "--data-dir", dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        json!([])
-    );
-    let out = proctor()
-        .args(["mcp", "tools", "--data-dir", dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(stdout_of(&out).trim(), "no tools are offered");
+    let (json, text) = listed(&["mcp", "tools"], dd);
+    assert_eq!(json, json!([]));
+    assert_eq!(text, "no tools are offered");
     // A wrong token is a usage error naming the token, not a crash.
     let wrong = tmp.path().join("wrong-token");
     std::fs::write(&wrong, "f".repeat(64)).unwrap();
