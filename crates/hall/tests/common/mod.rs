@@ -66,7 +66,21 @@ impl TestHall {
         Self::start_in(dir)
     }
 
+    /// A hall that also trades the single-use sign-in codes of `codes` (`POST /v1/session`).
+    pub fn start_with_sign_in(codes: std::sync::Arc<hall::sign_in::SignInCodes>) -> TestHall {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
+        Self::serve_in(dir, Some(codes))
+    }
+
     fn start_in(dir: tempfile::TempDir) -> TestHall {
+        Self::serve_in(dir, None)
+    }
+
+    fn serve_in(
+        dir: tempfile::TempDir,
+        codes: Option<std::sync::Arc<hall::sign_in::SignInCodes>>,
+    ) -> TestHall {
         let (mut config, _) = hall::Config::load_or_init(dir.path()).unwrap();
         config.file.listen = "127.0.0.1:0".parse().unwrap();
         let token = config.read_token().unwrap();
@@ -82,11 +96,12 @@ impl TestHall {
                 let listener = hall::server::bind(config.file.listen).await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 let hall = hall::Hall::open(config).await.unwrap();
-                hall::server::serve(hall, listener, async {
+                let stopped = async {
                     let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
+                };
+                hall::server::serve_with_sign_in(hall, listener, stopped, codes)
+                    .await
+                    .unwrap();
             });
         });
         let addr = addr_rx.recv_timeout(Duration::from_secs(20)).unwrap();

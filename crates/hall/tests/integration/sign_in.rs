@@ -2,36 +2,19 @@
 //! `POST /v1/session` once (also under concurrent requests), never after it expired, and a
 //! hall serving without links knows no code.
 
+use crate::common::TestHall;
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-/// A hall on 127.0.0.1 serving `codes` (or none); its base URL and token. The runtime thread
-/// ends with the test process.
-fn serve(codes: Option<Arc<hall::sign_in::SignInCodes>>) -> (tempfile::TempDir, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut config, _) = hall::Config::load_or_init(dir.path()).unwrap();
-    config.file.listen = "127.0.0.1:0".parse().unwrap();
-    let token = config.read_token().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = hall::server::bind(config.file.listen).await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let hall = hall::Hall::open(config).await.unwrap();
-            let forever = std::future::pending::<()>();
-            hall::server::serve_with_sign_in(hall, listener, forever, codes)
-                .await
-                .unwrap();
-        });
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-    (dir, format!("http://{addr}"), token)
+/// A hall on 127.0.0.1 trading `codes` (or, with none, serving without sign-in links).
+fn serve(codes: Option<Arc<hall::sign_in::SignInCodes>>) -> (TestHall, String, String) {
+    let hall = match codes {
+        Some(codes) => TestHall::start_with_sign_in(codes),
+        None => TestHall::start(),
+    };
+    let (url, token) = (hall.url(""), hall.token.clone());
+    (hall, url, token)
 }
 
 fn exchange(url: &str, body: &Value) -> (u16, Value) {
