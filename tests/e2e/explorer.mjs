@@ -1,10 +1,13 @@
 // Browser end-to-end tests of the Decisions explorer (issue 17) against a real `proctor serve`:
-// count, facets, the query in the URL and its errors, saved views, columns, histogram drag, the
-// detail pane's resize. Run: node tests/e2e/explorer.mjs [name filter]   (needs target/debug/proctor
+// count (and the exact count past the summary's 10,000), facets, the query in the URL and its
+// errors, saved views, columns, histogram drag, the detail pane's resize and its overlay. Run: node tests/e2e/explorer.mjs [name filter]   (needs target/debug/proctor
 // and ui/dist, as run.mjs). Prints one line per test and `N passed, N failed`.
 
 import assert from 'node:assert/strict';
-import { Hall, browser, eventually, runTests, screenshot, signIn } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hall, PROCTOR_BIN, axeProblems, browser, eventually, runTests, screenshot, signIn } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -137,6 +140,106 @@ test('the detail pane is resized by dragging its edge, and keeps its width', asy
   await page.reload();
   await pane.waitFor();
   assert.ok(Math.abs((await pane.boundingBox()).width - wider) < 4);
+});
+
+const MODE_KEY = 'proctor.decisions.pane-mode.v1';
+const focusedDecision = () => page.evaluate(() => document.activeElement?.getAttribute('data-decision-id') ?? document.activeElement?.tagName);
+const focusInPane = () => page.evaluate(() => !!document.activeElement?.closest('[data-testid="detail-pane"]'));
+
+/** No mode chosen in this browser, read by a freshly loaded page. */
+async function openWithoutChosenMode() {
+  await page.evaluate((k) => localStorage.removeItem(k), MODE_KEY);
+  await open();
+  await page.reload();
+  await page.getByTestId('match-count').waitFor();
+}
+
+test('the detail opens as an overlay: focus kept inside, Escape closes it, focus back on the row, choice kept', async () => {
+  await openWithoutChosenMode();
+  const row = page.locator('[data-decision-id]').nth(2);
+  const id = await row.getAttribute('data-decision-id');
+  await row.click();
+  const pane = page.getByTestId('detail-pane');
+  await page.getByTestId('decision-detail').waitFor();
+  assert.equal(await pane.getAttribute('data-mode'), 'side', 'a wide window opens the side pane');
+  await page.getByTestId('overlay-toggle').click();
+  await holds(async () => assert.equal(await pane.getAttribute('role'), 'dialog'));
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), MODE_KEY), '"overlay"');
+  // It covers the list (which is inert under it).
+  const [over, list] = [await pane.boundingBox(), await page.locator('.list').boundingBox()];
+  assert.ok(over.x <= list.x + 1 && over.x + over.width >= list.x + list.width - 1, `${JSON.stringify(over)} over ${JSON.stringify(list)}`);
+  assert.equal(await page.locator('.list').getAttribute('inert'), '');
+  assert.deepEqual(await axeProblems(page), [], 'axe on the overlay');
+  await screenshot(page, 'decisions-overlay');
+  // Tab and Shift+Tab never leave it.
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press('Tab');
+    assert.ok(await focusInPane(), `Tab ${i + 1} left the overlay`);
+  }
+  for (let i = 0; i < 5; i++) {
+    await page.keyboard.press('Shift+Tab');
+    assert.ok(await focusInPane(), `Shift+Tab ${i + 1} left the overlay`);
+  }
+  await page.keyboard.press('Escape');
+  await pane.waitFor({ state: 'detached' });
+  await holds(async () => assert.equal(await focusedDecision(), id));
+  // Remembered: the next decision opens as an overlay too, even after a reload.
+  await page.reload();
+  await page.locator('[data-decision-id]').first().click();
+  await holds(async () => assert.equal(await pane.getAttribute('data-mode'), 'overlay'));
+  await page.getByTestId('overlay-toggle').click();
+  await holds(async () => assert.equal(await pane.getAttribute('data-mode'), 'side'));
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), MODE_KEY), '"side"');
+  await page.getByTestId('detail-close').click();
+  await pane.waitFor({ state: 'detached' });
+});
+
+test('at 1024×700 the detail opens as an overlay unless the side pane was chosen', async () => {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  try {
+    await openWithoutChosenMode();
+    await page.locator('[data-decision-id]').first().click();
+    const pane = page.getByTestId('detail-pane');
+    await page.getByTestId('decision-detail').waitFor();
+    assert.equal(await pane.getAttribute('data-mode'), 'overlay');
+    assert.equal(await pane.getAttribute('role'), 'dialog');
+    await screenshot(page, 'decisions-overlay-1024');
+    await page.getByTestId('overlay-toggle').click();
+    await holds(async () => assert.equal(await pane.getAttribute('data-mode'), 'side'));
+    await page.keyboard.press('Escape');
+    await pane.waitFor({ state: 'detached' });
+  } finally {
+    await page.evaluate((k) => localStorage.removeItem(k), MODE_KEY);
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+});
+
+// Last: it adds 10,050 decisions to the hall's ledger, which the counts above do not expect.
+test('past 10,000 matches the summary says 10,000+ and the exact count follows', async () => {
+  // Recorded by `proctor route --db` into the hall's own ledger while the hall is stopped (seconds,
+  // where 10,050 POSTs to a debug hall take most of a minute), then the hall starts again on it.
+  const bulk = 10_050;
+  const input = join(hall.dataDir, 'bulk.jsonl');
+  const line = (i) => JSON.stringify({ capability_id: 'cap.doc.summarize', env: 'dev', data_label: 'PUBLIC', tenant_risk: 'low', qos_class: 'P2', tenant_id: 'tenant.bulk', correlation_id: `bulk-${i}`, request: {} });
+  writeFileSync(input, Array.from({ length: bulk }, (_, i) => line(i)).join('\n') + '\n');
+  await hall.kill();
+  const routed = spawnSync(PROCTOR_BIN, ['route', '--data-dir', hall.dataDir, '--db', join(hall.dataDir, 'ledger/decisions.sqlite'), '--input', input], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  assert.equal(routed.status, 0, routed.stderr);
+  await hall.restart();
+  // A tenant and a data label (no index counts that): the summary reads its newest 10,000 and
+  // stops there.
+  const filter = 'tenant_id=tenant.bulk&data_label=PUBLIC';
+  const summary = await hall.api('GET', `/v1/decisions/summary?${filter}`);
+  assert.deepEqual([summary.total, summary.total_exact], [10_000, false]);
+  assert.deepEqual(await hall.api('GET', `/v1/decisions/count?${filter}`), { total: bulk, exact: true });
+  // One tenant alone is counted on its index by the summary itself.
+  const tenant = await hall.api('GET', '/v1/decisions/summary?tenant_id=tenant.bulk');
+  assert.deepEqual([tenant.total, tenant.total_exact], [bulk, true]);
+  await open(filter);
+  const count = page.getByTestId('match-count');
+  await holds(async () => assert.equal(await count.innerText(), '10,050 matching'));
+  assert.equal(await total(), 10_000, 'the summary behind it counted only its scan');
+  assert.equal(await page.getByText('counting…').count(), 0);
 });
 
 // ------------------------------------------------------------------ run

@@ -150,13 +150,13 @@ export function worker(id, species, capabilities) {
   };
 }
 
-/** A browser with a fresh profile; every console error and CSP violation is collected. */
-export async function browser() {
+/** A browser with a fresh profile (`viewport`: its window size); every console error and CSP violation is collected. */
+export async function browser({ viewport = { width: 1400, height: 900 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'proctor-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1400, height: 900 },
+    viewport,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -210,6 +210,19 @@ export async function runTests(tests, page, { only, prefix = '' } = {}) {
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed;
+}
+
+// axe-core (a devDependency of ui/, like the other test tools) is evaluated in the page through
+// the DevTools protocol: the page's CSP forbids injected <script> tags, and stays on.
+const AXE_SOURCE = readFileSync(requireUi.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical axe violations on the page as it is, one line each. */
+export async function axeProblems(page) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Polls hall-side state (not the UI: use Playwright's own waits there). */

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hall, PROCTOR_BIN, ROOT, RULES, browser, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
+import { Hall, PROCTOR_BIN, ROOT, RULES, axeProblems, browser, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -119,6 +119,13 @@ test('an acknowledgement shows its note and author after a reload', async () => 
   await screenshot(page, 'ui-alerts');
 });
 
+/** A screenshot at the docs' size (1280×800: docs/screenshots/ is refreshed from these). */
+async function docsScreenshot(name) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await screenshot(page, name);
+  await page.setViewportSize({ width: 1400, height: 900 });
+}
+
 test('attest: pick an enrolled worker, the version comes from the manifest, a changed package asks before signing', async () => {
   const pkg = mkdtempSync(join(tmpdir(), 'proctor-op-pkg-'));
   try {
@@ -139,18 +146,38 @@ test('attest: pick an enrolled worker, the version comes from the manifest, a ch
     await facts.waitFor();
     const text = await facts.textContent();
     for (const want of ['Signer key', 'org.acme', '1.4.2', 'Signed at']) assert.ok(text.includes(want), `${want} in ${text}`);
+    await docsScreenshot('attest-verified');
 
-    // A file changes: signing asks first and says what it knows.
+    // Files change on disk (one edited, one added, one removed): signing asks first and lists
+    // them against the file list signed with the manifest.
     writeFileSync(join(pkg, 'code/worker.py'), 'print("v2")\n');
+    writeFileSync(join(pkg, 'code/extra.py'), 'import os\n');
+    rmSync(join(pkg, 'requirements.lock'));
     await page.getByRole('button', { name: /^Sign/ }).click();
     const ask = page.getByTestId('attest-confirm');
     await ask.getByText('The package changed since it was signed').waitFor();
+    const listed = async (kind) => ask.locator(`[data-change="${kind}"]`).allInnerTexts();
+    assert.deepEqual(await listed('changed'), ['code/worker.py']);
+    assert.deepEqual(await listed('added'), ['code/extra.py']);
+    assert.deepEqual(await listed('removed'), ['requirements.lock']);
+    assert.deepEqual(await axeProblems(page), [], 'axe on the confirmation');
     assert.equal(await page.getByTestId('attest-signed').count(), 0, 'nothing signed before the answer');
-    await screenshot(page, 'attest-confirm');
+    assert.equal(await page.getByTestId('attest-verdict').count(), 0, 'the verdict on the old files is gone');
+    await docsScreenshot('attest-confirm');
     await ask.getByRole('button', { name: 'Sign the changed package as 1.4.2' }).click();
     await page.getByTestId('attest-signed').waitFor();
     const manifest = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8'));
     assert.equal(manifest.worker_version, '1.4.2');
+
+    // A signature without a file list (signed by a tool that leaves it out): no diff is made up.
+    const sig = JSON.parse(readFileSync(join(pkg, 'manifest.sig'), 'utf8'));
+    delete sig.files;
+    writeFileSync(join(pkg, 'manifest.sig'), JSON.stringify(sig));
+    writeFileSync(join(pkg, 'code/worker.py'), 'print("v3")\n');
+    await page.getByRole('button', { name: /^Sign/ }).click();
+    await ask.getByTestId('attest-changes-unknown').getByText('The signature does not list the package\'s files').waitFor();
+    assert.equal(await ask.locator('[data-change]').count(), 0);
+    await ask.getByRole('button', { name: 'Cancel' }).click();
   } finally {
     rmSync(pkg, { recursive: true, force: true });
   }

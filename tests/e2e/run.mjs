@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hall, MCP_FIXTURE, ROOT, RULES, browser, eventually, requireUi, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
+import { Hall, MCP_FIXTURE, ROOT, RULES, axeProblems as axeProblemsOn, browser, eventually, requireUi, runTests, screenshot, signIn, worker, writePackage } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -1184,18 +1184,8 @@ test('a worker page keeps its last heartbeat and decisions routed across a resta
   });
 });
 
-// axe-core (a devDependency of ui/, like the other test tools) is evaluated in the page through
-// the DevTools protocol: the page's CSP forbids injected <script> tags, and stays on.
-const AXE_SOURCE = readFileSync(requireUi.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious and critical axe violations on the current page, one line each. */
-async function axeProblems() {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
+/** Serious and critical axe violations on the current page (harness.mjs). */
+const axeProblems = () => axeProblemsOn(page);
 
 test('accessibility: axe finds no serious or critical violation on any screen', async () => {
   const problems = [];

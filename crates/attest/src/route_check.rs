@@ -436,6 +436,23 @@ fn evaluate(pkg: &PackageRef, live_hash: &str, trust: &TrustStore) -> RouteVerdi
     out
 }
 
+/// Which files of the package in `dir` differ from the file list its signature carries: what
+/// re-signing it would sign over (the Attest screen asks first). The list is believed as
+/// [`diagnose`] believes it; `Err` says plainly why there is no list to trust.
+pub fn changes_since_signing(dir: &Path) -> Result<ChangedFiles, String> {
+    let manifest = read_attestation_file(&dir.join(MANIFEST_FILE))
+        .ok()
+        .flatten()
+        .and_then(|bytes| Manifest::parse(&bytes).ok())
+        .ok_or("The package has no readable manifest, so there is no signed file list to compare with.")?;
+    let listed = read_attestation_file(&dir.join(SIG_FILE))
+        .ok()
+        .flatten()
+        .and_then(|bytes| ManifestSignature::parse(&bytes).ok())
+        .and_then(|signature| signature.files);
+    diagnose(dir, listed, manifest.field("package_hash"))
+}
+
 /// Compares the package on disk with the signature's file list, which is believed only when
 /// it hashes to the manifest's (signed) package hash.
 fn diagnose(

@@ -3,18 +3,17 @@
 //! lost or doubled; `--json` has the documented shape; a central row edited is named by hall
 //! and seq with exit 1; a bad URL is exit 3 without echoing the password.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fleet::testing::TempPostgres;
 use serde_json::{json, Value};
+use support::{init_dir, proctor, Hall};
 
-const RULES: &str = r#"{"rules": [{"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
-  "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#;
 const DEADLINE: Duration = Duration::from_secs(90);
 
 fn poll(what: &str, mut done: impl FnMut() -> bool) {
@@ -25,58 +24,10 @@ fn poll(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
-            .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .env_remove("PROCTOR_DATA_DIR")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            panic!(
-                "serve did not start: {line:?}\n{}",
-                std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
-            );
-        };
-        let token = std::fs::read_to_string(dir.join("api-token")).unwrap();
-        Server {
-            url: url.to_string(),
-            token: token.trim().to_string(),
-            child,
-        }
-    }
-
-    fn sigkill(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A hall that can die without notice.
+fn sigkill(mut hall: Hall) {
+    hall.child.signal("-KILL");
+    let _ = hall.child.wait();
 }
 
 /// One route; false once the hall is gone.
@@ -92,8 +43,7 @@ fn route(agent: &ureq::Agent, url: &str, token: &str, cid: &str) -> bool {
 }
 
 fn hall_dir(pg: &TempPostgres, hall_id: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
+    let dir = init_dir();
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
@@ -116,21 +66,22 @@ fn local_head(dir: &Path) -> i64 {
         .unwrap()
 }
 
+/// `psql` on the central store as its superuser.
+fn psql_on(pg: &TempPostgres) -> std::process::Command {
+    let mut cmd = std::process::Command::new("psql");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &pg.port().to_string(),
+        "-U",
+        "postgres",
+    ]);
+    cmd
+}
+
 fn central(pg: &TempPostgres, sql: &str) -> i64 {
-    let out = std::process::Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.port().to_string(),
-            "-U",
-            "postgres",
-            "-At",
-            "-c",
-            sql,
-        ])
-        .output()
-        .unwrap();
+    let out = psql_on(pg).args(["-At", "-c", sql]).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
@@ -138,19 +89,8 @@ fn central(pg: &TempPostgres, sql: &str) -> i64 {
 }
 
 fn psql(pg: &TempPostgres, sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.port().to_string(),
-            "-U",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
+    let out = psql_on(pg)
+        .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
         .unwrap();
     assert!(
@@ -161,8 +101,13 @@ fn psql(pg: &TempPostgres, sql: &str) {
 }
 
 fn fleet_verify(pg: &TempPostgres, json: bool) -> (i32, String, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("proctor").unwrap();
-    cmd.args(["fleet", "verify", "--database-url", &pg.url()]);
+    fleet_verify_at(&pg.url(), json)
+}
+
+/// `fleet verify` of the central store at `url`: exit code, stdout, stderr.
+fn fleet_verify_at(url: &str, json: bool) -> (i32, String, String) {
+    let mut cmd = proctor();
+    cmd.args(["fleet", "verify", "--database-url", url]);
     if json {
         cmd.arg("--json");
     }
@@ -178,7 +123,7 @@ fn fleet_verify(pg: &TempPostgres, json: bool) -> (i32, String, String) {
 fn a_hall_killed_while_shipping_resumes_without_loss_or_doubles_and_verify_names_an_edit() {
     let pg = TempPostgres::start();
     let (dir_a, dir_b) = (hall_dir(&pg, "killed"), hall_dir(&pg, "steady"));
-    let steady = Server::start(dir_b.path());
+    let steady = Hall::start(dir_b.path());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
@@ -193,7 +138,7 @@ fn a_hall_killed_while_shipping_resumes_without_loss_or_doubles_and_verify_names
     }
 
     // Four clients route into hall "killed" until it dies.
-    let server = Server::start(dir_a.path());
+    let server = Hall::start(dir_a.path());
     let acknowledged = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..4)
@@ -218,7 +163,7 @@ fn a_hall_killed_while_shipping_resumes_without_loss_or_doubles_and_verify_names
             "SELECT count(*) FROM decisions WHERE hall_id = 'killed'",
         ) >= 200
     });
-    server.sigkill();
+    sigkill(server);
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().unwrap();
@@ -230,7 +175,7 @@ fn a_hall_killed_while_shipping_resumes_without_loss_or_doubles_and_verify_names
         "the ledger lost acknowledged records: {head} < {acked}"
     );
 
-    let restarted = Server::start(dir_a.path());
+    let restarted = Hall::start(dir_a.path());
     poll("the rest shipped after the restart", || {
         central(
             &pg,
@@ -310,37 +255,17 @@ fn a_hall_killed_while_shipping_resumes_without_loss_or_doubles_and_verify_names
 
 #[test]
 fn a_bad_database_url_is_exit_3_and_never_echoes_the_password() {
-    let out = assert_cmd::Command::cargo_bin("proctor")
-        .unwrap()
-        .args([
-            "fleet",
-            "verify",
-            "--database-url",
-            "postgresql://u:s3cret@host:notaport/db",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("database_url") && !err.contains("s3cret"),
-        "{err}"
-    );
-    // An unreachable server: exit 4, named without its password.
-    let out = assert_cmd::Command::cargo_bin("proctor")
-        .unwrap()
-        .args([
-            "fleet",
-            "verify",
-            "--database-url",
+    // A malformed URL: exit 3; an unreachable server: exit 4, named without its password.
+    for (url, code, named) in [
+        ("postgresql://u:s3cret@host:notaport/db", 3, "database_url"),
+        (
             "postgresql://u:s3cret@127.0.0.1:1/db",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("postgresql://u@127.0.0.1:1/db") && !err.contains("s3cret"),
-        "{err}"
-    );
+            4,
+            "postgresql://u@127.0.0.1:1/db",
+        ),
+    ] {
+        let (exit, _, err) = fleet_verify_at(url, false);
+        assert_eq!(exit, code, "{url}: {err}");
+        assert!(err.contains(named) && !err.contains("s3cret"), "{err}");
+    }
 }

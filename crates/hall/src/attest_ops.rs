@@ -168,14 +168,27 @@ fn current_manifest(dir: &Path) -> Value {
 impl Hall {
     pub async fn attest_hash(&self, req: PathRequest) -> Result<Value, HallError> {
         check_dir(&req.path)?;
-        let path = req.path.clone();
-        let digest =
-            blocking(move |cancel| attest::package_hash_with(&path, hash_options(cancel), None))
-                .await?
-                .map_err(|e| HallError::InvalidPath(e.to_string()))?;
         let manifest = current_manifest(&req.path);
+        let signed_hash = manifest["package_hash"].as_str().map(str::to_owned);
+        let path = req.path.clone();
+        let (digest, changes) = blocking(move |cancel| {
+            let digest = attest::package_hash_with(&path, hash_options(cancel), None)?;
+            // The package no longer matches its manifest: which files, against the signed list.
+            let changes = signed_hash
+                .filter(|signed| *signed != digest.hash)
+                .map(|_| attest::route_check::changes_since_signing(&path));
+            Ok::<_, attest::AttestError>((digest, changes))
+        })
+        .await?
+        .map_err(|e| HallError::InvalidPath(e.to_string()))?;
+        let (changes, changes_unknown) = match changes {
+            None => (Value::Null, Value::Null),
+            Some(Ok(files)) => (json!(files), Value::Null),
+            Some(Err(why)) => (Value::Null, json!(why)),
+        };
         Ok(json!({
             "path": req.path, "package_hash": digest.hash, "files": digest.files, "manifest": manifest,
+            "changes": changes, "changes_unknown": changes_unknown,
         }))
     }
 

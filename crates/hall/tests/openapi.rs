@@ -307,6 +307,12 @@ fn real_responses_of_every_operation_match_the_document() {
         &hall.get("/v1/decisions/summary?q=denied"),
     );
     assert!(summary["total"].as_u64().unwrap() >= 1, "{summary}");
+    let count = c.check(
+        "GET",
+        "/v1/decisions/count",
+        &hall.get("/v1/decisions/count?q=denied"),
+    );
+    assert_eq!(count["total"], summary["total"], "{count}");
     let id = allowed["decision_id"].as_str().unwrap();
     c.check(
         "GET",

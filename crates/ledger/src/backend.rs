@@ -16,7 +16,10 @@ use crate::hall_records::{
     StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Count, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest};
+use crate::query::{
+    Count, CountRequest, MatchCount, Page, PageRequest, Stats, StatsRequest, Summary,
+    SummaryRequest,
+};
 use crate::record::{NewRecord, StoredDecision};
 
 /// Proof that a decision is durably recorded: its place in the chain.
@@ -79,6 +82,9 @@ pub trait LedgerBackend: Send + Sync {
 
     /// Total, buckets and facets of a filter, bounded by the request's scan (the explorer's).
     fn summary(&self, request: &SummaryRequest) -> Result<Summary>;
+
+    /// How many decisions match a filter, exact unless the request's time budget ran out.
+    fn count(&self, request: &CountRequest) -> Result<MatchCount>;
 
     /// Decisions per selected worker species over the whole ledger, most first: what the
     /// hall's per-worker counts start from after a restart. Cheap on a large ledger (it reads

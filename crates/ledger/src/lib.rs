@@ -49,8 +49,8 @@ pub use linked::{
     MAX_KIND_BYTES, MAX_LINKED_BYTES, MAX_LINKED_PAGE,
 };
 pub use query::{
-    Bucket, Count, Facet, Filter, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest,
-    MAX_PAGE, SUMMARY_BUCKETS,
+    Bucket, Count, CountRequest, Facet, Filter, MatchCount, Page, PageRequest, Stats, StatsRequest,
+    Summary, SummaryRequest, MAX_PAGE, SUMMARY_BUCKETS,
 };
 pub use record::{micros_to_time, timestamp_micros, DecisionFields, NewRecord, StoredDecision};
 pub use sqlite::schema::LATEST as SCHEMA_VERSION;

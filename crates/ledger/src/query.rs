@@ -153,6 +153,22 @@ pub struct Summary {
     pub facets: Vec<Facet>,
 }
 
+/// How many records match a filter, counted for at most `budget`: a filter that would read a
+/// huge ledger record by record answers a lower bound in time instead of holding its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRequest {
+    pub filter: Filter,
+    pub budget: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MatchCount {
+    /// Records matching the filter: exact when `exact`, else at least this many (the budget ran
+    /// out first).
+    pub total: u64,
+    pub exact: bool,
+}
+
 /// One facet: a column (the API's parameter name) and its most frequent values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Facet {

@@ -98,6 +98,10 @@ export class HallApi {
   decisionsSummary(query: Query) {
     return this.call('decisions_summary', { query });
   }
+  /** How many decisions match a filter, exact unless the hall's time budget ran out (after a summary's lower bound). */
+  decisionsCount(query: Query) {
+    return this.call('decisions_count', { query });
+  }
   getDecision(decisionId: string) {
     return this.call('get_decision', { params: { decision_id: decisionId } });
   }

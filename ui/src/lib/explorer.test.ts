@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampPane, DEFAULT_COLUMNS, gridTemplate, histogramData, loadColumns, loadPaneWidth, loadViews, saveColumns, savePaneWidth, saveViews, toggleColumn, toggleFacet, totalText, withoutView, withView } from './explorer';
+import { clampPane, DEFAULT_COLUMNS, gridTemplate, histogramData, loadColumns, loadPaneMode, loadPaneWidth, loadViews, paneMode, saveColumns, savePaneMode, savePaneWidth, saveViews, toggleColumn, toggleFacet, totalText, withoutView, withView } from './explorer';
 import { EMPTY_FILTER } from './filters';
 
 /** A Storage over a Map (both halves the prefs helpers use). */
@@ -54,6 +54,11 @@ describe('facets and summary', () => {
   it('says when the total is a lower bound, and turns buckets into chart series', () => {
     expect(totalText({ total: 1234, total_exact: true })).toBe('1,234 matching');
     expect(totalText({ total: 50000, total_exact: false })).toBe('50,000+ matching');
+    // The exact count replaces a lower bound, never an exact total, and never lowers it.
+    expect(totalText({ total: 10000, total_exact: false }, { total: 123456, exact: true })).toBe('123,456 matching');
+    expect(totalText({ total: 10000, total_exact: false }, { total: 80000, exact: false })).toBe('80,000+ matching');
+    expect(totalText({ total: 10000, total_exact: false }, { total: 9000, exact: false })).toBe('10,000+ matching');
+    expect(totalText({ total: 12, total_exact: true }, { total: 11, exact: true })).toBe('12 matching');
     expect(histogramData({ buckets: [{ start: '2026-01-01T00:00:00Z', decisions: 3, denied: 1 }] })).toEqual([[1767225600], [3], [1]]);
   });
 });
@@ -68,5 +73,20 @@ describe('detail pane width', () => {
     savePaneWidth(512, s);
     expect(loadPaneWidth(s)).toBe(512);
     expect(loadPaneWidth(memory({ 'proctor.decisions.pane.v1': '12' }))).toBeNull();
+  });
+});
+
+describe('detail pane mode', () => {
+  it('follows the width until one is chosen, and persists the choice', () => {
+    expect(paneMode(null, 1200, 420)).toBe('side');
+    expect(paneMode(null, 800, 300)).toBe('overlay');
+    expect(paneMode(null, 0, 300)).toBe('side');
+    expect(paneMode('side', 800, 300)).toBe('side');
+    expect(paneMode('overlay', 1600, 300)).toBe('overlay');
+    const s = memory();
+    expect(loadPaneMode(s)).toBeNull();
+    savePaneMode('overlay', s);
+    expect(loadPaneMode(s)).toBe('overlay');
+    expect(loadPaneMode(memory({ 'proctor.decisions.pane-mode.v1': '"sideways"' }))).toBeNull();
   });
 });

@@ -96,9 +96,20 @@ export function toggleFacet(filter: DecisionFilter, field: FacetField, value: st
   return { ...filter, [field]: filter[field] === value ? '' : value };
 }
 
-/** "1,234 matching", or "50,000+ matching" when the hall counted only that far. */
-export function totalText(summary: Pick<DecisionSummary, 'total' | 'total_exact'>): string {
-  return `${summary.total.toLocaleString('en-US')}${summary.total_exact ? '' : '+'} matching`;
+/** The exact count's answer (`GET /v1/decisions/count`). */
+export interface MatchCount {
+  total: number;
+  exact: boolean;
+}
+
+/**
+ * "1,234 matching", or "10,000+ matching" when the summary counted only that far; a count fetched
+ * after such a summary replaces it ("123,456 matching", or a larger lower bound if the count ran out
+ * of time). A count never lowers what the summary already saw.
+ */
+export function totalText(summary: Pick<DecisionSummary, 'total' | 'total_exact'>, count: MatchCount | null = null): string {
+  const best = count && !summary.total_exact && count.total >= summary.total ? count : { total: summary.total, exact: summary.total_exact };
+  return `${best.total.toLocaleString('en-US')}${best.exact ? '' : '+'} matching`;
 }
 
 /** The histogram's series: bucket starts (unix s), decisions, denied. */
@@ -121,4 +132,25 @@ export function loadPaneWidth(storage?: Pick<Storage, 'getItem'>): number | null
 
 export function savePaneWidth(width: number, storage?: Pick<Storage, 'setItem'>): void {
   saveStored(PANE_KEY, width, storage);
+}
+
+/** How the detail opens: beside the list, or as an overlay over it. */
+export type PaneMode = 'side' | 'overlay';
+const MODE_KEY = 'proctor.decisions.pane-mode.v1';
+/** The list keeps at least this many px beside the pane, else the detail opens as an overlay. */
+export const LIST_MIN_BESIDE_PANE = 560;
+
+/** The chosen mode, or null when none was chosen in this browser (then it follows the width). */
+export function loadPaneMode(storage?: Pick<Storage, 'getItem'>): PaneMode | null {
+  return loadStored<PaneMode | null>(MODE_KEY, (raw) => (raw === 'side' || raw === 'overlay' ? raw : null), null, storage);
+}
+
+export function savePaneMode(mode: PaneMode, storage?: Pick<Storage, 'setItem'>): void {
+  saveStored(MODE_KEY, mode, storage);
+}
+
+/** The mode to use: the chosen one, else an overlay when a pane of `paneWidth` px would leave the list too narrow. */
+export function paneMode(chosen: PaneMode | null, splitWidth: number, paneWidth: number): PaneMode {
+  if (chosen) return chosen;
+  return splitWidth > 0 && splitWidth - paneWidth < LIST_MIN_BESIDE_PANE ? 'overlay' : 'side';
 }

@@ -17,6 +17,8 @@ export const OPS = {
   create_session: { method: 'POST', path: '/v1/session' },
   /** Approve or deny a held call; the verdict is recorded before the call goes on */
   decide_approval: { method: 'POST', path: '/v1/approvals/{id}' },
+  /** How many decisions match a filter, exact within a time budget */
+  decisions_count: { method: 'GET', path: '/v1/decisions/count' },
   /** How many decisions match a filter, per time bucket and per facet value */
   decisions_summary: { method: 'GET', path: '/v1/decisions/summary' },
   /** Enroll (or replace) a worker registry record */

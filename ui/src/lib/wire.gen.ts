@@ -158,6 +158,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/decisions/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many decisions match a filter, exact within a time budget */
+        get: operations["decisions_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/decisions/{decision_id}": {
         parameters: {
             query?: never;
@@ -760,6 +777,16 @@ export interface components {
          * @enum {string}
          */
         DataLabel: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+        /** @description The answer of `GET /v1/decisions/count`. */
+        DecisionCount: {
+            /**
+             * Format: uint64
+             * @description Decisions matching the filter: exact when `exact`, else at least this many (the count
+             *     ran out of its 1.5 s budget).
+             */
+            total: number;
+            exact: boolean;
+        };
         DecisionDetail: {
             seq: number;
             hash: string;
@@ -1233,6 +1260,12 @@ export interface components {
                 package_hash: string | null;
                 attested_at_utc: string | null;
             };
+            changes: null | {
+                changed: string[];
+                added: string[];
+                removed: string[];
+            };
+            changes_unknown: string | null;
         };
         PathRequest: {
             path: string;
@@ -2302,6 +2335,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DecisionSummary"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Local failure */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    decisions_count: {
+        parameters: {
+            query?: {
+                capability_id?: string;
+                tenant_id?: string;
+                correlation_id?: string;
+                worker?: string;
+                env?: "dev" | "stage" | "prod" | "edge";
+                data_label?: "PUBLIC" | "INTERNAL" | "RESTRICTED";
+                denied?: boolean;
+                dry_run?: boolean;
+                deny_code?: string;
+                rule_id?: string;
+                q?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionCount"];
                 };
             };
             /** @description Client error */

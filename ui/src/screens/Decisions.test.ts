@@ -103,6 +103,34 @@ describe('Decisions', () => {
     vi.useRealTimers();
   });
 
+  it('asks for the exact count after a summary that stopped at its scan, and never shows another filter\'s', async () => {
+    const { hall, transport } = await fakeHall();
+    const counts = [deferred<{ total: number; exact: boolean }>(), deferred<{ total: number; exact: boolean }>()];
+    const asked = [...counts];
+    transport
+      .on('list_decisions', () => page([record(1)]))
+      .on('decisions_summary', () => ({ ...SUMMARY, total: 10000 }))
+      .on('decisions_count', () => asked.shift()!.promise);
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+    const total = () => view.target.querySelector('[data-testid="match-count"]')?.textContent;
+    expect(total()).toBe('10,000+ matching');
+    expect(view.target.textContent).toContain('counting…');
+    expect(transport.callsOf('decisions_count')[0]?.query).not.toHaveProperty('limit');
+
+    // Another filter before the count came: the first count is not shown for it.
+    nav.go('decisions', '', new URLSearchParams('tenant_id=tenant.b'));
+    await settle();
+    counts[0]!.resolve({ total: 123456, exact: true });
+    await settle();
+    expect(total()).toBe('10,000+ matching');
+    counts[1]!.resolve({ total: 45678, exact: true });
+    await settle();
+    expect(total()).toBe('45,678 matching');
+    expect(view.target.textContent).not.toContain('counting…');
+    expect(transport.callsOf('decisions_count')[1]?.query).toMatchObject({ tenant_id: 'tenant.b' });
+  });
+
   it('drops the answer of an older load when a newer one was started', async () => {
     const { hall, transport } = await fakeHall();
     const first = deferred<DecisionPage>();

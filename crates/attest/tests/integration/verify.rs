@@ -6,8 +6,9 @@ use crate::support;
 use attest::manifest::MANIFEST_FILE;
 use attest::signature::SIG_FILE;
 use attest::{
-    package_hash, sign_package, verify_package, BuildSource, KeyStore, Manifest, ManifestSignature,
-    Namespace, NamespaceKey, NewManifest, SignRequest, TrustStore, VerdictCode, VerifyOptions,
+    package_hash, sign_package, verify_package, BuildSource, Manifest, ManifestSignature,
+    Namespace, NamespaceKey, NewManifest, SignRequest, TrustStore, Verdict, VerdictCode,
+    VerifyOptions,
 };
 use chrono::TimeZone;
 use std::path::Path;
@@ -23,27 +24,11 @@ struct Signed {
     trust: TrustStore,
 }
 
-fn new_key(namespace: &str) -> (tempfile::TempDir, NamespaceKey) {
-    let config = tempfile::tempdir().unwrap();
-    let key = KeyStore::new(config.path())
-        .create(&Namespace::parse(namespace).unwrap())
-        .unwrap();
-    (config, key)
-}
-
 fn sign_into(dir: &Path, worker_id: &str, key: &NamespaceKey) {
-    let request = SignRequest {
-        worker_id,
-        worker_species_id: SPECIES,
-        worker_version: "1.0.0",
-        build_source: BuildSource::Local,
-        hmac_secret: None,
-        hash: Default::default(),
-        progress: None,
-        now: chrono::Utc
-            .with_ymd_and_hms(2026, 2, 26, 10, 11, 12)
-            .unwrap(),
-    };
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 2, 26, 10, 11, 12)
+        .unwrap();
+    let request = local_sign_request(worker_id, SPECIES, "1.0.0", now);
     let signed = sign_package(dir, key, &request).unwrap();
     assert_eq!(signed.package_hash, package_hash(dir).unwrap());
 }
@@ -74,14 +59,22 @@ fn edit_manifest(pkg: &Signed, from: &str, to: &str) {
     std::fs::write(&path, text).unwrap();
 }
 
-fn code_of(dir: &Path, trust: &TrustStore) -> Option<VerdictCode> {
-    verify_package(dir, &VerifyOptions::new(trust)).code
+impl Signed {
+    /// The package's verdict under its own trust store.
+    fn verdict(&self) -> Verdict {
+        verify_package(self.dir.path(), &VerifyOptions::new(&self.trust))
+    }
+
+    /// The package's verdict code under `trust`.
+    fn code_under(&self, trust: &TrustStore) -> Option<VerdictCode> {
+        verify_package(self.dir.path(), &VerifyOptions::new(trust)).code
+    }
 }
 
 #[test]
 fn a_signed_package_verifies() {
     let pkg = default_package();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert!(verdict.valid, "{verdict:?}");
     assert_eq!(verdict.code, None);
     assert_eq!(verdict.details["scheme"], "ed25519");
@@ -123,7 +116,7 @@ fn content_tampering_is_a_hash_mismatch() {
     for (what, tamper) in tampers {
         let pkg = default_package();
         tamper(pkg.dir.path());
-        let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+        let verdict = pkg.verdict();
         assert_eq!(verdict.code, Some(VerdictCode::HashMismatch), "{what}");
         assert!(!verdict.valid);
         assert!(
@@ -138,10 +131,7 @@ fn content_tampering_is_a_hash_mismatch() {
 fn editing_a_signed_manifest_field_breaks_the_signature() {
     let pkg = default_package();
     edit_manifest(&pkg, "\"1.0.0\"", "\"9.9.9\"");
-    assert_eq!(
-        code_of(pkg.dir.path(), &pkg.trust),
-        Some(VerdictCode::SigInvalid)
-    );
+    assert_eq!(pkg.verdict().code, Some(VerdictCode::SigInvalid));
 }
 
 #[test]
@@ -149,7 +139,7 @@ fn unsigned_manifest_fields_are_not_covered_like_the_reference() {
     // SPEC §3.3: attested_at_utc and trust_statement are not signed.
     let pkg = default_package();
     edit_manifest(&pkg, "Package attested", "Totally attested");
-    assert_eq!(code_of(pkg.dir.path(), &pkg.trust), None);
+    assert_eq!(pkg.verdict().code, None);
 }
 
 #[test]
@@ -159,7 +149,7 @@ fn a_signature_swapped_in_from_another_package_is_invalid() {
     let mut trust = a.trust.clone();
     trust.trust(b.key.public()).unwrap();
     std::fs::copy(b.dir.path().join(SIG_FILE), a.dir.path().join(SIG_FILE)).unwrap();
-    assert_eq!(code_of(a.dir.path(), &trust), Some(VerdictCode::SigInvalid));
+    assert_eq!(a.code_under(&trust), Some(VerdictCode::SigInvalid));
 
     // Swapping manifest and signature together moves the hash check instead.
     std::fs::copy(
@@ -167,10 +157,7 @@ fn a_signature_swapped_in_from_another_package_is_invalid() {
         a.dir.path().join(MANIFEST_FILE),
     )
     .unwrap();
-    assert_eq!(
-        code_of(a.dir.path(), &trust),
-        Some(VerdictCode::HashMismatch)
-    );
+    assert_eq!(a.code_under(&trust), Some(VerdictCode::HashMismatch));
 }
 
 #[test]
@@ -190,10 +177,7 @@ fn another_namespace_cannot_sign_our_workers() {
     forged.namespace = Namespace::parse("org.other").unwrap();
     forged.key_id = other.key_id();
     forged.write_into(pkg.dir.path()).unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &trust),
-        Some(VerdictCode::NamespaceMismatch)
-    );
+    assert_eq!(pkg.code_under(&trust), Some(VerdictCode::NamespaceMismatch));
 
     // Claiming our namespace with the other namespace's key.
     let message = [
@@ -206,61 +190,46 @@ fn another_namespace_cannot_sign_our_workers() {
     forged.signature =
         base64::engine::general_purpose::STANDARD.encode(other.sign(&message).to_bytes());
     forged.write_into(pkg.dir.path()).unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &trust),
-        Some(VerdictCode::KeyUntrusted)
-    );
+    assert_eq!(pkg.code_under(&trust), Some(VerdictCode::KeyUntrusted));
 }
 
 #[test]
 fn trust_and_revocation_are_enforced() {
     let pkg = default_package();
     assert_eq!(
-        code_of(pkg.dir.path(), &TrustStore::default()),
+        pkg.code_under(&TrustStore::default()),
         Some(VerdictCode::NamespaceUntrusted)
     );
 
     let mut trust = pkg.trust.clone();
     trust.revoke_key(&pkg.key.key_id());
-    assert_eq!(
-        code_of(pkg.dir.path(), &trust),
-        Some(VerdictCode::KeyRevoked)
-    );
+    assert_eq!(pkg.code_under(&trust), Some(VerdictCode::KeyRevoked));
 
     let mut trust = pkg.trust.clone();
     trust
         .revoke_package(&package_hash(pkg.dir.path()).unwrap())
         .unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &trust),
-        Some(VerdictCode::PackageRevoked)
-    );
+    assert_eq!(pkg.code_under(&trust), Some(VerdictCode::PackageRevoked));
 }
 
 #[test]
 fn missing_or_broken_manifest_and_signature() {
     let pkg = default_package();
     std::fs::remove_file(pkg.dir.path().join(SIG_FILE)).unwrap();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert_eq!(verdict.code, Some(VerdictCode::SignatureMissing));
     assert_eq!(verdict.details["signature_present"], false);
 
     std::fs::write(pkg.dir.path().join(SIG_FILE), b"{not json").unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &pkg.trust),
-        Some(VerdictCode::SigInvalid)
-    );
+    assert_eq!(pkg.verdict().code, Some(VerdictCode::SigInvalid));
 
     std::fs::write(pkg.dir.path().join(MANIFEST_FILE), b"{not json").unwrap();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert_eq!(verdict.code, Some(VerdictCode::ManifestMissing));
     assert!(verdict.details["error"].as_str().unwrap().contains("JSON"));
 
     std::fs::remove_file(pkg.dir.path().join(MANIFEST_FILE)).unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &pkg.trust),
-        Some(VerdictCode::ManifestMissing)
-    );
+    assert_eq!(pkg.verdict().code, Some(VerdictCode::ManifestMissing));
 }
 
 #[test]
@@ -283,7 +252,7 @@ fn expected_identity_is_checked_before_hashing() {
 fn an_unsafe_package_is_refused_with_a_verdict() {
     let pkg = default_package();
     std::os::unix::fs::symlink("/etc/passwd", pkg.dir.path().join("passwd")).unwrap();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert_eq!(verdict.code, Some(VerdictCode::PackageUnreadable));
     assert!(verdict.message.contains("passwd"), "{}", verdict.message);
 }
@@ -292,7 +261,7 @@ fn an_unsafe_package_is_refused_with_a_verdict() {
 fn verdicts_serialize_with_wcp_codes() {
     let pkg = default_package();
     std::fs::write(pkg.dir.path().join("main.py"), b"x").unwrap();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     let json = serde_json::to_value(&verdict).unwrap();
     assert_eq!(json["valid"], false);
     assert_eq!(json["code"], "ATTEST_HASH_MISMATCH");
@@ -393,7 +362,7 @@ fn manifest_files_must_be_small_regular_files() {
         .status()
         .unwrap();
     assert!(status.success());
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert_eq!(verdict.code, Some(VerdictCode::ManifestMissing));
     assert!(
         verdict.message.contains("not a regular file"),
@@ -405,33 +374,20 @@ fn manifest_files_must_be_small_regular_files() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::rename(pkg.dir.path().join(SIG_FILE), outside.path().join("sig")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("sig"), pkg.dir.path().join(SIG_FILE)).unwrap();
-    assert_eq!(
-        code_of(pkg.dir.path(), &pkg.trust),
-        Some(VerdictCode::SigInvalid)
-    );
+    assert_eq!(pkg.verdict().code, Some(VerdictCode::SigInvalid));
 
     let pkg = default_package();
     std::fs::write(pkg.dir.path().join(SIG_FILE), vec![b' '; (1 << 20) + 1]).unwrap();
-    let verdict = verify_package(pkg.dir.path(), &VerifyOptions::new(&pkg.trust));
+    let verdict = pkg.verdict();
     assert_eq!(verdict.code, Some(VerdictCode::SigInvalid));
     assert!(verdict.message.contains("1 MiB"), "{}", verdict.message);
 }
 
 #[test]
 fn signing_outside_the_key_namespace_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[("a.py", b"a")]);
+    let dir = temp_tree(&[("a.py", b"a")]);
     let (_config, key) = new_key("org.example");
-    let request = SignRequest {
-        worker_id: "org.other.worker",
-        worker_species_id: SPECIES,
-        worker_version: "1.0.0",
-        build_source: BuildSource::Local,
-        hmac_secret: None,
-        hash: Default::default(),
-        progress: None,
-        now: chrono::Utc::now(),
-    };
+    let request = local_sign_request("org.other.worker", SPECIES, "1.0.0", chrono::Utc::now());
     assert!(sign_package(dir.path(), &key, &request).is_err());
     let bad_version = SignRequest {
         worker_id: WORKER,

@@ -14,6 +14,13 @@ pub fn write_tree(root: &Path, files: &[(&str, &[u8])]) {
     }
 }
 
+/// A new temp dir holding `files` (see [`write_tree`]).
+pub fn temp_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), files);
+    dir
+}
+
 /// The repository's copy of the WCP vectors.
 pub fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
@@ -66,4 +73,49 @@ pub fn materialize(case: &VectorCase) -> tempfile::TempDir {
         .collect();
     write_tree(dir.path(), &files);
     dir
+}
+
+/// What the route-time suites route with: one rule sending `cap.doc.summarize` to `species`,
+/// and a registry with `record` enrolled.
+pub fn rules_and_registry(
+    species: &str,
+    record: &serde_json::Value,
+) -> (wcp::RuleSet, wcp::Registry) {
+    let rules = wcp::RuleSet::from_json(&serde_json::json!({"rules": [{
+        "rule_id": "r1",
+        "match": {"capability_id": "cap.doc.summarize"},
+        "decision": {"candidate_workers_ranked": [{"worker_species_id": species}]}
+    }]}))
+    .unwrap();
+    let mut registry = wcp::Registry::new();
+    registry.enroll(record).unwrap();
+    (rules, registry)
+}
+
+/// A new Ed25519 key for `namespace`, in a key store of its own temp config dir.
+pub fn new_key(namespace: &str) -> (tempfile::TempDir, attest::NamespaceKey) {
+    let config = tempfile::tempdir().unwrap();
+    let key = attest::KeyStore::new(config.path())
+        .create(&attest::Namespace::parse(namespace).unwrap())
+        .unwrap();
+    (config, key)
+}
+
+/// A request to sign a local build of `worker_id` (of `species`, at `version`) at `now`.
+pub fn local_sign_request<'a>(
+    worker_id: &'a str,
+    species: &'a str,
+    version: &'a str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> attest::SignRequest<'a> {
+    attest::SignRequest {
+        worker_id,
+        worker_species_id: species,
+        worker_version: version,
+        build_source: attest::BuildSource::Local,
+        hmac_secret: None,
+        hash: Default::default(),
+        progress: None,
+        now,
+    }
 }

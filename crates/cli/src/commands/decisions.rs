@@ -1,16 +1,17 @@
-//! `proctor decisions list|show|export|import|prune`: browse, audit and export the decision
+//! `proctor decisions list|count|show|export|import|prune`: browse, audit and export the decision
 //! ledger. The `--db` flag and what other ledger commands share are in `common`.
 
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hall::queries::syntax;
 use ledger::{
-    Filter, Format, ImportMark, Ledger, LedgerBackend, LedgerError, NewRecord, OpenOptions,
-    PageRequest, SqliteBackend, StoredDecision,
+    CountRequest, Filter, Format, ImportMark, Ledger, LedgerBackend, LedgerError, NewRecord,
+    OpenOptions, PageRequest, SqliteBackend, StoredDecision,
 };
 
 use super::common::{ledger_error, printable, record_json, time, DbArg};
@@ -33,6 +34,8 @@ Exit codes:
 pub enum Command {
     /// List decisions, newest first, one page at a time.
     List(ListArgs),
+    /// How many decisions match the filters (exact; --budget-ms bounds the time it may take).
+    Count(CountArgs),
     /// Show one decision by its decision_id.
     Show(ShowArgs),
     /// Export every matching decision as CSV or JSONL (newest first).
@@ -136,6 +139,21 @@ pub struct ListArgs {
 }
 
 #[derive(clap::Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Stop counting after this many milliseconds and print the lower bound counted so far
+    /// (marked `+`). Default: count to the end.
+    #[arg(long, value_name = "MS")]
+    budget_ms: Option<u64>,
+    /// One JSON object: {"total": N, "exact": bool}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 pub struct ShowArgs {
     #[command(flatten)]
     db: DbArg,
@@ -189,6 +207,7 @@ const MIN_RETENTION_DAYS: u32 = 1;
 pub fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::List(args) => list(args),
+        Command::Count(args) => count(args),
         Command::Show(args) => show(args),
         Command::Export(args) => export(args),
         Command::Import(args) => import(args),
@@ -222,6 +241,28 @@ fn list(args: ListArgs) -> CliResult {
         None => writeln!(out, "(end of history)"),
     }
     .written()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count(args: CountArgs) -> CliResult {
+    let backend = args.db.open_read_only()?;
+    // Without a budget, a day: a count that long would be a ledger this tool was not made for.
+    let budget = Duration::from_millis(args.budget_ms.unwrap_or(86_400_000));
+    let request = CountRequest {
+        filter: args.filter.to_filter()?,
+        budget,
+    };
+    let count = backend.count(&request).map_err(ledger_error)?;
+    let text = match args.json {
+        true => serde_json::to_string(&count).expect("serializable"),
+        false if count.exact => count.total.to_string(),
+        false => format!(
+            "{}+ (at least: the count stopped after {} ms)",
+            count.total,
+            budget.as_millis()
+        ),
+    };
+    writeln!(std::io::stdout().lock(), "{text}").written()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,6 @@
 //! `proctor attest` and `proctor keys` through the real binary: exit codes, outputs, files.
 
+use crate::support::{proctor, proctor_process, Ran};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ impl Env {
     }
 
     fn proctor(&self) -> Command {
-        let mut cmd = Command::cargo_bin("proctor").unwrap();
+        let mut cmd = proctor();
         cmd.env("PROCTOR_CONFIG_DIR", self.config())
             .env_remove("WCP_ATTEST_HMAC_KEY");
         cmd
@@ -86,8 +87,7 @@ fn hash_prints_the_canonical_hash_of_every_vector() {
     .unwrap();
     for (name, case) in doc["cases"].as_object().unwrap() {
         let expected = format!("{}\n", case["hash"].as_str().unwrap());
-        Command::cargo_bin("proctor")
-            .unwrap()
+        proctor()
             .args(["attest", "hash"])
             .arg(vectors().join("packages").join(name))
             .assert()
@@ -209,7 +209,7 @@ fn a_closed_stdout_ends_output_commands_quietly() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader); // closed before the command runs: every write fails with EPIPE
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+        let out = proctor_process()
             .env("PROCTOR_CONFIG_DIR", env.config())
             .args(&args)
             .stdout(writer)
@@ -255,9 +255,14 @@ fn verify_against_a_separate_trust_store_then_revocation() {
     let trust = verifier.path().join("trust.json");
     let key_file = verifier.path().join("org.example.pub.json");
     std::fs::write(&key_file, &exported).unwrap();
+    // `proctor` as the verifier runs it.
+    let verifier_proctor = || {
+        let mut cmd = proctor();
+        cmd.env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"));
+        cmd
+    };
     let verify = |extra: &[&str]| {
-        let mut cmd = Command::cargo_bin("proctor").unwrap();
-        cmd.env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"))
+        verifier_proctor()
             .args(["attest", "verify"])
             .arg(publisher.pkg())
             .args(extra)
@@ -270,13 +275,10 @@ fn verify_against_a_separate_trust_store_then_revocation() {
         .code(3)
         .stderr(predicate::str::contains("trust.json"));
 
-    let mut import = Command::cargo_bin("proctor").unwrap();
-    import.env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"));
-    import
+    verifier_proctor()
         .args(["keys", "import"])
         .arg(&key_file)
-        .args(["--trust", trust.to_str().unwrap()]);
-    import
+        .args(["--trust", trust.to_str().unwrap()])
         .assert()
         .success()
         .stdout(predicate::str::contains("now trusted"));
@@ -286,17 +288,15 @@ fn verify_against_a_separate_trust_store_then_revocation() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut revoke = Command::cargo_bin("proctor").unwrap();
-    revoke.args([
-        "keys",
-        "revoke",
-        "--key-id",
-        &key_id,
-        "--trust",
-        trust.to_str().unwrap(),
-    ]);
-    revoke
-        .env("PROCTOR_CONFIG_DIR", verifier.path().join("cfg"))
+    verifier_proctor()
+        .args([
+            "keys",
+            "revoke",
+            "--key-id",
+            &key_id,
+            "--trust",
+            trust.to_str().unwrap(),
+        ])
         .assert()
         .success();
     verify(&["--trust", trust.to_str().unwrap()])
@@ -346,13 +346,7 @@ fn keys_are_private_never_overwritten_never_printed() {
         vec!["keys", "list", "--json"],
         vec!["keys", "export", "--public", "--namespace", "org.example"],
     ] {
-        let out = env
-            .proctor()
-            .args(&args)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
+        let out = env.proctor().args(&args).passes();
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -439,8 +433,7 @@ fn reference_hmac_manifests_verify_with_the_secret_from_an_env_var() {
 
 #[test]
 fn hash_json_reports_files_and_bytes() {
-    let out = Command::cargo_bin("proctor")
-        .unwrap()
+    let out = proctor()
         .args(["attest", "hash", "--json", "--threads", "1"])
         .arg(vectors().join("packages/basic"))
         .assert()

@@ -1,83 +1,19 @@
 //! `proctor serve` as a real process: the client commands against it, graceful shutdown, and a
 //! SIGKILL under load after which every acknowledged decision is in the ledger.
 
+use crate::support::{init_dir, json_of, proctor_after, token, Hall, Ran};
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const RULES: &str = r#"{"rules": [{"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
-  "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#;
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        Self::start_limited(dir, None)
-    }
-
-    /// With `max_file_kib`, the server runs under `ulimit -f` (SIGXFSZ ignored): once the ledger
-    /// file would grow past it, writes fail like on a full disk.
-    fn start_limited(dir: &Path, max_file_kib: Option<u64>) -> Server {
-        let bin = assert_cmd::cargo::cargo_bin("proctor");
-        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut cmd = match max_file_kib {
-            None => std::process::Command::new(bin),
-            Some(kib) => {
-                let mut sh = std::process::Command::new("bash");
-                sh.arg("-c")
-                    .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\" \"$@\""))
-                    .arg(bin);
-                sh
-            }
-        };
-        let mut child = cmd
-            .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-            .to_string();
-        Server { child, url }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = std::process::Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn init_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
-    dir
+/// A hall under `ulimit -f` (SIGXFSZ ignored): once the ledger file would grow past
+/// `max_file_kib`, writes fail like on a full disk.
+fn start_limited(dir: &Path, max_file_kib: u64) -> Hall {
+    let limit = format!("ulimit -f {max_file_kib}; trap '' XFSZ");
+    Hall::start_as(proctor_after(&limit), dir)
 }
 
 /// A data dir whose registry already holds one worker for the rules' species.
@@ -94,17 +30,11 @@ fn init_dir_with_worker() -> tempfile::TempDir {
     dir
 }
 
+/// `proctor` for the hall of `dir`, named by the environment as a user's shell would.
 fn proctor(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
+    let mut cmd = crate::support::proctor();
     cmd.env("PROCTOR_DATA_DIR", dir);
     cmd
-}
-
-fn token(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("api-token"))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 fn agent() -> ureq::Agent {
@@ -145,7 +75,7 @@ fn route_input(cid: &str) -> Value {
 #[test]
 fn serve_enroll_heartbeat_workers_and_exit_codes() {
     let dir = init_dir();
-    let server = Server::start(dir.path());
+    let server = Hall::start(dir.path());
     let record = dir.path().join("worker.json");
     std::fs::write(
         &record,
@@ -155,15 +85,7 @@ fn serve_enroll_heartbeat_workers_and_exit_codes() {
     )
     .unwrap();
 
-    let out = proctor(dir.path())
-        .arg("enroll")
-        .arg(&record)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let enrolled: Value = serde_json::from_slice(&out).unwrap();
+    let enrolled = json_of(&proctor(dir.path()).arg("enroll").arg(&record).passes());
     assert_eq!(enrolled["enrolled"], true);
 
     proctor(dir.path())
@@ -177,14 +99,7 @@ fn serve_enroll_heartbeat_workers_and_exit_codes() {
         ])
         .assert()
         .success();
-    let out = proctor(dir.path())
-        .args(["workers", "list"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let listed: Value = serde_json::from_slice(&out).unwrap();
+    let listed = json_of(&proctor(dir.path()).args(["workers", "list"]).passes());
     assert_eq!(listed["count"], 1);
     assert_eq!(listed["workers"][0]["health"]["state"], "degraded");
 
@@ -250,28 +165,15 @@ fn serve_enroll_heartbeat_workers_and_exit_codes() {
     assert_eq!(r["denied"], false);
 
     // SIGTERM: graceful shutdown, exit 0, the ledger is flushed and closed.
-    server.signal("-TERM");
-    let mut server = server;
-    let status = wait_exit(&mut server.child);
-    assert!(status.success(), "{status:?}");
+    server.stop();
     let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(log.contains("ledger flushed"), "{log}");
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    for _ in 0..200 {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server did not exit");
 }
 
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_decision() {
     let dir = init_dir_with_worker();
-    let mut server = Server::start(dir.path());
+    let mut server = Hall::start(dir.path());
     let token = token(dir.path());
     let acked: Arc<Mutex<Vec<(String, i64, String)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -344,7 +246,7 @@ fn sigkill_under_load_loses_no_acknowledged_decision() {
     drop(ledger);
 
     // The hall restarts on the crashed data and continues the chain.
-    let server = Server::start(dir.path());
+    let server = Hall::start(dir.path());
     let d = route_ok(&server.url, &token, "after-crash");
     assert_eq!(d["evidence_receipt"]["ledger_seq"], last + 1);
 }
@@ -354,7 +256,7 @@ fn a_ledger_that_cannot_write_fails_closed() {
     let dir = init_dir_with_worker();
     // Room for a fresh ledger and its index file (64 KiB pages: ~1 MiB with its WAL), not for
     // many decisions.
-    let server = Server::start_limited(dir.path(), Some(2048));
+    let server = start_limited(dir.path(), 2048);
     let token = token(dir.path());
     let (mut ok, mut refused) = (0, 0);
     for i in 0..20_000 {

@@ -1,21 +1,18 @@
 //! Issue 16, part 3, through a real `proctor serve` on real files and modes: one hall per data
 //! dir, permissions, a really full disk, imported decisions' provenance, retention's floor.
 
-use assert_cmd::Command;
+use crate::support::{
+    json_of, listening_url, on_db, proctor, proctor_after, serve_at, token, Running, RULES,
+};
 use predicates::prelude::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-const RULES: &str = r#"{"rules": [{"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
-  "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#;
 
 /// A running `proctor serve` on `data`, its stderr in `log`.
 struct Server {
-    child: Child,
+    child: Running,
     url: String,
     log: PathBuf,
     data: PathBuf,
@@ -49,30 +46,17 @@ impl Server {
         log: PathBuf,
         umask: u32,
     ) -> Result<Server, Refused> {
-        let mut child = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(format!("umask {umask:03o}; exec \"$0\" \"$@\""))
-            .arg(assert_cmd::cargo::cargo_bin("proctor"))
-            .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", listen, "--log-format", "json"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        match line.trim().strip_prefix("listening on ") {
-            Some(url) => Ok(Server {
+        let mut cmd = proctor_after(&format!("umask {umask:03o}"));
+        serve_at(&mut cmd, dir, listen, &log).args(["--log-format", "json"]);
+        let mut child = Running(cmd.spawn().unwrap());
+        match listening_url(&mut child) {
+            Ok(url) => Ok(Server {
                 child,
-                url: url.to_string(),
+                url,
                 log,
                 data: dir.to_path_buf(),
             }),
-            None => {
+            Err(_) => {
                 let status = child.wait().unwrap();
                 Err(Refused {
                     code: status.code(),
@@ -83,12 +67,7 @@ impl Server {
     }
 
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
+        self.child.signal("-TERM");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status:?}: {}", self.stderr());
     }
@@ -126,13 +105,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Each start gets its own log beside the data dir.
 fn log_path(dir: &Path) -> PathBuf {
     let parent = dir.parent().unwrap();
@@ -158,13 +130,6 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn token(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("api-token"))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 fn route_input(cid: &str) -> Value {
     json!({"capability_id": "cap.doc.summarize", "env": "dev", "data_label": "PUBLIC", "tenant_risk": "low",
            "qos_class": "P2", "tenant_id": "agent.cli", "correlation_id": cid})
@@ -186,12 +151,6 @@ fn chmod(path: &Path, mode: u32) {
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn proctor() -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
-    cmd.env_remove("PROCTOR_DB").env_remove("PROCTOR_DATA_DIR");
-    cmd
 }
 
 /// Root can mount a tmpfs and own files as another user; elsewhere these tests skip, unless
@@ -377,11 +336,7 @@ fn imported_decisions_carry_a_chained_mark_shown_by_the_cli_and_the_api() {
         .stdout(predicate::str::contains("marked as imported"));
 
     let source = input.canonicalize().unwrap().display().to_string();
-    let shown = proctor()
-        .args(["decisions", "show", id, "--db"])
-        .arg(&db)
-        .assert()
-        .success();
+    let shown = on_db(&db, &["decisions", "show", id]).success();
     let shown = String::from_utf8(shown.get_output().stdout.clone()).unwrap();
     assert!(
         shown.contains(&format!("IMPORTED from {source} by ")),
@@ -430,17 +385,13 @@ fn imported_decisions_carry_a_chained_mark_shown_by_the_cli_and_the_api() {
         .unwrap();
     assert_eq!(changed, 1);
     drop(conn);
-    let stripped = proctor()
-        .args(["decisions", "show", id, "--json", "--db"])
-        .arg(&db)
-        .assert()
-        .success();
-    let stripped: Value = serde_json::from_slice(&stripped.get_output().stdout).unwrap();
+    let stripped = json_of(
+        on_db(&db, &["decisions", "show", id, "--json"])
+            .success()
+            .get_output(),
+    );
     assert!(stripped["decision"].get("imported").is_none(), "{stripped}");
-    proctor()
-        .args(["verify-log", "--db"])
-        .arg(&db)
-        .assert()
+    on_db(&db, &["verify-log"])
         .code(1)
         .stderr(predicate::str::contains("broken at record 1"));
 }
@@ -457,12 +408,10 @@ fn pruning_below_a_day_needs_force() {
     ledger.close();
 
     let prune = |extra: &[&str]| {
-        proctor()
-            .args(["decisions", "prune", "--older-than-days", "0"])
-            .args(extra)
-            .arg("--db")
-            .arg(&db)
-            .assert()
+        on_db(
+            &db,
+            &[&["decisions", "prune", "--older-than-days", "0"], extra].concat(),
+        )
     };
     prune(&[])
         .code(2)
@@ -470,16 +419,11 @@ fn pruning_below_a_day_needs_force() {
             "would remove decisions acknowledged moments ago; the floor is 1 day",
         ))
         .stderr(predicate::str::contains("--force"));
-    proctor()
-        .args([
-            "decisions",
-            "show",
-            "00000000-0000-4000-8000-0000000000aa",
-            "--db",
-        ])
-        .arg(&db)
-        .assert()
-        .success();
+    on_db(
+        &db,
+        &["decisions", "show", "00000000-0000-4000-8000-0000000000aa"],
+    )
+    .success();
     prune(&["--force"])
         .success()
         .stdout(predicate::str::contains("pruned 1 decisions"));

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::{json_of, on_db, proctor, proctor_process};
+use assert_cmd::assert::Assert;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
@@ -35,16 +36,21 @@ fn decision(i: u64) -> String {
 
 const N: u64 = 120;
 
+/// The denied decisions of tenant acme, all on one page.
+const DENIED_ACME_LIST: [&str; 7] = [
+    "decisions",
+    "list",
+    "--denied",
+    "--tenant",
+    "acme",
+    "--limit",
+    "100",
+];
+
 struct Fixture {
     _dir: tempfile::TempDir,
     db: PathBuf,
     lines: Vec<String>,
-}
-
-fn proctor() -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
-    cmd.env_remove("PROCTOR_DB");
-    cmd
 }
 
 fn imported() -> Fixture {
@@ -53,11 +59,7 @@ fn imported() -> Fixture {
     let input = dir.path().join("decisions.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let db = dir.path().join("ledger.db");
-    proctor()
-        .args(["decisions", "import", "--db"])
-        .arg(&db)
-        .arg(&input)
-        .assert()
+    import(&db, &input)
         .success()
         .stdout(predicate::str::contains(format!(
             "recorded {N} decisions (seq 1..={N})"
@@ -74,19 +76,46 @@ fn as_imported(line: &str) -> &str {
     line.strip_suffix('}').unwrap()
 }
 
-fn verify_log(db: &Path) -> assert_cmd::assert::Assert {
-    proctor().args(["verify-log", "--db"]).arg(db).assert()
+fn verify_log(db: &Path) -> Assert {
+    on_db(db, &["verify-log"])
 }
 
-fn run_json(db: &Path, args: &[&str]) -> Value {
-    let out = proctor()
-        .args(args)
-        .arg("--db")
+/// `verify-log` must fail, naming record `seq` and the edited `column`.
+fn assert_broken_at(db: &Path, seq: u64, column: &str) {
+    verify_log(db)
+        .code(1)
+        .stderr(predicate::str::contains(format!("broken at record {seq}")))
+        .stderr(predicate::str::contains(column));
+}
+
+/// The `verify-log --json` report of a ledger that fails it.
+fn verify_log_report_of_a_failure(db: &Path) -> Value {
+    json_of(on_db(db, &["verify-log", "--json"]).code(1).get_output())
+}
+
+fn import(db: &Path, input: &Path) -> Assert {
+    proctor()
+        .args(["decisions", "import", "--db"])
         .arg(db)
-        .arg("--json")
+        .arg(input)
         .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+/// Runs `sql` on a ledger (or index) file, as someone with the file and SQLite could.
+fn edit_ledger(db: &Path, sql: &str) {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+/// The JSON of `ARGS --json` on the ledger, which must succeed.
+fn run_json(db: &Path, args: &[&str]) -> Value {
+    json_of(
+        on_db(db, &[args, &["--json"]].concat())
+            .success()
+            .get_output(),
+    )
 }
 
 #[test]
@@ -118,18 +147,7 @@ fn list_pages_through_everything_newest_first_with_cursors() {
 #[test]
 fn list_filters_and_prints_a_table_with_the_next_cursor() {
     let f = imported();
-    let page = run_json(
-        &f.db,
-        &[
-            "decisions",
-            "list",
-            "--denied",
-            "--tenant",
-            "acme",
-            "--limit",
-            "100",
-        ],
-    );
+    let page = run_json(&f.db, &DENIED_ACME_LIST);
     let records = page["records"].as_array().unwrap();
     // Denied = i % 4 == 0, acme = i even: every 4th decision.
     assert_eq!(records.len(), 30);
@@ -158,20 +176,30 @@ fn list_filters_and_prints_a_table_with_the_next_cursor() {
 }
 
 #[test]
+fn count_agrees_with_the_list_and_says_a_lower_bound_is_one() {
+    let f = imported();
+    let listed = run_json(&f.db, &DENIED_ACME_LIST)["records"]
+        .as_array()
+        .unwrap()
+        .len();
+    let counted = run_json(&f.db, &["decisions", "count", "-q", "tenant:acme denied"]);
+    assert_eq!(counted, json!({"total": listed, "exact": true}));
+    on_db(&f.db, &["decisions", "count"])
+        .success()
+        .stdout(format!("{N}\n"));
+    // A spent budget: at most what matches, marked as a lower bound.
+    let spent = run_json(
+        &f.db,
+        &["decisions", "count", "--allowed", "--budget-ms", "0"],
+    );
+    assert!(spent["total"].as_u64().unwrap() <= N, "{spent}");
+    assert_eq!(spent["exact"], false);
+}
+
+#[test]
 fn a_query_filters_like_the_flags_and_a_bad_one_exits_2_naming_the_token() {
     let f = imported();
-    let flags = run_json(
-        &f.db,
-        &[
-            "decisions",
-            "list",
-            "--denied",
-            "--tenant",
-            "acme",
-            "--limit",
-            "100",
-        ],
-    );
+    let flags = run_json(&f.db, &DENIED_ACME_LIST);
     let query = run_json(
         &f.db,
         &[
@@ -203,10 +231,7 @@ fn a_query_filters_like_the_flags_and_a_bad_one_exits_2_naming_the_token() {
         ("tenant:acme envv:prod", "envv:prod"),
         ("allowed denied", "denied"),
     ] {
-        proctor()
-            .args(["decisions", "list", "--query", query, "--db"])
-            .arg(&f.db)
-            .assert()
+        on_db(&f.db, &["decisions", "list", "--query", query])
             .code(2)
             .stderr(predicate::str::contains(token));
     }
@@ -234,17 +259,16 @@ fn show_returns_the_exact_recorded_json() {
         &["decisions", "show", "00000000-0000-4000-8000-000000000005"],
     );
     assert_eq!(out["seq"], 5);
-    let raw = proctor()
-        .args([
+    let raw = on_db(
+        &f.db,
+        &[
             "decisions",
             "show",
             "00000000-0000-4000-8000-000000000005",
             "--json",
-            "--db",
-        ])
-        .arg(&f.db)
-        .assert()
-        .success();
+        ],
+    )
+    .success();
     let text = String::from_utf8(raw.get_output().stdout.clone()).unwrap();
     assert!(
         text.contains(&format!(
@@ -254,10 +278,7 @@ fn show_returns_the_exact_recorded_json() {
         "byte-exact JSON embedded, with its import mark: {text}"
     );
 
-    proctor()
-        .args(["decisions", "show", "no-such-id", "--db"])
-        .arg(&f.db)
-        .assert()
+    on_db(&f.db, &["decisions", "show", "no-such-id"])
         .code(1)
         .stderr(predicate::str::contains(
             "no decision with id \"no-such-id\"",
@@ -267,11 +288,7 @@ fn show_returns_the_exact_recorded_json() {
 #[test]
 fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
     let f = imported();
-    let out = proctor()
-        .args(["decisions", "export", "--format", "jsonl", "--db"])
-        .arg(&f.db)
-        .assert()
-        .success();
+    let out = on_db(&f.db, &["decisions", "export", "--format", "jsonl"]).success();
     let exported: Vec<String> = String::from_utf8(out.get_output().stdout.clone())
         .unwrap()
         .lines()
@@ -309,7 +326,7 @@ fn export_jsonl_is_byte_exact_and_csv_has_every_row() {
     assert_eq!(rows.count(), 30);
 }
 
-fn export_to(db: &Path, output: &Path) -> assert_cmd::assert::Assert {
+fn export_to(db: &Path, output: &Path) -> Assert {
     proctor()
         .args(["decisions", "export", "--format", "csv", "--db"])
         .arg(db)
@@ -351,10 +368,7 @@ fn a_failed_export_leaves_the_previous_output_and_no_partial_file() {
     let out = dir.join("out.csv");
     std::fs::write(&out, "the previous good export\n").unwrap();
     // Damage the oldest record: the export (newest first) fails after writing the others.
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute("UPDATE decisions SET body = x'00' WHERE seq = 1", [])
-        .unwrap();
-    drop(conn);
+    edit_ledger(&f.db, "UPDATE decisions SET body = x'00' WHERE seq = 1");
     export_to(&f.db, &out).code(4);
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
@@ -382,15 +396,10 @@ fn human_output_escapes_control_characters_and_json_keeps_them() {
     record["deny_reason_if_denied"]["code"] = json!("DENY\u{7f}X");
     let input = dir.path().join("in.jsonl");
     std::fs::write(&input, format!("{record}\n")).unwrap();
-    proctor()
-        .args(["decisions", "import", "--db"])
-        .arg(&db)
-        .arg(&input)
-        .assert()
-        .success();
+    import(&db, &input).success();
 
     let human = |args: &[&str]| {
-        let out = proctor().args(args).arg("--db").arg(&db).assert().success();
+        let out = on_db(&db, args).success();
         String::from_utf8(out.get_output().stdout.clone()).unwrap()
     };
     for out in [
@@ -420,8 +429,7 @@ fn a_closed_stdout_is_no_failure_but_a_broken_chain_still_is() {
     let closed = |args: &[&str]| {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader); // `| head -0`: every write fails with EPIPE
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
-            .env_remove("PROCTOR_DB")
+        proctor_process()
             .args(args)
             .arg("--db")
             .arg(&f.db)
@@ -439,10 +447,7 @@ fn a_closed_stdout_is_no_failure_but_a_broken_chain_still_is() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute("UPDATE decisions SET tenant_id = 'x' WHERE seq = 3", [])
-        .unwrap();
-    drop(conn);
+    edit_ledger(&f.db, "UPDATE decisions SET tenant_id = 'x' WHERE seq = 3");
     let out = closed(&["verify-log", "--json"]);
     assert_eq!(out.status.code(), Some(1), "the verdict is kept");
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken at record 3"));
@@ -459,11 +464,7 @@ fn trace_lists_one_correlation_in_order() {
         .map(|r| r["seq"].as_i64().unwrap())
         .collect();
     assert_eq!(seqs, (31..=40).collect::<Vec<_>>());
-    proctor()
-        .args(["trace", "corr-999", "--db"])
-        .arg(&f.db)
-        .assert()
-        .code(1);
+    on_db(&f.db, &["trace", "corr-999"]).code(1);
 }
 
 #[test]
@@ -475,28 +476,14 @@ fn verify_log_passes_then_names_the_first_tampered_record() {
             "ledger intact: {N} records verified"
         )));
 
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute(
+    edit_ledger(
+        &f.db,
         "UPDATE decisions SET tenant_id = 'mallory' WHERE seq IN (42, 77)",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    verify_log(&f.db)
-        .code(1)
-        .stderr(predicate::str::contains("broken at record 42"))
-        .stderr(predicate::str::contains("tenant_id"));
+    );
+    assert_broken_at(&f.db, 42, "tenant_id");
 
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute("DELETE FROM decisions WHERE seq = 9", [])
-        .unwrap();
-    drop(conn);
-    let report = proctor()
-        .args(["verify-log", "--json", "--db"])
-        .arg(&f.db)
-        .assert()
-        .code(1);
-    let report: Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    edit_ledger(&f.db, "DELETE FROM decisions WHERE seq = 9");
+    let report = verify_log_report_of_a_failure(&f.db);
     assert_eq!(report["finding"]["seq"], 9);
     assert_eq!(report["finding"]["problem"]["kind"], "deleted");
 }
@@ -532,22 +519,14 @@ fn verify_log_counts_linked_records_and_fails_on_a_broken_linked_chain() {
     assert_eq!(report["linked_records"], 3);
     assert_eq!(report["finding"], Value::Null);
 
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute(
+    edit_ledger(
+        &f.db,
         "UPDATE linked_records SET json = replace(json, '\"ok\"', '\"tool_error\"') WHERE seq = 2",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    );
     verify_log(&f.db).code(1).stderr(predicate::str::contains(
         "ledger linked-record chain broken at linked record 2: linked record 2 was edited",
     ));
-    let report = proctor()
-        .args(["verify-log", "--json", "--db"])
-        .arg(&f.db)
-        .assert()
-        .code(1);
-    let report: Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    let report = verify_log_report_of_a_failure(&f.db);
     assert_eq!(report["finding"]["chain"], "linked");
     assert_eq!(report["finding"]["seq"], 2);
     assert_eq!(report["finding"]["problem"]["kind"], "edited");
@@ -557,17 +536,11 @@ fn verify_log_counts_linked_records_and_fails_on_a_broken_linked_chain() {
 fn verify_log_names_an_edited_deny_message() {
     // `decisions export --format csv` prints this column, so an edit must not pass verify.
     let f = imported();
-    let conn = rusqlite::Connection::open(&f.db).unwrap();
-    conn.execute(
+    edit_ledger(
+        &f.db,
         "UPDATE decisions SET deny_message = 'approved by admin' WHERE seq IN (5, 9)",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    verify_log(&f.db)
-        .code(1)
-        .stderr(predicate::str::contains("broken at record 5"))
-        .stderr(predicate::str::contains("deny_message"));
+    );
+    assert_broken_at(&f.db, 5, "deny_message");
 }
 
 #[test]
@@ -579,11 +552,7 @@ fn verify_log_json_answers_on_stdout_when_the_ledger_cannot_be_opened() {
         (dir.path().join("missing.db"), "LEDGER_NOT_FOUND", 3),
         (not_a_ledger, "LEDGER_NOT_A_LEDGER", 3),
     ] {
-        let out = proctor()
-            .args(["verify-log", "--json", "--db"])
-            .arg(&db)
-            .assert()
-            .code(exit);
+        let out = on_db(&db, &["verify-log", "--json"]).code(exit);
         let answer: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         assert_eq!(answer["error"]["code"], code, "{}", db.display());
         let message = answer["error"]["message"].as_str().unwrap();
@@ -652,15 +621,9 @@ fn a_bad_import_line_records_nothing() {
     let input = dir.path().join("bad.jsonl");
     std::fs::write(&input, format!("{}\n{{\"decision_id\": 1}}\n", decision(1))).unwrap();
     let db = dir.path().join("ledger.db");
-    proctor()
-        .args(["decisions", "import", "--db"])
-        .arg(&db)
-        .arg(&input)
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains(
-            "bad.jsonl:2: invalid decision record",
-        ));
+    import(&db, &input).code(3).stderr(predicate::str::contains(
+        "bad.jsonl:2: invalid decision record",
+    ));
     assert!(
         !db.exists(),
         "nothing was recorded, not even an empty ledger"
@@ -675,11 +638,7 @@ fn an_import_with_a_duplicate_decision_records_nothing() {
         let input = dir.path().join(name);
         let lines: Vec<String> = ids.iter().map(|&i| decision(i)).collect();
         std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-        proctor()
-            .args(["decisions", "import", "--db"])
-            .arg(&db)
-            .arg(&input)
-            .assert()
+        import(&db, &input)
     };
     import("first.jsonl", &[0, 1, 2, 3]).success();
     // Already in the ledger (line 3), and repeated within the file (line 4).
@@ -715,18 +674,12 @@ fn the_db_comes_from_the_environment_and_missing_files_are_bad_input() {
         .code(3)
         .stderr(predicate::str::contains("no ledger database found"));
     assert!(!missing.exists());
-    proctor()
-        .args(["decisions", "list", "--cursor", "garbage", "--db"])
-        .arg(&f.db)
-        .assert()
+    on_db(&f.db, &["decisions", "list", "--cursor", "garbage"])
         .code(2)
         .stderr(predicate::str::contains("invalid cursor"));
     let not_a_db = f.db.with_file_name("notes.txt");
     std::fs::write(&not_a_db, "hello ".repeat(500)).unwrap();
-    proctor()
-        .args(["decisions", "list", "--db"])
-        .arg(&not_a_db)
-        .assert()
+    on_db(&not_a_db, &["decisions", "list"])
         .code(3)
         .stderr(predicate::str::contains("not a Proctor ledger"));
 }
@@ -735,10 +688,7 @@ fn the_db_comes_from_the_environment_and_missing_files_are_bad_input() {
 fn prune_keeps_the_chain_verifiable() {
     let f = imported();
     // Every fixture decision is from 2026-01-01, older than the cutoff of "now".
-    proctor()
-        .args(["decisions", "prune", "--older-than-days", "1", "--db"])
-        .arg(&f.db)
-        .assert()
+    on_db(&f.db, &["decisions", "prune", "--older-than-days", "1"])
         .success()
         .stdout(predicate::str::contains(format!(
             "pruned {N} decisions (through seq {N})"
@@ -755,12 +705,7 @@ fn prune_keeps_the_chain_verifiable() {
 #[test]
 fn prune_with_an_age_past_the_calendar_is_a_usage_error_not_a_panic() {
     let f = imported();
-    let prune = |days: &str| {
-        proctor()
-            .args(["decisions", "prune", "--older-than-days", days, "--db"])
-            .arg(&f.db)
-            .assert()
-    };
+    let prune = |days: &str| on_db(&f.db, &["decisions", "prune", "--older-than-days", days]);
     prune(&u32::MAX.to_string())
         .code(2)
         .stderr(predicate::str::contains(
@@ -780,26 +725,16 @@ fn prune_with_an_age_past_the_calendar_is_a_usage_error_not_a_panic() {
 #[test]
 fn verify_log_deep_finds_a_damaged_index() {
     let f = imported();
-    proctor()
-        .args(["verify-log", "--deep", "--db"])
-        .arg(&f.db)
-        .assert()
-        .success();
-    let conn = rusqlite::Connection::open(ledger::index_path(&f.db)).unwrap();
+    on_db(&f.db, &["verify-log", "--deep"]).success();
     // Tenant filters would now return records of another tenant.
-    conn.execute(
+    edit_ledger(
+        &ledger::index_path(&f.db),
         "UPDATE by_tenant SET value = 'tenant-x' \
          WHERE first_seq = (SELECT min(first_seq) FROM by_tenant)",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    );
     // The chain itself is intact; only the deep check sees the index damage.
     verify_log(&f.db).success();
-    proctor()
-        .args(["verify-log", "--deep", "--db"])
-        .arg(&f.db)
-        .assert()
+    on_db(&f.db, &["verify-log", "--deep"])
         .code(1)
         .stderr(predicate::str::contains("damaged"))
         .stderr(predicate::str::contains("by_tenant"))

@@ -12,4 +12,7 @@ mod readme_workflow;
 mod route_cli;
 mod route_db;
 mod sign_in_link;
+// Shared with the `fleet_cli` test binary.
+#[path = "../support/mod.rs"]
+mod support;
 mod tamper;

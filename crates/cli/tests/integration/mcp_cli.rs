@@ -3,22 +3,20 @@
 //! stdio bridge) with no hall and with one, and the whole path: import a client's server, serve
 //! it, call its tool through the bridge, hold a call for a person and approve it.
 
+use crate::support::{
+    assert_contains, json_of, proctor, proctor_process, serve_on, stderr_of, stdout_of, Ran,
+    Running,
+};
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{ChildStdin, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 /// Every wait in these tests ends by then.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn proctor() -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
-    cmd.env_remove("PROCTOR_DATA_DIR").env_remove("PROCTOR_URL");
-    cmd
-}
 
 fn proctor_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("proctor")
@@ -36,12 +34,14 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// A token file as the hall writes one: `text`, readable by its owner only.
+fn write_token(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 }
 
 /// The files of a directory tree with their bytes, to check that a run wrote nothing.
@@ -149,34 +149,16 @@ fn import_a_claude_desktop_file_then_again_changes_nothing() {
 
     // A dry run prints the plan and writes nothing.
     let before = snapshot(tmp.path());
-    let out = import(Some(&file), &data)
-        .arg("--dry-run")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(
-        stdout_of(&out).contains("import as mcp.github"),
-        "{}",
-        stdout_of(&out)
-    );
+    let out = import(Some(&file), &data).arg("--dry-run").passes();
+    assert_contains(&stdout_of(&out), "import as mcp.github");
     assert!(stdout_of(&out).contains("dry run: nothing written"));
     assert_eq!(snapshot(tmp.path()), before, "a dry run wrote something");
     // Without --yes and no terminal to ask on: refused, nothing written.
-    let out = import(Some(&file), &data)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert!(stderr_of(&out).contains("--yes"), "{}", stderr_of(&out));
+    let out = import(Some(&file), &data).exits(2);
+    assert_contains(&stderr_of(&out), "--yes");
     assert_eq!(snapshot(tmp.path()), before);
 
-    let out = import(Some(&file), &data)
-        .arg("--yes")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = import(Some(&file), &data).arg("--yes").passes();
     let text = stdout_of(&out);
     // The user is told which variables the hall's environment must now provide.
     assert!(text.contains("GITHUB_PERSONAL_ACCESS_TOKEN"), "{text}");
@@ -244,17 +226,8 @@ fn import_a_claude_desktop_file_then_again_changes_nothing() {
 
     // Again: nothing to do, nothing written, no new backup.
     let before = snapshot(tmp.path());
-    let out = import(Some(&file), &data)
-        .arg("--yes")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(
-        stdout_of(&out).contains("nothing to do"),
-        "{}",
-        stdout_of(&out)
-    );
+    let out = import(Some(&file), &data).arg("--yes").passes();
+    assert_contains(&stdout_of(&out), "nothing to do");
     assert_eq!(
         snapshot(tmp.path()),
         before,
@@ -288,7 +261,7 @@ fn import_finds_cursor_and_vscode_files_in_their_places() {
         cmd.args(["--client", client, "--yes"])
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", &config);
-        cmd.assert().success().get_output().clone()
+        cmd.passes()
     };
 
     // Cursor only: the VS Code files are not touched.
@@ -297,7 +270,7 @@ fn import_finds_cursor_and_vscode_files_in_their_places() {
         std::fs::read(&settings).unwrap(),
     );
     let out = run("cursor");
-    assert!(stdout_of(&out).contains("Cursor"), "{}", stdout_of(&out));
+    assert_contains(&stdout_of(&out), "Cursor");
     let doc = read_json(&cursor);
     assert_eq!(doc["mcpServers"]["proctor"]["args"][0], "mcp");
     assert!(doc["mcpServers"].get("notes").is_none());
@@ -362,15 +335,8 @@ fn import_finds_cursor_and_vscode_files_in_their_places() {
         .arg("--yes")
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", &config)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(
-        stdout_of(&out).contains("nothing to do"),
-        "{}",
-        stdout_of(&out)
-    );
+        .passes();
+    assert_contains(&stdout_of(&out), "nothing to do");
     assert_eq!(snapshot(tmp.path()), before);
 }
 
@@ -385,14 +351,10 @@ fn import_some_servers_now_and_the_rest_later() {
     let data = tmp.path().join("hall");
     let out = import(Some(&file), &data)
         .args(["--server", "nope", "--yes"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert!(
-        stderr_of(&out).contains("--server nope: no such entry (found: a, b)"),
-        "{}",
-        stderr_of(&out)
+        .exits(2);
+    assert_contains(
+        &stderr_of(&out),
+        "--server nope: no such entry (found: a, b)",
     );
     assert!(!data.exists());
 
@@ -436,12 +398,7 @@ fn a_malformed_or_foreign_client_file_is_a_clear_error() {
     let data = tmp.path().join("hall");
     let bad = tmp.path().join("claude_desktop_config.json");
     write(&bad, "{\"mcpServers\": {\"a\": {\"command\": \"x\"}");
-    let out = import(Some(&bad), &data)
-        .arg("--yes")
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+    let out = import(Some(&bad), &data).arg("--yes").exits(3);
     let err = stderr_of(&out);
     assert!(err.contains(&bad.display().to_string()), "{err}");
     assert!(err.contains("not valid JSON"), "{err}");
@@ -450,30 +407,12 @@ fn a_malformed_or_foreign_client_file_is_a_clear_error() {
         &foreign,
         r#"{"name": "x", "version": "1.0.0", "dependencies": {}}"#,
     );
-    let out = import(Some(&foreign), &data)
-        .arg("--yes")
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    assert!(
-        stderr_of(&out).contains("no MCP servers here"),
-        "{}",
-        stderr_of(&out)
-    );
+    let out = import(Some(&foreign), &data).arg("--yes").exits(3);
+    assert_contains(&stderr_of(&out), "no MCP servers here");
     // A servers list that is not an object.
     write(&bad, r#"{"mcpServers": ["a"]}"#);
-    let out = import(Some(&bad), &data)
-        .arg("--yes")
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    assert!(
-        stderr_of(&out).contains("\"mcpServers\" must be an object"),
-        "{}",
-        stderr_of(&out)
-    );
+    let out = import(Some(&bad), &data).arg("--yes").exits(3);
+    assert_contains(&stderr_of(&out), "\"mcpServers\" must be an object");
     assert!(!data.exists(), "nothing was written for a bad file");
     // A client flag that is not one of the three.
     import(Some(&bad), &data)
@@ -486,37 +425,22 @@ fn a_malformed_or_foreign_client_file_is_a_clear_error() {
 // A real hall
 
 struct Server {
-    child: Child,
+    _child: Running,
 }
 
 impl Server {
     fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
-        let log = std::fs::File::create(dir.with_extension("serve.log")).unwrap();
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"));
-        cmd.args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "info")
+        let mut cmd = proctor_process();
+        serve_on(&mut cmd, dir, &dir.with_extension("serve.log"))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
+            .envs(env.iter().copied());
+        let mut child = Running(cmd.spawn().unwrap());
         let lines = lines_of(child.stdout.take().unwrap());
         let line = lines
             .recv_timeout(DEADLINE)
             .expect("proctor serve did not say where it listens in time");
         assert!(line.starts_with("listening on "), "{line}");
-        Server { child }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Server { _child: child }
     }
 }
 
@@ -543,11 +467,7 @@ fn listed(command: &[&str], dd: &str) -> (Value, String) {
         if json {
             cmd.arg("--json");
         }
-        cmd.args(["--data-dir", dd])
-            .assert()
-            .success()
-            .get_output()
-            .clone()
+        cmd.args(["--data-dir", dd]).passes()
     };
     let json = serde_json::from_slice::<Value>(&run(true).stdout).unwrap();
     (json, stdout_of(&run(false)).trim().to_string())
@@ -574,14 +494,10 @@ fn approvals_and_tools_of_a_real_hall() {
                 "--data-dir",
                 dd,
             ])
-            .assert()
-            .code(3)
-            .get_output()
-            .clone();
-        assert!(
-            stderr_of(&out).contains("no approval 0b7e4a9e-0000-4000-8000-000000000000"),
-            "{}",
-            stderr_of(&out)
+            .exits(3);
+        assert_contains(
+            &stderr_of(&out),
+            "no approval 0b7e4a9e-0000-4000-8000-000000000000",
         );
     }
     let (json, text) = listed(&["mcp", "tools"], dd);
@@ -589,12 +505,7 @@ fn approvals_and_tools_of_a_real_hall() {
     assert_eq!(text, "no tools are offered");
     // A wrong token is a usage error naming the token, not a crash.
     let wrong = tmp.path().join("wrong-token");
-    std::fs::write(&wrong, "f".repeat(64)).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    write_token(&wrong, &"f".repeat(64));
     proctor()
         .args(["approvals", "list", "--data-dir", dd, "--token-file"])
         .arg(&wrong)
@@ -607,7 +518,7 @@ fn approvals_and_tools_of_a_real_hall() {
 
 /// `proctor mcp` driven through its stdin and stdout, as a client drives it.
 struct Bridge {
-    child: Child,
+    child: Running,
     stdin: Option<ChildStdin>,
     out: Receiver<String>,
     err_file: PathBuf,
@@ -615,16 +526,15 @@ struct Bridge {
 
 impl Bridge {
     fn start(args: &[&str], err_file: PathBuf) -> Bridge {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+        let child = proctor_process()
             .arg("mcp")
             .args(args)
-            .env_remove("PROCTOR_DATA_DIR")
-            .env_remove("PROCTOR_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&err_file).unwrap())
             .spawn()
             .unwrap();
+        let mut child = Running(child);
         let out = lines_of(child.stdout.take().unwrap());
         Bridge {
             stdin: child.stdin.take(),
@@ -703,13 +613,6 @@ impl Bridge {
     }
 }
 
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_bridge_without_a_hall_says_so_over_mcp_and_on_stderr() {
     let tmp = tempfile::tempdir().unwrap();
@@ -751,16 +654,7 @@ fn the_bridge_without_a_hall_says_so_over_mcp_and_on_stderr() {
         l.local_addr().unwrap().port()
     };
     std::fs::write(data.join("hall.url"), format!("http://127.0.0.1:{port}\n")).unwrap();
-    std::fs::write(data.join("api-token"), "a".repeat(64)).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(
-            data.join("api-token"),
-            std::fs::Permissions::from_mode(0o600),
-        )
-        .unwrap();
-    }
+    write_token(&data.join("api-token"), &"a".repeat(64));
     let mut bridge = Bridge::start(&["--data-dir", dd], tmp.path().join("err2"));
     bridge.initialize();
     let answer = bridge.request(2, "tools/list", json!({}));
@@ -774,22 +668,18 @@ fn the_bridge_without_a_hall_says_so_over_mcp_and_on_stderr() {
     bridge.close();
 
     // Flags are checked before anything runs.
-    proctor()
-        .args(["mcp", "--data-dir", dd, "--env", "production"])
-        .assert()
-        .code(2);
-    proctor()
-        .args(["mcp", "--data-dir", dd, "--data-label", "SECRET"])
-        .assert()
-        .code(2);
-    proctor()
-        .args(["mcp", "--data-dir", dd, "--tenant-risk", "extreme"])
-        .assert()
-        .code(2);
-    proctor()
-        .args(["mcp", "--data-dir", dd, "--qos", "P9"])
-        .assert()
-        .code(2);
+    for bad in [
+        ["--env", "production"],
+        ["--data-label", "SECRET"],
+        ["--tenant-risk", "extreme"],
+        ["--qos", "P9"],
+    ] {
+        proctor()
+            .args(["mcp", "--data-dir", dd])
+            .args(bad)
+            .assert()
+            .code(2);
+    }
 }
 
 /// A minimal MCP server on stdio: one tool, `echo`, answering its text and the value of
@@ -820,6 +710,31 @@ for line in sys.stdin:
         continue
     print(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}), flush=True)
 "#;
+
+/// The calls waiting for approval in the hall of `dd`, from `approvals list --json`.
+fn held(dd: &str) -> Value {
+    json_of(
+        &proctor()
+            .args(["approvals", "list", "--json", "--data-dir", dd])
+            .passes(),
+    )
+}
+
+/// The first call waiting for approval in the hall of `dd`, once the bridge's call is held.
+fn first_held(dd: &str, bridge: &Bridge) -> Value {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(a) = held(dd).as_array().unwrap().first() {
+            return a.clone();
+        }
+        assert!(
+            Instant::now() < end,
+            "the call was not held for approval in time; {}",
+            bridge.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 #[test]
 fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
@@ -869,12 +784,9 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
 
     let out = proctor()
         .args(["mcp", "tools", "--json", "--data-dir", &dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .passes();
     assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json_of(&out),
         json!([{"name": "echo", "capability_id": "cap.mcp.echo", "worker_id": "mcp.echo", "description": "Echo the text back"}])
     );
 
@@ -912,25 +824,7 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
     bridge.initialize();
     bridge.send(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
                        "params": {"name": "echo", "arguments": {"text": "held"}}}));
-    let end = Instant::now() + DEADLINE;
-    let approval = loop {
-        let out = proctor()
-            .args(["approvals", "list", "--json", "--data-dir", &dd])
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-        if let Some(a) = list.as_array().unwrap().first() {
-            break a.clone();
-        }
-        assert!(
-            Instant::now() < end,
-            "the call was not held for approval in time; {}",
-            bridge.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let approval = first_held(&dd, &bridge);
     for key in [
         "id",
         "decision_id",
@@ -949,11 +843,8 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
     let id = approval["id"].as_str().unwrap();
     let out = proctor()
         .args(["approvals", "list", "--data-dir", &dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(stdout_of(&out).contains(id), "{}", stdout_of(&out));
+        .passes();
+    assert_contains(&stdout_of(&out), id);
     let out = proctor()
         .args([
             "approvals",
@@ -964,11 +855,8 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
             "--data-dir",
             &dd,
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let decided: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .passes();
+    let decided = json_of(&out);
     assert_eq!(decided["state"], "approved");
     assert_eq!(decided["verdict"]["note"], "looks fine");
     assert!(
@@ -986,34 +874,13 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
     // It ended: a second verdict is refused.
     let out = proctor()
         .args(["approvals", "deny", id, "--data-dir", &dd])
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    assert!(
-        stderr_of(&out).contains("the deny was not recorded"),
-        "{}",
-        stderr_of(&out)
-    );
+        .exits(3);
+    assert_contains(&stderr_of(&out), "the deny was not recorded");
 
     // Denied by a person: a tool error with the code; the server never saw it.
     bridge.send(json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
                        "params": {"name": "echo", "arguments": {"text": "no"}}}));
-    let end = Instant::now() + DEADLINE;
-    let id = loop {
-        let out = proctor()
-            .args(["approvals", "list", "--json", "--data-dir", &dd])
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-        if let Some(a) = list.as_array().unwrap().first() {
-            break a["id"].as_str().unwrap().to_string();
-        }
-        assert!(Instant::now() < end, "the second call was not held in time");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = first_held(&dd, &bridge)["id"].as_str().unwrap().to_string();
     proctor()
         .args(["approvals", "deny", &id, "--note", "no", "--data-dir", &dd])
         .assert()
@@ -1026,23 +893,11 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
     bridge.close();
 
     // Nothing pending now; --all lists both endings, newest first.
-    let out = proctor()
-        .args(["approvals", "list", "--json", "--data-dir", &dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        json!([])
-    );
+    assert_eq!(held(&dd), json!([]));
     let out = proctor()
         .args(["approvals", "list", "--all", "--json", "--data-dir", &dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .passes();
+    let all = json_of(&out);
     let states: Vec<&str> = all
         .as_array()
         .unwrap()
@@ -1052,10 +907,7 @@ fn import_serve_call_through_the_bridge_and_approve_a_held_call() {
     assert_eq!(states, ["denied", "approved"], "{all}");
     let out = proctor()
         .args(["approvals", "list", "--all", "--data-dir", &dd])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .passes();
     let table = stdout_of(&out);
     assert!(
         table.starts_with("ID") && table.contains("STATE") && table.contains("denied"),

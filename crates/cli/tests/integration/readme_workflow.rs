@@ -2,11 +2,11 @@
 //! step 1 is the one enrolled in step 2, and routing in step 3 checks its signature (a
 //! revoked key or a tampered file is refused at once).
 
+use crate::support::{listening_url, proctor_process, Running};
 use assert_cmd::Command;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 struct Workflow {
     root: tempfile::TempDir,
@@ -29,35 +29,33 @@ impl Workflow {
         self.root.path().join(rel)
     }
 
-    /// `proctor ARGS` as typed in the README: from the copy's root, dirs from the environment.
-    fn proctor(&self, args: &str) -> Command {
-        let mut cmd = Command::cargo_bin("proctor").unwrap();
+    /// `proctor` as the README's shell runs it: from the copy's root, dirs from the environment.
+    fn in_shell(&self) -> std::process::Command {
+        let mut cmd = proctor_process();
         cmd.current_dir(self.root.path())
             .env("PROCTOR_CONFIG_DIR", self.path("config"))
-            .env("PROCTOR_DATA_DIR", self.path("data"))
-            .args(args.split_whitespace());
+            .env("PROCTOR_DATA_DIR", self.path("data"));
         cmd
     }
 
-    fn serve(&self) -> (Child, String) {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"))
-            .current_dir(self.root.path())
-            .env("PROCTOR_CONFIG_DIR", self.path("config"))
-            .env("PROCTOR_DATA_DIR", self.path("data"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string();
+    /// `proctor ARGS` as typed in the README.
+    fn proctor(&self, args: &str) -> Command {
+        let mut cmd = Command::from_std(self.in_shell());
+        cmd.args(args.split_whitespace());
+        cmd
+    }
+
+    /// The hall, stopped when the returned child is dropped; its URL.
+    fn serve(&self) -> (Running, String) {
+        let mut child = Running(
+            self.in_shell()
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let url = listening_url(&mut child).unwrap();
         (child, url)
     }
 
@@ -117,7 +115,7 @@ fn sign_enroll_route_checks_the_signature_of_the_signed_worker() {
         .success();
 
     // 2. Enroll the record of that very worker and let it report in.
-    let (mut hall, url) = w.serve();
+    let (hall, url) = w.serve();
     w.proctor("enroll examples/registry/doc-summarizer.json")
         .assert()
         .success();
@@ -158,6 +156,5 @@ fn sign_enroll_route_checks_the_signature_of_the_signed_worker() {
         ("DENY_WORKER_ATTESTATION_MISSING", "revoked_key"),
         "{d}"
     );
-    let _ = hall.kill();
-    let _ = hall.wait();
+    drop(hall);
 }

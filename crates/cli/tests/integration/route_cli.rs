@@ -1,5 +1,6 @@
 //! The real `proctor` binary: routing, rules and worker checks, conformance runs.
 
+use crate::support::{proctor, Ran};
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -11,10 +12,36 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn proctor() -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
+/// `proctor` run from the repository root, where the examples' relative paths lead.
+fn at_root() -> Command {
+    let mut cmd = proctor();
     cmd.current_dir(root());
     cmd
+}
+
+/// `proctor ARGS FILE` from the repository root, run.
+fn at_root_on(args: &[&str], file: &Path) -> Assert {
+    at_root().args(args).arg(file).assert()
+}
+
+/// `proctor route` with the example rules and registry.
+fn route_examples() -> Command {
+    let mut cmd = at_root();
+    cmd.arg("route").args(EXAMPLES);
+    cmd
+}
+
+/// The one decision of a run that must pass.
+fn decided(cmd: &mut Command) -> Value {
+    lines(&cmd.assert().success()).remove(0)
+}
+
+/// A file of `text` in a new temp dir (kept as long as the dir is).
+fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    fs::write(&file, text).unwrap();
+    (dir, file)
 }
 
 /// The stdout of a finished run, one JSON value per line.
@@ -32,15 +59,21 @@ const EXAMPLES: [&str; 4] = [
     "examples/registry",
 ];
 
+/// A web fetch of RESTRICTED data in prod: allowed only through an egress allowlist.
+const FETCH_RESTRICTED_IN_PROD: [&str; 8] = [
+    "--cap",
+    "cap.web.fetch",
+    "--env",
+    "prod",
+    "--data-label",
+    "RESTRICTED",
+    "--qos",
+    "P3",
+];
+
 #[test]
 fn quick_start_routes_the_example_input() {
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
-        .args(["--input", "examples/input.json"])
-        .assert()
-        .success();
-    let d = &lines(&out)[0];
+    let d = &decided(route_examples().args(["--input", "examples/input.json"]));
     assert_eq!(d["denied"], false);
     assert_eq!(d["selected_worker_species_id"], "wrk.doc.summarizer");
     assert_eq!(d["matched_rule_id"], "rr_doc_summarize_dev");
@@ -49,22 +82,16 @@ fn quick_start_routes_the_example_input() {
 
 #[test]
 fn short_form_uses_defaults_and_generates_a_correlation_id() {
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
-        .args([
-            "--cap",
-            "cap.doc.summarize",
-            "--env",
-            "dev",
-            "--data-label",
-            "INTERNAL",
-            "--tenant",
-            "acme",
-        ])
-        .assert()
-        .success();
-    let d = &lines(&out)[0];
+    let d = &decided(route_examples().args([
+        "--cap",
+        "cap.doc.summarize",
+        "--env",
+        "dev",
+        "--data-label",
+        "INTERNAL",
+        "--tenant",
+        "acme",
+    ]));
     assert_eq!(d["tenant_id"], "acme");
     assert_eq!(d["qos_class"], "P2");
     assert_eq!(d["correlation_id"].as_str().unwrap().len(), 36);
@@ -73,9 +100,7 @@ fn short_form_uses_defaults_and_generates_a_correlation_id() {
 
 #[test]
 fn short_form_bad_value_is_a_usage_error() {
-    proctor()
-        .arg("route")
-        .args(EXAMPLES)
+    route_examples()
         .args(["--cap", "cap.doc.summarize", "--env", "production"])
         .assert()
         .code(2)
@@ -84,23 +109,17 @@ fn short_form_bad_value_is_a_usage_error() {
 
 #[test]
 fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
     let good = fs::read_to_string(root().join("examples/input.json")).unwrap();
     let good: Value = serde_json::from_str(&good).unwrap();
     let mut prod = good.clone();
     prod["env"] = "prod".into();
     let mut invalid = good.clone();
     invalid["qos_class"] = "P9".into();
-    let text = format!("{good}\n{{not json\n\n{invalid}\n{prod}\n");
-    let file = dir.path().join("in.jsonl");
-    fs::write(&file, text).unwrap();
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
-        .arg("--input")
-        .arg(&file)
-        .assert()
-        .code(3);
+    let (_dir, file) = temp_file(
+        "in.jsonl",
+        &format!("{good}\n{{not json\n\n{invalid}\n{prod}\n"),
+    );
+    let out = route_examples().arg("--input").arg(&file).assert().code(3);
     let got = lines(&out);
     assert_eq!(got.len(), 4, "one output line per non-blank input line");
     assert_eq!(got[0]["denied"], false);
@@ -118,9 +137,7 @@ fn jsonl_with_a_bad_line_keeps_order_and_goes_on() {
 #[test]
 fn stdin_and_multiline_documents() {
     let pretty = fs::read_to_string(root().join("examples/input.json")).unwrap();
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
+    let out = route_examples()
         .args(["--input", "-"])
         .write_stdin(pretty)
         .assert()
@@ -131,9 +148,7 @@ fn stdin_and_multiline_documents() {
             .unwrap();
     let array =
         serde_json::to_string_pretty(&serde_json::json!([input, {"env": "dev"}, input])).unwrap();
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
+    let out = route_examples()
         .args(["--input", "-"])
         .write_stdin(array)
         .assert()
@@ -150,14 +165,11 @@ fn stdin_and_multiline_documents() {
 
 #[test]
 fn bad_rules_file_is_bad_input_naming_the_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.json");
-    fs::write(
-        &rules,
+    let (_dir, rules) = temp_file(
+        "rules.json",
         r#"{"rules": [{"rule_id": "ok"}, {"rule_id": "bad", "match": {"env": {"in": "prod"}}}]}"#,
-    )
-    .unwrap();
-    proctor()
+    );
+    at_root()
         .arg("route")
         .arg("--rules")
         .arg(&rules)
@@ -165,20 +177,14 @@ fn bad_rules_file_is_bad_input_naming_the_problem() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("rule #1 (\"bad\"): match.env.in"));
-    proctor()
-        .args(["rules", "check"])
-        .arg(&rules)
-        .assert()
+    at_root_on(&["rules", "check"], &rules)
         .code(3)
         .stderr(predicate::str::contains("match.env.in"));
     fs::write(&rules, "{").unwrap();
-    proctor()
-        .args(["rules", "check"])
-        .arg(&rules)
-        .assert()
+    at_root_on(&["rules", "check"], &rules)
         .code(3)
         .stderr(predicate::str::contains("not valid JSON"));
-    proctor()
+    at_root()
         .args([
             "route",
             "--rules",
@@ -188,9 +194,7 @@ fn bad_rules_file_is_bad_input_naming_the_problem() {
         ])
         .assert()
         .code(3);
-    proctor()
-        .arg("route")
-        .args(EXAMPLES)
+    route_examples()
         .args(["--input", "."])
         .assert()
         .code(3)
@@ -199,18 +203,16 @@ fn bad_rules_file_is_bad_input_naming_the_problem() {
 
 #[test]
 fn rules_check_reports_shadowed_rules_with_both_ids() {
-    proctor()
+    at_root()
         .args(["rules", "check", "examples/rules.json"])
         .assert()
         .success()
         .stdout(predicate::str::contains("4 rule(s), valid"));
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.json");
-    fs::write(&rules, r#"{"rules": [{"rule_id": "catch_all", "match": {}}, {"rule_id": "specific", "match": {"capability_id": "cap.x"}}]}"#).unwrap();
-    proctor()
-        .args(["rules", "check"])
-        .arg(&rules)
-        .assert()
+    let (_dir, rules) = temp_file(
+        "rules.json",
+        r#"{"rules": [{"rule_id": "catch_all", "match": {}}, {"rule_id": "specific", "match": {"capability_id": "cap.x"}}]}"#,
+    );
+    at_root_on(&["rules", "check"], &rules)
         .code(1)
         .stdout(predicate::str::contains(
             "rule \"specific\" is shadowed by rule \"catch_all\"",
@@ -220,7 +222,7 @@ fn rules_check_reports_shadowed_rules_with_both_ids() {
 
 #[test]
 fn workers_check_scores_records() {
-    proctor()
+    at_root()
         .args(["workers", "check", "examples/registry"])
         .assert()
         .success()
@@ -230,16 +232,16 @@ fn workers_check_scores_records() {
         .stdout(predicate::str::contains(
             "missing for WCP-Standard: ctrl.pol.default_deny",
         ));
-    proctor()
+    at_root()
         .args(["workers", "check", "examples/registry", "--require", "full"])
         .assert()
         .code(1);
-    let out = proctor()
+    let out = at_root()
         .args(["workers", "check", "examples/registry", "--json"])
         .assert()
         .success();
     assert_eq!(lines(&out)[1]["achieved_level"], "WCP-Basic");
-    proctor()
+    at_root()
         .args(["workers", "check", "/nonexistent"])
         .assert()
         .code(3);
@@ -247,7 +249,7 @@ fn workers_check_scores_records() {
 
 #[test]
 fn conformance_run_passes_every_public_vector() {
-    proctor()
+    at_root()
         .args(["conformance", "run", "tests/vectors/route.jsonl"])
         .assert()
         .success()
@@ -264,13 +266,8 @@ fn conformance_run_reports_mismatches() {
         .to_string();
     let mut v: Value = serde_json::from_str(&first).unwrap();
     v["expected"]["matched_rule_id"] = "something_else".into();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.jsonl");
-    fs::write(&file, format!("{first}\n{v}\n")).unwrap();
-    proctor()
-        .args(["conformance", "run"])
-        .arg(&file)
-        .assert()
+    let (_dir, file) = temp_file("s.jsonl", &format!("{first}\n{v}\n"));
+    at_root_on(&["conformance", "run"], &file)
         .code(1)
         .stdout(predicate::str::contains(
             "FAIL public-20261125-00000: matched_rule_id: expected \"something_else\"",
@@ -284,10 +281,7 @@ fn conformance_run_of_an_empty_file_is_an_error_not_a_pass() {
     for (name, text) in [("empty.jsonl", ""), ("blank.jsonl", "\n  \n")] {
         let file = dir.path().join(name);
         fs::write(&file, text).unwrap();
-        proctor()
-            .args(["conformance", "run"])
-            .arg(&file)
-            .assert()
+        at_root_on(&["conformance", "run"], &file)
             .code(3)
             .stderr(predicate::str::contains(format!(
                 "{name}: no scenarios to run"
@@ -301,7 +295,7 @@ fn conformance_decide_answers_every_line() {
     let some: Vec<&str> = vectors.lines().take(40).collect();
     let mut input = format!("{}\nnot a scenario\n", some.join("\n")).into_bytes();
     input.extend_from_slice(b"\xff\n");
-    let out = proctor()
+    let out = at_root()
         .args(["conformance", "decide"])
         .write_stdin(input)
         .assert()
@@ -341,25 +335,15 @@ fn egress_allowlist_and_hall_config_flags() {
     )
     .unwrap();
     let request = |extra: &[&str]| {
-        let out = proctor()
-            .arg("route")
-            .arg("--rules")
-            .arg(&rules)
-            .args(["--registry", "examples/registry"])
-            .args([
-                "--cap",
-                "cap.web.fetch",
-                "--env",
-                "prod",
-                "--data-label",
-                "RESTRICTED",
-                "--qos",
-                "P3",
-            ])
-            .args(extra)
-            .assert()
-            .success();
-        lines(&out).remove(0)
+        decided(
+            at_root()
+                .arg("route")
+                .arg("--rules")
+                .arg(&rules)
+                .args(["--registry", "examples/registry"])
+                .args(FETCH_RESTRICTED_IN_PROD)
+                .args(extra),
+        )
     };
     let d = request(&[]);
     assert_eq!(
@@ -385,7 +369,7 @@ fn egress_allowlist_and_hall_config_flags() {
         "the default tenant is not a signatory"
     );
     fs::write(&hall, r#"{"require_signatry": true}"#).unwrap();
-    proctor()
+    at_root()
         .arg("route")
         .arg("--rules")
         .arg(&rules)
@@ -394,7 +378,7 @@ fn egress_allowlist_and_hall_config_flags() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("unknown key \"require_signatry\""));
-    proctor()
+    at_root()
         .arg("route")
         .arg("--rules")
         .arg(&rules)
@@ -430,15 +414,14 @@ fn attestation_uses_live_hashes_of_source_files() {
     let hall = dir.path().join("hall.json");
     fs::write(&hall, r#"{"require_worker_attestation": true}"#).unwrap();
     let route = || {
-        let out = proctor()
-            .args(["route", "--rules", "examples/rules.json", "--registry"])
-            .arg(&reg)
-            .arg("--hall-config")
-            .arg(&hall)
-            .args(["--input", "examples/input.json"])
-            .assert()
-            .success();
-        lines(&out).remove(0)
+        decided(
+            at_root()
+                .args(["route", "--rules", "examples/rules.json", "--registry"])
+                .arg(&reg)
+                .arg("--hall-config")
+                .arg(&hall)
+                .args(["--input", "examples/input.json"]),
+        )
     };
     let d = route();
     assert_eq!(d["denied"], false, "{d}");
@@ -453,30 +436,27 @@ fn attestation_uses_live_hashes_of_source_files() {
 #[test]
 fn example_hall_config_and_policy_gate() {
     let route = |tenant: &str, label: &str, risk: &str| {
-        let out = proctor()
-            .arg("route")
-            .args(EXAMPLES)
-            .args([
-                "--hall-config",
-                "examples/hall-config.json",
-                "--policy-gate",
-                "examples/policy-gate.json",
-            ])
-            .args([
-                "--cap",
-                "cap.doc.summarize",
-                "--env",
-                "prod",
-                "--data-label",
-                label,
-                "--tenant",
-                tenant,
-                "--tenant-risk",
-                risk,
-            ])
-            .assert()
-            .success();
-        lines(&out).remove(0)
+        decided(
+            route_examples()
+                .args([
+                    "--hall-config",
+                    "examples/hall-config.json",
+                    "--policy-gate",
+                    "examples/policy-gate.json",
+                ])
+                .args([
+                    "--cap",
+                    "cap.doc.summarize",
+                    "--env",
+                    "prod",
+                    "--data-label",
+                    label,
+                    "--tenant",
+                    tenant,
+                    "--tenant-risk",
+                    risk,
+                ]),
+        )
     };
     let d = route("acme", "INTERNAL", "low");
     assert_eq!(d["denied"], false, "{d}");
@@ -512,9 +492,7 @@ fn invalid_utf8_line_is_one_bad_line() {
     let mut bytes = format!("{good}\n").into_bytes();
     bytes.extend_from_slice(b"{\"capability_id\": \"\xff\xfe\"}\n");
     bytes.extend_from_slice(format!("{good}\r\n").as_bytes());
-    let out = proctor()
-        .arg("route")
-        .args(EXAMPLES)
+    let out = route_examples()
         .args(["--input", "-"])
         .write_stdin(bytes)
         .assert()
@@ -553,73 +531,42 @@ fn without_rules_the_data_dirs_hall_decides() {
          [egress_allowlist]\nprod = [\"api.example.com\"]\n",
     )
     .unwrap();
-    let fetch = [
-        "--cap",
-        "cap.web.fetch",
-        "--env",
-        "prod",
-        "--data-label",
-        "RESTRICTED",
-        "--qos",
-        "P3",
-    ];
-    let by_flag = proctor()
-        .arg("route")
-        .arg("--data-dir")
-        .arg(hall)
-        .args(fetch)
-        .assert()
-        .success();
-    let d = lines(&by_flag).remove(0);
+    // The hall of --data-dir decides, with `extra` flags over its settings.
+    let by_hall = |extra: &[&str]| {
+        decided(
+            at_root()
+                .arg("route")
+                .arg("--data-dir")
+                .arg(hall)
+                .args(FETCH_RESTRICTED_IN_PROD)
+                .args(extra),
+        )
+    };
+    let d = by_hall(&[]);
     assert_eq!(d["matched_rule_id"], "hall.fetch", "{d}");
     assert_eq!(
         d["denied"], false,
         "the hall's egress allowlist applies: {d}"
     );
     assert_eq!(d["selected_worker_species_id"], "wrk.web.fetcher");
-    let by_env = proctor()
-        .arg("route")
-        .env("PROCTOR_DATA_DIR", hall)
-        .args(fetch)
-        .assert()
-        .success();
-    assert_eq!(lines(&by_env)[0]["matched_rule_id"], "hall.fetch");
+    let by_env = decided(
+        at_root()
+            .arg("route")
+            .env("PROCTOR_DATA_DIR", hall)
+            .args(FETCH_RESTRICTED_IN_PROD),
+    );
+    assert_eq!(by_env["matched_rule_id"], "hall.fetch");
     // An explicit --egress-allowlist replaces the hall's for that env.
-    let narrowed = proctor()
-        .arg("route")
-        .arg("--data-dir")
-        .arg(hall)
-        .args(fetch)
-        .args(["--egress-allowlist", "prod=other.example.com"])
-        .assert()
-        .success();
     assert_eq!(
-        lines(&narrowed)[0]["deny_reason_if_denied"]["code"],
+        by_hall(&["--egress-allowlist", "prod=other.example.com"])["deny_reason_if_denied"]["code"],
         "DENY_PRIVILEGE_ENVELOPE_VIOLATED"
     );
     // --rules wins, and then only the files given count (no --registry: no workers).
-    let explicit = proctor()
-        .arg("route")
-        .arg("--data-dir")
-        .arg(hall)
-        .args(["--rules", "examples/rules.json"])
-        .args(fetch)
-        .assert()
-        .success();
-    let d = lines(&explicit).remove(0);
+    let d = by_hall(&["--rules", "examples/rules.json"]);
     assert_ne!(d["matched_rule_id"], "hall.fetch", "{d}");
     // --registry wins over the hall's registry.
     let empty = tempfile::tempdir().unwrap();
-    let no_workers = proctor()
-        .arg("route")
-        .arg("--data-dir")
-        .arg(hall)
-        .arg("--registry")
-        .arg(empty.path())
-        .args(fetch)
-        .assert()
-        .success();
-    let d = lines(&no_workers).remove(0);
+    let d = by_hall(&["--registry", empty.path().to_str().unwrap()]);
     assert_eq!(d["matched_rule_id"], "hall.fetch");
     assert_eq!(d["denied"], true, "{d}");
 }
@@ -628,7 +575,7 @@ fn without_rules_the_data_dirs_hall_decides() {
 #[test]
 fn without_rules_and_without_a_hall_it_says_what_to_pass() {
     let empty = tempfile::tempdir().unwrap();
-    proctor()
+    at_root()
         .arg("route")
         .arg("--data-dir")
         .arg(empty.path())
@@ -687,7 +634,7 @@ fn jsonl_on_threads_prints_what_one_thread_prints() {
     fs::write(&file, &text).unwrap();
     let gate = scenario.join("gate.json");
     let run = |threads: &str, stdin: bool| {
-        let mut cmd = proctor();
+        let mut cmd = at_root();
         cmd.arg("route")
             .arg("--rules")
             .arg(scenario.join("rules.json"))
@@ -701,7 +648,7 @@ fn jsonl_on_threads_prints_what_one_thread_prints() {
         } else {
             cmd.arg(&file);
         }
-        let out = cmd.assert().code(3).get_output().clone();
+        let out = cmd.exits(3);
         (masked(&out.stdout), out.stderr)
     };
     let (one, one_stderr) = run("1", false);

@@ -1,6 +1,7 @@
 //! `proctor route --db`: every decision is recorded before it is printed, carries its
 //! evidence receipt, and a ledger that cannot write withholds decisions (fail closed).
 
+use crate::support::{proctor, proctor_after, proctor_process};
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -22,18 +23,24 @@ fn requests(n: usize) -> String {
         .collect()
 }
 
-fn route(db: &Path, stdin: String) -> assert_cmd::assert::Assert {
+/// `route` of stdin with the example rules and registry, recording into `db`.
+fn routing_into<'c>(
+    cmd: &'c mut std::process::Command,
+    db: &Path,
+) -> &'c mut std::process::Command {
     let root = repo();
-    Command::cargo_bin("proctor")
-        .unwrap()
-        .args(["route", "--input", "-", "--rules"])
+    cmd.args(["route", "--input", "-", "--rules"])
         .arg(root.join("examples/rules.json"))
         .arg("--registry")
         .arg(root.join("examples/registry"))
         .arg("--db")
         .arg(db)
-        .write_stdin(stdin)
-        .assert()
+}
+
+fn route(db: &Path, stdin: String) -> assert_cmd::assert::Assert {
+    let mut cmd = proctor_process();
+    routing_into(&mut cmd, db);
+    Command::from_std(cmd).write_stdin(stdin).assert()
 }
 
 fn lines(out: &[u8]) -> Vec<Value> {
@@ -63,8 +70,7 @@ fn decisions_are_recorded_in_order_with_receipts_and_the_chain_verifies() {
 
     // What was printed is what was recorded, byte for byte (less the receipt).
     let last = &out[299];
-    let shown = Command::cargo_bin("proctor")
-        .unwrap()
+    let shown = proctor()
         .args(["decisions", "show", "--json", "--db"])
         .arg(&db)
         .arg(last["decision_id"].as_str().unwrap())
@@ -79,8 +85,7 @@ fn decisions_are_recorded_in_order_with_receipts_and_the_chain_verifies() {
     assert_eq!(shown["decision"], printed);
     assert_eq!(shown["hash"], last["evidence_receipt"]["ledger_hash"]);
 
-    Command::cargo_bin("proctor")
-        .unwrap()
+    proctor()
         .args(["verify-log", "--db"])
         .arg(&db)
         .assert()
@@ -91,20 +96,10 @@ fn decisions_are_recorded_in_order_with_receipts_and_the_chain_verifies() {
 fn a_ledger_that_cannot_write_withholds_every_unrecorded_decision() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.db");
-    let root = repo();
     // `ulimit -f` makes the ledger file unable to grow, as on a full disk. 2 MiB leaves room
     // for a fresh ledger and its index file (64 KiB pages: ~1 MiB with its WAL), not for 8,000
     // decisions.
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\" \"$@\"")
-        .arg(assert_cmd::cargo::cargo_bin("proctor"))
-        .args(["route", "--input", "-", "--rules"])
-        .arg(root.join("examples/rules.json"))
-        .arg("--registry")
-        .arg(root.join("examples/registry"))
-        .arg("--db")
-        .arg(&db)
+    let out = routing_into(&mut proctor_after("ulimit -f 2048; trap '' XFSZ"), &db)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -1,13 +1,14 @@
 //! `proctor serve` prints a single-use sign-in link on stdout (never in its log), whose code
 //! gives the API token once; `--no-sign-in-link` prints none.
 
+use crate::support::proctor_process;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 fn serve(dir: &Path, extra: &[&str]) -> (Child, BufReader<ChildStdout>) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("proctor"))
+    let mut child = proctor_process()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)

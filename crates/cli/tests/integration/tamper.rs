@@ -2,100 +2,36 @@
 //! `proctor serve` and real files: each attack the hash chain alone cannot see is named by
 //! `verify-log`, refused by `serve`, or caught by `receipt verify`.
 
+use crate::support::{init_dir, json_of, proctor, proctor_process, serve_on, wait_exit, Hall, Ran};
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-const RULES: &str = r#"{"rules": [{"rule_id": "rr_doc", "match": {"capability_id": "cap.doc.summarize"},
-  "decision": {"candidate_workers_ranked": [{"worker_species_id": "wrk.doc.summarizer"}]}}]}"#;
 
 /// Longer than the hall's checkpoint interval (1 s): a checkpoint covers what came before.
 const CHECKPOINTED: Duration = Duration::from_millis(2500);
 
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let mut child = serve(dir).stdout(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            panic!("serve did not start: {line:?}\n{}", log(dir));
-        };
-        let token = std::fs::read_to_string(dir.join("api-token")).unwrap();
-        Server {
-            url: url.to_string(),
-            token: token.trim().to_string(),
-            child,
-        }
-    }
-
-    /// Route one request; the whole answer (the decision with its evidence receipt).
-    fn route(&self, cid: &str) -> Value {
-        let input = json!({"capability_id": "cap.doc.summarize", "env": "dev",
-            "data_label": "PUBLIC", "tenant_risk": "low", "qos_class": "P2",
-            "tenant_id": "agent.tamper", "correlation_id": cid});
-        let mut reply = ureq::post(format!("{}/v1/route", self.url))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .send_json(input)
-            .unwrap();
-        reply.body_mut().read_json().unwrap()
-    }
-
-    /// SIGTERM and wait: a graceful stop writes the last checkpoint.
-    fn stop(mut self) {
-        self.kill("-TERM");
-        assert!(wait_exit(&mut self.child).success());
-    }
-
-    fn kill(&self, sig: &str) {
-        let pid = self.child.id().to_string();
-        let status = std::process::Command::new("kill")
-            .args([sig, &pid])
-            .status();
-        assert!(status.unwrap().success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Route one request through `hall`; the whole answer (the decision with its evidence receipt).
+fn route(hall: &Hall, cid: &str) -> Value {
+    let input = json!({"capability_id": "cap.doc.summarize", "env": "dev",
+        "data_label": "PUBLIC", "tenant_risk": "low", "qos_class": "P2",
+        "tenant_id": "agent.tamper", "correlation_id": cid});
+    let mut reply = ureq::post(format!("{}/v1/route", hall.url))
+        .header("Authorization", format!("Bearer {}", hall.token))
+        .send_json(input)
+        .unwrap();
+    reply.body_mut().read_json().unwrap()
 }
 
 fn serve(dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("proctor"));
-    cmd.args(["serve", "--data-dir"])
-        .arg(dir)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(dir.join("serve.log")).unwrap());
+    let mut cmd = proctor_process();
+    serve_on(&mut cmd, dir, &dir.join("serve.log"));
     cmd
 }
 
 fn log(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    for _ in 0..200 {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("serve did not exit");
 }
 
 /// `proctor serve` on `dir` must refuse to start, saying why and how to start over.
@@ -109,52 +45,73 @@ fn assert_serve_refuses(dir: &Path, why: &str) {
     assert!(log.contains("proctor ledger reset --data-dir"), "{log}");
 }
 
-fn init_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rules.json"), RULES).unwrap();
-    dir
-}
-
-fn proctor() -> Command {
-    let mut cmd = Command::cargo_bin("proctor").unwrap();
-    cmd.env_remove("PROCTOR_DATA_DIR").env_remove("PROCTOR_DB");
-    cmd
+/// The exit code and stderr of a run that may fail.
+fn code_and_stderr(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap(), err)
 }
 
 /// `verify-log` of the hall in `dir`: its exit code and stderr.
 fn verify_log(dir: &Path) -> (i32, String) {
-    let out = proctor()
-        .args(["verify-log", "--data-dir"])
+    code_and_stderr(proctor().args(["verify-log", "--data-dir"]).arg(dir))
+}
+
+/// `receipt verify` of `answer`, saved in `dir`, against the hall there.
+fn receipt_verify(dir: &Path, answer: &Value) -> Command {
+    let receipt = dir.join("answer.json");
+    std::fs::write(&receipt, answer.to_string()).unwrap();
+    let mut cmd = proctor();
+    cmd.args(["receipt", "verify"])
+        .arg(receipt)
+        .arg("--data-dir")
+        .arg(dir);
+    cmd
+}
+
+/// `receipt verify` of `answer` that must fail with exit 1: its stderr.
+fn receipt_refused(dir: &Path, answer: &Value) -> String {
+    let (code, err) = code_and_stderr(&mut receipt_verify(dir, answer));
+    assert_eq!(code, 1, "{err}");
+    err
+}
+
+/// `receipt verify --json` of `answer` that must pass: its report.
+fn receipt_report(dir: &Path, answer: &Value) -> Value {
+    json_of(&receipt_verify(dir, answer).arg("--json").passes())
+}
+
+/// `ledger reset` of the hall in `dir`, which must succeed.
+fn reset(dir: &Path) {
+    proctor()
+        .args(["ledger", "reset", "--data-dir"])
         .arg(dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code().unwrap(), err)
+        .assert()
+        .success();
 }
 
 fn ledger(dir: &Path) -> PathBuf {
     dir.join("ledger/decisions.sqlite")
 }
 
-fn remove_ledger(dir: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+/// The ledger file with these suffixes ("" the file itself), those that exist.
+fn remove_ledger_files(dir: &Path, suffixes: &[&str]) {
+    for suffix in suffixes {
         let _ = std::fs::remove_file(format!("{}{suffix}", ledger(dir).display()));
     }
+}
+
+fn remove_ledger(dir: &Path) {
+    remove_ledger_files(dir, &["", "-wal", "-shm"]);
 }
 
 /// A hall that acknowledged `n` decisions and stopped; their answers.
 fn hall_with(n: usize) -> (tempfile::TempDir, Vec<Value>) {
     let dir = init_dir();
-    let server = Server::start(dir.path());
-    let answers = (0..n).map(|i| server.route(&format!("c-{i}"))).collect();
+    let server = Hall::start(dir.path());
+    let answers = (0..n).map(|i| route(&server, &format!("c-{i}"))).collect();
     server.stop();
     (dir, answers)
-}
-
-fn write_receipt(dir: &Path, answer: &Value) -> PathBuf {
-    let path = dir.join("answer.json");
-    std::fs::write(&path, answer.to_string()).unwrap();
-    path
 }
 
 #[test]
@@ -176,16 +133,7 @@ fn a_cut_tail_with_a_rewritten_head_is_named() {
     assert!(err.contains("ends at seq 3"), "{err}");
 
     // A receipt of a cut record: its signature is the hall's, but the ledger lost it.
-    let receipt = write_receipt(dir.path(), &answers[4]);
-    let out = proctor()
-        .args(["receipt", "verify"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = receipt_refused(dir.path(), &answers[4]);
     assert!(err.contains("no longer holds seq 5"), "{err}");
 
     assert_serve_refuses(dir.path(), "records 4..=5 are missing");
@@ -195,9 +143,7 @@ fn a_cut_tail_with_a_rewritten_head_is_named() {
 fn an_emptied_ledger_is_refused_until_reset() {
     let (dir, _) = hall_with(2);
     std::fs::File::create(ledger(dir.path())).unwrap(); // truncated to 0 bytes
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", ledger(dir.path()).display()));
-    }
+    remove_ledger_files(dir.path(), &["-wal", "-shm"]);
     let (code, err) = verify_log(dir.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("is empty (0 bytes)"), "{err}");
@@ -205,19 +151,15 @@ fn an_emptied_ledger_is_refused_until_reset() {
     assert_serve_refuses(dir.path(), "is empty (0 bytes)");
 
     // Starting over is deliberate: the checkpoints are archived, never deleted.
-    proctor()
-        .args(["ledger", "reset", "--data-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    reset(dir.path());
     let archived: Vec<_> = std::fs::read_dir(dir.path().join("checkpoints"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with("checkpoint.archived-"))
         .collect();
     assert_eq!(archived.len(), 1, "{archived:?}");
-    let server = Server::start(dir.path());
-    let answer = server.route("after-reset");
+    let server = Hall::start(dir.path());
+    let answer = route(&server, "after-reset");
     assert_eq!(answer["evidence_receipt"]["ledger_seq"], 1);
     server.stop();
     assert_eq!(verify_log(dir.path()).0, 0);
@@ -237,12 +179,8 @@ fn a_deleted_ledger_is_refused_until_reset() {
         "a refused start creates nothing"
     );
 
-    proctor()
-        .args(["ledger", "reset", "--data-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    Server::start(dir.path()).stop();
+    reset(dir.path());
+    Hall::start(dir.path()).stop();
     assert_eq!(verify_log(dir.path()).0, 0);
 }
 
@@ -260,16 +198,7 @@ fn another_halls_ledger_or_checkpoint_is_foreign() {
     );
 
     // Our receipt no longer matches what the ledger holds at its seq.
-    let receipt = write_receipt(ours.path(), &answers[2]);
-    let out = proctor()
-        .args(["receipt", "verify"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(ours.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = receipt_refused(ours.path(), &answers[2]);
     assert!(err.contains("holds another record at seq 3"), "{err}");
     assert_serve_refuses(ours.path(), "not the one the hall signed");
 
@@ -284,8 +213,8 @@ fn another_halls_ledger_or_checkpoint_is_foreign() {
 #[test]
 fn records_lost_with_the_wal_after_sigkill_are_named() {
     let dir = init_dir();
-    let server = Server::start(dir.path());
-    server.route("before");
+    let server = Hall::start(dir.path());
+    route(&server, "before");
     // A reader's snapshot keeps SQLite from copying later commits out of the -wal into the
     // ledger file, so they exist only in the -wal when the hall is killed.
     let reader = rusqlite::Connection::open_with_flags(
@@ -299,13 +228,13 @@ fn records_lost_with_the_wal_after_sigkill_are_named() {
         .unwrap();
     assert_eq!(seen, 1);
     for i in 0..4 {
-        let answer = server.route(&format!("acked-{i}"));
+        let answer = route(&server, &format!("acked-{i}"));
         assert_eq!(answer["evidence_receipt"]["ledger_seq"], i + 2);
     }
     std::thread::sleep(CHECKPOINTED);
-    server.kill("-KILL");
     let mut server = server;
-    wait_exit(&mut server.child);
+    server.child.signal("-KILL");
+    server.child.wait_exit();
     drop(reader); // read-only: closing it does not copy the -wal into the ledger file
     remove_ledger_sidecars(dir.path());
 
@@ -333,30 +262,18 @@ fn remove_ledger_sidecars(dir: &Path) {
 #[test]
 fn a_receipt_verifies_offline_and_a_flipped_byte_does_not() {
     let (dir, answers) = hall_with(2);
-    let receipt = write_receipt(dir.path(), &answers[1]);
-    let out = proctor()
-        .args(["receipt", "verify", "--json"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = receipt_report(dir.path(), &answers[1]);
     assert_eq!(report["signature"], "valid");
     assert_eq!(report["ledger"], "holds");
     assert_eq!(report["seq"], 2);
 
     // Offline, with only the public key (from stdin, the bare receipt).
-    let key: Value = serde_json::from_slice(
+    let key = json_of(
         &proctor()
             .args(["hall", "key", "--json", "--data-dir"])
             .arg(dir.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-    .unwrap();
+            .passes(),
+    );
     let bare = answers[1]["evidence_receipt"].to_string();
     proctor()
         .args(["receipt", "verify", "-", "--public-key"])
@@ -374,35 +291,19 @@ fn a_receipt_verifies_offline_and_a_flipped_byte_does_not() {
         .collect();
     value[10] = if value[10] == 'A' { 'B' } else { 'A' };
     flipped["evidence_receipt"]["signature"]["value"] = value.iter().collect::<String>().into();
-    let receipt = write_receipt(dir.path(), &flipped);
-    let out = proctor()
-        .args(["receipt", "verify"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = receipt_refused(dir.path(), &flipped);
     assert!(err.contains("signature does not match"), "{err}");
 
     // A receipt claiming another seq under the same signature.
     let mut moved = answers[1].clone();
     moved["evidence_receipt"]["ledger_seq"] = 1.into();
-    let receipt = write_receipt(dir.path(), &moved);
-    proctor()
-        .args(["receipt", "verify"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .assert()
-        .code(1);
+    receipt_refused(dir.path(), &moved);
 }
 
 #[test]
 fn concurrent_routes_share_a_signed_batch_and_each_receipt_verifies_offline() {
     let dir = init_dir();
-    let server = Server::start(dir.path());
+    let server = Hall::start(dir.path());
     // Many callers at once: the ledger commits them in a few group commits, and each batch is
     // signed once. Rounds until two receipts came from one batch (the first round nearly always
     // does; a lone caller per commit would need the machine to serialize 32 threads).
@@ -411,7 +312,7 @@ fn concurrent_routes_share_a_signed_batch_and_each_receipt_verifies_offline() {
         let batch: Vec<Value> = std::thread::scope(|s| {
             let server = &server;
             let routes: Vec<_> = (0..32)
-                .map(|i| s.spawn(move || server.route(&format!("b-{round}-{i}"))))
+                .map(|i| s.spawn(move || route(server, &format!("b-{round}-{i}"))))
                 .collect();
             routes.into_iter().map(|r| r.join().unwrap()).collect()
         });
@@ -447,15 +348,7 @@ fn concurrent_routes_share_a_signed_batch_and_each_receipt_verifies_offline() {
         signature(mates[1])["inclusion_proof"]
     );
     for answer in &answers {
-        let receipt = write_receipt(dir.path(), answer);
-        let out = proctor()
-            .args(["receipt", "verify", "--json"])
-            .arg(&receipt)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .assert()
-            .success();
-        let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let report = receipt_report(dir.path(), answer);
         assert_eq!(report["signature"], "valid");
         assert_eq!(report["ledger"], "holds");
         assert_eq!(report["format"], "proctor-receipt/v2");
@@ -467,16 +360,7 @@ fn concurrent_routes_share_a_signed_batch_and_each_receipt_verifies_offline() {
     let mut swapped = mates[0].clone();
     swapped["evidence_receipt"]["signature"]["inclusion_proof"] =
         signature(mates[1])["inclusion_proof"].clone();
-    let receipt = write_receipt(dir.path(), &swapped);
-    let out = proctor()
-        .args(["receipt", "verify"])
-        .arg(&receipt)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = receipt_refused(dir.path(), &swapped);
     assert!(
         err.contains("not in the signed batch") || err.contains("does not fit the batch"),
         "{err}"

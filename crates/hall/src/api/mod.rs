@@ -169,6 +169,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(decisions_summary),
         ),
         ep(
+            "decisions_count",
+            Method::GET,
+            "/v1/decisions/count",
+            "How many decisions match a filter, exact within a time budget",
+            None,
+            get(decisions_count),
+        ),
+        ep(
             "get_decision",
             Method::GET,
             "/v1/decisions/{decision_id}",

@@ -183,6 +183,7 @@ fn success_responses(operation: &str, s: &mut Schemas) -> Map<String, Value> {
         "list_hall_events" => ok(reference("HallEventList")),
         "list_issues" => ok(s.of::<crate::queries::IssueList>()),
         "decisions_summary" => ok(s.of::<crate::queries::summary::DecisionSummary>()),
+        "decisions_count" => ok(s.of::<crate::queries::summary::DecisionCount>()),
         "list_alerts" => ok(reference("AlertList")),
         "ack_alert" => ok(s.of::<Alert>()),
         "issue_event_ticket" => ok(reference("EventTicket")),
@@ -257,6 +258,7 @@ fn nullable(type_name: &str) -> Value {
 /// Response envelopes built by hand in the handlers (`json!`), composed from derived schemas.
 fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
     let string = json!({"type": "string"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
     let count = json!({"type": "integer", "minimum": 0});
     let time = json!({"type": "string", "format": "date-time"});
     let hex64 = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
@@ -374,7 +376,13 @@ fn responses(s: &mut Schemas) -> Vec<(String, Value)> {
             "manifest": {"oneOf": [{"type": "null"}, object(json!({
                 "worker_id": nullable("string"), "worker_species_id": nullable("string"),
                 "worker_version": nullable("string"), "package_hash": nullable("string"),
-                "attested_at_utc": nullable("string")}))]}}))),
+                "attested_at_utc": nullable("string")}))]},
+            // When the manifest's package_hash is not the package's: the files added, removed and
+            // changed against the signature's file list, or (changes_unknown) why that list
+            // cannot be trusted or is missing.
+            "changes": {"oneOf": [{"type": "null"}, object(json!({
+                "changed": strings, "added": strings, "removed": strings}))]},
+            "changes_unknown": nullable("string")}))),
         ("WorkerVerdict", extend(verdict.clone(), json!({"worker_id": string}))),
         ("AttestVerdict", verdict),
         ("SignResult", object(json!({"manifest": open, "package_hash": hex64, "key_id": string}))),
@@ -411,7 +419,7 @@ fn query_params(operation: &str) -> Vec<Value> {
         .with(|s| s.inline_subschemas = true)
         .into_generator();
     let schema = match operation {
-        "list_decisions" | "decisions_summary" => {
+        "list_decisions" | "decisions_summary" | "decisions_count" => {
             generator.root_schema_for::<crate::queries::DecisionQuery>()
         }
         "get_stats" => generator.root_schema_for::<crate::queries::StatsQuery>(),
@@ -433,9 +441,12 @@ fn query_params(operation: &str) -> Vec<Value> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    // The summary takes the list's filter and refuses its paging (it covers the whole filter).
-    let paging =
-        |name: &str| operation == "decisions_summary" && ["cursor", "limit"].contains(&name);
+    // The summary and the count take the list's filter and refuse its paging (they cover the
+    // whole filter).
+    let paging = |name: &str| {
+        ["decisions_summary", "decisions_count"].contains(&operation)
+            && ["cursor", "limit"].contains(&name)
+    };
     properties
         .into_iter()
         .filter(|(name, _)| !paging(name))

@@ -123,6 +123,14 @@ pub async fn decisions_summary(
     Ok(Json(s.hall.decisions_summary(q).await?))
 }
 
+pub async fn decisions_count(
+    State(s): State<AppState>,
+    Q(q): Q<DecisionQuery>,
+) -> ApiResult<Json<crate::queries::summary::DecisionCount>> {
+    check_filter_ids(&q)?;
+    Ok(Json(s.hall.decisions_count(q).await?))
+}
+
 /// Every id filter of `GET /v1/decisions` as long and as clean as an id in a path.
 pub(crate) fn check_filter_ids(q: &DecisionQuery) -> ApiResult<()> {
     for id in q.ids().into_iter().flatten() {

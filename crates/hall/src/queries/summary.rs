@@ -1,18 +1,25 @@
 //! `GET /v1/decisions/summary`: what the Decisions explorer shows around the list for a filter
-//! (how many match, a histogram, the top values per facet), from one bounded ledger read.
+//! (how many match, a histogram, the top values per facet), from one bounded ledger read; and
+//! `GET /v1/decisions/count`: the exact total past the summary's scan, within a time budget.
 
 use super::DecisionQuery;
 use crate::error::HallError;
 use crate::hall::Hall;
 use chrono::{DateTime, Utc};
-use ledger::SummaryRequest;
+use ledger::{CountRequest, SummaryRequest};
+use std::time::Duration;
 
 /// The most matching decisions one summary reads (the newest), which bounds its cost on any
 /// ledger (at 50,000, a 1M-record ledger took 0.2-0.7 s per summary; at this, about a fifth);
-/// past it the total is a lower bound unless only time filters it.
+/// past it the total is a lower bound unless an index counts the filter (time alone, or one
+/// posting column alone), and `GET /v1/decisions/count` gives the exact one.
 pub const SUMMARY_SCAN: usize = 10_000;
 /// Values listed per facet.
 pub const FACET_TOP: usize = 10;
+/// How long one count may read before it answers a lower bound: on the 1M-record benchmark
+/// ledger the slowest filters take well under this (BENCHMARKS.md), so only a pathological
+/// filter on a larger ledger hits it, and an explorer waiting for it stays responsive.
+pub const COUNT_BUDGET: Duration = Duration::from_millis(1_500);
 
 /// The answer of `GET /v1/decisions/summary`.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
@@ -30,6 +37,15 @@ pub struct DecisionSummary {
     /// Per field (tenant_id, env, capability_id, deny_code, worker, data_label: the parameter
     /// names), its most frequent values among the scanned decisions, at most 10.
     pub facets: Vec<SummaryFacet>,
+}
+
+/// The answer of `GET /v1/decisions/count`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct DecisionCount {
+    /// Decisions matching the filter: exact when `exact`, else at least this many (the count
+    /// ran out of its 1.5 s budget).
+    pub total: u64,
+    pub exact: bool,
 }
 
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
@@ -54,14 +70,7 @@ pub struct FacetValue {
 impl DecisionQuery {
     /// The ledger's summary request: the filter of `GET /v1/decisions`, without its paging.
     pub fn into_summary(self) -> Result<(SummaryRequest, Option<String>), HallError> {
-        if self.cursor.is_some() || self.limit.is_some() {
-            return Err(HallError::InvalidQuery(
-                "cursor and limit page the list (GET /v1/decisions); a summary covers the whole \
-                 filter"
-                    .into(),
-            ));
-        }
-        let (filter, hall_id) = self.into_filter()?;
+        let (filter, hall_id) = self.into_whole_filter("a summary")?;
         let request = SummaryRequest {
             filter,
             bucket_seconds: None,
@@ -69,6 +78,16 @@ impl DecisionQuery {
             scan: SUMMARY_SCAN,
         };
         Ok((request, hall_id))
+    }
+
+    /// The filter of `GET /v1/decisions` for an answer about all it matches (paging refused).
+    fn into_whole_filter(self, what: &str) -> Result<(ledger::Filter, Option<String>), HallError> {
+        if self.cursor.is_some() || self.limit.is_some() {
+            return Err(HallError::InvalidQuery(format!(
+                "cursor and limit page the list (GET /v1/decisions); {what} covers the whole filter"
+            )));
+        }
+        self.into_filter()
     }
 }
 
@@ -113,5 +132,19 @@ impl Hall {
         super::own_decisions_only(hall_id)?;
         let summary = self.ledger().query(move |b| b.summary(&request)).await?;
         Ok(summary.into())
+    }
+
+    pub async fn decisions_count(&self, q: DecisionQuery) -> Result<DecisionCount, HallError> {
+        let (filter, hall_id) = q.into_whole_filter("a count")?;
+        super::own_decisions_only(hall_id)?;
+        let request = CountRequest {
+            filter,
+            budget: COUNT_BUDGET,
+        };
+        let count = self.ledger().query(move |b| b.count(&request)).await?;
+        Ok(DecisionCount {
+            total: count.total,
+            exact: count.exact,
+        })
     }
 }

@@ -169,6 +169,17 @@ impl TestHall {
         )
     }
 
+    /// PUT a JSON body with the bearer token.
+    pub fn put(&self, path: &str, body: &Value) -> Reply {
+        let bearer = self.bearer();
+        self.request(
+            "PUT",
+            path,
+            Some(&bearer),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
     /// POST raw bytes with the given content type (malformed-input tests).
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
         reply(
@@ -342,6 +353,18 @@ impl SseReader {
 /// A config dir with a fresh `org.acme` signing key that the trust store trusts. The hall (and
 /// `proctor attest`) read keys from `PROCTOR_CONFIG_DIR`: one value per test process, so only
 /// the tests of one binary may call this.
+/// The open alerts of `kind`, from `GET /v1/alerts`.
+pub fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
+    let alerts = hall.get("/v1/alerts").body;
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
 pub fn setup_keys() -> tempfile::TempDir {
     let cfg = tempfile::tempdir().unwrap();
     std::env::set_var("PROCTOR_CONFIG_DIR", cfg.path());

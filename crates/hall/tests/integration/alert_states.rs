@@ -4,19 +4,8 @@
 
 use crate::common;
 
-use common::{route_input, wait_for, worker_record, TestHall};
+use common::{alerts_of, route_input, wait_for, worker_record, TestHall};
 use serde_json::{json, Value};
-
-fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
-    let alerts = hall.get("/v1/alerts").body;
-    alerts["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == kind)
-        .cloned()
-        .collect()
-}
 
 fn thresholds(stale_after_s: u64, window_s: u64) -> String {
     format!(

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{route_input, wait_for, worker_record, TestHall};
+use common::{alerts_of, route_input, wait_for, worker_record, TestHall};
 use serde_json::{json, Value};
 
 const ALERTS: &str =
@@ -16,6 +16,13 @@ fn stale_only_thresholds() -> String {
     format!(
         "[health]\nstale_after_s = 1\noffline_after_s = 3600\ndegraded_latency_ms = 100.0\n\n{ALERTS}"
     )
+}
+
+/// A hall whose config.toml holds [`stale_only_thresholds`].
+fn hall_with_stale_only_thresholds() -> TestHall {
+    TestHall::start_with(|dir| {
+        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
+    })
 }
 
 /// The `to` states of `worker_id`'s health transitions in the hall-events list (oldest first),
@@ -49,22 +56,9 @@ fn wait_for_path(hall: &TestHall, worker_id: &str, path: &[&str]) {
     })
 }
 
-fn alerts_of(hall: &TestHall, kind: &str) -> Vec<Value> {
-    let alerts = hall.get("/v1/alerts").body;
-    alerts["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 #[test]
 fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
-    });
+    let hall = hall_with_stale_only_thresholds();
     assert_eq!(
         hall.post("/v1/workers", &worker_record("org.acme.w"))
             .status,
@@ -87,12 +81,7 @@ fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
     // Seen stale: now let it go offline (the next tick, 2 s after the heartbeat).
     let fast = json!({"health": {"stale_after_s": 1, "offline_after_s": 2, "degraded_latency_ms": 100.0},
                       "alerts": {"deny_rate_threshold": 0.5, "deny_rate_window_s": 60, "deny_rate_min_decisions": 5}});
-    let r = hall.request(
-        "PUT",
-        "/v1/settings/thresholds",
-        Some(&hall.bearer()),
-        Some(fast.to_string().as_bytes()),
-    );
+    let r = hall.put("/v1/settings/thresholds", &fast);
     assert_eq!(r.status, 200, "{:?}", r.body);
     wait_for_path(&hall, "org.acme.w", &["degraded", "stale", "offline"]);
     // The event stream saw the same transitions, in the same order (all three were published
@@ -142,9 +131,7 @@ fn heartbeats_stop_worker_goes_stale_then_offline_with_events_and_alerts() {
 
 #[test]
 fn deny_rate_spike_raises_one_alert() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
-    });
+    let hall = hall_with_stale_only_thresholds();
     let mut unknown = route_input("spike");
     unknown["capability_id"] = json!("cap.unknown");
     for _ in 0..12 {
@@ -170,12 +157,7 @@ fn thresholds_can_be_changed_and_are_persisted() {
     let hall = TestHall::start();
     let t = json!({"health": {"stale_after_s": 7, "offline_after_s": 70, "degraded_latency_ms": 250.0},
                    "alerts": {"deny_rate_threshold": 0.25, "deny_rate_window_s": 30, "deny_rate_min_decisions": 10}});
-    let r = hall.request(
-        "PUT",
-        "/v1/settings/thresholds",
-        Some(&hall.bearer()),
-        Some(t.to_string().as_bytes()),
-    );
+    let r = hall.put("/v1/settings/thresholds", &t);
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["health"]["stale_after_s"], 7);
     let settings = hall.get("/v1/settings").body;
@@ -227,9 +209,7 @@ fn serves_the_web_ui_with_client_side_routing_and_strict_headers() {
 
 #[test]
 fn a_trace_includes_health_transitions_of_the_workers_its_decisions_considered() {
-    let hall = TestHall::start_with(|dir| {
-        std::fs::write(dir.join("config.toml"), stale_only_thresholds()).unwrap()
-    });
+    let hall = hall_with_stale_only_thresholds();
     let mut other = worker_record("org.acme.other");
     other["worker_species_id"] = json!("wrk.other");
     other["capabilities"] = json!(["cap.other"]);

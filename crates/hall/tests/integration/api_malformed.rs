@@ -121,36 +121,28 @@ fn the_longest_routable_correlation_id_can_be_traced_and_filtered() {
 #[test]
 fn malformed_ids_queries_and_bodies_elsewhere() {
     let hall = TestHall::start();
-    let long = "a".repeat(10_000);
-    assert_client_error(
-        &hall.get(&format!("/v1/decisions/{long}")),
-        400,
-        "INVALID_ID",
-        "huge path id",
-    );
-    assert_client_error(
-        &hall.get("/v1/traces/%0Abad"),
-        400,
-        "INVALID_ID",
-        "control char in id",
-    );
-    assert_client_error(
-        &hall.get("/v1/decisions/%FF%FE"),
-        400,
-        "INVALID_ID",
-        "non-utf8 id",
-    );
+    let huge_id = format!("/v1/decisions/{}", "a".repeat(10_000));
+    for (path, status, code, what) in [
+        (huge_id.as_str(), 400, "INVALID_ID", "huge path id"),
+        ("/v1/traces/%0Abad", 400, "INVALID_ID", "control char in id"),
+        ("/v1/decisions/%FF%FE", 400, "INVALID_ID", "non-utf8 id"),
+        ("/v1/decisions/nope", 404, "NOT_FOUND", "unknown decision"),
+        ("/v1/alerts?limit=-1", 400, "INVALID_QUERY", "alerts limit"),
+        ("/v1/stats?since=x", 400, "INVALID_QUERY", "stats since"),
+        (
+            "/v1/hall-events?kind=bogus",
+            400,
+            "INVALID_QUERY",
+            "unknown hall event kind",
+        ),
+    ] {
+        assert_client_error(&hall.get(path), status, code, what);
+    }
     assert_client_error(
         &hall.post("/v1/alerts/abc/ack", &json!({})),
         400,
         "INVALID_ID",
         "alert id",
-    );
-    assert_client_error(
-        &hall.get("/v1/decisions/nope"),
-        404,
-        "NOT_FOUND",
-        "unknown decision",
     );
     for q in [
         "limit=abc",
@@ -169,18 +161,6 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
             q,
         );
     }
-    assert_client_error(
-        &hall.get("/v1/alerts?limit=-1"),
-        400,
-        "INVALID_QUERY",
-        "alerts limit",
-    );
-    assert_client_error(
-        &hall.get("/v1/stats?since=x"),
-        400,
-        "INVALID_QUERY",
-        "stats since",
-    );
     for path in [
         "/v1/workers?colour=red",
         "/v1/settings?x",
@@ -193,12 +173,6 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         400,
         "INVALID_QUERY",
         "verify takes no query parameters",
-    );
-    assert_client_error(
-        &hall.get("/v1/hall-events?kind=bogus"),
-        400,
-        "INVALID_QUERY",
-        "unknown hall event kind",
     );
     assert_eq!(
         hall.get("/v1/hall-events?kind=rules_change").status,
@@ -215,36 +189,18 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         (hall.get("/v1/workers").body["count"] == 1).then_some(())
     });
     let hb = "/v1/workers/org.a.w/heartbeat";
-    assert_client_error(
-        &hall.post(hb, &json!({"status": "sleepy"})),
-        422,
-        "INVALID_BODY",
-        "unknown status",
-    );
-    assert_client_error(
-        &hall.post(hb, &json!({"latency_ms": "fast"})),
-        422,
-        "INVALID_BODY",
-        "latency type",
-    );
-    assert_client_error(
-        &hall.post(hb, &json!({"latency_ms": -3})),
-        422,
-        "INVALID_BODY",
-        "negative latency",
-    );
-    assert_client_error(
-        &hall.post(hb, &json!({"extra": 1})),
-        422,
-        "INVALID_BODY",
-        "unknown key",
-    );
-    assert_client_error(
-        &hall.post(hb, &json!({"status": null})),
-        422,
-        "INVALID_BODY",
-        "null status is a shape error, not a syntax error",
-    );
+    for (body, what) in [
+        (json!({"status": "sleepy"}), "unknown status"),
+        (json!({"latency_ms": "fast"}), "latency type"),
+        (json!({"latency_ms": -3}), "negative latency"),
+        (json!({"extra": 1}), "unknown key"),
+        (
+            json!({"status": null}),
+            "null status is a shape error, not a syntax error",
+        ),
+    ] {
+        assert_client_error(&hall.post(hb, &body), 422, "INVALID_BODY", what);
+    }
     for not_an_object in [json!([]), json!(["ok", 5]), json!("ok")] {
         assert_client_error(
             &hall.post(hb, &not_an_object),
@@ -254,12 +210,7 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
         );
     }
     assert_client_error(
-        &hall.request(
-            "PUT",
-            "/v1/settings/thresholds",
-            Some(&hall.bearer()),
-            Some(b"[]"),
-        ),
+        &hall.put("/v1/settings/thresholds", &json!([])),
         422,
         "INVALID_BODY",
         "thresholds as an array",
@@ -278,12 +229,7 @@ fn malformed_ids_queries_and_bodies_elsewhere() {
     );
     let t = json!({"health": {"stale_after_s": 10, "offline_after_s": 5, "degraded_latency_ms": 1.0},
                    "alerts": {"deny_rate_threshold": 0.5, "deny_rate_window_s": 60, "deny_rate_min_decisions": 5}});
-    let r = hall.request(
-        "PUT",
-        "/v1/settings/thresholds",
-        Some(&hall.bearer()),
-        Some(t.to_string().as_bytes()),
-    );
+    let r = hall.put("/v1/settings/thresholds", &t);
     assert_client_error(&r, 422, "INVALID_BODY", "inverted thresholds");
     assert_client_error(
         &hall.post("/v1/attest/hash", &json!({"path": "relative/dir"})),

@@ -1,6 +1,6 @@
 //! The Decisions explorer's reads through the real HTTP server: `q` in the query syntax (one
-//! parser with the CLI), and `GET /v1/decisions/summary` (count, buckets, facets) against what
-//! the list holds for the same filter.
+//! parser with the CLI), and `GET /v1/decisions/summary` (count, buckets, facets) and
+//! `GET /v1/decisions/count` against what the list holds for the same filter.
 
 use crate::common;
 
@@ -86,7 +86,11 @@ fn a_bad_query_is_a_400_naming_the_token() {
         ("env:moon", "env:moon"),
         ("\"open", "\"open"),
     ] {
-        for path in ["/v1/decisions", "/v1/decisions/summary"] {
+        for path in [
+            "/v1/decisions",
+            "/v1/decisions/summary",
+            "/v1/decisions/count",
+        ] {
             let r = hall.get(&format!("{path}?q={}", enc(q)));
             assert_eq!(r.status, 400, "{path} {q}: {:?}", r.body);
             assert_eq!(r.body["error"]["code"], "INVALID_QUERY");
@@ -168,14 +172,42 @@ fn the_summary_counts_what_the_list_holds() {
 }
 
 #[test]
-fn the_summary_refuses_paging() {
+fn the_summary_and_the_count_refuse_paging() {
     let hall = seeded();
-    for params in ["limit=5", "cursor=v1.0000000000000001"] {
-        let r = hall.get(&format!("/v1/decisions/summary?{params}"));
-        assert_eq!(r.status, 400, "{params}: {:?}", r.body);
-        assert!(r.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("cursor and limit"));
+    for path in ["/v1/decisions/summary", "/v1/decisions/count"] {
+        for params in ["limit=5", "cursor=v1.0000000000000001"] {
+            let r = hall.get(&format!("{path}?{params}"));
+            assert_eq!(r.status, 400, "{path} {params}: {:?}", r.body);
+            assert!(r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cursor and limit"));
+        }
     }
+}
+
+#[test]
+fn the_count_is_what_the_list_holds_and_needs_the_token() {
+    let hall = seeded();
+    for params in [
+        "",
+        "tenant_id=tenant.one",
+        "q=env%3Aprod",
+        "data_label=RESTRICTED&env=dev",
+        "q=tenant.two",
+        "tenant_id=nobody",
+    ] {
+        let list = listed(&hall, params);
+        let r = hall.get(&format!("/v1/decisions/count?{params}"));
+        assert_eq!(r.status, 200, "{params}: {:?}", r.body);
+        assert_eq!(
+            r.body,
+            json!({"total": list.len(), "exact": true}),
+            "{params}"
+        );
+    }
+    let r = hall.get_noauth("/v1/decisions/count");
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    let r = hall.get("/v1/decisions/count?hall_id=h1");
+    assert_eq!(r.status, 400, "{:?}", r.body);
 }

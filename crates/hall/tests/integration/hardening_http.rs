@@ -79,6 +79,11 @@ fn host(hall: &TestHall) -> String {
     format!("Host: {}", hall.addr)
 }
 
+/// `GET path` of the UI with only a Host header, as a browser without a session sends it.
+fn get_ui(hall: &TestHall, path: &str) -> Raw {
+    raw(hall.addr, "GET", path, &[host(hall)], b"")
+}
+
 fn auth(hall: &TestHall) -> String {
     format!("Authorization: {}", hall.bearer())
 }
@@ -141,22 +146,16 @@ fn the_embedded_ui_has_content_types_cache_headers_and_a_client_route_fallback()
     };
     let hall = TestHall::start();
     let h = host(&hall);
-    let index = raw(hall.addr, "GET", "/", std::slice::from_ref(&h), b"");
+    let index = get_ui(&hall, "/");
     assert_eq!(index.header("content-type").as_deref(), Some("text/html"));
     assert_eq!(index.header("cache-control").as_deref(), Some("no-cache"));
     // A client-side route gets index.html; a missing file does not.
-    let route = raw(hall.addr, "GET", "/settings", std::slice::from_ref(&h), b"");
+    let route = get_ui(&hall, "/settings");
     assert_eq!(
         (route.status, route.body.as_slice()),
         (200, built.as_slice())
     );
-    let gone = raw(
-        hall.addr,
-        "GET",
-        "/assets/gone-123.js",
-        std::slice::from_ref(&h),
-        b"",
-    );
+    let gone = get_ui(&hall, "/assets/gone-123.js");
     assert_eq!((gone.status, gone.code().as_str()), (404, "NOT_FOUND"));
     // Every hashed asset index.html names is served, immutable, with its type.
     let text = String::from_utf8_lossy(&built).into_owned();
@@ -166,7 +165,7 @@ fn the_embedded_ui_has_content_types_cache_headers_and_a_client_route_fallback()
         .collect();
     assert!(!assets.is_empty(), "index.html names its assets");
     for asset in assets {
-        let r = raw(hall.addr, "GET", &asset[1..], std::slice::from_ref(&h), b"");
+        let r = get_ui(&hall, &asset[1..]);
         assert_eq!(r.status, 200, "{asset}");
         let want = if asset.ends_with(".js") {
             "text/javascript"
@@ -200,9 +199,8 @@ fn a_dev_ui_dir_never_serves_through_links_that_leave_it() {
     });
     std::os::unix::fs::symlink(hall.data().join("api-token"), ui.path().join("token.txt")).unwrap();
     std::os::unix::fs::symlink(hall.data(), ui.path().join("data")).unwrap();
-    let h = host(&hall);
     for path in ["/token.txt", "/data/api-token"] {
-        let r = raw(hall.addr, "GET", path, std::slice::from_ref(&h), b"");
+        let r = get_ui(&hall, path);
         assert_eq!(
             (r.status, r.code().as_str()),
             (403, "OUTSIDE_UI_DIR"),
@@ -218,26 +216,20 @@ fn a_dev_ui_dir_never_serves_through_links_that_leave_it() {
         "/%2e%2e/api-token",
         "/assets/..%2f..%2fapi-token",
     ] {
-        let r = raw(hall.addr, "GET", path, std::slice::from_ref(&h), b"");
+        let r = get_ui(&hall, path);
         assert!(r.status >= 400, "{path}: {}", r.status);
         assert!(
             !String::from_utf8_lossy(&r.body).contains(&hall.token),
             "{path}"
         );
     }
-    let js = raw(
-        hall.addr,
-        "GET",
-        "/assets/app-1.js",
-        std::slice::from_ref(&h),
-        b"",
-    );
+    let js = get_ui(&hall, "/assets/app-1.js");
     assert_eq!((js.status, js.body.as_slice()), (200, &b"1"[..]));
     assert_eq!(
         js.header("content-type").as_deref(),
         Some("text/javascript")
     );
-    let route = raw(hall.addr, "GET", "/decisions", &[h], b"");
+    let route = get_ui(&hall, "/decisions");
     assert_eq!(
         (route.status, route.body.as_slice()),
         (200, &b"<p>dev</p>"[..])
@@ -493,13 +485,19 @@ fn slow_bodies_time_out_on_the_routes_without_a_request_timeout() {
     }
 }
 
+/// A package of one sparse file of `len` bytes: free to make (no disk), slow to hash.
+fn sparse_package(len: u64) -> tempfile::TempDir {
+    let package = tempfile::tempdir().unwrap();
+    let blob = std::fs::File::create(package.path().join("blob")).unwrap();
+    blob.set_len(len).unwrap();
+    package
+}
+
 #[test]
 fn package_hashing_stops_answering_at_its_time_limit() {
     let hall = with_config("attest_timeout_s = 1\n");
-    // Big enough that hashing it takes well over a second in a test build (sparse: no disk).
-    let package = tempfile::tempdir().unwrap();
-    let big = std::fs::File::create(package.path().join("blob")).unwrap();
-    big.set_len(128 << 20).unwrap();
+    // Big enough that hashing it takes well over a second in a test build.
+    let package = sparse_package(128 << 20);
     let body = serde_json::json!({"path": package.path()});
     let started = Instant::now();
     let r = hall.post("/v1/attest/hash", &body);
@@ -517,10 +515,8 @@ fn package_hashing_stops_answering_at_its_time_limit() {
 #[test]
 fn hashing_whose_request_ended_stops_and_frees_its_slot() {
     let hall = with_config("attest_timeout_s = 1\n");
-    // Sparse, so free to make, but far too big to hash in the seconds this test allows.
-    let package = tempfile::tempdir().unwrap();
-    let big = std::fs::File::create(package.path().join("blob")).unwrap();
-    big.set_len(64 << 30).unwrap();
+    // Far too big to hash in the seconds this test allows.
+    let package = sparse_package(64 << 30);
     let body = serde_json::json!({"path": package.path()});
     // Fill every hashing slot with a request that times out.
     std::thread::scope(|s| {

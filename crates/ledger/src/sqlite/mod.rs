@@ -41,7 +41,10 @@ use crate::hall_records::{
     StoredHallEvent,
 };
 use crate::linked::{LinkedFilter, LinkedRecord, NewLinkedRecord};
-use crate::query::{Count, Page, PageRequest, Stats, StatsRequest, Summary, SummaryRequest};
+use crate::query::{
+    Count, CountRequest, MatchCount, Page, PageRequest, Stats, StatsRequest, Summary,
+    SummaryRequest,
+};
 use crate::record::{NewRecord, StoredDecision};
 
 /// How to open a ledger file.
@@ -411,6 +414,14 @@ impl LedgerBackend for SqliteBackend {
     fn summary(&self, request: &SummaryRequest) -> Result<Summary> {
         self.index_before_search(&request.filter)?;
         read::summary(&self.reader(), request).map_err(|e| self.read_err(e))
+    }
+
+    fn count(&self, request: &CountRequest) -> Result<MatchCount> {
+        self.index_before_search(&request.filter)?;
+        // A connection of its own: a count may take its whole budget, and the shared reader
+        // serves the list and the live screens meanwhile.
+        let conn = self.walk_connection()?;
+        read::count(&conn, request).map_err(|e| self.read_err(e))
     }
 
     fn decisions_per_worker(&self) -> Result<Vec<Count>> {

@@ -124,6 +124,75 @@ pub fn decision_with(i: u64, unix_seconds: i64, correlation_id: &str) -> String 
     .to_string()
 }
 
+/// The `decision_id` of a decision's JSON.
+pub fn id_of(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json).unwrap()["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The `decision_id` of [`decision`] `i`.
+pub fn decision_id(i: u64) -> String {
+    id_of(&decision(i))
+}
+
+/// [`decision`] `i` is at 2026-01-01T00:00:00Z + `i` seconds: that second.
+pub fn second(i: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_767_225_600 + i, 0).unwrap()
+}
+
+/// A ledger at `dir/l.db` with decisions 0..n, submitted all at once and then awaited, so the
+/// writer groups them into a few transactions.
+pub fn ledger_with(dir: &tempfile::TempDir, n: u64) -> ledger::Ledger {
+    let ledger = ledger::Ledger::open(dir.path().join("l.db")).unwrap();
+    let pending: Vec<_> = (0..n)
+        .map(|i| ledger.submit(decision(i)).unwrap())
+        .collect();
+    for p in pending {
+        p.blocking_recv().unwrap().unwrap();
+    }
+    ledger
+}
+
+/// A ledger file `ledger.db` in a new temp dir with decisions 0..n, appended one at a time;
+/// still open.
+pub fn appended(n: u64) -> (tempfile::TempDir, std::path::PathBuf, ledger::Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let ledger = ledger::Ledger::open(&path).unwrap();
+    for i in 0..n {
+        ledger.append_blocking(decision(i)).unwrap();
+    }
+    (dir, path, ledger)
+}
+
+/// Prunes the ledger file at `path` of the decisions before [`second`] `i`, then verifies what
+/// is left, which must be intact; the file is closed again. What was pruned, and the report.
+pub fn prune_intact(path: &std::path::Path, i: i64) -> (ledger::PruneReport, ledger::VerifyReport) {
+    use ledger::LedgerBackend;
+    let backend = ledger::SqliteBackend::open(path, ledger::OpenOptions::default()).unwrap();
+    let pruned = backend.prune_before(second(i)).unwrap();
+    let report = backend.verify(&mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{:?}", report.finding);
+    (pruned, report)
+}
+
+/// SQL that swaps the rows at `a` and `b` of a chain's `table`, as an attacker reordering it.
+pub fn swap_seqs(table: &str, a: i64, b: i64) -> String {
+    format!(
+        "UPDATE {table} SET seq = -1 WHERE seq = {a};
+         UPDATE {table} SET seq = {a} WHERE seq = {b};
+         UPDATE {table} SET seq = {b} WHERE seq = -1;"
+    )
+}
+
+/// What `verify` finds when the chain's head row says `head_seq` and the last record is
+/// `last_seq`.
+pub fn head_mismatch(head_seq: i64, last_seq: i64) -> ledger::Problem {
+    ledger::Problem::HeadMismatch { head_seq, last_seq }
+}
+
 /// The documented lookup key of an id (docs/ledger.md, column `decision_key`): the first 8
 /// bytes of its SHA-256, big-endian. What a forger who read the file format would compute.
 pub fn key_of(id: &str) -> i64 {

@@ -191,7 +191,7 @@ fn fill(path: &Path, options: OpenOptions) -> (Vec<String>, LedgerError) {
     for i in 0..1_000_000 {
         let json = common::decision(i);
         match ledger.append_blocking(json.clone()) {
-            Ok(_) => acked.push(id_of(&json)),
+            Ok(_) => acked.push(common::id_of(&json)),
             Err(e) => {
                 // Every later append fails too while the store is full.
                 assert!(ledger.append_blocking(common::decision(i + 1)).is_err());
@@ -200,13 +200,6 @@ fn fill(path: &Path, options: OpenOptions) -> (Vec<String>, LedgerError) {
         }
     }
     panic!("the size limit was never reached");
-}
-
-fn id_of(json: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(json).unwrap()["decision_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn assert_everything_kept(path: &Path, acked: &[String]) {
@@ -294,7 +287,7 @@ fn a_ledger_on_a_read_only_filesystem_can_still_be_read_and_verified() {
         .map(|i| {
             let json = common::decision(i);
             ledger.append_blocking(json.clone()).unwrap();
-            id_of(&json)
+            common::id_of(&json)
         })
         .collect();
     ledger.close();

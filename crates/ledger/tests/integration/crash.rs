@@ -36,11 +36,7 @@ fn crash_child_process() {
             std::thread::spawn(move || {
                 for i in 0.. {
                     let json = common::decision(base + t * 1_000_000 + i);
-                    let id = serde_json::from_str::<serde_json::Value>(&json).unwrap()
-                        ["decision_id"]
-                        .as_str()
-                        .unwrap()
-                        .to_string();
+                    let id = common::id_of(&json);
                     ledger.append_blocking(json).unwrap();
                     // Only now is it acknowledged; one write per line so lines never interleave.
                     let mut out = std::io::stdout().lock();
@@ -55,11 +51,7 @@ fn crash_child_process() {
         std::thread::spawn(move || {
             for i in 0.. {
                 let json = common::decision(base + 5_000_000 + i);
-                let decision_id = serde_json::from_str::<serde_json::Value>(&json).unwrap()
-                    ["decision_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
+                let decision_id = common::id_of(&json);
                 ledger.append_blocking(json).unwrap();
                 // Fixed width, so a line cut by the kill is told apart.
                 let correlation_id = format!("lnk-{base:012}-{i:012}");

@@ -152,16 +152,27 @@ fn answers(backend: &dyn LedgerBackend, records: &[NewRecord]) -> Vec<String> {
     out
 }
 
+/// A writer on `path` holding `records`: indexed up to each of `indexed` in turn (one catch-up
+/// per step), the rest left in the unindexed tail.
+fn writer_with(path: &std::path::Path, records: &[NewRecord], indexed: &[usize]) -> SqliteBackend {
+    let writer = SqliteBackend::open(path, OpenOptions::default()).unwrap();
+    let mut from = 0;
+    for &to in indexed {
+        writer.append_batch(&records[from..to]).unwrap();
+        writer.catch_up(usize::MAX).unwrap();
+        from = to;
+    }
+    writer.append_batch(&records[from..]).unwrap();
+    writer
+}
+
 #[test]
 fn unindexed_records_are_found_by_every_filter_as_they_are_once_indexed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.db");
     let (records, _) = decision_ids(0..400);
-    let writer = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
     // Half indexed, half in the tail.
-    writer.append_batch(&records[..200]).unwrap();
-    writer.catch_up(usize::MAX).unwrap();
-    writer.append_batch(&records[200..]).unwrap();
+    let writer = writer_with(&path, &records, &[200]);
     assert_eq!(writer.lag(), 200);
     // A read-only handle (another process, e.g. the CLI beside a running hall) included.
     let reader = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
@@ -275,13 +286,8 @@ fn decisions_per_worker_counts_the_index_the_tail_and_leaves_out_pruned_records(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.db");
     let (records, _) = decision_ids(0..600);
-    let writer = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
     // Indexed in two steps (so a worker has several blocks), then a tail.
-    writer.append_batch(&records[..150]).unwrap();
-    writer.catch_up(usize::MAX).unwrap();
-    writer.append_batch(&records[150..400]).unwrap();
-    writer.catch_up(usize::MAX).unwrap();
-    writer.append_batch(&records[400..]).unwrap();
+    let writer = writer_with(&path, &records, &[150, 400]);
     assert_eq!(writer.lag(), 200);
     let expected = counted(&records);
     assert!(expected.len() > 3, "several workers: {expected:?}");

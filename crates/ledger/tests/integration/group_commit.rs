@@ -217,6 +217,9 @@ impl LedgerBackend for Scripted {
     fn summary(&self, request: &ledger::SummaryRequest) -> Result<ledger::Summary> {
         self.inner.summary(request)
     }
+    fn count(&self, request: &ledger::CountRequest) -> Result<ledger::MatchCount> {
+        self.inner.count(request)
+    }
     fn decisions_per_worker(&self) -> Result<Vec<ledger::Count>> {
         self.inner.decisions_per_worker()
     }
@@ -465,7 +468,7 @@ fn a_failed_sync_fails_every_caller_waiting_on_it() {
 
 fn linked_to(decision: &str, i: u64) -> NewLinkedRecord {
     NewLinkedRecord {
-        at: chrono::DateTime::from_timestamp(1_767_225_600 + i as i64, 0).unwrap(),
+        at: common::second(i as i64),
         kind: "mcp_call".into(),
         decision_id: decision.into(),
         correlation_id: format!("corr-{i}"),
@@ -473,6 +476,29 @@ fn linked_to(decision: &str, i: u64) -> NewLinkedRecord {
         tool: Some("read_file".into()),
         body: serde_json::json!({"outcome": "ok", "i": i}),
     }
+}
+
+/// A scripted backend under a ledger (batches of 64) that holds one decision; that decision's id.
+fn scripted_with_a_decision() -> (Arc<Scripted>, Ledger, String) {
+    let backend = Arc::new(Scripted::new());
+    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
+    let decision = first_decision_id(&ledger);
+    (backend, ledger, decision)
+}
+
+/// Linked records `range` to `decision`, each submitted for a commit now; their answers.
+fn submit_linked_now(
+    ledger: &Ledger,
+    decision: &str,
+    range: std::ops::Range<u64>,
+) -> Vec<tokio::sync::oneshot::Receiver<Result<LinkedRecord>>> {
+    range
+        .map(|i| {
+            ledger
+                .submit_linked(linked_to(decision, i), Urgency::Now)
+                .unwrap()
+        })
+        .collect()
 }
 
 fn first_decision_id(ledger: &Ledger) -> String {
@@ -487,22 +513,14 @@ fn first_decision_id(ledger: &Ledger) -> String {
 
 #[test]
 fn concurrent_linked_appends_share_one_transaction_and_flush() {
-    let backend = Arc::new(Scripted::new());
-    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
-    let decision = first_decision_id(&ledger);
+    let (backend, ledger, decision) = scripted_with_a_decision();
     // Hold the linked writer inside its first batch (one record); queue 15 more behind it.
     backend.linked_gate.close();
     let first = ledger
         .submit_linked(linked_to(&decision, 0), Urgency::Now)
         .unwrap();
     assert!(wait_for(&backend.linked_begun, 1));
-    let queued: Vec<_> = (1..16)
-        .map(|i| {
-            ledger
-                .submit_linked(linked_to(&decision, i), Urgency::Now)
-                .unwrap()
-        })
-        .collect();
+    let queued = submit_linked_now(&ledger, &decision, 1..16);
     backend.linked_gate.open();
     let mut seqs = vec![first.blocking_recv().unwrap().unwrap().seq];
     for answer in queued {
@@ -521,13 +539,7 @@ fn a_failed_linked_batch_fails_each_of_its_callers_with_the_cause() {
     let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
     let decision = first_decision_id(&ledger);
     backend.linked_gate.close();
-    let answers: Vec<_> = (0..4)
-        .map(|i| {
-            ledger
-                .submit_linked(linked_to(&decision, i), Urgency::Now)
-                .unwrap()
-        })
-        .collect();
+    let answers = submit_linked_now(&ledger, &decision, 0..4);
     backend.linked_gate.open();
     for answer in answers {
         let e = answer.blocking_recv().unwrap().unwrap_err();
@@ -549,9 +561,7 @@ fn a_failed_linked_batch_fails_each_of_its_callers_with_the_cause() {
 
 #[test]
 fn a_linked_record_nobody_waits_for_shares_the_next_decisions_flush() {
-    let backend = Arc::new(Scripted::new());
-    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
-    let decision = first_decision_id(&ledger);
+    let (backend, ledger, decision) = scripted_with_a_decision();
     let syncs = backend.syncs_begun.load(Ordering::SeqCst);
     let queued = Instant::now();
     let outcome = ledger
@@ -575,9 +585,7 @@ fn a_linked_record_nobody_waits_for_shares_the_next_decisions_flush() {
 
 #[test]
 fn a_linked_record_nobody_waits_for_goes_alone_once_its_window_passes() {
-    let backend = Arc::new(Scripted::new());
-    let ledger = Ledger::with_backend(backend.clone(), 64).unwrap();
-    let decision = first_decision_id(&ledger);
+    let (backend, ledger, decision) = scripted_with_a_decision();
     let syncs = backend.syncs_begun.load(Ordering::SeqCst);
     let queued = Instant::now();
     let soon = ledger

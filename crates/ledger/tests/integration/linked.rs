@@ -2,7 +2,7 @@
 //! from concurrent async callers, links to decisions (committed, indexed or not), rejection
 //! of unknown decisions, filters, keyset paging, and what survives a reopen.
 
-use crate::common;
+use crate::common::{self, decision_id, ledger_with};
 
 use std::sync::Arc;
 
@@ -13,23 +13,6 @@ use ledger::{
 };
 use rusqlite::Connection;
 use serde_json::json;
-
-fn decision_id(i: u64) -> String {
-    let v: serde_json::Value = serde_json::from_str(&common::decision(i)).unwrap();
-    v["decision_id"].as_str().unwrap().to_string()
-}
-
-/// A ledger with decisions 0..n.
-fn ledger_with(dir: &tempfile::TempDir, n: u64) -> Ledger {
-    let ledger = Ledger::open(dir.path().join("l.db")).unwrap();
-    let pending: Vec<_> = (0..n)
-        .map(|i| ledger.submit(common::decision(i)).unwrap())
-        .collect();
-    for p in pending {
-        p.blocking_recv().unwrap().unwrap();
-    }
-    ledger
-}
 
 fn call(decision: u64, i: u64) -> NewLinkedRecord {
     NewLinkedRecord {
@@ -271,8 +254,9 @@ fn bad_records_are_refused_without_panicking() {
 
 /// Decisions 0..6; linked records: for decision d, a call at i = 2d and 2d+1 and an
 /// approval for the even ones, appended in an interleaved order.
-fn filtered_fixture(dir: &tempfile::TempDir) -> Ledger {
-    let ledger = ledger_with(dir, 6);
+fn filtered_fixture() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_with(&dir, 6);
     let mut batch = Vec::new();
     for i in 0..12 {
         batch.push(call(i / 2, i));
@@ -283,13 +267,12 @@ fn filtered_fixture(dir: &tempfile::TempDir) -> Ledger {
     for r in ledger.backend().append_linked(&batch).unwrap() {
         r.unwrap();
     }
-    ledger
+    (dir, ledger)
 }
 
 #[test]
 fn filters_select_and_order_as_documented() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = filtered_fixture(&dir);
+    let (_dir, ledger) = filtered_fixture();
     let b = ledger.backend();
     let all = b.linked(&LinkedFilter::default()).unwrap();
     assert_eq!(all.len(), 15);
@@ -381,87 +364,75 @@ fn filters_select_and_order_as_documented() {
     }
 }
 
-#[test]
-fn keyset_pages_cover_everything_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = filtered_fixture(&dir);
-    let b = ledger.backend();
-    // Newest first with `before_seq`.
+/// Which keyset bound the next page takes from the last record of the one before.
+enum Paging {
+    Before,
+    After,
+}
+
+/// The seqs of every page (of `limit`) of `filter`, in the order the pages gave them.
+fn paged(
+    b: &dyn LedgerBackend,
+    mut filter: LinkedFilter,
+    limit: usize,
+    paging: Paging,
+) -> Vec<i64> {
+    filter.limit = Some(limit);
     let mut seen = Vec::new();
-    let mut filter = LinkedFilter {
-        limit: Some(4),
-        ..LinkedFilter::default()
-    };
     loop {
         let page = b.linked(&filter).unwrap();
         let Some(last) = page.last() else { break };
-        filter.before_seq = Some(last.seq);
+        match paging {
+            Paging::Before => filter.before_seq = Some(last.seq),
+            Paging::After => filter.after_seq = Some(last.seq),
+        }
         seen.extend(seqs(&page));
     }
+    seen
+}
+
+#[test]
+fn keyset_pages_cover_everything_once() {
+    let (_dir, ledger) = filtered_fixture();
+    let b = ledger.backend();
+    // Newest first with `before_seq`.
+    let seen = paged(b, LinkedFilter::default(), 4, Paging::Before);
     assert_eq!(seen, (1..=15).rev().collect::<Vec<_>>());
 
     // A kind filter pages the same way.
-    let mut seen = Vec::new();
-    let mut filter = LinkedFilter {
+    let calls = LinkedFilter {
         kind: Some("mcp_call".into()),
-        limit: Some(5),
         ..LinkedFilter::default()
     };
-    loop {
-        let page = b.linked(&filter).unwrap();
-        let Some(last) = page.last() else { break };
-        filter.before_seq = Some(last.seq);
-        seen.extend(seqs(&page));
-    }
+    let seen = paged(b, calls, 5, Paging::Before);
     assert_eq!(seen.len(), 12);
     assert!(seen.windows(2).all(|w| w[0] > w[1]));
 
     // Oldest first (a correlation's story) with `after_seq`.
-    let all: Vec<i64> = seqs(
-        &b.linked(&LinkedFilter {
-            correlation_id: Some("corr-4".into()),
-            ..LinkedFilter::default()
-        })
-        .unwrap(),
-    );
-    assert_eq!(all.len(), 3);
-    let mut seen = Vec::new();
-    let mut filter = LinkedFilter {
+    let story = LinkedFilter {
         correlation_id: Some("corr-4".into()),
-        limit: Some(2),
         ..LinkedFilter::default()
     };
-    loop {
-        let page = b.linked(&filter).unwrap();
-        let Some(last) = page.last() else { break };
-        filter.after_seq = Some(last.seq);
-        seen.extend(seqs(&page));
-    }
+    let all: Vec<i64> = seqs(&b.linked(&story).unwrap());
+    assert_eq!(all.len(), 3);
+    let seen = paged(b, story.clone(), 2, Paging::After);
     assert_eq!(seen, all);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
 
     // The same story newest first, when asked (an audit trail), paged with `before_seq`.
-    let mut seen = Vec::new();
-    let mut filter = LinkedFilter {
-        correlation_id: Some("corr-4".into()),
+    let audit_trail = LinkedFilter {
         order: Some(LinkedOrder::NewestFirst),
-        limit: Some(2),
-        ..LinkedFilter::default()
+        ..story
     };
-    loop {
-        let page = b.linked(&filter).unwrap();
-        let Some(last) = page.last() else { break };
-        filter.before_seq = Some(last.seq);
-        seen.extend(seqs(&page));
-    }
+    let mut seen = paged(b, audit_trail, 2, Paging::Before);
     seen.reverse();
     assert_eq!(seen, all);
 }
 
 #[test]
 fn the_filter_indexes_exist() {
-    let dir = tempfile::tempdir().unwrap();
-    drop(filtered_fixture(&dir));
+    let (dir, ledger) = filtered_fixture();
+    drop(ledger);
     let conn = Connection::open(dir.path().join("l.db")).unwrap();
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'linked_records' ORDER BY name")

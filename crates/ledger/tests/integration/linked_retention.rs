@@ -2,22 +2,11 @@
 //! are a prefix of the linked chain, both chains stay verifiable from their checkpoints, and a
 //! broken linked prefix is never pruned away.
 
-use crate::common;
+use crate::common::{self, decision_id, second};
 
-use chrono::{DateTime, Utc};
-use ledger::{Ledger, LedgerError, LinkedFilter, NewLinkedRecord};
+use ledger::{Ledger, LedgerBackend, LedgerError, LinkedFilter, NewLinkedRecord, VerifyReport};
 use rusqlite::Connection;
 use serde_json::json;
-
-fn decision_id(i: u64) -> String {
-    let v: serde_json::Value = serde_json::from_str(&common::decision(i)).unwrap();
-    v["decision_id"].as_str().unwrap().to_string()
-}
-
-/// decision(i) is at 2026-01-01T00:00:00Z + i seconds.
-fn second(i: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_767_225_600 + i, 0).unwrap()
-}
 
 fn ledger_with(dir: &tempfile::TempDir, n: u64) -> Ledger {
     let ledger = Ledger::open(dir.path().join("l.db")).unwrap();
@@ -25,6 +14,20 @@ fn ledger_with(dir: &tempfile::TempDir, n: u64) -> Ledger {
         ledger.append_blocking(common::decision(i)).unwrap();
     }
     ledger
+}
+
+/// `verify`'s report of a ledger that must be intact.
+fn intact(b: &dyn LedgerBackend) -> VerifyReport {
+    let v = b.verify(&mut |_| {}).unwrap();
+    assert!(v.is_intact(), "{:?}", v.finding);
+    v
+}
+
+/// How many linked records name decision `i`.
+fn links_of(b: &dyn LedgerBackend, i: u64) -> usize {
+    b.linked(&LinkedFilter::decision(decision_id(i)))
+        .unwrap()
+        .len()
 }
 
 fn link(ledger: &Ledger, decision: u64) -> i64 {
@@ -58,22 +61,13 @@ fn pruning_decisions_prunes_their_linked_prefix_and_both_chains_verify() {
     );
     // The linked chain goes on from its checkpoint.
     assert_eq!(link(&ledger, 50), 101);
-    let v = b.verify(&mut |_| {}).unwrap();
-    assert!(v.is_intact(), "{:?}", v.finding);
+    let v = intact(b);
     assert_eq!((v.records_checked, v.linked_records), (70, 71));
     let cp = v.linked_checkpoint.unwrap();
     assert_eq!((cp.through_seq, cp.pruned_total), (30, 30));
     assert_eq!(v.linked_to_pruned, 0);
-    assert!(b
-        .linked(&LinkedFilter::decision(decision_id(10)))
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        b.linked(&LinkedFilter::decision(decision_id(50)))
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(links_of(b, 10), 0);
+    assert_eq!(links_of(b, 50), 2);
 
     // Nothing more to prune: nothing changes.
     let again = b.prune_before(second(30)).unwrap();
@@ -91,27 +85,20 @@ fn a_linked_record_of_a_pruned_decision_behind_a_kept_one_waits_for_a_later_prun
     let b = ledger.backend();
     let first = b.prune_before(second(5)).unwrap();
     assert_eq!((first.pruned, first.linked_pruned), (5, 1));
-    let v = b.verify(&mut |_| {}).unwrap();
-    assert!(v.is_intact(), "{:?}", v.finding);
+    let v = intact(b);
     assert_eq!((v.linked_records, v.linked_to_pruned), (2, 1));
     // It is still there, and still found by its decision's id.
-    assert_eq!(
-        b.linked(&LinkedFilter::decision(decision_id(1)))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(links_of(b, 1), 1);
 
     // Once the prefix reaches it, it goes.
     let second_run = b.prune_before(second(15)).unwrap();
     assert_eq!((second_run.pruned, second_run.linked_pruned), (10, 2));
     assert_eq!(second_run.linked_through_seq, Some(3));
-    let v = b.verify(&mut |_| {}).unwrap();
-    assert!(v.is_intact(), "{:?}", v.finding);
+    let v = intact(b);
     assert_eq!((v.linked_records, v.linked_to_pruned), (0, 0));
     assert_eq!(v.linked_checkpoint.unwrap().pruned_total, 3);
     assert_eq!(link(&ledger, 17), 4);
-    assert!(b.verify(&mut |_| {}).unwrap().is_intact());
+    intact(b);
 }
 
 #[test]

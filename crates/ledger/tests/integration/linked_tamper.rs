@@ -2,13 +2,13 @@
 //! `verify` names the first bad linked record, says it is in the linked chain, and holds each
 //! link against the decision it names.
 
-use crate::common;
+use crate::common::{self, decision_id};
 
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 use ledger::{
-    chain_hash, Chain, Finding, Ledger, LedgerBackend, NewLinkedRecord, OpenOptions, Problem,
+    chain_hash, Chain, Finding, LedgerBackend, NewLinkedRecord, OpenOptions, Problem,
     SqliteBackend, VerifyReport,
 };
 use rusqlite::Connection;
@@ -19,17 +19,9 @@ use serde_json::json;
 const DECISIONS: u64 = 10;
 const LINKED: i64 = 12;
 
-fn decision_id(i: u64) -> String {
-    let v: serde_json::Value = serde_json::from_str(&common::decision(i)).unwrap();
-    v["decision_id"].as_str().unwrap().to_string()
-}
-
-fn ledger_with_links(dir: &tempfile::TempDir) -> PathBuf {
-    let path = dir.path().join("ledger.db");
-    let ledger = Ledger::open(&path).unwrap();
-    for i in 0..DECISIONS {
-        ledger.append_blocking(common::decision(i)).unwrap();
-    }
+/// The ledger file described above, in a temp dir that lives as long as the returned handle.
+fn ledger_with_links() -> (tempfile::TempDir, PathBuf) {
+    let (dir, path, ledger) = common::appended(DECISIONS);
     for s in 1..=LINKED {
         let d = (s as u64 - 1) % DECISIONS;
         ledger
@@ -45,7 +37,7 @@ fn ledger_with_links(dir: &tempfile::TempDir) -> PathBuf {
             .unwrap();
     }
     ledger.close();
-    path
+    (dir, path)
 }
 
 fn report(path: &Path) -> VerifyReport {
@@ -56,8 +48,7 @@ fn report(path: &Path) -> VerifyReport {
 }
 
 fn tampered(sql: &str) -> Finding {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_links(&dir);
+    let (_dir, path) = ledger_with_links();
     let intact = report(&path);
     assert!(intact.is_intact(), "{:?}", intact.finding);
     assert_eq!(intact.linked_records, LINKED as u64);
@@ -68,8 +59,8 @@ fn tampered(sql: &str) -> Finding {
 
 #[test]
 fn an_intact_ledger_reports_both_chains() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = report(&ledger_with_links(&dir));
+    let (_dir, path) = ledger_with_links();
+    let r = report(&path);
     assert!(r.is_intact(), "{:?}", r.finding);
     assert_eq!(
         (r.records_checked, r.last_seq),
@@ -128,23 +119,13 @@ fn deleting_linked_records_is_detected() {
     // The newest: only the head knows it existed.
     assert_eq!(
         tampered("DELETE FROM linked_records WHERE seq = 12"),
-        Finding::linked(
-            12,
-            Problem::HeadMismatch {
-                head_seq: 12,
-                last_seq: 11
-            }
-        )
+        Finding::linked(12, common::head_mismatch(12, 11))
     );
 }
 
 #[test]
 fn reordering_linked_records_is_detected() {
-    let f = tampered(
-        "UPDATE linked_records SET seq = -1 WHERE seq = 8;
-         UPDATE linked_records SET seq = 8 WHERE seq = 9;
-         UPDATE linked_records SET seq = 9 WHERE seq = -1;",
-    );
+    let f = tampered(&common::swap_seqs("linked_records", 8, 9));
     assert_eq!(f, Finding::linked(8, Problem::Reordered { links_to: 9 }));
 }
 
@@ -155,16 +136,7 @@ fn editing_the_linked_head_is_detected() {
         Finding::linked(12, Problem::HeadHashMismatch)
     );
     let f = tampered("UPDATE linked_chain_state SET head_seq = 10");
-    assert_eq!(
-        f,
-        Finding::linked(
-            11,
-            Problem::HeadMismatch {
-                head_seq: 10,
-                last_seq: 12
-            }
-        )
-    );
+    assert_eq!(f, Finding::linked(11, common::head_mismatch(10, 12)));
     assert!(f.to_string().contains("linked_chain_state") || f.to_string().contains("its head"));
 }
 
@@ -179,8 +151,7 @@ fn editing_a_linked_decision_is_found_in_the_decision_chain_first() {
 /// hash from it on recomputed, head included. The links still hold the old hashes.
 #[test]
 fn a_rewritten_decision_chain_is_caught_by_the_links() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_links(&dir);
+    let (_dir, path) = ledger_with_links();
     let conn = Connection::open(&path).unwrap();
     let from = 4;
     rewrite_decisions_from(&conn, from);
@@ -205,8 +176,7 @@ fn a_rewritten_decision_chain_is_caught_by_the_links() {
 /// exist.
 #[test]
 fn a_link_to_a_missing_decision_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_links(&dir);
+    let (_dir, path) = ledger_with_links();
     let conn = Connection::open(&path).unwrap();
     let (prev, json): (Vec<u8>, String) = conn
         .query_row(
@@ -240,19 +210,13 @@ fn a_link_to_a_missing_decision_is_detected() {
 
 #[test]
 fn editing_a_linked_checkpoint_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_links(&dir);
-    let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
-    // Decisions 0..4 are older than this; linked records 1..=4 name them.
-    let cutoff = DateTime::from_timestamp(1_767_225_600 + 4, 0).unwrap();
-    let pruned = backend.prune_before(cutoff).unwrap();
+    let (_dir, path) = ledger_with_links();
+    // Decisions 0..4 are older than the cutoff; linked records 1..=4 name them.
+    let (pruned, r) = common::prune_intact(&path, 4);
     assert_eq!((pruned.pruned, pruned.linked_pruned), (4, 4));
-    let r = backend.verify(&mut |_| {}).unwrap();
-    assert!(r.is_intact(), "{:?}", r.finding);
     assert_eq!(r.linked_checkpoint.as_ref().unwrap().through_seq, 4);
     // Linked record 11 names decision 0 (seq 1), pruned, but comes after kept ones.
     assert_eq!(r.linked_to_pruned, 2);
-    drop(backend);
     Connection::open(&path)
         .unwrap()
         .execute_batch("UPDATE linked_checkpoints SET pruned_total = 3")

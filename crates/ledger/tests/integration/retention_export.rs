@@ -1,27 +1,9 @@
 //! Retention keeps the remaining chain provable; export streams any query.
 
-use crate::common;
+use crate::common::{self, decision_id, ledger_with, second};
 
-use chrono::DateTime;
-use ledger::{Filter, Format, Ledger, LedgerError, PageRequest, CSV_HEADER};
+use ledger::{Filter, Format, LedgerError, PageRequest, CSV_HEADER};
 use rusqlite::Connection;
-
-fn ledger_with(dir: &tempfile::TempDir, n: u64) -> Ledger {
-    let ledger = Ledger::open(dir.path().join("l.db")).unwrap();
-    // Submit everything, then wait: the writer groups them into a few transactions.
-    let pending: Vec<_> = (0..n)
-        .map(|i| ledger.submit(common::decision(i)).unwrap())
-        .collect();
-    for p in pending {
-        p.blocking_recv().unwrap().unwrap();
-    }
-    ledger
-}
-
-/// decision(i) is at 2026-01-01T00:00:00Z + i seconds.
-fn second(i: i64) -> DateTime<chrono::Utc> {
-    DateTime::from_timestamp(1_767_225_600 + i, 0).unwrap()
-}
 
 #[test]
 fn pruning_keeps_a_checkpoint_and_the_rest_still_verifies() {
@@ -49,11 +31,7 @@ fn pruning_keeps_a_checkpoint_and_the_rest_still_verifies() {
     assert_eq!((cp.through_seq, cp.pruned_total), (50, 50));
 
     // Pruned records are gone from every query, free text included.
-    let pruned_id = serde_json::from_str::<serde_json::Value>(&common::decision(10)).unwrap()
-        ["decision_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pruned_id = decision_id(10);
     assert!(b.get(&pruned_id).unwrap().is_none());
     let hits = b
         .page(&PageRequest::first(

@@ -5,10 +5,22 @@ use crate::common;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use ledger::{Filter, Ledger, LedgerError, PageRequest, StatsRequest};
+use ledger::{Filter, Ledger, LedgerBackend, LedgerError, Page, PageRequest, StatsRequest};
 
 fn open(dir: &tempfile::TempDir) -> Ledger {
     Ledger::open(dir.path().join("ledger.db")).unwrap()
+}
+
+/// The first page (of `limit`) of a free-text search.
+fn text_search(b: &dyn LedgerBackend, text: &str, limit: usize) -> Page {
+    b.page(&PageRequest::first(
+        Filter {
+            text: Some(text.into()),
+            ..Filter::default()
+        },
+        limit,
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -29,10 +41,7 @@ fn every_decision_round_trips_byte_for_byte() {
     // Reopen from disk: same bytes, same receipts, chain intact.
     let ledger = open(&dir);
     for (json, receipt) in inputs.iter().zip(&receipts) {
-        let id = serde_json::from_str::<serde_json::Value>(json).unwrap()["decision_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = common::id_of(json);
         let stored = ledger.backend().get(&id).unwrap().expect("stored");
         assert_eq!(&stored.json, json);
         assert_eq!(stored.seq, receipt.seq);
@@ -162,29 +171,13 @@ fn trace_stats_and_free_text() {
         .windows(2)
         .all(|w| w[0].count >= w[1].count));
 
-    let page = b
-        .page(&PageRequest::first(
-            Filter {
-                text: Some("DENY_REQUIRES_HUMAN cap.pay.invoice".into()),
-                ..Filter::default()
-            },
-            100,
-        ))
-        .unwrap();
+    let page = text_search(b, "DENY_REQUIRES_HUMAN cap.pay.invoice", 100);
     assert!(!page.records.is_empty());
     for d in &page.records {
         assert_eq!(d.fields.deny_code.as_deref(), Some("DENY_REQUIRES_HUMAN"));
         assert_eq!(d.fields.capability_id, "cap.pay.invoice");
     }
-    let prefix = b
-        .page(&PageRequest::first(
-            Filter {
-                text: Some("gringo*".into()),
-                ..Filter::default()
-            },
-            500,
-        ))
-        .unwrap();
+    let prefix = text_search(b, "gringo*", 500);
     assert!(!prefix.records.is_empty());
     assert!(prefix
         .records

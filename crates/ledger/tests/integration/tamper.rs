@@ -12,14 +12,18 @@ use rusqlite::Connection;
 
 const N: u64 = 20;
 
-fn ledger_with_records(dir: &tempfile::TempDir) -> PathBuf {
-    let path = dir.path().join("ledger.db");
-    let ledger = Ledger::open(&path).unwrap();
-    for i in 0..N {
-        ledger.append_blocking(common::decision(i)).unwrap();
-    }
+/// A ledger file of N decisions, in a temp dir that lives as long as the returned handle.
+fn ledger_with_records() -> (tempfile::TempDir, PathBuf) {
+    let (dir, path, ledger) = common::appended(N);
     ledger.close();
-    path
+    (dir, path)
+}
+
+/// A fresh ledger of N records, and a raw SQL connection to its file as an attacker has it.
+fn attackable() -> (tempfile::TempDir, PathBuf, Connection) {
+    let (dir, path) = ledger_with_records();
+    let conn = Connection::open(&path).unwrap();
+    (dir, path, conn)
 }
 
 fn verify(path: &Path) -> Result<Option<Finding>, LedgerError> {
@@ -27,12 +31,16 @@ fn verify(path: &Path) -> Result<Option<Finding>, LedgerError> {
     Ok(backend.verify(&mut |_| {})?.finding)
 }
 
+/// What `verify` names in a ledger that was tampered with.
+fn detected(path: &Path) -> Finding {
+    verify(path).unwrap().expect("tampering must be detected")
+}
+
 fn tampered(sql: &str) -> Finding {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
+    let (_dir, path) = ledger_with_records();
     assert_eq!(verify(&path).unwrap(), None, "intact before tampering");
     Connection::open(&path).unwrap().execute_batch(sql).unwrap();
-    verify(&path).unwrap().expect("tampering must be detected")
+    detected(&path)
 }
 
 /// What an attacker who read the file format would do: compress with the file's dictionary.
@@ -78,9 +86,7 @@ fn editing_a_decision_is_detected() {
     );
     assert_eq!(f, Finding::decision(7, Problem::Edited));
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     let forged = decode(&conn, 7).replace("\"dry_run\":", "\"dry_run\": ");
     conn.execute(
         "UPDATE decisions SET body = ?1 WHERE seq = 7",
@@ -88,10 +94,7 @@ fn editing_a_decision_is_detected() {
     )
     .unwrap();
     drop(conn);
-    assert_eq!(
-        verify(&path).unwrap().unwrap(),
-        Finding::decision(7, Problem::Edited)
-    );
+    assert_eq!(detected(&path), Finding::decision(7, Problem::Edited));
 }
 
 #[test]
@@ -126,9 +129,7 @@ fn editing_a_filter_column_is_detected() {
     // The CSV export and free-text search read deny_message from the column, so a changed
     // message (or one added to an allowed record) must be caught like any other column.
     for denied in [true, false] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = ledger_with_records(&dir);
-        let conn = Connection::open(&path).unwrap();
+        let (_dir, path, conn) = attackable();
         let seq: i64 = conn
             .query_row(
                 "SELECT min(seq) FROM decisions WHERE seq > 4 AND denied = ?1",
@@ -172,25 +173,12 @@ fn deleting_a_record_is_detected() {
 #[test]
 fn deleting_the_newest_records_is_detected() {
     let f = tampered("DELETE FROM decisions WHERE seq >= 18");
-    assert_eq!(
-        f,
-        Finding::decision(
-            18,
-            Problem::HeadMismatch {
-                head_seq: 20,
-                last_seq: 17
-            }
-        )
-    );
+    assert_eq!(f, Finding::decision(18, common::head_mismatch(20, 17)));
 }
 
 #[test]
 fn swapping_two_records_is_detected() {
-    let f = tampered(
-        "UPDATE decisions SET seq = -1 WHERE seq = 10;
-         UPDATE decisions SET seq = 10 WHERE seq = 11;
-         UPDATE decisions SET seq = 11 WHERE seq = -1;",
-    );
+    let f = tampered(&common::swap_seqs("decisions", 10, 11));
     assert_eq!(
         f,
         Finding::decision(10, Problem::Reordered { links_to: 11 })
@@ -223,53 +211,30 @@ fn forge_at(conn: &Connection, at: i64, link: [u8; 32]) {
 #[test]
 fn inserting_a_forged_record_is_detected() {
     // A careful forgery: linked to its predecessor, correctly hashed, later records renumbered.
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     forge_at(&conn, 6, hash_of(&conn, 5));
     drop(conn);
-    assert_eq!(
-        verify(&path).unwrap().unwrap(),
-        Finding::decision(6, Problem::Inserted)
-    );
+    assert_eq!(detected(&path), Finding::decision(6, Problem::Inserted));
 
     // A clumsy one whose link points nowhere.
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     forge_at(&conn, 12, [7; 32]);
     drop(conn);
-    assert_eq!(
-        verify(&path).unwrap().unwrap(),
-        Finding::decision(12, Problem::Inserted)
-    );
+    assert_eq!(detected(&path), Finding::decision(12, Problem::Inserted));
 }
 
 #[test]
 fn appending_behind_the_writers_back_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     forge_at(&conn, N as i64 + 1, hash_of(&conn, N as i64));
     drop(conn);
-    let f = verify(&path).unwrap().unwrap();
-    assert_eq!(
-        f,
-        Finding::decision(
-            21,
-            Problem::HeadMismatch {
-                head_seq: 20,
-                last_seq: 21
-            }
-        )
-    );
+    let f = detected(&path);
+    assert_eq!(f, Finding::decision(21, common::head_mismatch(20, 21)));
 }
 
 #[test]
 fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     let prev = hash_of(&conn, 4);
     let forged = decode(&conn, 5).replace("\"dry_run\":", "\"dry_run\": ");
     conn.execute(
@@ -281,30 +246,23 @@ fn rewriting_a_record_and_its_hash_breaks_the_next_link() {
     )
     .unwrap();
     drop(conn);
-    assert_eq!(
-        verify(&path).unwrap().unwrap(),
-        Finding::decision(6, Problem::BrokenLink)
-    );
+    assert_eq!(detected(&path), Finding::decision(6, Problem::BrokenLink));
 }
 
 #[test]
 fn a_head_that_disagrees_with_the_last_record_is_named_as_such() {
     let expected = Finding::decision(N as i64, Problem::HeadHashMismatch);
     // The head edited...
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     conn.execute("UPDATE chain_state SET head_hash = zeroblob(32)", [])
         .unwrap();
     drop(conn);
-    let finding = verify(&path).unwrap().unwrap();
+    let finding = detected(&path);
     assert_eq!(finding, expected);
     assert!(finding.to_string().contains("chain_state"), "{finding}");
 
     // ...or the last record rewritten with a fresh hash: the file cannot tell them apart.
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let conn = Connection::open(&path).unwrap();
+    let (_dir, path, conn) = attackable();
     let last = N as i64;
     let forged = decode(&conn, last).replace("\"dry_run\":", "\"dry_run\": ");
     conn.execute(
@@ -317,7 +275,7 @@ fn a_head_that_disagrees_with_the_last_record_is_named_as_such() {
     )
     .unwrap();
     drop(conn);
-    assert_eq!(verify(&path).unwrap().unwrap(), expected);
+    assert_eq!(detected(&path), expected);
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -326,8 +284,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[test]
 fn flipping_a_byte_of_a_record_on_disk_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
+    let (_dir, path) = ledger_with_records();
     let body: Vec<u8> = Connection::open(&path)
         .unwrap()
         .query_row("SELECT body FROM decisions WHERE seq = 13", [], |r| {
@@ -339,16 +296,12 @@ fn flipping_a_byte_of_a_record_on_disk_is_detected() {
     let at = find(&bytes, &body).expect("record bytes are in the main file after close");
     bytes[at + body.len() / 2] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
-    assert_eq!(
-        verify(&path).unwrap().unwrap(),
-        Finding::decision(13, Problem::Edited)
-    );
+    assert_eq!(detected(&path), Finding::decision(13, Problem::Edited));
 }
 
 #[test]
 fn a_damaged_file_header_is_reported_not_a_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
+    let (_dir, path) = ledger_with_records();
     let mut bytes = std::fs::read(&path).unwrap();
     for b in &mut bytes[0..16] {
         *b ^= 0x5a;
@@ -393,31 +346,24 @@ fn a_truncated_file_is_reported() {
 
 #[test]
 fn editing_a_retention_checkpoint_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
-    let backend = SqliteBackend::open(&path, OpenOptions::default()).unwrap();
+    let (_dir, path) = ledger_with_records();
     // decision(i) is at 2026-01-01 + i seconds: prune the first 8.
-    let cutoff = chrono::DateTime::from_timestamp(1_767_225_600 + 8, 0).unwrap();
-    let pruned = backend.prune_before(cutoff).unwrap();
+    let (pruned, report) = common::prune_intact(&path, 8);
     assert_eq!((pruned.pruned, pruned.through_seq), (8, Some(8)));
-    let report = backend.verify(&mut |_| {}).unwrap();
-    assert!(report.is_intact(), "{:?}", report.finding);
     assert_eq!(report.records_checked, 12);
-    drop(backend);
     Connection::open(&path)
         .unwrap()
         .execute_batch("UPDATE checkpoints SET through_seq = 7")
         .unwrap();
     assert_eq!(
-        verify(&path).unwrap().unwrap(),
+        detected(&path),
         Finding::decision(7, Problem::BadCheckpoint)
     );
 }
 
 #[test]
 fn an_index_that_no_longer_matches_its_rows_is_found_by_the_integrity_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = ledger_with_records(&dir);
+    let (_dir, path) = ledger_with_records();
     let backend = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
     assert_eq!(backend.integrity_check().unwrap(), Vec::<String>::new());
     drop(backend);
@@ -476,8 +422,7 @@ fn a_filter_index_table_that_no_longer_matches_its_records_is_found_by_the_integ
             "by_capability in * 1 entries do not match their records, {k} indexed records have no entry",
         ),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = ledger_with_records(&dir);
+        let (_dir, path) = ledger_with_records();
         let conn = Connection::open(ledger::index_path(&path)).unwrap();
         let k: i64 = conn.query_row(&entries, [], |r| r.get(0)).unwrap();
         assert_eq!(conn.execute(&damage, []).unwrap(), 1, "{damage}");

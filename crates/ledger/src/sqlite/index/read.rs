@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::{Type, Value};
-use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params_from_iter, Connection, ErrorCode, OptionalExtension, Row};
 
 use super::derived::KEY_INDEX;
 use super::postings;
 use crate::error::LedgerError;
 use crate::query::{
-    encode_cursor, Bucket, Count, Facet, Filter, Page, PageRequest, Stats, StatsRequest, Summary,
-    SummaryRequest, SUMMARY_BUCKETS,
+    encode_cursor, Bucket, Count, CountRequest, Facet, Filter, MatchCount, Page, PageRequest,
+    Stats, StatsRequest, Summary, SummaryRequest, SUMMARY_BUCKETS,
 };
 use crate::record::{lookup_key, micros_to_time, search_words, DecisionFields, StoredDecision};
 use crate::sqlite::log::codec::Codec;
@@ -323,45 +323,70 @@ pub fn stats(conn: &Connection, request: &StatsRequest) -> Result<Stats, ReadErr
 }
 
 /// Decisions per value of a column with a posting index, over the whole ledger, most first.
-/// The blocks are counted, not read back as records: a seq is one varint, so a block holds as
-/// many seqs as bytes without their high bit (a block that straddles the retention cut is
-/// decoded, to leave out its pruned seqs), and the records after the indexed position are
-/// grouped from the tail. About 2 bytes read per record instead of the record itself.
+/// The blocks are counted, not read back as records (see [`posting_counts`]).
 pub fn counts_by(conn: &Connection, column: &str) -> Result<Vec<Count>, ReadError> {
     let index = postings::on_column(column)
         .ok_or_else(|| LedgerError::BadQuery(format!("no posting index on {column}")))?;
-    // One snapshot: the blocks and the tail then meet at the same indexed position.
-    let snapshot = conn.unchecked_transaction()?;
-    let pruned: i64 = snapshot.query_row("SELECT pruned_seq FROM index_state", [], |r| r.get(0))?;
-    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    let mut blocks = snapshot.prepare(&format!(
-        "SELECT value, first_seq, seqs FROM {}",
-        index.table
-    ))?;
-    let mut rows = blocks.query([])?;
-    while let Some(row) = rows.next()? {
-        let first_seq: i64 = row.get(1)?;
-        let seqs: Vec<u8> = row.get(2)?;
-        let n = if first_seq > pruned {
-            seqs.iter().filter(|b| *b & 0x80 == 0).count()
-        } else {
-            postings::decode(&seqs).map_or(0, |s| s.iter().filter(|&&q| q > pruned).count())
-        };
-        *counts.entry(row.get(0)?).or_default() += n as u64;
-    }
-    let mut tail = snapshot.prepare(&format!(
-        "SELECT d.{column}, count(*) {TAIL} AND d.{column} IS NOT NULL GROUP BY d.{column}"
-    ))?;
-    let mut rows = tail.query([])?;
-    while let Some(row) = rows.next()? {
-        *counts.entry(row.get(0)?).or_default() += row.get::<_, u64>(1)?;
-    }
-    let mut counts: Vec<Count> = counts
+    let mut counts: Vec<Count> = posting_counts(conn, index, None)?
         .into_iter()
         .filter(|(_, count)| *count > 0)
         .map(|(key, count)| Count { key, count })
         .collect();
     counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    Ok(counts)
+}
+
+/// Decisions per value of `index`'s column (every value, or only `only`), from its posting
+/// blocks: a seq is one varint, so a block holds as many seqs as bytes without their high bit (a
+/// block that straddles the retention cut is decoded, to leave out its pruned seqs), and the
+/// records after the indexed position are grouped from the tail. About 2 bytes read per record
+/// instead of the record itself.
+fn posting_counts(
+    conn: &Connection,
+    index: &postings::PostingIndex,
+    only: Option<&str>,
+) -> rusqlite::Result<std::collections::HashMap<String, u64>> {
+    // One snapshot (the caller's, if it holds one): the blocks and the tail then meet at the
+    // same indexed position.
+    let _snapshot = match conn.is_autocommit() {
+        true => Some(conn.unchecked_transaction()?),
+        false => None,
+    };
+    let pruned: i64 = conn.query_row("SELECT pruned_seq FROM index_state", [], |r| r.get(0))?;
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let value_is = if only.is_some() {
+        "value = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    let mut blocks = conn.prepare(&format!(
+        "SELECT value, first_seq, seqs FROM {} WHERE {value_is}",
+        index.table
+    ))?;
+    let mut rows = blocks.query([only])?;
+    while let Some(row) = rows.next()? {
+        let first_seq: i64 = row.get(1)?;
+        let seqs = row.get_ref(2)?.as_blob()?;
+        let n = if first_seq > pruned {
+            seqs.iter().filter(|b| *b & 0x80 == 0).count()
+        } else {
+            postings::decode(seqs).map_or(0, |s| s.iter().filter(|&&q| q > pruned).count())
+        };
+        *counts.entry(row.get(0)?).or_default() += n as u64;
+    }
+    let column = index.column;
+    let value_is = if only.is_some() {
+        "= ?1"
+    } else {
+        "IS NOT NULL AND ?1 IS NULL"
+    };
+    let mut tail = conn.prepare(&format!(
+        "SELECT d.{column}, count(*) {TAIL} AND d.{column} {value_is} GROUP BY d.{column}"
+    ))?;
+    let mut rows = tail.query([only])?;
+    while let Some(row) = rows.next()? {
+        *counts.entry(row.get(0)?).or_default() += row.get::<_, u64>(1)?;
+    }
     Ok(counts)
 }
 
@@ -418,7 +443,7 @@ pub fn summary(conn: &Connection, request: &SummaryRequest) -> Result<Summary, R
     drop(rows);
     let (total, total_exact) = match more {
         false => (times.len() as u64, true),
-        true => match time_only_count(&snapshot, &request.filter)? {
+        true => match index_count(&snapshot, &request.filter)? {
             Some(n) => (n, true),
             None => (times.len() as u64, false),
         },
@@ -441,6 +466,105 @@ pub fn summary(conn: &Connection, request: &SummaryRequest) -> Result<Summary, R
             })
             .collect(),
     })
+}
+
+/// How many records match, within the request's budget. A filter an index counts (time alone,
+/// or one posting column alone: [`index_count`]) is counted there; any other walks the page's own plan and counts the rows as they
+/// come, so that when the budget runs out the rows counted so far are a true lower bound. The
+/// loop looks at the clock between rows; a step that reads many non-matching rows is
+/// interrupted instead (see [`Deadline`]), so `conn` should be a connection of the caller's own.
+pub fn count(conn: &Connection, request: &CountRequest) -> Result<MatchCount, ReadError> {
+    let started = std::time::Instant::now();
+    let _deadline = Deadline::start(conn, request.budget);
+    let interrupted =
+        |e: &rusqlite::Error| e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted);
+    let lower_bound = |total| MatchCount {
+        total,
+        exact: false,
+    };
+    match index_count(conn, &request.filter) {
+        Ok(Some(total)) => return Ok(MatchCount { total, exact: true }),
+        Ok(None) => {}
+        // An index count outlasting the budget has counted nothing it can tell.
+        Err(e) if interrupted(&e) => return Ok(lower_bound(0)),
+        Err(e) => return Err(e.into()),
+    }
+    if started.elapsed() >= request.budget {
+        return Ok(lower_bound(0));
+    }
+    let (select, params) = Selection::new(&request.filter, None).select("NULL");
+    let mut stmt = conn.prepare(&select)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut total = 0u64;
+    loop {
+        match rows.next() {
+            Ok(Some(_)) => total += 1,
+            Ok(None) => return Ok(MatchCount { total, exact: true }),
+            Err(e) if interrupted(&e) => return Ok(lower_bound(total)),
+            Err(e) => return Err(e.into()),
+        }
+        // The clock every 1,024 rows: cheap next to the rows.
+        if total.is_multiple_of(1024) && started.elapsed() >= request.budget {
+            return Ok(lower_bound(total));
+        }
+    }
+}
+
+/// Interrupts a connection's running statement once a budget has run out, from a thread that
+/// waits for it, and again every 10 ms after (SQLite forgets an interrupt that arrives while
+/// no statement runs); dropped, it ends that thread (the channel disconnects). The interrupt
+/// handle needs no rusqlite feature, where a progress handler would need `hooks`.
+struct Deadline {
+    _done: std::sync::mpsc::Sender<()>,
+}
+
+impl Deadline {
+    fn start(conn: &Connection, budget: std::time::Duration) -> Self {
+        use std::sync::mpsc::RecvTimeoutError::Timeout;
+        let handle = conn.get_interrupt_handle();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let mut wait_for = budget;
+            while let Err(Timeout) = wait.recv_timeout(wait_for) {
+                handle.interrupt();
+                wait_for = std::time::Duration::from_millis(10);
+            }
+        });
+        Self { _done: done }
+    }
+}
+
+/// The count of a filter an index answers without reading a record: time alone (or nothing),
+/// or one column with a posting index alone; `None` for any other filter.
+fn index_count(conn: &Connection, filter: &Filter) -> rusqlite::Result<Option<u64>> {
+    match time_only_count(conn, filter)? {
+        Some(n) => Ok(Some(n)),
+        None => posting_only_count(conn, filter),
+    }
+}
+
+/// A filter on one column with a posting index, and nothing else, counts that value's posting
+/// blocks without reading a record.
+fn posting_only_count(conn: &Connection, filter: &Filter) -> rusqlite::Result<Option<u64>> {
+    let mut rest = filter.clone();
+    let set: Vec<(&str, String)> = [
+        ("tenant_id", rest.tenant_id.take()),
+        ("capability_id", rest.capability_id.take()),
+        ("worker", rest.worker.take()),
+        ("matched_rule_id", rest.rule_id.take()),
+        ("deny_code", rest.deny_code.take()),
+    ]
+    .into_iter()
+    .filter_map(|(column, value)| Some((column, value?)))
+    .collect();
+    let ([(column, value)], true) = (set.as_slice(), rest == Filter::default()) else {
+        return Ok(None);
+    };
+    let Some(index) = postings::on_column(column) else {
+        return Ok(None);
+    };
+    let counts = posting_counts(conn, index, Some(value))?;
+    Ok(Some(counts.get(value).copied().unwrap_or(0)))
 }
 
 /// A filter on time alone counts on the `ts` index without reading a record.
