@@ -3,7 +3,8 @@
 //! cold start (connect, migrate, register) until its backlog is empty, each round under a new
 //! hall id so every row is a real insert. Alternated, round by round, with the ceiling:
 //! PostgreSQL alone copying the same rows under another hall id with one `INSERT … SELECT`
-//! (no client, no SQLite). Target: ≥ 20,000 records/s per hall (docs/fleet.md, BENCHMARKS.md).
+//! (no client, no SQLite), once in one session and once split over two sessions at once.
+//! Target: ≥ 20,000 records/s per hall (docs/fleet.md, BENCHMARKS.md).
 //!
 //! `cargo bench -p fleet --bench ship` (`ROUNDS=n`, default 5; `RECORDS=n`, default 100,000)
 
@@ -41,46 +42,86 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let (client, connection) = runtime
-        .block_on(tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls))
-        .unwrap();
-    runtime.spawn(connection);
+    let connect = || {
+        let (client, connection) = runtime
+            .block_on(tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls))
+            .unwrap();
+        runtime.spawn(connection);
+        client
+    };
+    let (client, other) = (connect(), connect());
 
-    let (mut ours, mut ceiling) = (Vec::new(), Vec::new());
+    let (mut ours, mut ceiling, mut ceiling2) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let shipped = format!("bench-{round}");
         let took = ship(&pg, &ledger_path, &shipped, records);
         ours.push(records as f64 / took.as_secs_f64());
         let start = Instant::now();
         let copied = runtime
-            .block_on(client.execute(
-                "INSERT INTO decisions (hall_id, seq, ts, decision_id, correlation_id, tenant_id, \
-                 capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, \
-                 deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
-                 SELECT $2, seq, ts, decision_id, correlation_id, tenant_id, capability_id, \
-                 matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
-                 deny_message, dry_run, artifact_hash, prev_hash, hash, body \
-                 FROM decisions WHERE hall_id = $1",
-                &[&shipped, &format!("alone-{round}")],
+            .block_on(copy(
+                &client,
+                &shipped,
+                &format!("alone-{round}"),
+                0,
+                records,
             ))
             .unwrap();
         assert_eq!(copied, records);
         ceiling.push(records as f64 / start.elapsed().as_secs_f64());
+        // The same with two sessions at once, each copying half (as the shipper's two
+        // connections do while a backlog drains).
+        let (to, half) = (format!("alone2-{round}"), records / 2);
+        let start = Instant::now();
+        let (a, b) = runtime
+            .block_on(async {
+                tokio::try_join!(
+                    copy(&client, &shipped, &to, 0, half),
+                    copy(&other, &shipped, &to, half, records)
+                )
+            })
+            .unwrap();
+        assert_eq!(a + b, records);
+        ceiling2.push(records as f64 / start.elapsed().as_secs_f64());
+        let last = |v: &Vec<f64>| v[v.len() - 1];
         println!(
-            "round {round}: shipper {:.0} records/s, PostgreSQL alone {:.0} rows/s, ratio {:.2} \
-             (load {})",
-            ours[ours.len() - 1],
-            ceiling[ceiling.len() - 1],
-            ours[ours.len() - 1] / ceiling[ceiling.len() - 1],
+            "round {round}: shipper {:.0} records/s, PostgreSQL alone {:.0} rows/s (two sessions \
+             {:.0} rows/s), ratio {:.2} (load {})",
+            last(&ours),
+            last(&ceiling),
+            last(&ceiling2),
+            last(&ours) / last(&ceiling),
             load()
         );
     }
-    let (ours, ceiling) = (median(ours), median(ceiling));
+    let (ours, ceiling, ceiling2) = (median(ours), median(ceiling), median(ceiling2));
     println!(
-        "median of {rounds}: shipper {ours:.0} records/s, PostgreSQL alone {ceiling:.0} rows/s, \
-         ratio {:.2}",
+        "median of {rounds}: shipper {ours:.0} records/s, PostgreSQL alone {ceiling:.0} rows/s \
+         (two sessions {ceiling2:.0} rows/s), ratio {:.2}",
         ours / ceiling
     );
+}
+
+/// PostgreSQL alone: `from`'s decisions with seq in (after, through] copied under hall `to`
+/// by one `INSERT … SELECT` (no client, no SQLite).
+async fn copy(
+    client: &tokio_postgres::Client,
+    from: &str,
+    to: &str,
+    after: u64,
+    through: u64,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO decisions (hall_id, seq, ts, decision_id, correlation_id, tenant_id, \
+             capability_id, matched_rule_id, worker, env, data_label, qos_class, denied, \
+             deny_code, deny_message, dry_run, artifact_hash, prev_hash, hash, body) \
+             SELECT $2, seq, ts, decision_id, correlation_id, tenant_id, capability_id, \
+             matched_rule_id, worker, env, data_label, qos_class, denied, deny_code, \
+             deny_message, dry_run, artifact_hash, prev_hash, hash, body \
+             FROM decisions WHERE hall_id = $1 AND seq > $3 AND seq <= $4",
+            &[&from, &to, &(after as i64), &(through as i64)],
+        )
+        .await
 }
 
 /// The real shipper from a cold start until `records` shipped and the backlog is empty.

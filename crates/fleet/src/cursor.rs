@@ -23,7 +23,8 @@ pub struct Cursor {
     pub linked: i64,
     /// Hall event id.
     pub events: i64,
-    /// Alert id.
+    /// Alert change number (the ledger's `alerts.change_seq`): alerts ship again when they
+    /// change.
     pub alerts: i64,
     /// Size of the last signed checkpoint shipped.
     pub checkpoint: i64,

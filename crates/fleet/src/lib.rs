@@ -6,7 +6,8 @@
 //!
 //! One job per module: [`schema`] (the versioned central migrations), [`identity`] (the hall
 //! id and what is registered), [`cursor`] (the durable shipping position), `outbox` (one
-//! round's read of the ledger), [`ship`] (one batch's SQL), [`shipper`] (the loop: connect,
+//! round's read of the ledger), [`ship`] (one batch's SQL), [`round`] (one round's
+//! transactions, on one connection or two), [`shipper`] (the loop: connect,
 //! register, ship, back off), [`status`] (what the hall reports), [`verify`] (the central chain
 //! walk), [`query`] (the fleet view's reads), [`dsn`] (connection strings without their
 //! secrets), `testing` (a throwaway PostgreSQL, feature `testing`).
@@ -19,6 +20,7 @@ pub mod identity;
 mod notes;
 mod outbox;
 pub mod query;
+pub mod round;
 pub mod schema;
 pub mod ship;
 pub mod shipper;

@@ -2,7 +2,8 @@
 //! streams as one multi-row `INSERT … SELECT FROM unnest(arrays)` each (one statement and one
 //! round trip per stream, whatever the batch size). Never a doubled or overwritten central
 //! row: a batch shipped twice adds nothing, and an edited row stays edited, for `fleet verify`
-//! to find.
+//! to find. Alerts are the exception: they change after they are created, and their central
+//! copy follows (`insert_alerts`).
 
 use std::collections::HashSet;
 
@@ -12,7 +13,7 @@ use ledger::{OutboxAlert, OutboxDecision, OutboxEvent, OutboxLinked, OutboxReten
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Json;
-use tokio_postgres::Transaction;
+use tokio_postgres::{GenericClient, Transaction};
 
 use crate::decision_row::{self, COLUMNS};
 use crate::error::FleetError;
@@ -75,10 +76,17 @@ pub async fn insert(
     batch: &Batch,
     months: &mut Months,
 ) -> Result<(), FleetError> {
-    if !batch.decisions.is_empty() {
-        ensure_months(tx, &batch.decisions, months).await?;
-        insert_decisions(tx, hall_id, &batch.decisions).await?;
-    }
+    ensure_months(tx, &batch.decisions, months).await?;
+    insert_decisions(tx, hall_id, &batch.decisions).await?;
+    insert_context(tx, hall_id, batch).await
+}
+
+/// Every stream of `batch` but its decisions.
+pub async fn insert_context(
+    tx: &Transaction<'_>,
+    hall_id: &str,
+    batch: &Batch,
+) -> Result<(), FleetError> {
     if !batch.linked.is_empty() {
         insert_linked(tx, hall_id, &batch.linked).await?;
     }
@@ -101,16 +109,19 @@ pub async fn insert(
     Ok(())
 }
 
-/// Every month the batch touches has its partition (fleet_ensure_month in V1__central.sql).
-async fn ensure_months(
-    tx: &Transaction<'_>,
+/// Every month the decisions touch has its partition (fleet_ensure_month in V1__central.sql),
+/// in a transaction or on its own.
+pub async fn ensure_months(
+    client: &impl GenericClient,
     decisions: &[OutboxDecision],
     months: &mut Months,
 ) -> Result<(), FleetError> {
     for d in decisions {
         let at = time(d.fields.ts_micros);
         if months.0.insert((at.year(), at.month())) {
-            tx.execute("SELECT fleet_ensure_month($1)", &[&at]).await?;
+            client
+                .execute("SELECT fleet_ensure_month($1)", &[&at])
+                .await?;
         }
     }
     Ok(())
@@ -119,12 +130,16 @@ async fn ensure_months(
 /// Decisions go in with a binary COPY: straight into `decisions` when none of them is there yet
 /// (the shipper's case: it resumes from the store's own position), else (a batch shipped again)
 /// into a temporary table and from there with `INSERT … SELECT … ON CONFLICT DO NOTHING`. The
-/// savepoint lets the direct COPY fail on a duplicate without failing the round.
-async fn insert_decisions(
+/// savepoint lets the direct COPY fail on a duplicate without failing the round. Their month
+/// partitions must exist ([`ensure_months`]).
+pub async fn insert_decisions(
     tx: &Transaction<'_>,
     hall_id: &str,
     rows: &[OutboxDecision],
 ) -> Result<(), FleetError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     tx.batch_execute("SAVEPOINT fleet_direct").await?;
     match copy_decisions(tx, "decisions", hall_id, rows).await {
         Ok(()) => {
@@ -242,29 +257,51 @@ async fn insert_events(
     Ok(())
 }
 
+/// Alerts are upserted: an alert ships again with each change (acknowledged, resolved), and
+/// the central row takes it only when its `change_seq` is newer than the stored one, so a batch
+/// shipped twice or late never takes an alert back. (Alerts are context, not chained evidence:
+/// overwriting them is what keeps them current.)
 async fn insert_alerts(
     tx: &Transaction<'_>,
     hall_id: &str,
     rows: &[OutboxAlert],
 ) -> Result<(), FleetError> {
-    let id: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let int = |f: fn(&OutboxAlert) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    let text = |f: fn(&OutboxAlert) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&OutboxAlert) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+    let at = |f: fn(&OutboxAlert) -> Option<i64>| {
+        rows.iter().map(|a| f(a).map(time)).collect::<Vec<_>>()
+    };
     let created: Vec<DateTime<Utc>> = rows.iter().map(|a| time(a.created_at)).collect();
-    let severity: Vec<&str> = rows.iter().map(|a| a.severity.as_str()).collect();
-    let code: Vec<&str> = rows.iter().map(|a| a.code.as_str()).collect();
-    let message: Vec<&str> = rows.iter().map(|a| a.message.as_str()).collect();
-    let worker: Vec<Option<&str>> = rows.iter().map(|a| a.worker_id.as_deref()).collect();
-    let corr: Vec<Option<&str>> = rows.iter().map(|a| a.correlation_id.as_deref()).collect();
-    let acked: Vec<Option<DateTime<Utc>>> =
-        rows.iter().map(|a| a.acknowledged_at.map(time)).collect();
     let det: Vec<Json<serde_json::Value>> = rows.iter().map(|a| details(&a.details)).collect();
     tx.execute(
-        "INSERT INTO alerts (hall_id, id, created_at, severity, code, message, worker_id, \
-         correlation_id, acknowledged_at, details) \
-         SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], \
-         $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[]) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO alerts (hall_id, id, change_seq, created_at, severity, code, message, \
+         worker_id, correlation_id, acknowledged_at, acked_by, ack_note, resolved_at, details) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[], \
+         $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], \
+         $12::text[], $13::timestamptz[], $14::jsonb[]) \
+         ON CONFLICT (hall_id, id) DO UPDATE SET change_seq = EXCLUDED.change_seq, \
+         created_at = EXCLUDED.created_at, severity = EXCLUDED.severity, code = EXCLUDED.code, \
+         message = EXCLUDED.message, worker_id = EXCLUDED.worker_id, \
+         correlation_id = EXCLUDED.correlation_id, acknowledged_at = EXCLUDED.acknowledged_at, \
+         acked_by = EXCLUDED.acked_by, ack_note = EXCLUDED.ack_note, \
+         resolved_at = EXCLUDED.resolved_at, details = EXCLUDED.details, shipped_at = now() \
+         WHERE alerts.change_seq < EXCLUDED.change_seq",
         &[
-            &hall_id, &id, &created, &severity, &code, &message, &worker, &corr, &acked, &det,
+            &hall_id,
+            &int(|a| a.id),
+            &int(|a| a.change_seq),
+            &created,
+            &text(|a| a.severity.as_str()),
+            &text(|a| &a.code),
+            &text(|a| &a.message),
+            &opt(|a| a.worker_id.as_deref()),
+            &opt(|a| a.correlation_id.as_deref()),
+            &at(|a| a.acknowledged_at),
+            &opt(|a| a.acked_by.as_deref()),
+            &opt(|a| a.ack_note.as_deref()),
+            &at(|a| a.resolved_at),
+            &det,
         ],
     )
     .await?;

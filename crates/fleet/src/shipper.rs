@@ -21,7 +21,8 @@ use crate::cursor::{Cursor, CursorFile};
 use crate::error::FleetError;
 use crate::identity::HallIdentity;
 use crate::outbox::{Outbox, Round};
-use crate::ship::{self, Batch, Months};
+use crate::round;
+use crate::ship::{Batch, Months};
 use crate::status::{Backlog, FleetStatus};
 use crate::{dsn, schema};
 
@@ -40,6 +41,8 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// After the round's second connection failed to open, it is not tried again for this long.
+const SECOND_RETRY: Duration = Duration::from_secs(60);
 /// Connecting (TCP + startup) gives up after this; a stalled server is then retried.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -236,6 +239,8 @@ impl Session {
         // The next round, read from SQLite on a blocking thread while PostgreSQL inserts this one
         // (only while a backlog is draining: an idle shipper reads after its poll instead).
         let mut next: Option<tokio::task::JoinHandle<Result<Round, FleetError>>> = None;
+        let mut second: Option<Client> = None;
+        let mut second_retry = tokio::time::Instant::now();
         loop {
             let Round { heads, batch } = match next.take() {
                 Some(read) => read.await.map_err(|e| {
@@ -250,13 +255,26 @@ impl Session {
                 next = Some(tokio::task::spawn_blocking(move || outbox.read(&after)));
             }
             let backlog = Backlog::between(&after, &heads);
-            if !batch.is_empty() || last_contact.elapsed() >= HEARTBEAT {
-                let tx = client.transaction().await?;
-                let shipped = async {
-                    ship::insert(&tx, &self.config.identity.hall_id, &batch, &mut months).await?;
-                    contact(&tx, &self.config.identity.hall_id, &backlog).await?;
-                    tx.commit().await.map_err(FleetError::from)
+            // A second connection only while a backlog of decisions drains: an idle or
+            // keeping-up hall holds one.
+            if batch.decisions.len() < round::SPLIT_FROM {
+                second = None;
+            } else if second.is_none() && tokio::time::Instant::now() >= second_retry {
+                second = self.connect_second().await;
+                if second.is_none() {
+                    // A server out of connections is not asked again every round.
+                    second_retry = tokio::time::Instant::now() + SECOND_RETRY;
                 }
+            }
+            if !batch.is_empty() || last_contact.elapsed() >= HEARTBEAT {
+                let shipped = round::write(
+                    &mut client,
+                    second.as_mut(),
+                    &self.config.identity.hall_id,
+                    &batch,
+                    &backlog,
+                    &mut months,
+                )
                 .await;
                 if let Err(e) = shipped {
                     months.forget();
@@ -291,7 +309,30 @@ impl Session {
         let mut pg = self.pg.clone();
         pg.connect_timeout(CONNECT_TIMEOUT);
         pg.application_name("proctor-fleet-shipper");
-        dsn::connect(&pg).await
+        let client = dsn::connect(&pg).await?;
+        // Decision bodies past ~2 KB are compressed by PostgreSQL (TOAST); lz4 does it in a
+        // fraction of the CPU of the default pglz (BENCHMARKS.md, "Fleet shipping"). A server
+        // without it (before 14, or built without lz4) keeps its default.
+        if let Err(e) = client
+            .batch_execute("SET default_toast_compression = lz4")
+            .await
+        {
+            tracing::debug!("fleet shipping: lz4 compression unavailable, using the default: {e}");
+        }
+        Ok(client)
+    }
+
+    /// The round's second connection ([`round`]); without it the round ships on one.
+    async fn connect_second(&self) -> Option<Client> {
+        self.connect()
+            .await
+            .map_err(|e| {
+                tracing::info!(
+                    hall_id = %self.config.identity.hall_id,
+                    "fleet shipping on one connection: a second one failed: {e}"
+                )
+            })
+            .ok()
     }
 
     /// The central store's position of every stream becomes the cursor: after a crash between
@@ -304,7 +345,7 @@ impl Session {
                                  (SELECT max(through_seq) FROM central_prunes WHERE hall_id = $1), 0),
                         coalesce((SELECT max(seq) FROM linked_records WHERE hall_id = $1), 0),
                         coalesce((SELECT max(id) FROM hall_events WHERE hall_id = $1), 0),
-                        coalesce((SELECT max(id) FROM alerts WHERE hall_id = $1), 0),
+                        coalesce((SELECT max(change_seq) FROM alerts WHERE hall_id = $1), 0),
                         coalesce((SELECT max(size) FROM checkpoints WHERE hall_id = $1), 0),
                         coalesce((SELECT max(id) FROM retention_checkpoints
                                   WHERE hall_id = $1 AND chain = 'decisions'), 0),
@@ -351,7 +392,7 @@ fn advance(mut cursor: Cursor, batch: &Batch) -> Cursor {
         cursor.events = last.id;
     }
     if let Some(last) = batch.alerts.last() {
-        cursor.alerts = last.id;
+        cursor.alerts = last.change_seq;
     }
     if let Some(last) = batch.retention_decisions.last() {
         cursor.retention_decisions = last.id;
@@ -406,24 +447,5 @@ async fn register(
             identity.hall_id, identity.verifier_key
         )));
     }
-    Ok(())
-}
-
-async fn contact(
-    tx: &tokio_postgres::Transaction<'_>,
-    hall_id: &str,
-    backlog: &Backlog,
-) -> Result<(), FleetError> {
-    let detail = serde_json::to_value(backlog).expect("a backlog serializes");
-    tx.execute(
-        "UPDATE halls SET last_contact = now(), backlog = $2, backlog_detail = $3 \
-         WHERE hall_id = $1",
-        &[
-            &hall_id,
-            &backlog.total,
-            &tokio_postgres::types::Json(detail),
-        ],
-    )
-    .await?;
     Ok(())
 }

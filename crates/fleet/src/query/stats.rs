@@ -6,7 +6,8 @@ use super::{QueryError, Reader, Result};
 use chrono::{DateTime, Utc};
 use ledger::{Bucket, Count, Stats};
 
-/// [`ledger::Stats`] plus what the fleet adds: alerts no hall has acknowledged.
+/// [`ledger::Stats`] plus what the fleet adds: the open alerts (neither acknowledged nor
+/// resolved) of every hall.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetStats {
     pub stats: Stats,
@@ -43,7 +44,9 @@ impl Reader {
         let width = c.params.len();
         // One scan for the buckets and both tops (grouping sets), and one statement, so one
         // snapshot, with the open alerts. part: b = bucket (start in epoch seconds), d = deny
-        // code, w = worker, a = open alerts.
+        // code, w = worker, a = open alerts (neither acknowledged nor resolved; `resolved_at`
+        // read through to_jsonb so that a store no hall of this build has migrated to V2 yet,
+        // which this read-only view does not migrate, still answers).
         let sql = format!(
             "SELECT CASE WHEN GROUPING(b) = 0 THEN 'b' WHEN GROUPING(deny_code) = 0 THEN 'd' ELSE 'w' END AS part, \
                     COALESCE(extract(epoch FROM b)::bigint::text, deny_code, worker) AS key, \
@@ -52,7 +55,8 @@ impl Reader {
                           CASE WHEN denied THEN deny_code END AS deny_code, worker, denied \
                    FROM decisions {selected}) d \
              GROUP BY GROUPING SETS ((b), (deny_code), (worker)) \
-             UNION ALL SELECT 'a', NULL, count(*), 0 FROM alerts WHERE acknowledged_at IS NULL"
+             UNION ALL SELECT 'a', NULL, count(*), 0 FROM alerts a \
+             WHERE acknowledged_at IS NULL AND to_jsonb(a) ->> 'resolved_at' IS NULL"
         );
         let client = self.client().await?;
         let rows = client.query(&sql, &c.params()).await?;

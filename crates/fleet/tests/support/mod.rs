@@ -92,6 +92,47 @@ impl TestHall {
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The shipper's cursor as saved in the data dir.
+    pub fn saved_cursor(&self) -> fleet::cursor::Cursor {
+        fleet::cursor::CursorFile::of(self.data_dir())
+            .load()
+            .unwrap()
+    }
+
+    pub fn backend(&self) -> &dyn ledger::LedgerBackend {
+        self.ledger.as_ref().unwrap().backend()
+    }
+
+    /// Raise a warning alert about `worker`, as the hall's health watch does; its id.
+    pub fn alert(&self, worker: &str) -> i64 {
+        self.backend()
+            .insert_alert(&ledger::NewAlert {
+                created_at: chrono::Utc::now(),
+                severity: ledger::Severity::Warning,
+                code: "WORKER_OFFLINE".into(),
+                message: format!("{worker} went offline"),
+                worker_id: Some(worker.into()),
+                correlation_id: None,
+                details: serde_json::json!({"subject": worker}),
+            })
+            .unwrap()
+    }
+
+    pub fn ack(&self, id: i64, by: &str, note: &str) {
+        let ack = ledger::AlertAck {
+            at: chrono::Utc::now(),
+            by: by.into(),
+            note: Some(note.into()),
+        };
+        assert!(self.backend().ack_alert(id, &ack).unwrap());
+    }
+
+    /// Stop the hall (its ledger closed) and start it again on the same data dir.
+    pub fn restart(&mut self) {
+        self.ledger.take().unwrap().close();
+        self.ledger = Some(Ledger::open(self.ledger_path()).unwrap());
+    }
 }
 
 /// A client of the central store on a runtime of its own.
@@ -116,6 +157,17 @@ impl Central {
             .block_on(self.client.query_one(sql, &[]))
             .map(|row| row.get(0))
             .unwrap_or(-1)
+    }
+
+    /// The first column of the first row as text; "" when there is none (or the schema is
+    /// not there yet).
+    pub fn text(&self, sql: &str) -> String {
+        self.runtime
+            .block_on(self.client.query_opt(sql, &[]))
+            .ok()
+            .flatten()
+            .and_then(|row| row.get::<_, Option<String>>(0))
+            .unwrap_or_default()
     }
 
     pub fn execute(&self, sql: &str) -> u64 {

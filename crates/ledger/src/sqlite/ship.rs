@@ -52,10 +52,12 @@ pub struct OutboxEvent {
     pub details: String,
 }
 
-/// An alert row (not chained).
+/// An alert row (not chained) as it is now: shipped again whenever it changes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxAlert {
     pub id: i64,
+    /// The alert's last change (schema 9's `change_seq`): the alerts stream's position.
+    pub change_seq: i64,
     pub created_at: i64,
     pub severity: Severity,
     pub code: String,
@@ -63,6 +65,9 @@ pub struct OutboxAlert {
     pub worker_id: Option<String>,
     pub correlation_id: Option<String>,
     pub acknowledged_at: Option<i64>,
+    pub acked_by: Option<String>,
+    pub ack_note: Option<String>,
+    pub resolved_at: Option<i64>,
     /// JSON text.
     pub details: String,
 }
@@ -86,6 +91,7 @@ pub struct OutboxHeads {
     pub decisions: i64,
     pub linked: i64,
     pub events: i64,
+    /// The last alert change number (not an alert id).
     pub alerts: i64,
     pub retention_decisions: i64,
     pub retention_linked: i64,
@@ -107,7 +113,7 @@ impl SqliteBackend {
                 "SELECT (SELECT head_seq FROM chain_state WHERE id = 1),
                         (SELECT coalesce(max(head_seq), 0) FROM linked_chain_state),
                         (SELECT coalesce(max(id), 0) FROM hall_events),
-                        (SELECT coalesce(max(id), 0) FROM alerts),
+                        (SELECT coalesce(max(seq), 0) FROM alert_changes),
                         (SELECT coalesce(max(id), 0) FROM checkpoints),
                         (SELECT coalesce(max(id), 0) FROM linked_checkpoints)",
                 [],
@@ -224,23 +230,30 @@ impl SqliteBackend {
         })
     }
 
-    pub fn outbox_alerts(&self, after_id: i64, limit: usize) -> Result<Vec<OutboxAlert>> {
+    /// Up to `limit` alerts changed after change number `after_change`, in change order, each
+    /// as it is now (an alert changed twice since comes once, with its newest state).
+    pub fn outbox_alerts(&self, after_change: i64, limit: usize) -> Result<Vec<OutboxAlert>> {
         self.outbox_read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, created_at, severity, code, message, worker_id, correlation_id, \
-                 acknowledged_at, details FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2",
+                "SELECT id, change_seq, created_at, severity, code, message, worker_id, \
+                 correlation_id, acknowledged_at, acked_by, ack_note, resolved_at, details \
+                 FROM alerts WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![after_id, limit as i64], |r| {
+            let rows = stmt.query_map(params![after_change, limit as i64], |r| {
                 Ok(OutboxAlert {
                     id: r.get(0)?,
-                    created_at: r.get(1)?,
-                    severity: severity_from_rank(r.get(2)?),
-                    code: r.get(3)?,
-                    message: r.get(4)?,
-                    worker_id: r.get(5)?,
-                    correlation_id: r.get(6)?,
-                    acknowledged_at: r.get(7)?,
-                    details: r.get(8)?,
+                    change_seq: r.get(1)?,
+                    created_at: r.get(2)?,
+                    severity: severity_from_rank(r.get(3)?),
+                    code: r.get(4)?,
+                    message: r.get(5)?,
+                    worker_id: r.get(6)?,
+                    correlation_id: r.get(7)?,
+                    acknowledged_at: r.get(8)?,
+                    acked_by: r.get(9)?,
+                    ack_note: r.get(10)?,
+                    resolved_at: r.get(11)?,
+                    details: r.get(12)?,
                 })
             })?;
             rows.collect()

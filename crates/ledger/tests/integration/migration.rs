@@ -14,7 +14,16 @@ use rusqlite::Connection;
 
 const N: u64 = 30;
 
-/// Schema 7's layout, from this build's: alerts neither resolve nor name who acknowledged.
+/// Schema 8's layout, from this build's: alerts have no change numbers.
+const BACK_TO_8: &str = "
+    DROP TRIGGER alerts_change_on_insert;
+    DROP TRIGGER alerts_change_on_update;
+    DROP TABLE alert_changes;
+    DROP INDEX alerts_changed;
+    ALTER TABLE alerts DROP COLUMN change_seq;
+    PRAGMA user_version = 8;";
+
+/// Schema 7's layout, from schema 8's: alerts neither resolve nor name who acknowledged.
 const BACK_TO_7: &str = "
     DROP INDEX alerts_open;
     ALTER TABLE alerts DROP COLUMN resolved_at;
@@ -96,7 +105,7 @@ fn schema_2_ledger(path: &std::path::Path) {
     old_ledger(
         path,
         &[
-            BACK_TO_7, BACK_TO_6, BACK_TO_5, BACK_TO_4, BACK_TO_3, BACK_TO_2,
+            BACK_TO_8, BACK_TO_7, BACK_TO_6, BACK_TO_5, BACK_TO_4, BACK_TO_3, BACK_TO_2,
         ],
     );
 }
@@ -248,6 +257,7 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         (
             3,
             vec![
+                BACK_TO_8,
                 BACK_TO_7,
                 BACK_TO_6,
                 BACK_TO_5,
@@ -259,6 +269,7 @@ fn schema_3_and_4_files_get_an_index_file_and_every_record_stays_findable_meanwh
         (
             4,
             vec![
+                BACK_TO_8,
                 BACK_TO_7,
                 BACK_TO_6,
                 BACK_TO_5,
@@ -329,7 +340,7 @@ fn upgraded_ledger_is_rebuilt_into_its_index_file(path: &std::path::Path, schema
 fn a_schema_5_file_gains_the_linked_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    old_ledger(&path, &[BACK_TO_7, BACK_TO_6, BACK_TO_5]);
+    old_ledger(&path, &[BACK_TO_8, BACK_TO_7, BACK_TO_6, BACK_TO_5]);
     assert!(matches!(
         SqliteBackend::open(&path, OpenOptions::read_only()),
         Err(LedgerError::Database { detail, .. }) if detail.contains("older than")
@@ -403,7 +414,7 @@ fn a_ledger_without_its_linked_head_is_named_corrupt() {
 fn a_schema_6_file_gains_the_saved_heartbeats() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    old_ledger(&path, &[BACK_TO_7, BACK_TO_6]);
+    old_ledger(&path, &[BACK_TO_8, BACK_TO_7, BACK_TO_6]);
     let ledger = Ledger::open(&path).unwrap();
     let backend = ledger.backend();
     assert!(backend.verify(&mut |_| {}).unwrap().is_intact());
@@ -424,7 +435,7 @@ fn a_schema_6_file_gains_the_saved_heartbeats() {
 fn a_schema_7_file_keeps_its_alerts_and_gains_resolution_and_ack_notes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    old_ledger(&path, &[BACK_TO_7]);
+    old_ledger(&path, &[BACK_TO_8, BACK_TO_7]);
     // Alerts as schema 7 stored them: one acknowledged, one open.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
@@ -453,4 +464,91 @@ fn a_schema_7_file_keeps_its_alerts_and_gains_resolution_and_ack_notes() {
     resolved.sort();
     assert_eq!(resolved, vec![1, 2]);
     assert!(b.alerts(&open).unwrap().is_empty());
+}
+
+/// The alerts stream of the fleet outbox, as `SqliteBackend::outbox_alerts` reads it: (id,
+/// change_seq, acked_by, resolved_at) after change number `after`.
+fn changed_alerts(b: &SqliteBackend, after: i64) -> Vec<(i64, i64, Option<String>, Option<i64>)> {
+    b.outbox_alerts(after, 100)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.change_seq, a.acked_by, a.resolved_at))
+        .collect()
+}
+
+#[test]
+fn a_schema_8_file_numbers_its_alert_changes_and_every_later_change_takes_the_next_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    old_ledger(&path, &[BACK_TO_8]);
+    // Alerts as schema 8 left them: 1 open, 2 acknowledged, 3 resolved, 4 open.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO alerts (created_at, severity, code, message, worker_id, correlation_id, \
+             acknowledged_at, acked_by, ack_note, resolved_at, details) VALUES \
+         (1, 1, 'worker_offline', 'w went offline', 'w', NULL, NULL, NULL, NULL, NULL, '{}'), \
+         (2, 1, 'worker_offline', 'v went offline', 'v', NULL, 5, 'ops', 'known', NULL, '{}'), \
+         (3, 2, 'ledger_write_failed', 'disk full', NULL, NULL, NULL, NULL, NULL, 6, '{}'), \
+         (4, 1, 'worker_offline', 'u went offline', 'u', NULL, NULL, NULL, NULL, NULL, '{}');",
+    )
+    .unwrap();
+    drop(conn);
+
+    let ledger = Ledger::open(&path).unwrap();
+    let b = ledger.backend();
+    // Read as the fleet shipper reads it: its own read-only connection beside the writer.
+    let r = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    // Creations in id order, then the changes made since (2 and 3), after all of them.
+    assert_eq!(
+        changed_alerts(&r, 0),
+        vec![
+            (1, 1, None, None),
+            (4, 4, None, None),
+            (2, 5, Some("ops".into()), None),
+            (3, 6, None, Some(6)),
+        ]
+    );
+    assert_eq!(r.outbox_heads().unwrap().alerts, 6);
+
+    // Every write after the upgrade takes the next number, one per row changed.
+    let at = ledger::micros_to_time(10);
+    let ack = ledger::AlertAck {
+        at,
+        by: "lead".into(),
+        note: Some("on it".into()),
+    };
+    assert!(b.ack_alert(1, &ack).unwrap());
+    assert_eq!(
+        changed_alerts(&r, 6),
+        vec![(1, 7, Some("lead".into()), None)]
+    );
+    let mut resolved = b.resolve_alerts("worker_offline", "u", at).unwrap();
+    resolved.sort();
+    assert_eq!(resolved, vec![4]);
+    let new = b
+        .insert_alert(&ledger::NewAlert {
+            created_at: at,
+            severity: ledger::Severity::Warning,
+            code: "worker_offline".into(),
+            message: "t went offline".into(),
+            worker_id: Some("t".into()),
+            correlation_id: None,
+            details: serde_json::json!({}),
+        })
+        .unwrap();
+    assert_eq!(
+        changed_alerts(&r, 7),
+        vec![(4, 8, None, Some(10)), (new, 9, None, None)]
+    );
+    assert_eq!(r.outbox_heads().unwrap().alerts, 9);
+    // An update that changes nothing the trigger watches (an acknowledgement refused because
+    // it is already acknowledged) takes no number.
+    assert!(!b.ack_alert(1, &ack).unwrap());
+    assert_eq!(r.outbox_heads().unwrap().alerts, 9);
+    ledger.close();
+    drop(r);
+
+    // The numbers survive a reopen.
+    let reader = SqliteBackend::open(&path, OpenOptions::read_only()).unwrap();
+    assert_eq!(changed_alerts(&reader, 8), vec![(new, 9, None, None)]);
 }

@@ -173,7 +173,47 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX alerts_open ON alerts (id) WHERE acknowledged_at IS NULL AND resolved_at IS NULL;
     "#,
     ),
+    // 9: every change of an alert (created, acknowledged, resolved, edited) takes the next
+    // number of one counter, so the fleet shipper ships alerts by change, not once by id
+    // (docs/fleet.md). Triggers keep it, whoever writes: numbers only grow, one per row
+    // changed, visible in commit order (SQLite has one writer).
+    Migration::Sql(ALERT_CHANGES),
 ];
+
+/// Migration 9. Existing alerts are numbered in id order, then those acknowledged or resolved
+/// since get numbers after all of them: their central copies (shipped by id, before the
+/// change) then receive the change once.
+const ALERT_CHANGES: &str = r#"
+    ALTER TABLE alerts ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE alerts SET change_seq = id;
+    UPDATE alerts SET change_seq = later.n
+    FROM (SELECT id, (SELECT coalesce(max(id), 0) FROM alerts)
+                     + row_number() OVER (ORDER BY id) AS n
+          FROM alerts WHERE acknowledged_at IS NOT NULL OR resolved_at IS NOT NULL) AS later
+    WHERE alerts.id = later.id;
+    CREATE INDEX alerts_changed ON alerts (change_seq);
+
+    -- One row: the last change number handed out.
+    CREATE TABLE alert_changes (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+    );
+    INSERT INTO alert_changes (id, seq) SELECT 1, coalesce(max(change_seq), 0) FROM alerts;
+
+    CREATE TRIGGER alerts_change_on_insert AFTER INSERT ON alerts BEGIN
+        UPDATE alert_changes SET seq = seq + 1 WHERE id = 1;
+        UPDATE alerts SET change_seq = (SELECT seq FROM alert_changes WHERE id = 1)
+        WHERE id = NEW.id;
+    END;
+    -- Every column but change_seq itself (so the trigger's own update does not fire it).
+    CREATE TRIGGER alerts_change_on_update AFTER UPDATE OF created_at, severity, code, message,
+        worker_id, correlation_id, acknowledged_at, details, resolved_at, acked_by, ack_note
+        ON alerts BEGIN
+        UPDATE alert_changes SET seq = seq + 1 WHERE id = 1;
+        UPDATE alerts SET change_seq = (SELECT seq FROM alert_changes WHERE id = 1)
+        WHERE id = NEW.id;
+    END;
+"#;
 
 /// Migration 6. Linked records are fewer than decisions and are filtered straight from the
 /// ledger file (no derived index file): their indexes are written in the commit. The random
