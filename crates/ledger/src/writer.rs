@@ -6,7 +6,8 @@
 //! share one fsync, and each caller waits only for its own batch. A linked record nobody waits
 //! for ([`Urgency::Soon`]: an MCP call's outcome recorded after its answer left) waits up to
 //! [`LAZY_WINDOW`] for the next decision and shares its commit and flush, so a stream of tool
-//! calls costs one flush per call, not two. A big batch (bulk
+//! calls costs one flush per call, not two; it waits in a queue the writer looks at when it
+//! wakes ([`linked_queue`]), so it does not wake the writer either. A big batch (bulk
 //! appends, [`OVERLAP_BATCH`]) is handed to a syncer thread instead, which flushes it and
 //! acknowledges its callers while the writer already commits the next batch, so writing and
 //! waiting for the disk overlap. Beside them, an indexer thread does the backend's derived
@@ -21,6 +22,7 @@
 //! and sync callers block on them.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -34,6 +36,9 @@ use crate::error::{LedgerError, Result};
 use crate::linked::{LinkedRecord, NewLinkedRecord};
 use crate::record::NewRecord;
 use crate::sqlite::{OpenOptions, SqliteBackend};
+
+mod linked_queue;
+use linked_queue::LinkedQueue;
 
 /// The most records one transaction takes; bounds commit latency under heavy load. Larger
 /// batches are cheaper per record: fewer fsyncs and page writes per record (measured when the
@@ -100,7 +105,8 @@ struct LinkedJob {
 #[allow(clippy::large_enum_variant)]
 enum Msg {
     Append(Job),
-    Linked(LinkedJob),
+    /// A linked record waits in the [`LinkedQueue`].
+    Nudge,
     /// The syncer made this many batches durable.
     Synced(usize),
     /// The ledger is closing: commit what came before, then stop.
@@ -119,41 +125,6 @@ struct Committed {
     linked_outcome: Result<Vec<Result<LinkedRecord>>>,
 }
 
-/// What the writer has taken from its channel and not committed yet.
-#[derive(Default)]
-struct Pending {
-    decisions: Vec<Job>,
-    linked: Vec<LinkedJob>,
-    /// When the oldest record of [`Urgency::Soon`] was taken.
-    lazy_since: Option<Instant>,
-}
-
-impl Pending {
-    fn len(&self) -> usize {
-        self.decisions.len() + self.linked.len()
-    }
-
-    fn take(&mut self, job: Job) {
-        self.decisions.push(job);
-    }
-
-    fn take_linked(&mut self, job: LinkedJob) {
-        if job.urgency == Urgency::Soon {
-            self.lazy_since.get_or_insert_with(Instant::now);
-        }
-        self.linked.push(job);
-    }
-
-    /// Only records nobody waits for, and their window still open: how much longer it is.
-    fn lazy_wait(&self) -> Option<Duration> {
-        let since = self.lazy_since?;
-        let only_lazy =
-            self.decisions.is_empty() && self.linked.iter().all(|j| j.urgency == Urgency::Soon);
-        let left = LAZY_WINDOW.saturating_sub(since.elapsed());
-        (only_lazy && !left.is_zero()).then_some(left)
-    }
-}
-
 /// The ledger as the hall uses it: group-committed appends plus direct access to the
 /// backend for queries. Dropping it flushes queued appends and stops the writer.
 pub struct Ledger {
@@ -161,6 +132,7 @@ pub struct Ledger {
     /// `None` once closing. Submits take a read lock, so concurrent producers do not queue
     /// for each other's sends (the channel itself takes concurrent sends).
     jobs: RwLock<Option<Sender<Msg>>>,
+    linked: Arc<LinkedQueue>,
     writer: Option<JoinHandle<()>>,
     syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
@@ -191,10 +163,12 @@ impl Ledger {
                     LedgerError::WriteFailed(format!("cannot start the {name} thread: {e}"))
                 })
         };
+        let commits = Arc::new(AtomicU64::new(0));
         let indexer_backend = Arc::clone(&backend);
+        let indexer_commits = Arc::clone(&commits);
         let indexer = spawn(
             "ledger-indexer",
-            Box::new(move || run_indexer(indexer_backend.as_ref(), &nudges)),
+            Box::new(move || run_indexer(indexer_backend.as_ref(), &nudges, &indexer_commits)),
         )?;
         let (committed, to_sync) = mpsc::sync_channel(UNSYNCED_BATCHES);
         let syncer_backend = Arc::clone(&backend);
@@ -203,16 +177,27 @@ impl Ledger {
             "ledger-syncer",
             Box::new(move || run_syncer(syncer_backend.as_ref(), &to_sync, &synced)),
         )?;
+        let linked = Arc::new(LinkedQueue::default());
         let writer_backend = Arc::clone(&backend);
+        let writer_linked = Arc::clone(&linked);
         let writer = spawn(
             "ledger-writer",
             Box::new(move || {
-                run_writer(writer_backend.as_ref(), rx, &committed, &nudge, max_batch)
+                let indexer = Indexer { nudge, commits };
+                let writer = Writer {
+                    backend: writer_backend.as_ref(),
+                    linked: &writer_linked,
+                    syncer: &committed,
+                    indexer: &indexer,
+                    max_batch,
+                };
+                writer.run(rx)
             }),
         )?;
         Ok(Self {
             backend,
             jobs: RwLock::new(Some(tx)),
+            linked,
             writer: Some(writer),
             syncer: Some(syncer),
             indexer: Some(indexer),
@@ -282,11 +267,17 @@ impl Ledger {
     ) -> Result<oneshot::Receiver<Result<LinkedRecord>>> {
         record.check()?;
         let (ack, answer) = oneshot::channel();
-        self.send(Msg::Linked(LinkedJob {
+        let job = LinkedJob {
             record,
             ack,
             urgency,
-        }))?;
+        };
+        // Under the read lock, so a record queued before the ledger closes is committed.
+        let jobs = self.jobs.read().unwrap_or_else(|p| p.into_inner());
+        let sender = jobs.as_ref().ok_or(LedgerError::Closed)?;
+        if self.linked.push(job) {
+            sender.send(Msg::Nudge).map_err(|_| LedgerError::Closed)?;
+        }
         Ok(answer)
     }
 
@@ -334,54 +325,93 @@ impl Drop for Ledger {
     }
 }
 
-fn run_writer(
-    backend: &dyn GroupCommitHooks,
-    inbox: Receiver<Msg>,
-    syncer: &SyncSender<Committed>,
-    indexer: &SyncSender<()>,
+/// What the writer thread works with.
+struct Writer<'a> {
+    backend: &'a dyn GroupCommitHooks,
+    linked: &'a LinkedQueue,
+    syncer: &'a SyncSender<Committed>,
+    indexer: &'a Indexer,
     max_batch: usize,
-) {
-    let mut pending = Pending::default();
-    let mut unsynced = 0;
-    let mut closing = false;
-    while !closing || pending.len() > 0 {
-        // Wait for something (a job, the end of a sync, a lazy record's window), then take
-        // what else is queued.
-        let mut next = match (closing, pending.lazy_wait()) {
-            (true, _) => None,
-            (false, None) => inbox.recv().ok(),
-            (false, Some(left)) => inbox.recv_timeout(left).ok(),
-        };
-        while let Some(msg) = next {
-            match msg {
-                Msg::Append(job) => pending.take(job),
-                Msg::Linked(job) => pending.take_linked(job),
-                Msg::Synced(n) => unsynced -= n,
-                Msg::Close => closing = true,
+}
+
+/// How the writer tells the indexer about its commits.
+struct Indexer {
+    /// Sent when a whole [`STEP`] waits.
+    nudge: SyncSender<()>,
+    /// Batches committed so far: the indexer is idle-timed by these, not by a wake-up each.
+    commits: Arc<AtomicU64>,
+}
+
+impl Writer<'_> {
+    fn run(&self, inbox: Receiver<Msg>) {
+        let mut decisions: Vec<Job> = Vec::new();
+        let mut unsynced = 0;
+        let mut closing = false;
+        // Until when a linked record may be queued without waking the writer.
+        let mut watch: Option<Instant> = None;
+        while !closing || !decisions.is_empty() || !self.linked.is_empty() {
+            // Wait for something (a job, the end of a sync, a linked record's window), then
+            // take what else is queued.
+            let mut next = if closing {
+                None
+            } else if unsynced > 0 {
+                inbox.recv().ok()
+            } else {
+                self.wait(&inbox, &mut watch)
+            };
+            while let Some(msg) = next {
+                match msg {
+                    Msg::Append(job) => decisions.push(job),
+                    Msg::Nudge => {}
+                    Msg::Synced(n) => unsynced -= n,
+                    Msg::Close => closing = true,
+                }
+                next = (decisions.len() < self.max_batch)
+                    .then(|| inbox.try_recv().ok())
+                    .flatten();
             }
-            next = (pending.len() < max_batch)
-                .then(|| inbox.try_recv().ok())
-                .flatten();
+            let big = decisions.len() >= OVERLAP_BATCH;
+            let gathering = unsynced > 0 && !big && !closing;
+            let due = closing || !decisions.is_empty() || self.linked.due(Instant::now());
+            if !due || gathering {
+                continue;
+            }
+            let committed = commit(
+                self.backend,
+                std::mem::take(&mut decisions),
+                self.linked.take(),
+            );
+            // Through the syncer too while it holds earlier batches, so answers keep commit order.
+            if !big && unsynced == 0 {
+                sync_and_answer(self.backend, vec![committed]);
+            } else if self.syncer.send(committed).is_ok() {
+                unsynced += 1;
+            } else {
+                // Only if the syncer panicked (logged at close); its callers see the ledger closed.
+                return;
+            }
+            watch = Some(Instant::now() + LAZY_WINDOW);
+            self.indexer.commits.fetch_add(1, Ordering::Relaxed);
+            if self.backend.unindexed() >= STEP as u64 {
+                let _ = self.indexer.nudge.try_send(());
+            }
+            let waiting = Instant::now();
+            while self.backend.unindexed() > MAX_LAG && waiting.elapsed() < MAX_WAIT {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
-        let big = pending.decisions.len() >= OVERLAP_BATCH;
-        let gathering = unsynced > 0 && !big && !closing;
-        if pending.len() == 0 || gathering || (!closing && pending.lazy_wait().is_some()) {
-            continue;
-        }
-        let committed = commit(backend, &mut pending);
-        // Through the syncer too while it holds earlier batches, so answers keep commit order.
-        if !big && unsynced == 0 {
-            sync_and_answer(backend, vec![committed]);
-        } else if syncer.send(committed).is_ok() {
-            unsynced += 1;
-        } else {
-            // Only if the syncer panicked (logged at close); its callers see the ledger closed.
-            return;
-        }
-        let _ = indexer.try_send(());
-        let waiting = Instant::now();
-        while backend.unindexed() > MAX_LAG && waiting.elapsed() < MAX_WAIT {
-            std::thread::sleep(Duration::from_millis(1));
+    }
+
+    /// The next message, waiting at most until a queued linked record's window ends or, with
+    /// none queued, until the watch after the last commit ends; after that, for as long as it
+    /// takes (a linked record queued then nudges).
+    fn wait(&self, inbox: &Receiver<Msg>, watch: &mut Option<Instant>) -> Option<Msg> {
+        let now = Instant::now();
+        *watch = watch.filter(|w| *w > now);
+        match self.linked.deadline().or(*watch) {
+            Some(deadline) if deadline > now => inbox.recv_timeout(deadline - now).ok(),
+            Some(_) => None,
+            None => self.linked.park(|| inbox.recv().ok()),
         }
     }
 }
@@ -389,12 +419,20 @@ fn run_writer(
 /// Index committed records: whole steps as soon as they wait (a batch can bring several), so
 /// under load the lag stays below one step; the rest once no batch has come for [`IDLE`].
 /// When the writer has stopped, everything, so the next open has nothing to catch up on.
-fn run_indexer(backend: &dyn GroupCommitHooks, nudges: &Receiver<()>) {
+fn run_indexer(backend: &dyn GroupCommitHooks, nudges: &Receiver<()>, commits: &AtomicU64) {
     yield_to_appends();
+    let mut seen = commits.load(Ordering::Relaxed);
     loop {
         let least = match nudges.recv_timeout(IDLE) {
             Ok(()) => STEP as u64,
-            Err(RecvTimeoutError::Timeout) => 1,
+            Err(RecvTimeoutError::Timeout) => {
+                // Idle only if no batch was committed during the wait either.
+                let now = commits.load(Ordering::Relaxed);
+                match std::mem::replace(&mut seen, now) == now {
+                    true => 1,
+                    false => STEP as u64,
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         };
         while backend.unindexed() >= least {
@@ -443,15 +481,15 @@ fn index_step(backend: &dyn GroupCommitHooks) -> bool {
 /// decisions). A failed transaction fails its part of the batch (nothing of it was written);
 /// the next batch tries again, so while the store cannot write every append fails, and appends
 /// succeed again once it can (e.g. disk space freed).
-fn commit(backend: &dyn GroupCommitHooks, pending: &mut Pending) -> Committed {
-    let (records, acks): (Vec<NewRecord>, Vec<Ack>) = pending
-        .decisions
-        .drain(..)
-        .map(|j| (j.record, j.ack))
-        .unzip();
+fn commit(
+    backend: &dyn GroupCommitHooks,
+    decisions: Vec<Job>,
+    linked: Vec<LinkedJob>,
+) -> Committed {
+    let (records, acks): (Vec<NewRecord>, Vec<Ack>) =
+        decisions.into_iter().map(|j| (j.record, j.ack)).unzip();
     let (linked, linked_acks): (Vec<NewLinkedRecord>, Vec<LinkedAck>) =
-        pending.linked.drain(..).map(|j| (j.record, j.ack)).unzip();
-    pending.lazy_since = None;
+        linked.into_iter().map(|j| (j.record, j.ack)).unzip();
     let outcome = if records.is_empty() {
         Ok(Vec::new())
     } else {

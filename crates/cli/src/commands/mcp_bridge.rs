@@ -79,11 +79,14 @@ pub fn run(args: BridgeArgs) -> CliResult {
         // waiting for approval is cancelled now, not after rmcp has drained its responses.
         let (eof_tx, eof_rx) = tokio::sync::oneshot::channel();
         let stdin = EofSignal {
-            inner: tokio::io::stdin(),
+            inner: super::mcp_stdio::stdin(),
             on_eof: Some(eof_tx),
         };
         let stdio = Front::new(
-            rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin, tokio::io::stdout()),
+            rmcp::transport::async_rw::AsyncRwTransport::new_server(
+                stdin,
+                super::mcp_stdio::stdout(),
+            ),
             shared.clone(),
         );
         let closer = shared.clone();

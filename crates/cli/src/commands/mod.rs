@@ -17,6 +17,7 @@ pub mod mcp;
 mod mcp_bridge;
 mod mcp_direct;
 pub mod mcp_import;
+mod mcp_stdio;
 pub mod receipt;
 pub mod route;
 mod route_lines;

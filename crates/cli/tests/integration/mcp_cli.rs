@@ -682,6 +682,51 @@ fn the_bridge_without_a_hall_says_so_over_mcp_and_on_stderr() {
     }
 }
 
+/// A client that hands the bridge a file for stdin and one for stdout, which the runtime cannot
+/// poll (a pipe or a socket it can, `mcp_stdio`): every request is still answered, in order, and
+/// the bridge ends at the file's end.
+#[test]
+fn the_bridge_reads_stdin_from_a_file_and_writes_stdout_to_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("no-hall");
+    std::fs::create_dir_all(&data).unwrap();
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "file-client", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}),
+    ];
+    let input = tmp.path().join("in.jsonl");
+    let lines: Vec<String> = requests.iter().map(Value::to_string).collect();
+    write(&input, &(lines.join("\n") + "\n"));
+    let output = tmp.path().join("out.jsonl");
+    let mut child = Running(
+        proctor_process()
+            .args(["mcp", "--data-dir", data.to_str().unwrap()])
+            .stdin(std::fs::File::open(&input).unwrap())
+            .stdout(std::fs::File::create(&output).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let status = child.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let answers: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0]["id"], 1);
+    assert_eq!(answers[0]["result"]["serverInfo"]["name"], "proctor", "{answers:?}");
+    assert_eq!(answers[1]["id"], 2);
+    assert_contains(
+        answers[1]["error"]["message"].as_str().unwrap_or_default(),
+        "no Proctor hall is running",
+    );
+}
+
 /// A minimal MCP server on stdio: one tool, `echo`, answering its text and the value of
 /// ECHO_TOKEN it was started with.
 const FAKE_SERVER: &str = r#"
