@@ -719,7 +719,10 @@ fn the_bridge_reads_stdin_from_a_file_and_writes_stdout_to_a_file() {
         .collect();
     assert_eq!(answers.len(), 2, "{answers:?}");
     assert_eq!(answers[0]["id"], 1);
-    assert_eq!(answers[0]["result"]["serverInfo"]["name"], "proctor", "{answers:?}");
+    assert_eq!(
+        answers[0]["result"]["serverInfo"]["name"], "proctor",
+        "{answers:?}"
+    );
     assert_eq!(answers[1]["id"], 2);
     assert_contains(
         answers[1]["error"]["message"].as_str().unwrap_or_default(),
