@@ -130,7 +130,8 @@ test('decisions: date and env and correlation columns, time presets, and a perma
   const row = page.locator('.drow').first();
   await row.waitFor();
   const top = (await hall.api('GET', '/v1/decisions?limit=1')).decisions[0].decision;
-  assert.equal(await row.getAttribute('data-decision-id'), top.decision_id);
+  // A decision recorded just now reaches the list live, within the list's 500 ms batching.
+  await page.waitForFunction((id) => document.querySelector('.drow')?.getAttribute('data-decision-id') === id, top.decision_id, { timeout: 5000 });
   assert.equal(await row.locator('[data-col="env"]').textContent(), top.env);
   assert.equal(await row.locator('[data-col="correlation"]').textContent(), top.correlation_id);
   const shownDate = await page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { month: '2-digit', day: '2-digit' }).format(new Date(iso)), top.timestamp);

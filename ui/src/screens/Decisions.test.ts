@@ -36,9 +36,12 @@ const SUMMARY: DecisionSummary = {
   facets: [{ field: 'tenant_id', values: [{ value: 'tenant.a', count: 3 }] }],
 };
 
-// Live rows are batched per animation frame: the test runs the frames.
+// Live rows are batched on animation frames: the test runs the frames.
 let frames: FrameRequestCallback[] = [];
+// The list takes live rows at most every 500 ms: each run of the frames is a second later.
+let now = 0;
 const runFrames = () => {
+  now += 1000;
   const run = frames;
   frames = [];
   for (const f of run) f(0);
@@ -48,6 +51,7 @@ let destroy: (() => void) | undefined;
 beforeEach(() => {
   frames = [];
   vi.stubGlobal('requestAnimationFrame', (f: FrameRequestCallback) => frames.push(f));
+  vi.spyOn(performance, 'now').mockImplementation(() => now);
   nav.go('decisions', '', undefined, true);
 });
 afterEach(() => {
@@ -150,6 +154,28 @@ describe('Decisions', () => {
     second.resolve(page([record(20)]));
     await settle();
     expect(ids(view.target)).toEqual(['d-20']);
+  });
+
+  it('takes live rows at most every 500 ms, so a fast stream does not re-render the list every frame', async () => {
+    const { hall, transport } = await fakeHall();
+    transport.on('list_decisions', () => page([record(1)]));
+    const view = await render(Decisions, hall);
+    destroy = view.destroy;
+
+    transport.emit(decisionEvent(2));
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    // 100 ms later: the next frames keep waiting.
+    transport.emit(decisionEvent(3));
+    now += 100;
+    for (const f of frames.splice(0)) f(0);
+    await settle();
+    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    expect(frames).toHaveLength(1);
+    runFrames();
+    await settle();
+    expect(ids(view.target)).toEqual(['d-3', 'd-2', 'd-1']);
   });
 
   it('puts live decisions on top, and queues them while paused until resumed', async () => {
