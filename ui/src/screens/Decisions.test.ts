@@ -40,8 +40,8 @@ const SUMMARY: DecisionSummary = {
 let frames: FrameRequestCallback[] = [];
 // The list takes live rows at most every 500 ms: each run of the frames is a second later.
 let now = 0;
-const runFrames = () => {
-  now += 1000;
+const runFrames = (laterMs = 1000) => {
+  now += laterMs;
   const run = frames;
   frames = [];
   for (const f of run) f(0);
@@ -60,6 +60,19 @@ afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
 });
+
+/** The screen over a first page of d-1, with live d-2 arrived on top. */
+async function oneLiveRowOnTop() {
+  const { hall, transport } = await fakeHall();
+  transport.on('list_decisions', () => page([record(1)]));
+  const view = await render(Decisions, hall);
+  destroy = view.destroy;
+  transport.emit(decisionEvent(2));
+  runFrames();
+  await settle();
+  expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+  return { view, transport };
+}
 
 describe('Decisions', () => {
   it('shows the first page, and selecting a row fetches its detail without refetching the page', async () => {
@@ -157,19 +170,10 @@ describe('Decisions', () => {
   });
 
   it('takes live rows at most every 500 ms, so a fast stream does not re-render the list every frame', async () => {
-    const { hall, transport } = await fakeHall();
-    transport.on('list_decisions', () => page([record(1)]));
-    const view = await render(Decisions, hall);
-    destroy = view.destroy;
-
-    transport.emit(decisionEvent(2));
-    runFrames();
-    await settle();
-    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    const { view, transport } = await oneLiveRowOnTop();
     // 100 ms later: the next frames keep waiting.
     transport.emit(decisionEvent(3));
-    now += 100;
-    for (const f of frames.splice(0)) f(0);
+    runFrames(100);
     await settle();
     expect(ids(view.target)).toEqual(['d-2', 'd-1']);
     expect(frames).toHaveLength(1);
@@ -179,15 +183,7 @@ describe('Decisions', () => {
   });
 
   it('puts live decisions on top, and queues them while paused until resumed', async () => {
-    const { hall, transport } = await fakeHall();
-    transport.on('list_decisions', () => page([record(1)]));
-    const view = await render(Decisions, hall);
-    destroy = view.destroy;
-
-    transport.emit(decisionEvent(2));
-    runFrames();
-    await settle();
-    expect(ids(view.target)).toEqual(['d-2', 'd-1']);
+    const { view, transport } = await oneLiveRowOnTop();
 
     button(view.target, 'Pause live').click();
     await settle();
