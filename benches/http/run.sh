@@ -9,6 +9,7 @@
 #   PROCTOR_BIN=/tmp/proctor-old benches/http/run.sh  # a prebuilt binary (A/B runs), no build
 #   CONNS=128 benches/http/run.sh               # wrk's connections (default 64)
 #   EXTRA_CONFIG='[fleet] …' benches/http/run.sh # more config.toml lines (benches/fleet/run.sh)
+#   SERVER_CPUS=0 LOAD_CPUS=1 benches/http/run.sh # pin the server and wrk (taskset CPU lists)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,6 +22,9 @@ work=$(mktemp -d)
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+# SERVER_CPUS / LOAD_CPUS: run the server / wrk on these CPUs only (taskset -c LIST).
+pin() { if [ -n "${1:-}" ]; then echo taskset -c "$1"; fi; }
+server_pin=$(pin "${SERVER_CPUS:-}") load_pin=$(pin "${LOAD_CPUS:-}")
 
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 2; }
 [ -f "$scenario/rules.json" ] || python3 "$root/benches/reference/gen_scenario.py"
@@ -41,7 +45,7 @@ cp "$scenario/gate.json" "$data/gate.json"
 printf 'policy_gate_file = "gate.json"\n' > "$data/config.toml"
 # EXTRA_CONFIG: more config.toml lines (benches/fleet/run.sh adds a [fleet] section).
 if [ -n "${EXTRA_CONFIG:-}" ]; then printf '%s\n' "$EXTRA_CONFIG" >> "$data/config.toml"; fi
-RUST_LOG=warn "$proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
+RUST_LOG=warn $server_pin "$proctor" serve --data-dir "$data" --listen 127.0.0.1:0 \
   > "$work/serve.out" 2> "$work/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do grep -q '^listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -53,7 +57,7 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 decided() { curl -s -H "Authorization: Bearer $token" "$url/v1/decisions?limit=1" | python3 -c 'import json,sys; d=json.load(sys.stdin)["decisions"]; print(d[0]["seq"] if d else 0)'; }
 
 echo "== warm-up (5 s)" >&2
-REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d5s -s "$here/route.lua" "$url" > /dev/null
+REQS=$scenario/requests.jsonl TOKEN=$token $load_pin wrk -t1 -c"$conns" -d5s -s "$here/route.lua" "$url" > /dev/null
 rss_warm=$(rss); n_warm=$(decided)
 
 cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }  # utime + stime, clock ticks
@@ -65,7 +69,7 @@ echo "== wrk: 1 thread, $conns connections, $duration" >&2
 cpu_before=$(cpu); threads_before=$(threads_cpu); written_before=$(written); n_before=$(decided)
 wrk_cpu=$work/wrk-cpu  # the load generator's own CPU (it shares the 2 cores)
 result=$(REQS=$scenario/requests.jsonl TOKEN=$token /usr/bin/time -o "$wrk_cpu" -f '%U %S' \
-  wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
+  $load_pin wrk -t1 -c"$conns" -d"$duration" --latency -s "$here/route.lua" "$url" | sed -n 's/^RESULT //p')
 echo "$result" >&2
 n_window=$(( $(decided) - n_before ))
 cpu_us=$(python3 -c "print(round(($(cpu) - $cpu_before) / $(getconf CLK_TCK) / $n_window * 1e6, 1))")
@@ -92,7 +96,7 @@ ref=$("$work/venv/bin/python" "$root/benches/reference/bench_reference.py" "$sce
 echo "== memory: keep routing until $total decisions are recorded" >&2
 samples="$(decided):$(rss)"
 while [ "$(decided)" -lt "$total" ]; do
-  REQS=$scenario/requests.jsonl TOKEN=$token wrk -t1 -c"$conns" -d10s -s "$here/route.lua" "$url" > /dev/null
+  REQS=$scenario/requests.jsonl TOKEN=$token $load_pin wrk -t1 -c"$conns" -d10s -s "$here/route.lua" "$url" > /dev/null
   samples="$samples $(decided):$(rss)"
 done
 

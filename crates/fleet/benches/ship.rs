@@ -25,7 +25,9 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 fn main() {
     let (rounds, records) = (env_or("ROUNDS", 5), env_or("RECORDS", 100_000));
-    let pg = TempPostgres::start();
+    // PG_SETTINGS="name=value …": server settings to try (e.g. shared_buffers=1GB).
+    let settings = std::env::var("PG_SETTINGS").unwrap_or_default();
+    let pg = TempPostgres::start_with(&settings.split_whitespace().collect::<Vec<_>>());
     let dir = tempfile::tempdir().unwrap();
     let ledger_path = dir.path().join("ledger.sqlite");
     {

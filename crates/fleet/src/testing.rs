@@ -16,12 +16,19 @@ pub struct TempPostgres {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Server settings beyond the fixed ones (`name=value`), kept for restarts.
+    settings: Vec<String>,
 }
 
 impl TempPostgres {
     /// initdb and start; panics with the tool's output when PostgreSQL is not installed or
     /// does not start (a test cannot go on without it).
     pub fn start() -> TempPostgres {
+        TempPostgres::start_with(&[])
+    }
+
+    /// [`TempPostgres::start`] with more server settings (`name=value`, as for `postgres -c`).
+    pub fn start_with(settings: &[&str]) -> TempPostgres {
         let bin = find_bin().expect(
             "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: \
              install the `postgresql` package (scripts/setup does in test mode)",
@@ -41,6 +48,7 @@ impl TempPostgres {
             bin,
             port,
             as_postgres,
+            settings: settings.iter().map(|s| s.to_string()).collect(),
         };
         let data = pg.data_dir();
         pg.run_checked(
@@ -83,11 +91,15 @@ impl TempPostgres {
             .to_str()
             .expect("utf-8 temp path")
             .to_string();
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off",
             self.port
         );
+        for setting in &self.settings {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
         let out = self.pg_ctl(&[
             "start",
             "-w",
