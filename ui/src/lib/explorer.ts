@@ -5,7 +5,7 @@
 import type uPlot from 'uplot';
 import type { DecisionFilter } from './filters';
 import { loadStored, saveStored } from './prefs';
-import type { DecisionSummary } from './types';
+import type { DecisionCount, DecisionSummary } from './types';
 
 export const COLUMNS = [
   { id: 'time', label: 'time', width: '10.2rem', fixed: true },
@@ -96,18 +96,12 @@ export function toggleFacet(filter: DecisionFilter, field: FacetField, value: st
   return { ...filter, [field]: filter[field] === value ? '' : value };
 }
 
-/** The exact count's answer (`GET /v1/decisions/count`). */
-export interface MatchCount {
-  total: number;
-  exact: boolean;
-}
-
 /**
  * "1,234 matching", or "10,000+ matching" when the summary counted only that far; a count fetched
  * after such a summary replaces it ("123,456 matching", or a larger lower bound if the count ran out
  * of time). A count never lowers what the summary already saw.
  */
-export function totalText(summary: Pick<DecisionSummary, 'total' | 'total_exact'>, count: MatchCount | null = null): string {
+export function totalText(summary: Pick<DecisionSummary, 'total' | 'total_exact'>, count: DecisionCount | null = null): string {
   const best = count && !summary.total_exact && count.total >= summary.total ? count : { total: summary.total, exact: summary.total_exact };
   return `${best.total.toLocaleString('en-US')}${best.exact ? '' : '+'} matching`;
 }

@@ -51,6 +51,8 @@ export type RoutedDecision = Schemas['RoutedDecision'];
 export type LedgerRecord = Schemas['LedgerRecord'];
 export type DecisionPage = Schemas['DecisionPage'];
 export type DecisionSummary = Schemas['DecisionSummary'];
+/** `GET /v1/decisions/count`: the exact total past a summary's lower bound. */
+export type DecisionCount = Schemas['DecisionCount'];
 export type Trace = Schemas['Trace'];
 export type Issue = Schemas['Issue'];
 export type IssueList = Schemas['IssueList'];
