@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use ledger::{CountRequest, Filter, Ledger, LedgerBackend, PageRequest, SummaryRequest};
+use ledger::{CountRequest, Filter, LedgerBackend, PageRequest, SummaryRequest};
 
 /// Every record a filter selects, by paging (the reference the summary must agree with).
 fn all(b: &dyn LedgerBackend, filter: &Filter) -> Vec<ledger::StoredDecision> {
@@ -49,10 +49,7 @@ fn filters() -> Vec<Filter> {
 #[test]
 fn summary_counts_what_pages_of_the_same_filter_hold() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("ledger.db")).unwrap();
-    for i in 0..600 {
-        ledger.append_blocking(common::decision(i)).unwrap();
-    }
+    let ledger = common::ledger_with(&dir, 600);
     let b = ledger.backend();
     for filter in filters() {
         let records = all(b, &filter);
@@ -95,10 +92,7 @@ fn summary_counts_what_pages_of_the_same_filter_hold() {
 #[test]
 fn a_bounded_scan_says_when_its_total_is_a_lower_bound() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("ledger.db")).unwrap();
-    for i in 0..300 {
-        ledger.append_blocking(common::decision(i)).unwrap();
-    }
+    let ledger = common::ledger_with(&dir, 300);
     let b = ledger.backend();
     let s = summary(b, Filter::default(), 50);
     // Time alone (or nothing) is counted exactly on the time index.

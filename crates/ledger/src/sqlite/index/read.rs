@@ -469,10 +469,11 @@ pub fn summary(conn: &Connection, request: &SummaryRequest) -> Result<Summary, R
 }
 
 /// How many records match, within the request's budget. A filter an index counts (time alone,
-/// or one posting column alone: [`index_count`]) is counted there; any other walks the page's own plan and counts the rows as they
-/// come, so that when the budget runs out the rows counted so far are a true lower bound. The
-/// loop looks at the clock between rows; a step that reads many non-matching rows is
-/// interrupted instead (see [`Deadline`]), so `conn` should be a connection of the caller's own.
+/// or one posting column alone: [`index_count`]) is counted there; any other walks the page's
+/// own plan and counts the rows as they come, so that when the budget runs out the rows counted
+/// so far are a true lower bound. The loop looks at the clock between rows; a step that reads
+/// many non-matching rows is interrupted instead (see [`Deadline`]), so `conn` should be a
+/// connection of the caller's own.
 pub fn count(conn: &Connection, request: &CountRequest) -> Result<MatchCount, ReadError> {
     let started = std::time::Instant::now();
     let _deadline = Deadline::start(conn, request.budget);
